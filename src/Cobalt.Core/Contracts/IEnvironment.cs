@@ -1,0 +1,38 @@
+using Cobalt.Core.Data;
+
+namespace Cobalt.Core.Contracts;
+
+/// <summary>What a policy needs to know about an environment to be built for it.</summary>
+/// <param name="Name">Display name.</param>
+/// <param name="ActionCount">Number of distinct actions (arms or catalogue items).</param>
+/// <param name="ItemFeatureDimension">Dimension of candidate feature rows.</param>
+/// <param name="UserFeatureDimension">Dimension of user features (0 when there are none).</param>
+/// <param name="BinaryRewards">True when rewards are clicks (0 or 1).</param>
+public sealed record EnvironmentInfo(string Name, int ActionCount, int ItemFeatureDimension, int UserFeatureDimension, bool BinaryRewards);
+
+/// <summary>
+/// A simulated world: produces rounds (a context with its ground truth) and rewards for the
+/// actions shown. Rewards depend only on the round and the action, never on which policy asks,
+/// so policies played against copies of one environment see common random numbers.
+/// </summary>
+public interface IEnvironment
+{
+    /// <summary>Dimensions and kind of the world.</summary>
+    EnvironmentInfo Info { get; }
+
+    /// <summary>The next round.</summary>
+    Round Next();
+
+    /// <summary>Writes the realised reward of every slot of <paramref name="decision"/> (made in <paramref name="round"/>).</summary>
+    void Respond(Round round, Decision decision, Span<double> rewards);
+}
+
+/// <summary>Builds the environment of one trial; every policy of the trial gets its own copy from the same seed.</summary>
+public interface IWorld
+{
+    /// <summary>Dimensions and kind of the world.</summary>
+    EnvironmentInfo Info { get; }
+
+    /// <summary>An environment whose users, contexts and reward noise are fixed by <paramref name="trialSeed"/>.</summary>
+    IEnvironment Create(ulong trialSeed);
+}

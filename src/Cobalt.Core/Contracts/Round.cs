@@ -1,0 +1,73 @@
+using Cobalt.Core.Data;
+
+namespace Cobalt.Core.Contracts;
+
+/// <summary>One round of an environment: the context a policy sees and the ground truth it does not.</summary>
+public sealed class Round
+{
+    private readonly double[] _expected;
+    private double[]? _sortedDescending;
+
+    /// <summary>Creates a round; <paramref name="expectedRewards"/> has one entry per candidate.</summary>
+    public Round(DecisionContext context, double[] expectedRewards)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(expectedRewards);
+        if (expectedRewards.Length != context.Candidates.Count)
+        {
+            throw new ArgumentException($"{expectedRewards.Length} expected rewards for {context.Candidates.Count} candidates.", nameof(expectedRewards));
+        }
+        Context = context;
+        _expected = expectedRewards;
+    }
+
+    /// <summary>What the policy sees.</summary>
+    public DecisionContext Context { get; }
+
+    /// <summary>Expected reward of every candidate (ground truth).</summary>
+    public ReadOnlySpan<double> ExpectedRewards => _expected;
+
+    /// <summary>Position of the candidate with the highest expected reward.</summary>
+    public int OptimalCandidate => _expected.AsSpan().IndexOf(OptimalValue(1));
+
+    /// <summary>Expected reward of the best slate of <paramref name="slateSize"/> (sum of the top expected rewards).</summary>
+    public double OptimalValue(int slateSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slateSize);
+        if (_sortedDescending is null)
+        {
+            _sortedDescending = (double[])_expected.Clone();
+            Array.Sort(_sortedDescending);
+            Array.Reverse(_sortedDescending);
+        }
+        var sum = 0.0;
+        for (var i = 0; i < Math.Min(slateSize, _sortedDescending.Length); i++)
+        {
+            sum += _sortedDescending[i];
+        }
+        return sum;
+    }
+
+    /// <summary>Expected reward of the slate <paramref name="decision"/> chose.</summary>
+    public double ExpectedValue(Decision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        if (!ReferenceEquals(decision.Context, Context))
+        {
+            throw new ArgumentException("The decision was made in another round's context.", nameof(decision));
+        }
+        var sum = 0.0;
+        foreach (var slot in decision.Slots)
+        {
+            sum += _expected[slot.CandidateIndex];
+        }
+        return sum;
+    }
+
+    /// <summary>Regret of the decision: best slate value minus the chosen slate's value (never negative up to rounding).</summary>
+    public double Regret(Decision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        return OptimalValue(Math.Max(1, decision.Slots.Count)) - ExpectedValue(decision);
+    }
+}

@@ -1,0 +1,43 @@
+namespace Cobalt.Core.Data;
+
+/// <summary>
+/// A fixed set of items whose features do not change between rounds. Candidate sets drawn from
+/// a catalogue refer to its rows by item id, so reward models may cache per-item quantities
+/// (for example x^T A^-1 x) and keep them up to date instead of recomputing them every round.
+/// </summary>
+public sealed class ItemCatalog
+{
+    private readonly int[] _allIds;
+
+    /// <summary>Creates a catalogue whose item i has features <c>features.Row(i)</c> and topic <c>topics[i]</c> (optional).</summary>
+    public ItemCatalog(FeatureMatrix features, int[]? topics = null)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (topics is not null && topics.Length != features.Rows)
+        {
+            throw new ArgumentException($"{topics.Length} topics given for {features.Rows} items.", nameof(topics));
+        }
+        if (topics is not null && topics.Any(t => t < 0))
+        {
+            throw new ArgumentException("Topic ids must be non-negative.", nameof(topics));
+        }
+        Features = features;
+        Topics = topics;
+        _allIds = Enumerable.Range(0, features.Rows).ToArray();
+    }
+
+    /// <summary>Item features, one row per item id.</summary>
+    public FeatureMatrix Features { get; }
+
+    /// <summary>Topic id of each item, when the catalogue has topics.</summary>
+    public IReadOnlyList<int>? Topics { get; }
+
+    /// <summary>Number of items.</summary>
+    public int Count => Features.Rows;
+
+    /// <summary>Feature dimension.</summary>
+    public int Dimension => Features.Columns;
+
+    /// <summary>A candidate set holding every item of the catalogue (shared, not copied).</summary>
+    public CandidateSet All() => CandidateSet.FromCatalog(this, _allIds);
+}

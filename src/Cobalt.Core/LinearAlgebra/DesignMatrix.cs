@@ -1,0 +1,203 @@
+using System.Numerics.Tensors;
+using Cobalt.Core.Persistence;
+
+namespace Cobalt.Core.LinearAlgebra;
+
+/// <summary>What a rank-one update did to the inverse: A'^-1 = A^-1 - Coefficient * u u^T with u = A^-1 x.</summary>
+/// <param name="Coefficient">w / (1 + w x^T A^-1 x).</param>
+/// <param name="Refactored">True when the inverse was instead recomputed from scratch (caches must be rebuilt).</param>
+public readonly record struct RankOneUpdate(double Coefficient, bool Refactored);
+
+/// <summary>
+/// A symmetric positive-definite design matrix A = lambda I + sum_i w_i x_i x_i^T together with its
+/// inverse, kept in step by Sherman-Morrison rank-one updates in O(d^2) and re-factorised from A
+/// by Cholesky every <see cref="RefactorEvery"/> updates so that rounding errors cannot accumulate.
+/// </summary>
+/// <remarks>
+/// Sherman-Morrison: (A + w x x^T)^-1 = A^-1 - w (A^-1 x)(A^-1 x)^T / (1 + w x^T A^-1 x).
+/// This is the matrix of LinUCB (Li et al. 2010), OFUL and GLM-UCB (Filippi et al. 2010).
+/// </remarks>
+public sealed class DesignMatrix : IStateful
+{
+    private readonly double[] _matrix;
+    private readonly double[] _inverse;
+    private readonly double[] _direction;
+    private double[]? _scratch;
+    private int _sinceRefactor;
+
+    /// <summary>Creates A = <paramref name="ridge"/> I of size <paramref name="dimension"/>.</summary>
+    public DesignMatrix(int dimension, double ridge = 1.0, int refactorEvery = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if (!(ridge > 0) || !double.IsFinite(ridge))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ridge), ridge, "The ridge (lambda) must be a finite positive number.");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(refactorEvery);
+        Dimension = dimension;
+        Ridge = ridge;
+        RefactorEvery = refactorEvery;
+        _matrix = new double[dimension * dimension];
+        _inverse = new double[dimension * dimension];
+        _direction = new double[dimension];
+        for (var i = 0; i < dimension; i++)
+        {
+            _matrix[i * dimension + i] = ridge;
+            _inverse[i * dimension + i] = 1.0 / ridge;
+        }
+    }
+
+    /// <summary>Dimension d.</summary>
+    public int Dimension { get; }
+
+    /// <summary>The ridge lambda of A's initial value lambda I.</summary>
+    public double Ridge { get; }
+
+    /// <summary>How many rank-one updates may pass before A^-1 is recomputed from A.</summary>
+    public int RefactorEvery { get; }
+
+    /// <summary>Number of updates applied so far (a version number for caches).</summary>
+    public long Version { get; private set; }
+
+    /// <summary>A (row-major d x d).</summary>
+    public ReadOnlySpan<double> Matrix => _matrix;
+
+    /// <summary>A^-1 (row-major d x d).</summary>
+    public ReadOnlySpan<double> Inverse => _inverse;
+
+    /// <summary>u = A^-1 x of the last rank-one update (before the update).</summary>
+    public ReadOnlySpan<double> LastDirection => _direction;
+
+    /// <summary>A += w x x^T, with A^-1 updated by Sherman-Morrison (or recomputed when due).</summary>
+    public RankOneUpdate AddOuter(ReadOnlySpan<double> x, double weight = 1.0)
+    {
+        CheckVector(x);
+        if (!(weight >= 0) || !double.IsFinite(weight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, "Rank-one weights must be finite and non-negative.");
+        }
+        var d = Dimension;
+        for (var i = 0; i < d; i++)
+        {
+            var row = _matrix.AsSpan(i * d, d);
+            TensorPrimitives.MultiplyAdd(x, weight * x[i], row, row);
+        }
+        MultiplyInverse(x, _direction);
+        var coefficient = weight / (1.0 + weight * TensorPrimitives.Dot(x, _direction));
+        Version++;
+        if (++_sinceRefactor >= RefactorEvery)
+        {
+            Refactor();
+            return new RankOneUpdate(coefficient, Refactored: true);
+        }
+        for (var i = 0; i < d; i++)
+        {
+            var row = _inverse.AsSpan(i * d, d);
+            TensorPrimitives.MultiplyAdd(_direction, -coefficient * _direction[i], row, row);
+        }
+        return new RankOneUpdate(coefficient, Refactored: false);
+    }
+
+    /// <summary>A += <paramref name="delta"/> (a symmetric d x d matrix), then A^-1 is recomputed (O(d^3)).</summary>
+    /// <exception cref="InvalidOperationException">The result is not positive definite.</exception>
+    public void Add(ReadOnlySpan<double> delta)
+    {
+        if (delta.Length != _matrix.Length)
+        {
+            throw new ArgumentException($"Expected a {Dimension} x {Dimension} matrix.", nameof(delta));
+        }
+        TensorPrimitives.Add(_matrix, delta, _matrix);
+        Version++;
+        Refactor();
+    }
+
+    /// <summary>Recomputes A^-1 from A by Cholesky.</summary>
+    /// <exception cref="InvalidOperationException">A is not positive definite (it cannot be if only non-negative rank-one terms were added).</exception>
+    public void Refactor()
+    {
+        var d = Dimension;
+        _scratch ??= new double[2 * d * d];
+        var factor = _scratch.AsSpan(0, d * d);
+        _matrix.CopyTo(factor);
+        if (!Cholesky.TryFactor(factor, d))
+        {
+            throw new InvalidOperationException("The design matrix is not positive definite; it cannot be inverted.");
+        }
+        Cholesky.Invert(factor, d, _inverse, _scratch.AsSpan(d * d, d * d));
+        _sinceRefactor = 0;
+    }
+
+    /// <summary>x^T A^-1 x.</summary>
+    public double QuadraticForm(ReadOnlySpan<double> x)
+    {
+        CheckVector(x);
+        var d = Dimension;
+        var sum = 0.0;
+        for (var i = 0; i < d; i++)
+        {
+            sum += x[i] * TensorPrimitives.Dot(_inverse.AsSpan(i * d, d), x);
+        }
+        return Math.Max(sum, 0.0);
+    }
+
+    /// <summary>result = A^-1 x.</summary>
+    public void MultiplyInverse(ReadOnlySpan<double> x, Span<double> result)
+    {
+        CheckVector(x);
+        var d = Dimension;
+        for (var i = 0; i < d; i++)
+        {
+            result[i] = TensorPrimitives.Dot(_inverse.AsSpan(i * d, d), x);
+        }
+    }
+
+    /// <summary>Writes a draw y ~ N(0, A^-1) (Cholesky of A, then y = L^-T z); O(d^3).</summary>
+    public void DrawFromInverse(Span<double> destination, Randomness.Rng rng)
+    {
+        var d = Dimension;
+        _scratch ??= new double[2 * d * d];
+        var factor = _scratch.AsSpan(0, d * d);
+        _matrix.CopyTo(factor);
+        if (!Cholesky.TryFactor(factor, d))
+        {
+            throw new InvalidOperationException("The design matrix is not positive definite.");
+        }
+        Cholesky.DrawWithInverseCovariance(factor, d, destination, rng);
+    }
+
+    /// <inheritdoc />
+    public void WriteState(StateWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Tag("design-matrix");
+        writer.Write(Dimension);
+        writer.Write(Version);
+        writer.Write(_sinceRefactor);
+        writer.Write(_matrix);
+        writer.Write(_inverse);
+    }
+
+    /// <inheritdoc />
+    public void ReadState(StateReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        reader.Tag("design-matrix");
+        var d = reader.ReadInt32();
+        if (d != Dimension)
+        {
+            throw new InvalidDataException($"The saved design matrix has dimension {d}; this model has {Dimension}.");
+        }
+        Version = reader.ReadInt64();
+        _sinceRefactor = reader.ReadInt32();
+        reader.ReadInto(_matrix, "design matrix A");
+        reader.ReadInto(_inverse, "design matrix inverse");
+    }
+
+    private void CheckVector(ReadOnlySpan<double> x)
+    {
+        if (x.Length != Dimension)
+        {
+            throw new ArgumentException($"Expected a vector of dimension {Dimension}, got {x.Length}.", nameof(x));
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Numerics.Tensors;
+
+namespace Cobalt.Core.LinearAlgebra;
+
+/// <summary>Batched quadratic forms q_i = x_i^T M x_i over many rows x_i (the squared UCB widths ||x_i||^2_{A^-1}).</summary>
+public static class QuadraticForms
+{
+    /// <summary>
+    /// Writes x_i^T M x_i for every row of <paramref name="rows"/> (row-major, d columns) into
+    /// <paramref name="result"/>; <paramref name="matrix"/> is a symmetric d x d matrix. O(N d^2).
+    /// </summary>
+    public static void Compute(ReadOnlySpan<double> matrix, int d, ReadOnlySpan<double> rows, Span<double> result)
+    {
+        if (d <= 0 || matrix.Length != d * d || rows.Length % d != 0 || result.Length != rows.Length / d)
+        {
+            throw new ArgumentException($"Shapes do not agree: matrix {matrix.Length} entries for d = {d}, {rows.Length} row values, {result.Length} results.");
+        }
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = Evaluate(matrix, d, rows.Slice(i * d, d));
+        }
+    }
+
+    /// <summary>x^T M x for one vector (d dot products of length d).</summary>
+    public static double Evaluate(ReadOnlySpan<double> matrix, int d, ReadOnlySpan<double> x)
+    {
+        var sum = 0.0;
+        for (var j = 0; j < d; j++)
+        {
+            sum += x[j] * TensorPrimitives.Dot(matrix.Slice(j * d, d), x);
+        }
+        return Math.Max(sum, 0.0);
+    }
+}
+
+/// <summary>
+/// Keeps q_i = x_i^T A^-1 x_i for every item of a fixed catalogue up to date as A receives
+/// rank-one updates, in O(N d) per update instead of O(N d^2) per round.
+/// </summary>
+/// <remarks>
+/// After A' = A + w x x^T, with u = A^-1 x and c = w / (1 + w x^T u) (Sherman-Morrison),
+/// q_i' = q_i - c (x_i^T u)^2. When the design matrix re-factorises, or an update was missed,
+/// every q_i is recomputed from the fresh inverse, so errors never accumulate beyond one period.
+/// </remarks>
+public sealed class CachedQuadraticForms
+{
+    private readonly ReadOnlyMemory<double> _rows;
+    private readonly int _count;
+    private readonly double[] _values;
+    private readonly double[] _projections;
+    private long _syncedVersion;
+
+    /// <summary>Caches the forms of <paramref name="rows"/> (row-major, <c>design.Dimension</c> columns, not copied: keep them unchanged) under <paramref name="design"/>.</summary>
+    public CachedQuadraticForms(DesignMatrix design, ReadOnlyMemory<double> rows)
+    {
+        ArgumentNullException.ThrowIfNull(design);
+        if (rows.Length % design.Dimension != 0)
+        {
+            throw new ArgumentException($"{rows.Length} values are not whole rows of dimension {design.Dimension}.", nameof(rows));
+        }
+        Design = design;
+        _rows = rows;
+        _count = rows.Length / design.Dimension;
+        _values = new double[_count];
+        _projections = new double[_count];
+        Recompute();
+    }
+
+    /// <summary>The design matrix whose inverse the forms use.</summary>
+    public DesignMatrix Design { get; }
+
+    /// <summary>Number of cached rows.</summary>
+    public int Count => _count;
+
+    /// <summary>Applies the update the design matrix just made (call right after <see cref="DesignMatrix.AddOuter"/>).</summary>
+    public void Apply(RankOneUpdate update)
+    {
+        if (update.Refactored || Design.Version != _syncedVersion + 1)
+        {
+            Recompute();
+            return;
+        }
+        var d = Design.Dimension;
+        var u = Design.LastDirection;
+        var rows = _rows.Span;
+        for (var i = 0; i < _count; i++)
+        {
+            _projections[i] = TensorPrimitives.Dot(rows.Slice(i * d, d), u);
+        }
+        // q_i -= c * p_i^2, clamped at zero against rounding.
+        TensorPrimitives.Multiply(_projections, _projections, _projections);
+        TensorPrimitives.MultiplyAdd(_projections, -update.Coefficient, _values, _values);
+        TensorPrimitives.Max(_values, 0.0, _values);
+        _syncedVersion = Design.Version;
+    }
+
+    /// <summary>The forms, up to date with the design matrix (recomputed first if an update was missed).</summary>
+    public ReadOnlySpan<double> Values
+    {
+        get
+        {
+            if (Design.Version != _syncedVersion)
+            {
+                Recompute();
+            }
+            return _values;
+        }
+    }
+
+    /// <summary>Recomputes every form from the current inverse (O(N d^2)).</summary>
+    public void Recompute()
+    {
+        QuadraticForms.Compute(Design.Inverse, Design.Dimension, _rows.Span, _values);
+        _syncedVersion = Design.Version;
+    }
+}

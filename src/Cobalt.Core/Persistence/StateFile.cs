@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Cobalt.Core.Persistence;
+
+/// <summary>
+/// The versioned, checksummed container for saved state: which component wrote it (its kind and
+/// its specification), then the state bytes, then their SHA-256.
+/// </summary>
+/// <remarks>
+/// Layout: magic "COBALTST" | format version (int32) | kind (string) | specification (string, JSON) |
+/// payload length (int64) | payload | SHA-256 of the payload (32 bytes).
+/// Reading checks the magic, the version, the length and the checksum before any state is used.
+/// </remarks>
+public static class StateFile
+{
+    /// <summary>The format version this build writes and reads.</summary>
+    public const int FormatVersion = 1;
+
+    private static ReadOnlySpan<byte> Magic => "COBALTST"u8;
+
+    /// <summary>Header of a state file: what wrote it.</summary>
+    /// <param name="Kind">The component kind (e.g. a policy's registry name).</param>
+    /// <param name="Specification">The component's specification (JSON), enough to rebuild it.</param>
+    public sealed record Header(string Kind, string Specification);
+
+    /// <summary>Writes a state file to <paramref name="stream"/>.</summary>
+    public static void Write(Stream stream, Header header, Action<StateWriter> writeState)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(writeState);
+        using var payload = new MemoryStream();
+        using (var writer = new StateWriter(payload))
+        {
+            writeState(writer);
+        }
+        var bytes = payload.GetBuffer().AsSpan(0, (int)payload.Length);
+        using var output = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        output.Write(Magic);
+        output.Write(FormatVersion);
+        output.Write(header.Kind);
+        output.Write(header.Specification);
+        output.Write((long)bytes.Length);
+        output.Write(bytes);
+        output.Write(SHA256.HashData(bytes));
+    }
+
+    /// <summary>Reads and verifies a state file; returns its header and a reader positioned at the state.</summary>
+    /// <exception cref="InvalidDataException">Not a Cobalt state file, another format version, truncated, or damaged.</exception>
+    public static (Header Header, StateReader State) Read(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var input = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            Span<byte> magic = stackalloc byte[8];
+            if (input.Read(magic) != magic.Length || !magic.SequenceEqual(Magic))
+            {
+                throw new InvalidDataException("This is not a Cobalt state file (its first bytes are not 'COBALTST').");
+            }
+            var version = input.ReadInt32();
+            if (version != FormatVersion)
+            {
+                throw new InvalidDataException($"The state file has format version {version}; this build reads version {FormatVersion}.");
+            }
+            var header = new Header(input.ReadString(), input.ReadString());
+            var length = input.ReadInt64();
+            if (length < 0 || length > int.MaxValue)
+            {
+                throw new InvalidDataException($"The state file claims a payload of {length} bytes: it is damaged.");
+            }
+            var payload = input.ReadBytes((int)length);
+            var checksum = input.ReadBytes(32);
+            if (payload.Length != length || checksum.Length != 32)
+            {
+                throw new InvalidDataException("The state file is truncated.");
+            }
+            if (!SHA256.HashData(payload).AsSpan().SequenceEqual(checksum))
+            {
+                throw new InvalidDataException("The state file's checksum does not match its content: it is damaged.");
+            }
+            return (header, new StateReader(new MemoryStream(payload, writable: false)));
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("The state file is truncated.", e);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+namespace Cobalt.Reporting.Tests;
