@@ -18,8 +18,8 @@ internal sealed class ChartFrame
     {
         (_width, YScale) = (width, y);
         double tickWidth = y.Ticks.Max(t => y.Label(t).Length) * CharWidth;
-        double legendWidth = Math.Min(36 + (Math.Min(LegendMaxChars, legendNames.Max(n => n.Length)) * CharWidth), width * 0.35);
-        _legendChars = (int)((legendWidth - 36) / CharWidth);
+        double legendWidth = Math.Min(48 + (Math.Min(LegendMaxChars, legendNames.Max(n => n.Length)) * CharWidth), width * 0.35);
+        _legendChars = (int)((legendWidth - 48) / CharWidth);
 
         Top = string.IsNullOrEmpty(title) ? 16 : 44;
         Left = (string.IsNullOrEmpty(yLabel) ? 10 : 30) + tickWidth + 8;

@@ -3,58 +3,67 @@ using System.Globalization;
 namespace Cobalt.Reporting;
 
 /// <summary>
-/// A linear axis whose ends and ticks are multiples of a 1-2-5 step (…, 0.1, 0.2, 0.5, 1, 2, 5, 10, …),
-/// with at most <see cref="MaxIntervals"/> intervals, and readable tick labels.
+/// A linear axis with ticks at multiples of a 1-2-5 step (…, 0.1, 0.2, 0.5, 1, 2, 5, 10, …), at most eight of them,
+/// and readable labels (0, 0.5, 1,000, 250k, 1.5M). Each end of the axis snaps to the next tick when that wastes
+/// little room (so axes from 0 start at 0), and otherwise sits a small margin beyond the data.
 /// </summary>
 internal sealed class NiceScale
 {
     private const int MaxIntervals = 7;
+    private const double SnapFraction = 0.1; // an end snaps to a tick at most this fraction of the data span away
+    private const double Margin = 0.03;      // otherwise it sits this fraction of the span beyond the data
     private const double Epsilon = 1e-9;
-    private static readonly (double Unit, string Suffix)[] Units = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")];
+    private static readonly (int Exponent, string Suffix)[] Units = [(12, "T"), (9, "B"), (6, "M"), (3, "k")];
 
-    private readonly string _format;
+    private readonly double _step;
     private readonly double _unit;
     private readonly string _suffix;
-    private readonly double _step;
+    private readonly string _format;
 
-    private NiceScale(long first, long last, int mantissa, int exponent)
+    private NiceScale(double min, double max, int mantissa, int exponent)
     {
-        var ticks = new double[last - first + 1];
+        double scale = Math.Pow(10, Math.Abs(exponent));
+        _step = exponent >= 0 ? mantissa * scale : mantissa / scale;
+        double span = max - min;
+        long first = (long)Math.Floor((min / _step) + Epsilon), last = (long)Math.Ceiling((max / _step) - Epsilon);
+        // Dividing by an exact power of ten keeps 0.3 from becoming 0.30000000000000004.
+        double Tick(long k) => exponent >= 0 ? k * mantissa * scale : k * mantissa / scale;
+        Min = min - Tick(first) <= span * SnapFraction ? Math.Min(min, Tick(first)) : min - (span * Margin);
+        Max = Tick(last) - max <= span * SnapFraction ? Math.Max(max, Tick(last)) : max + (span * Margin);
+
+        var ticks = new List<double>();
         for (long k = first; k <= last; k++)
         {
-            // Dividing by an exact power of ten keeps 0.3 from becoming 0.30000000000000004.
-            ticks[k - first] = exponent >= 0 ? k * mantissa * Math.Pow(10, exponent) : k * mantissa / Math.Pow(10, -exponent);
-        }
-        Ticks = ticks;
-        Min = ticks[0];
-        Max = ticks[^1];
-        double step = _step = mantissa * Math.Pow(10, exponent);
-        double maxAbs = Math.Max(Math.Abs(Min), Math.Abs(Max));
-
-        (_unit, _suffix) = (1, string.Empty);
-        if (maxAbs >= 1e5)
-        {
-            // 200k, 4M, 1,500M: a suffix only when every tick is a whole number of units.
-            foreach ((double unit, string suffix) in Units)
+            double tick = Tick(k);
+            if (tick >= Min - (_step * Epsilon) && tick <= Max + (_step * Epsilon))
             {
-                if (step >= unit)
-                {
-                    (_unit, _suffix) = (unit, suffix);
-                    break;
-                }
+                ticks.Add(tick);
             }
         }
+        Ticks = ticks;
+
+        // Plain numbers below 100,000; above, a suffix (0.5M, 1M, 1.5M) unless the ticks would need many decimals in it.
+        double maxAbs = Math.Max(Math.Abs(Min), Math.Abs(Max));
+        (_unit, _suffix) = (1, string.Empty);
         int decimals = Math.Max(0, -exponent);
-        _format = maxAbs / _unit >= 1e15 || decimals > 6 ? "0.############E+0" : "N" + decimals.ToString(CultureInfo.InvariantCulture);
+        foreach ((int unitExponent, string suffix) in Units)
+        {
+            if (maxAbs >= Math.Max(1e5, Math.Pow(10, unitExponent)) && unitExponent - exponent <= 2)
+            {
+                (_unit, _suffix, decimals) = (Math.Pow(10, unitExponent), suffix, Math.Max(0, unitExponent - exponent));
+                break;
+            }
+        }
+        _format = maxAbs / _unit >= 1e15 || decimals > 6 ? "0.############E+0" : "#,0." + new string('#', decimals);
     }
 
-    /// <summary>The low end of the axis (the first tick).</summary>
+    /// <summary>The low end of the axis, at or below the data.</summary>
     public double Min { get; }
 
-    /// <summary>The high end of the axis (the last tick).</summary>
+    /// <summary>The high end of the axis, at or above the data.</summary>
     public double Max { get; }
 
-    /// <summary>The tick values, ascending, from <see cref="Min"/> to <see cref="Max"/>.</summary>
+    /// <summary>The tick values, ascending, all within [<see cref="Min"/>, <see cref="Max"/>].</summary>
     public IReadOnlyList<double> Ticks { get; }
 
     /// <summary>Creates a scale covering [min, max]; an empty or negligible range is widened around its centre.</summary>
@@ -77,11 +86,9 @@ internal sealed class NiceScale
             foreach (int mantissa in (ReadOnlySpan<int>)[1, 2, 5])
             {
                 double step = mantissa * Math.Pow(10, exponent);
-                double first = Math.Floor((min / step) + Epsilon);
-                double last = Math.Ceiling((max / step) - Epsilon);
-                if (last - first <= MaxIntervals)
+                if (Math.Ceiling((max / step) - Epsilon) - Math.Floor((min / step) + Epsilon) <= MaxIntervals)
                 {
-                    return new NiceScale((long)first, (long)Math.Max(last, first + 1), mantissa, exponent);
+                    return new NiceScale(min, max, mantissa, exponent);
                 }
             }
             exponent++;
@@ -91,11 +98,7 @@ internal sealed class NiceScale
     /// <summary>Maps a value linearly from [<see cref="Min"/>, <see cref="Max"/>] onto [<paramref name="from"/>, <paramref name="to"/>].</summary>
     public double Map(double value, double from, double to) => from + ((value - Min) / (Max - Min) * (to - from));
 
-    /// <summary>Formats a tick value: <c>0</c>, <c>0.05</c>, <c>1,000</c>, <c>200k</c>, <c>4M</c>; scientific for extreme magnitudes.</summary>
-    public string Label(double value)
-    {
-        return Math.Abs(value) < _step * Epsilon
-            ? "0"
-            : (value / _unit).ToString(_format, CultureInfo.InvariantCulture) + _suffix;
-    }
+    /// <summary>Formats a tick value: <c>0</c>, <c>0.05</c>, <c>1,000</c>, <c>250k</c>, <c>1.5M</c>; scientific for extreme magnitudes.</summary>
+    public string Label(double value) =>
+        Math.Abs(value) < _step * Epsilon ? "0" : (value / _unit).ToString(_format, CultureInfo.InvariantCulture) + _suffix;
 }

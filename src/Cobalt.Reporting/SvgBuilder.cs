@@ -41,7 +41,7 @@ internal sealed class SvgBuilder
 
     /// <summary>Appends a <c>&lt;line&gt;</c> element.</summary>
     public void Line(double x1, double y1, double x2, double y2, string attributes) =>
-        Add($"<line x1=\"{Num(x1)}\" y1=\"{Num(y1)}\" x2=\"{Num(x2)}\" y2=\"{Num(y2)}\" {attributes}/>");
+        Add($"<line x1=\"{Num(x1)}\" y1=\"{Num(y1)}\" x2=\"{Num(x2)}\" y2=\"{Num(y2)}\"{(attributes.Length > 0 ? " " : "")}{attributes}/>");
 
     /// <summary>Closes the root element and returns the document.</summary>
     public string Finish()

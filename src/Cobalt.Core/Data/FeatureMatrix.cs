@@ -40,6 +40,9 @@ public sealed class FeatureMatrix
     /// <summary>The values, row-major.</summary>
     public ReadOnlySpan<double> Values => _values;
 
+    /// <summary>The values, row-major, as memory (for caches that keep a reference).</summary>
+    public ReadOnlyMemory<double> Memory => _values;
+
     /// <summary>Row <paramref name="row"/> as a span.</summary>
     public ReadOnlySpan<double> Row(int row) => _values.AsSpan(row * Columns, Columns);
 

@@ -1,0 +1,290 @@
+using System.ComponentModel;
+using Cobalt.Core.Configuration;
+using Cobalt.Core.Data;
+using Cobalt.Core.LinearAlgebra;
+
+namespace Cobalt.Policies.Catalog;
+
+/// <summary>Options every policy has: how many candidates it may score per round.</summary>
+public abstract record PolicyOptions : IValidatable
+{
+    /// <summary>0 scores every candidate; B > 0 scores a uniform sample of at most B (a computation budget).</summary>
+    [Description("0 scores every candidate; B > 0 scores a uniform random sample of at most B candidates per round.")]
+    public int CandidateBudget { get; init; }
+
+    /// <inheritdoc />
+    public virtual void Validate() => Require.AtLeast(CandidateBudget, 0, nameof(CandidateBudget));
+}
+
+/// <summary>Which reward model a model-agnostic strategy (epsilon-greedy, softmax) uses.</summary>
+public enum ValueModel
+{
+    /// <summary>Empirical mean reward per action (non-contextual).</summary>
+    ArmMeans,
+
+    /// <summary>Shared ridge regression over the mapped features.</summary>
+    Linear,
+
+    /// <summary>Shared online logistic regression over the mapped features.</summary>
+    Logistic,
+}
+
+/// <summary>Options of the uniform random policy.</summary>
+public sealed record RandomOptions : PolicyOptions;
+
+/// <summary>Options of epsilon-greedy.</summary>
+public sealed record EpsilonGreedyOptions : PolicyOptions
+{
+    /// <summary>Probability of a uniformly random action.</summary>
+    [Description("Probability of choosing uniformly at random instead of greedily.")]
+    public double Epsilon { get; init; } = 0.1;
+
+    /// <summary>The value model.</summary>
+    [Description("Value model: per-action means, or a shared linear or logistic model over the features.")]
+    public ValueModel Model { get; init; } = ValueModel.Linear;
+
+    /// <summary>Features of the linear/logistic model.</summary>
+    [Description("Features of a linear or logistic value model.")]
+    public FeatureMap Features { get; init; } = FeatureMap.Item;
+
+    /// <summary>Ridge lambda of a linear/logistic model.</summary>
+    [Description("Ridge (prior precision) lambda of a linear or logistic value model.")]
+    public double Ridge { get; init; } = 1.0;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.InRange(Epsilon, 0, 1, nameof(Epsilon));
+        Require.Defined(Model, nameof(Model));
+        Require.Defined(Features, nameof(Features));
+        Require.Positive(Ridge, nameof(Ridge));
+    }
+}
+
+/// <summary>Options of softmax (Boltzmann) exploration.</summary>
+public sealed record SoftmaxOptions : PolicyOptions
+{
+    /// <summary>The temperature tau.</summary>
+    [Description("Temperature tau of p proportional to exp(mean / tau): small is greedy, large is uniform.")]
+    public double Temperature { get; init; } = 0.1;
+
+    /// <summary>The value model.</summary>
+    [Description("Value model: per-action means, or a shared linear or logistic model over the features.")]
+    public ValueModel Model { get; init; } = ValueModel.Linear;
+
+    /// <summary>Features of the linear/logistic model.</summary>
+    [Description("Features of a linear or logistic value model.")]
+    public FeatureMap Features { get; init; } = FeatureMap.Item;
+
+    /// <summary>Ridge lambda of a linear/logistic model.</summary>
+    [Description("Ridge (prior precision) lambda of a linear or logistic value model.")]
+    public double Ridge { get; init; } = 1.0;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.Positive(Temperature, nameof(Temperature));
+        Require.Defined(Model, nameof(Model));
+        Require.Defined(Features, nameof(Features));
+        Require.Positive(Ridge, nameof(Ridge));
+    }
+}
+
+/// <summary>Options of UCB1.</summary>
+public sealed record Ucb1Options : PolicyOptions
+{
+    /// <summary>Multiplier of the width sqrt(2 ln t / n_a).</summary>
+    [Description("Multiplier c of the bonus c * sqrt(2 ln t / n_a); 1 is Auer et al.'s UCB1.")]
+    public double Exploration { get; init; } = 1.0;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.NonNegative(Exploration, nameof(Exploration));
+    }
+}
+
+/// <summary>Options of Beta-Bernoulli Thompson sampling.</summary>
+public sealed record BetaThompsonOptions : PolicyOptions
+{
+    /// <summary>Prior successes.</summary>
+    [Description("alpha of the Beta(alpha, beta) prior of every action.")]
+    public double PriorAlpha { get; init; } = 1.0;
+
+    /// <summary>Prior failures.</summary>
+    [Description("beta of the Beta(alpha, beta) prior of every action.")]
+    public double PriorBeta { get; init; } = 1.0;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.Positive(PriorAlpha, nameof(PriorAlpha));
+        Require.Positive(PriorBeta, nameof(PriorBeta));
+    }
+}
+
+/// <summary>Options shared by the linear models.</summary>
+public abstract record LinearOptions : PolicyOptions
+{
+    /// <summary>Ridge lambda.</summary>
+    [Description("Ridge lambda: A starts as lambda I.")]
+    public double Ridge { get; init; } = 1.0;
+
+    /// <summary>Rank-one updates between re-factorisations.</summary>
+    [Description("Rank-one (Sherman-Morrison) updates between Cholesky re-factorisations of A^-1.")]
+    public int RefactorEvery { get; init; } = 1000;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.Positive(Ridge, nameof(Ridge));
+        Require.AtLeast(RefactorEvery, 1, nameof(RefactorEvery));
+    }
+}
+
+/// <summary>Options of LinUCB with one shared parameter vector.</summary>
+public sealed record LinUcbOptions : LinearOptions
+{
+    /// <summary>Exploration weight alpha.</summary>
+    [Description("Exploration weight alpha of theta^T x + alpha ||x||_{A^-1}.")]
+    public double Alpha { get; init; } = 1.0;
+
+    /// <summary>Features.</summary>
+    [Description("Features of the linear model.")]
+    public FeatureMap Features { get; init; } = FeatureMap.Item;
+
+    /// <summary>Cache catalogue widths.</summary>
+    [Description("With catalogue items and item features, keep every item's x^T A^-1 x up to date in O(N d) per update.")]
+    public bool CacheCatalog { get; init; } = true;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.NonNegative(Alpha, nameof(Alpha));
+        Require.Defined(Features, nameof(Features));
+    }
+}
+
+/// <summary>Options of disjoint LinUCB (one model per action).</summary>
+public sealed record DisjointLinUcbOptions : LinearOptions
+{
+    /// <summary>Exploration weight alpha.</summary>
+    [Description("Exploration weight alpha of theta_a^T x + alpha ||x||_{A_a^-1}.")]
+    public double Alpha { get; init; } = 1.0;
+
+    /// <summary>Features.</summary>
+    [Description("Features of each action's linear model.")]
+    public FeatureMap Features { get; init; } = FeatureMap.Item;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.NonNegative(Alpha, nameof(Alpha));
+        Require.Defined(Features, nameof(Features));
+    }
+}
+
+/// <summary>Options of hybrid LinUCB.</summary>
+public sealed record HybridLinUcbOptions : LinearOptions
+{
+    /// <summary>Exploration weight alpha.</summary>
+    [Description("Exploration weight alpha.")]
+    public double Alpha { get; init; } = 1.0;
+
+    /// <summary>Shared features z.</summary>
+    [Description("Features z of the shared coefficients beta (Li et al. use user-outer-item).")]
+    public FeatureMap SharedFeatures { get; init; } = FeatureMap.Item;
+
+    /// <summary>Per-action features x.</summary>
+    [Description("Features x of each action's own coefficients theta_a (Li et al. use user).")]
+    public FeatureMap ArmFeatures { get; init; } = FeatureMap.Item;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.NonNegative(Alpha, nameof(Alpha));
+        Require.Defined(SharedFeatures, nameof(SharedFeatures));
+        Require.Defined(ArmFeatures, nameof(ArmFeatures));
+    }
+}
+
+/// <summary>Options of linear Thompson sampling.</summary>
+public sealed record LinearThompsonOptions : LinearOptions
+{
+    /// <summary>Posterior scale v.</summary>
+    [Description("Scale v of the posterior N(theta, v^2 A^-1); about the reward noise's standard deviation.")]
+    public double Scale { get; init; } = 0.5;
+
+    /// <summary>Features.</summary>
+    [Description("Features of the linear model.")]
+    public FeatureMap Features { get; init; } = FeatureMap.Item;
+
+    /// <summary>One model per action instead of a shared one.</summary>
+    [Description("One linear model per action (disjoint) instead of one shared model.")]
+    public bool Disjoint { get; init; }
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.Positive(Scale, nameof(Scale));
+        Require.Defined(Features, nameof(Features));
+    }
+}
+
+/// <summary>Options of GLM-UCB with a logistic link.</summary>
+public sealed record GlmUcbOptions : LinearOptions
+{
+    /// <summary>Exploration weight.</summary>
+    [Description("Exploration weight rho of sigmoid(theta^T x) + rho ||x||_{V^-1}.")]
+    public double Beta { get; init; } = 0.5;
+
+    /// <summary>Features.</summary>
+    [Description("Features of the logistic model.")]
+    public FeatureMap Features { get; init; } = FeatureMap.Item;
+
+    /// <summary>How theta is fitted.</summary>
+    [Description("How theta is fitted: online Newton (Laplace) steps, or gradient descent with the learning rate.")]
+    public LogisticSolver Solver { get; init; } = LogisticSolver.OnlineNewton;
+
+    /// <summary>Gradient-descent step size.</summary>
+    [Description("Step size of the gradient-descent solver.")]
+    public double LearningRate { get; init; } = 0.01;
+
+    /// <summary>One model per user.</summary>
+    [Description("One model theta_u per user (the two-stage paper's GLM-UCB) instead of one shared model.")]
+    public bool PerUser { get; init; }
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.NonNegative(Beta, nameof(Beta));
+        Require.Defined(Features, nameof(Features));
+        Require.Defined(Solver, nameof(Solver));
+        Require.Positive(LearningRate, nameof(LearningRate));
+    }
+}
+
+/// <summary>Options of logistic Thompson sampling.</summary>
+public sealed record LogisticThompsonOptions : LinearOptions
+{
+    /// <summary>Features.</summary>
+    [Description("Features of the logistic model.")]
+    public FeatureMap Features { get; init; } = FeatureMap.Item;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.Defined(Features, nameof(Features));
+    }
+}

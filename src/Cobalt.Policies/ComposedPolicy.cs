@@ -1,0 +1,144 @@
+using Cobalt.Core.Contracts;
+using Cobalt.Core.Data;
+using Cobalt.Core.Persistence;
+using Cobalt.Core.Randomness;
+
+namespace Cobalt.Policies;
+
+/// <summary>
+/// A policy built from the three roles: a candidate stage narrows the actions, a reward model
+/// estimates them, an exploration strategy turns estimates into a slate. Propensities are reported
+/// when they have a closed form: a deterministic stage and a strategy without posterior draws.
+/// </summary>
+public sealed class ComposedPolicy : IPolicy
+{
+    private readonly Rng _rng;
+    private readonly List<(int Index, double? Propensity)> _slate = [];
+    private double[] _mean = [], _width = [], _draws = [], _output = [];
+
+    /// <summary>Composes a policy; <paramref name="seed"/> fixes its random stream.</summary>
+    public ComposedPolicy(string kind, string specification, ICandidateStage stage, IRewardModel model, IExplorationStrategy strategy, ulong seed)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(kind);
+        ArgumentNullException.ThrowIfNull(specification);
+        ArgumentNullException.ThrowIfNull(stage);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(strategy);
+        if (strategy.NeedsPosteriorDraws && model is not IPosteriorSampler)
+        {
+            throw new ArgumentException($"{strategy.GetType().Name} needs posterior draws, which {model.GetType().Name} cannot give.", nameof(strategy));
+        }
+        Kind = kind;
+        Specification = specification;
+        Stage = stage;
+        Model = model;
+        Strategy = strategy;
+        _rng = new Rng(seed);
+    }
+
+    /// <inheritdoc />
+    public string Kind { get; }
+
+    /// <inheritdoc />
+    public string Specification { get; }
+
+    /// <summary>The candidate stage.</summary>
+    public ICandidateStage Stage { get; }
+
+    /// <summary>The reward model.</summary>
+    public IRewardModel Model { get; }
+
+    /// <summary>The exploration strategy.</summary>
+    public IExplorationStrategy Strategy { get; }
+
+    /// <inheritdoc />
+    public Decision Select(DecisionContext context, int slateSize = 1)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slateSize);
+        if (context.Candidates.Count == 0)
+        {
+            throw new ArgumentException("The context has no candidates to choose from.", nameof(context));
+        }
+        var positions = Stage.Narrow(context, _rng);
+        var narrowed = positions.Length == context.Candidates.Count
+            ? context
+            : context.WithCandidates(context.Candidates.Subset(positions));
+        var n = narrowed.Candidates.Count;
+        EnsureCapacity(n);
+        Span<double> mean = _mean.AsSpan(0, n), width = _width.AsSpan(0, n), output = _output.AsSpan(0, n);
+        Model.Estimate(narrowed, mean, width);
+        var draws = Span<double>.Empty;
+        if (Strategy.NeedsPosteriorDraws)
+        {
+            draws = _draws.AsSpan(0, n);
+            ((IPosteriorSampler)Model).SamplePosterior(narrowed, draws, _rng);
+        }
+        Strategy.Apply(new RewardEstimates(mean, width, draws), output);
+        CheckOutput(output);
+
+        var withPropensities = Stage.IsDeterministic && !Strategy.NeedsPosteriorDraws;
+        if (Strategy.Kind == ExplorationKind.Scores)
+        {
+            SlateSelection.TopScores(output, slateSize, _rng, withPropensities, _slate);
+        }
+        else
+        {
+            SlateSelection.Sample(output, slateSize, _rng, withPropensities, _slate);
+        }
+        var slots = new SlateSlot[_slate.Count];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var original = positions.Length == context.Candidates.Count ? _slate[i].Index : positions[_slate[i].Index];
+            slots[i] = new SlateSlot(original, context.Candidates.Ids[original], _slate[i].Propensity);
+        }
+        return new Decision(context, slots);
+    }
+
+    /// <inheritdoc />
+    public void Update(ReadOnlySpan<Feedback> feedback) => Model.Update(feedback);
+
+    /// <inheritdoc />
+    public void WriteState(StateWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Tag("composed-policy");
+        writer.Write(_rng);
+        Model.WriteState(writer);
+    }
+
+    /// <inheritdoc />
+    public void ReadState(StateReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        reader.Tag("composed-policy");
+        reader.ReadInto(_rng);
+        Model.ReadState(reader);
+    }
+
+    private void CheckOutput(ReadOnlySpan<double> output)
+    {
+        for (var i = 0; i < output.Length; i++)
+        {
+            var v = output[i];
+            var bad = Strategy.Kind == ExplorationKind.Scores ? double.IsNaN(v) || double.IsNegativeInfinity(v) : !(v >= 0) || double.IsInfinity(v);
+            if (bad)
+            {
+                throw new InvalidOperationException(
+                    $"{Kind}: the {(Strategy.Kind == ExplorationKind.Scores ? "score" : "probability")} of candidate {i} is {v}; the reward model {Model.GetType().Name} produced a non-finite estimate.");
+            }
+        }
+    }
+
+    private void EnsureCapacity(int n)
+    {
+        if (_mean.Length < n)
+        {
+            var size = Math.Max(n, _mean.Length * 2);
+            _mean = new double[size];
+            _width = new double[size];
+            _draws = new double[size];
+            _output = new double[size];
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Cobalt.Core.Contracts;
+using Cobalt.Core.Data;
+using Cobalt.Core.Randomness;
+
+namespace Cobalt.Policies.Stages;
+
+/// <summary>Scores every candidate.</summary>
+public sealed class AllCandidates : ICandidateStage
+{
+    private int[] _identity = [];
+
+    /// <inheritdoc />
+    public bool IsDeterministic => true;
+
+    /// <inheritdoc />
+    public int[] Narrow(DecisionContext context, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var count = context.Candidates.Count;
+        if (_identity.Length != count)
+        {
+            _identity = Enumerable.Range(0, count).ToArray();
+        }
+        return _identity;
+    }
+}
+
+/// <summary>
+/// A computation budget: score a uniform sample of at most B candidates (without replacement),
+/// as the one-stage baselines of the two-stage paper do (B = b x m acquisition scores per round).
+/// </summary>
+public sealed class UniformSample : ICandidateStage
+{
+    private readonly AllCandidates _all = new();
+
+    /// <summary>Creates the stage with budget <paramref name="budget"/> >= 1.</summary>
+    public UniformSample(int budget)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budget);
+        Budget = budget;
+    }
+
+    /// <summary>The most candidates scored per round.</summary>
+    public int Budget { get; }
+
+    /// <inheritdoc />
+    public bool IsDeterministic => false;
+
+    /// <inheritdoc />
+    public int[] Narrow(DecisionContext context, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(rng);
+        var count = context.Candidates.Count;
+        if (count <= Budget)
+        {
+            return _all.Narrow(context, rng);
+        }
+        // Floyd's algorithm: a uniform B-subset in O(B) draws, returned in ascending order.
+        var chosen = new HashSet<int>(Budget);
+        for (var j = count - Budget; j < count; j++)
+        {
+            var t = rng.NextInt(j + 1);
+            chosen.Add(chosen.Contains(t) ? j : t);
+        }
+        var positions = chosen.ToArray();
+        Array.Sort(positions);
+        return positions;
+    }
+}
