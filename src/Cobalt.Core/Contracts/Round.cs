@@ -6,7 +6,6 @@ namespace Cobalt.Core.Contracts;
 public sealed class Round
 {
     private readonly double[] _expected;
-    private double[]? _sortedDescending;
 
     /// <summary>Creates a round; <paramref name="expectedRewards"/> has one entry per candidate.</summary>
     public Round(DecisionContext context, double[] expectedRewards)
@@ -28,22 +27,28 @@ public sealed class Round
     public ReadOnlySpan<double> ExpectedRewards => _expected;
 
     /// <summary>Position of the candidate with the highest expected reward.</summary>
-    public int OptimalCandidate => _expected.AsSpan().IndexOf(OptimalValue(1));
+    public int OptimalCandidate => _expected.AsSpan().IndexOf(System.Numerics.Tensors.TensorPrimitives.Max(_expected));
 
     /// <summary>Expected reward of the best slate of <paramref name="slateSize"/> (sum of the top expected rewards).</summary>
     public double OptimalValue(int slateSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slateSize);
-        if (_sortedDescending is null)
-        {
-            _sortedDescending = (double[])_expected.Clone();
-            Array.Sort(_sortedDescending);
-            Array.Reverse(_sortedDescending);
-        }
+        // Top-m by repeated scans: m is small and the candidate set may be a whole catalogue.
+        var m = Math.Min(slateSize, _expected.Length);
+        Span<int> taken = m <= 64 ? stackalloc int[m] : new int[m];
         var sum = 0.0;
-        for (var i = 0; i < Math.Min(slateSize, _sortedDescending.Length); i++)
+        for (var slot = 0; slot < m; slot++)
         {
-            sum += _sortedDescending[i];
+            var best = -1;
+            for (var i = 0; i < _expected.Length; i++)
+            {
+                if ((best < 0 || _expected[i] > _expected[best]) && !taken[..slot].Contains(i))
+                {
+                    best = i;
+                }
+            }
+            taken[slot] = best;
+            sum += _expected[best];
         }
         return sum;
     }
