@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using Cobalt.Cli;
+
+return CobaltCommand.Create().Parse(args).Invoke();

@@ -74,17 +74,16 @@ public sealed class ComposedPolicy : IPolicy
             draws = _draws.AsSpan(0, n);
             ((IPosteriorSampler)Model).SamplePosterior(narrowed, draws, _rng);
         }
-        Strategy.Apply(new RewardEstimates(mean, width, draws), output);
-        CheckOutput(output);
-
         var withPropensities = Stage.IsDeterministic && !Strategy.NeedsPosteriorDraws;
         if (Strategy.Kind == ExplorationKind.Scores)
         {
+            Strategy.Apply(new RewardEstimates(mean, width, draws), output);
+            CheckOutput(output);
             SlateSelection.TopScores(output, slateSize, _rng, withPropensities, _slate);
         }
         else
         {
-            SlateSelection.Sample(output, slateSize, _rng, withPropensities, _slate);
+            SampleSlots(n, slateSize, withPropensities);
         }
         var slots = new SlateSlot[_slate.Count];
         for (var i = 0; i < slots.Length; i++)
@@ -116,6 +115,37 @@ public sealed class ComposedPolicy : IPolicy
         Model.ReadState(reader);
     }
 
+    /// <summary>
+    /// Draws each slot from the strategy applied to the candidates not yet in the slate, so an
+    /// epsilon-greedy slate is greedy in every slot with probability 1 - epsilon (not only in the first).
+    /// The propensity of a slot is its probability given the slots before it.
+    /// </summary>
+    private void SampleSlots(int n, int slateSize, bool withPropensities)
+    {
+        _slate.Clear();
+        var remaining = Enumerable.Range(0, n).ToList();
+        for (var slot = 0; slot < Math.Min(slateSize, n); slot++)
+        {
+            var r = remaining.Count;
+            Span<double> mean = _mean.AsSpan(n, r), width = _width.AsSpan(n, r), output = _output.AsSpan(0, r);
+            var draws = Strategy.NeedsPosteriorDraws ? _draws.AsSpan(n, r) : [];
+            for (var i = 0; i < r; i++)
+            {
+                mean[i] = _mean[remaining[i]];
+                width[i] = _width[remaining[i]];
+                if (!draws.IsEmpty)
+                {
+                    draws[i] = _draws[remaining[i]];
+                }
+            }
+            Strategy.Apply(new RewardEstimates(mean, width, draws), output);
+            CheckOutput(output);
+            var pick = _rng.Sample(output);
+            _slate.Add((remaining[pick], withPropensities ? output[pick] : null));
+            remaining.RemoveAt(pick);
+        }
+    }
+
     private void CheckOutput(ReadOnlySpan<double> output)
     {
         for (var i = 0; i < output.Length; i++)
@@ -132,9 +162,9 @@ public sealed class ComposedPolicy : IPolicy
 
     private void EnsureCapacity(int n)
     {
-        if (_mean.Length < n)
+        if (_mean.Length < 2 * n)
         {
-            var size = Math.Max(n, _mean.Length * 2);
+            var size = Math.Max(2 * n, _mean.Length * 2); // second half: per-slot scratch
             _mean = new double[size];
             _width = new double[size];
             _draws = new double[size];

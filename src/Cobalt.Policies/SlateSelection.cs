@@ -3,7 +3,7 @@ using Cobalt.Core.Randomness;
 
 namespace Cobalt.Policies;
 
-/// <summary>Turns scores or a probability distribution into a slate of distinct candidates with per-slot propensities.</summary>
+/// <summary>Turns scores into a slate of distinct candidates with per-slot propensities.</summary>
 public static class SlateSelection
 {
     /// <summary>
@@ -45,60 +45,5 @@ public static class SlateSelection
             slate.Add((chosen, withPropensities ? 1.0 / ties : null));
         }
         System.Buffers.ArrayPool<bool>.Shared.Return(taken);
-    }
-
-    /// <summary>
-    /// Draws <paramref name="slateSize"/> distinct candidates from <paramref name="probabilities"/>,
-    /// each slot from the distribution renormalised over the candidates not yet taken; the propensity
-    /// is that conditional probability. If no probability mass remains, the slot is uniform over the rest.
-    /// </summary>
-    public static void Sample(ReadOnlySpan<double> probabilities, int slateSize, Rng rng, bool withPropensities, List<(int Index, double? Propensity)> slate)
-    {
-        ArgumentNullException.ThrowIfNull(rng);
-        ArgumentNullException.ThrowIfNull(slate);
-        slate.Clear();
-        var remaining = probabilities.ToArray();
-        var left = remaining.Length;
-        for (var slot = 0; slot < Math.Min(slateSize, probabilities.Length); slot++)
-        {
-            var mass = 0.0;
-            foreach (var p in remaining)
-            {
-                mass += p > 0 ? p : 0; // taken entries are NaN and count as 0
-            }
-            int chosen;
-            double propensity;
-            if (mass > 1e-12)
-            {
-                var u = rng.NextDouble() * mass;
-                chosen = -1;
-                for (var i = 0; i < remaining.Length && u >= 0; i++)
-                {
-                    if (remaining[i] > 0)
-                    {
-                        chosen = i;
-                        u -= remaining[i];
-                    }
-                }
-                propensity = remaining[chosen] / mass;
-            }
-            else
-            {
-                var k = rng.NextInt(left);
-                chosen = -1;
-                for (var i = 0; i < remaining.Length; i++)
-                {
-                    if (!double.IsNaN(remaining[i]) && k-- == 0)
-                    {
-                        chosen = i;
-                        break;
-                    }
-                }
-                propensity = 1.0 / left;
-            }
-            remaining[chosen] = double.NaN; // taken
-            left--;
-            slate.Add((chosen, withPropensities ? propensity : null));
-        }
     }
 }

@@ -122,7 +122,7 @@ public static class OptionsBinder
         {
             if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var l) && (type == typeof(long) || l is >= int.MinValue and <= int.MaxValue))
             {
-                return type == typeof(int) ? (int)l : l;
+                return type == typeof(int) ? (object)(int)l : l;
             }
             throw new OptionsException(path, $"must be a whole number, not {Describe(value)}.");
         }

@@ -1,0 +1,19 @@
+using System.CommandLine;
+
+namespace Cobalt.Cli;
+
+/// <summary>The <c>cobalt</c> command line: every subcommand hangs off this root.</summary>
+public static class CobaltCommand
+{
+    /// <summary>Builds the root command.</summary>
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("Cobalt: contextual-bandit recommendation engine and research toolkit.")
+        {
+            RunCommand.Create(),
+            CatalogCommands.Policies(),
+            CatalogCommands.Worlds(),
+        };
+        return root;
+    }
+}

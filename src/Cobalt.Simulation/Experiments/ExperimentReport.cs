@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Cobalt.Core.Persistence;
+using Cobalt.Reporting;
+
+namespace Cobalt.Simulation.Experiments;
+
+/// <summary>
+/// Turns an <see cref="ExperimentResult"/> into what a person reads: a Markdown results table
+/// (mean ± std over trials), a timing table, CSV curves, SVG plots of cumulative regret and CTR
+/// with ±1 std bands, and an HTML page that shows them together.
+/// </summary>
+public static class ExperimentReport
+{
+    /// <summary>Files <see cref="Write"/> produces, relative to the output folder.</summary>
+    public static readonly IReadOnlyList<string> Files = ["results.md", "index.html", "curves.csv", "regret.svg", "ctr.svg", "experiment.json"];
+
+    /// <summary>The results table: cumulative reward, cumulative CTR, average CTR and cumulative regret at the last round. Deterministic for a seed.</summary>
+    public static MarkdownTable ResultsTable(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var table = new MarkdownTable(
+            new TableColumn("Policy"),
+            new TableColumn("Kind"),
+            new TableColumn("Cumulative reward", ColumnAlignment.Right),
+            new TableColumn("Cumulative CTR", ColumnAlignment.Right),
+            new TableColumn("Average CTR", ColumnAlignment.Right),
+            new TableColumn("Cumulative regret", ColumnAlignment.Right));
+        foreach (var p in result.Policies)
+        {
+            table.AddRow(
+                p.Name,
+                p.Kind,
+                Format.MeanStd(p.FinalReward.Mean, p.FinalReward.Std, 1),
+                Format.MeanStd(p.FinalCtr.Mean, p.FinalCtr.Std, 1),
+                Format.MeanStd(p.AverageCtr.Mean, p.AverageCtr.Std, 4),
+                Format.MeanStd(p.FinalRegret.Mean, p.FinalRegret.Std, 1));
+        }
+        return table;
+    }
+
+    /// <summary>Wall time per round (varies from run to run, so kept apart from the results).</summary>
+    public static MarkdownTable TimingTable(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var table = new MarkdownTable(
+            new TableColumn("Policy"),
+            new TableColumn("Choose (ms / round)", ColumnAlignment.Right),
+            new TableColumn("Choose + learn (ms / round)", ColumnAlignment.Right));
+        foreach (var p in result.Policies)
+        {
+            table.AddRow(
+                p.Name,
+                Format.MeanStd(p.SelectMillisecondsPerIteration.Mean, p.SelectMillisecondsPerIteration.Std, 3),
+                Format.MeanStd(p.MillisecondsPerIteration.Mean, p.MillisecondsPerIteration.Std, 3));
+        }
+        return table;
+    }
+
+    /// <summary>Per-round curves, one row per (policy, round): mean and std of cumulative reward, CTR and regret.</summary>
+    public static string CurvesCsv(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        var csv = new CsvWriter(text, "policy", "iteration", "cumulative_reward_mean", "cumulative_reward_std", "cumulative_ctr_mean", "cumulative_ctr_std", "cumulative_regret_mean", "cumulative_regret_std");
+        foreach (var p in result.Policies)
+        {
+            for (var t = 0; t < p.CumulativeRegret.Count; t++)
+            {
+                csv.WriteRow(
+                    p.Name,
+                    (t + 1).ToString(CultureInfo.InvariantCulture),
+                    CsvWriter.FormatDouble(p.CumulativeReward[t].Mean),
+                    CsvWriter.FormatDouble(p.CumulativeReward[t].Std),
+                    CsvWriter.FormatDouble(p.CumulativeCtr[t].Mean),
+                    CsvWriter.FormatDouble(p.CumulativeCtr[t].Std),
+                    CsvWriter.FormatDouble(p.CumulativeRegret[t].Mean),
+                    CsvWriter.FormatDouble(p.CumulativeRegret[t].Std));
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Cumulative regret over rounds, mean ± 1 std band per policy.</summary>
+    public static string RegretChart(ExperimentResult result) =>
+        Chart(result, "Cumulative regret", "cumulative expected regret", p => p.CumulativeRegret);
+
+    /// <summary>Cumulative CTR over rounds, mean ± 1 std band per policy.</summary>
+    public static string CtrChart(ExperimentResult result) =>
+        Chart(result, "Cumulative CTR", result?.World.BinaryRewards == true ? "cumulative clicks per slot" : "cumulative reward per slot", p => p.CumulativeCtr);
+
+    /// <summary>The Markdown report: settings, results, timings.</summary>
+    public static string Markdown(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var spec = result.Spec;
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"# {spec.Name}\n\n");
+        if (spec.Description.Length > 0)
+        {
+            text.Append(spec.Description).Append("\n\n");
+        }
+        text.Append(CultureInfo.InvariantCulture, $"World `{spec.World.Kind}` ({result.World.ActionCount} actions, item features {result.World.ItemFeatureDimension}, user features {result.World.UserFeatureDimension}); ");
+        text.Append(CultureInfo.InvariantCulture, $"{spec.Trials} trials x {spec.Iterations} rounds, slate size {spec.SlateSize}, update every {spec.UpdateEvery}, seed {spec.Seed}.\n\n");
+        text.Append("## Results (mean ± std over trials, at the last round)\n\n");
+        text.Append(ResultsTable(result).ToMarkdown()).Append('\n');
+        text.Append("## Time per round (wall clock, this machine)\n\n");
+        text.Append(TimingTable(result).ToMarkdown()).Append('\n');
+        text.Append("![Cumulative regret](regret.svg)\n\n![Cumulative CTR](ctr.svg)\n");
+        return text.ToString();
+    }
+
+    /// <summary>Writes every report file into <paramref name="folder"/> (each atomically).</summary>
+    public static void Write(ExperimentResult result, string folder)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Directory.CreateDirectory(folder);
+        var regret = RegretChart(result);
+        var ctr = CtrChart(result);
+        AtomicFile.WriteAllText(Path.Combine(folder, "regret.svg"), regret);
+        AtomicFile.WriteAllText(Path.Combine(folder, "ctr.svg"), ctr);
+        AtomicFile.WriteAllText(Path.Combine(folder, "curves.csv"), CurvesCsv(result));
+        AtomicFile.WriteAllText(Path.Combine(folder, "experiment.json"), result.Spec.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(folder, "results.md"), Markdown(result));
+        AtomicFile.WriteAllText(Path.Combine(folder, "index.html"), Html(result, regret, ctr));
+    }
+
+    private static string Html(ExperimentResult result, string regretSvg, string ctrSvg)
+    {
+        var title = WebUtility.HtmlEncode(result.Spec.Name);
+        return $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>{{title}}</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}
+            table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd}</style></head>
+            <body><h1>{{title}}</h1><p>{{WebUtility.HtmlEncode(result.Spec.Description)}}</p>
+            <p>{{result.Spec.Trials}} trials x {{result.Spec.Iterations}} rounds, slate size {{result.Spec.SlateSize}}, seed {{result.Spec.Seed}}.</p>
+            <h2>Results (mean ± std over trials)</h2>{{ResultsTable(result).ToHtml()}}
+            <h2>Time per round</h2>{{TimingTable(result).ToHtml()}}
+            {{StripXmlDeclaration(regretSvg)}}
+            {{StripXmlDeclaration(ctrSvg)}}
+            </body></html>
+
+            """;
+    }
+
+    private static string StripXmlDeclaration(string svg) =>
+        svg.StartsWith("<?xml", StringComparison.Ordinal) ? svg[(svg.IndexOf("?>", StringComparison.Ordinal) + 2)..] : svg;
+
+    private static string Chart(ExperimentResult result, string title, string yLabel, Func<PolicyResult, IReadOnlyList<MeanStd>> curve)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var series = result.Policies.Select(p =>
+        {
+            var c = curve(p);
+            var x = Enumerable.Range(1, c.Count).Select(t => (double)t).ToArray();
+            return new LineSeries(
+                p.Name,
+                x,
+                c.Select(v => v.Mean).ToArray(),
+                c.Select(v => v.Mean - v.Std).ToArray(),
+                c.Select(v => v.Mean + v.Std).ToArray());
+        }).ToArray();
+        return SvgLineChart.Render(new LineChart($"{title}: {result.Spec.Name}", "round", yLabel, series));
+    }
+}

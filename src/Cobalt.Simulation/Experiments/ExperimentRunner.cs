@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Cobalt.Core.Contracts;
+using Cobalt.Core.Data;
+using Cobalt.Core.Randomness;
+using Cobalt.Policies.Catalog;
+
+namespace Cobalt.Simulation.Experiments;
+
+/// <summary>One policy's run through one trial.</summary>
+/// <param name="Policy">Display name of the policy.</param>
+/// <param name="Trial">Trial number.</param>
+/// <param name="Rewards">Reward of each round (sum over the slate).</param>
+/// <param name="Regrets">Expected regret of each round (best slate's expected reward minus the chosen one's).</param>
+/// <param name="SelectSeconds">Wall time spent choosing, over all rounds.</param>
+/// <param name="UpdateSeconds">Wall time spent learning, over all rounds.</param>
+public sealed record TrialRun(string Policy, int Trial, double[] Rewards, double[] Regrets, double SelectSeconds, double UpdateSeconds);
+
+/// <summary>
+/// Plays every policy of an experiment against the same users and random draws in each trial
+/// (common random numbers) and records per-round reward and regret and the time spent.
+/// </summary>
+/// <remarks>
+/// Trial t's world is built from Seeds.Derive(root, "trial", t) and each policy's stream from the
+/// trial seed and the policy's name. Every (trial, policy) run is independent of every other, so
+/// runs may go in parallel and the numbers do not depend on the degree of parallelism.
+/// </remarks>
+public static class ExperimentRunner
+{
+    /// <summary>Runs the experiment; <paramref name="onProgress"/> receives counts of finished rounds (from any thread).</summary>
+    public static ExperimentResult Run(ExperimentSpec spec, int maxParallelism = 0, Action<int>? onProgress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        var world = spec.World.Build();
+        var jobs = (from trial in Enumerable.Range(0, spec.Trials)
+                    from policy in spec.Policies
+                    select (trial, policy)).ToArray();
+        var runs = new TrialRun[jobs.Length];
+        var options = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount,
+            CancellationToken = cancellationToken,
+        };
+        Parallel.For(0, jobs.Length, options, j =>
+            runs[j] = RunTrial(spec, world, jobs[j].trial, jobs[j].policy, onProgress, cancellationToken));
+        return new ExperimentResult(spec, world.Info, runs);
+    }
+
+    /// <summary>The seed of trial <paramref name="trial"/> under <paramref name="rootSeed"/>.</summary>
+    public static ulong TrialSeed(ulong rootSeed, int trial) => Seeds.Derive(rootSeed, "trial", trial);
+
+    /// <summary>Plays one policy through one trial.</summary>
+    public static TrialRun RunTrial(ExperimentSpec spec, IWorld world, int trial, PolicySpec policySpec, Action<int>? onProgress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(world);
+        ArgumentNullException.ThrowIfNull(policySpec);
+        var trialSeed = TrialSeed(spec.Seed, trial);
+        var environment = world.Create(trialSeed);
+        var policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment.Info, Seeds.Derive(trialSeed, "policy/" + policySpec.DisplayName)));
+        var rewards = new double[spec.Iterations];
+        var regrets = new double[spec.Iterations];
+        var slateRewards = new double[spec.SlateSize];
+        var pending = new List<Feedback>(spec.SlateSize * spec.UpdateEvery);
+        var selectTime = new Stopwatch();
+        var updateTime = new Stopwatch();
+        const int ProgressStep = 50;
+        for (var t = 0; t < spec.Iterations; t++)
+        {
+            var round = environment.Next();
+            selectTime.Start();
+            var decision = policy.Select(round.Context, spec.SlateSize);
+            selectTime.Stop();
+
+            var shown = slateRewards.AsSpan(0, decision.Slots.Count);
+            environment.Respond(round, decision, shown);
+            rewards[t] = Sum(shown);
+            regrets[t] = round.Regret(decision);
+            pending.AddRange(decision.ToFeedback(shown));
+
+            if ((t + 1) % spec.UpdateEvery == 0 || t + 1 == spec.Iterations)
+            {
+                updateTime.Start();
+                policy.Update(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending));
+                updateTime.Stop();
+                pending.Clear();
+            }
+            if ((t + 1) % ProgressStep == 0 || t + 1 == spec.Iterations)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                onProgress?.Invoke((t % ProgressStep) + 1);
+            }
+        }
+        return new TrialRun(policySpec.DisplayName, trial, rewards, regrets, selectTime.Elapsed.TotalSeconds, updateTime.Elapsed.TotalSeconds);
+    }
+
+    private static double Sum(ReadOnlySpan<double> values)
+    {
+        var sum = 0.0;
+        foreach (var v in values)
+        {
+            sum += v;
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Cobalt.Core.Configuration;
+using Cobalt.Core.Contracts;
+
+namespace Cobalt.Simulation.Worlds;
+
+/// <summary>One world kind: its name, what it is, its options record and how to build it.</summary>
+public sealed record WorldDefinition(string Kind, string Summary, Type OptionsType, Func<IValidatable, IWorld> Build);
+
+/// <summary>A world to build: kind and options.</summary>
+public sealed record WorldSpec(string Kind, IValidatable Options)
+{
+    /// <summary>Builds the world.</summary>
+    public IWorld Build() => WorldCatalog.Get(Kind).Build(Options);
+}
+
+/// <summary>Every simulated world Cobalt can build by name.</summary>
+public static class WorldCatalog
+{
+    private static readonly WorldDefinition[] Definitions =
+    [
+        new("linear", "Linear bandit: theta* on the unit sphere, fresh N(0, I) arm features each round, Gaussian noise (Hron et al. 2021, 3.1).",
+            typeof(LinearWorldOptions), o => new LinearWorld((LinearWorldOptions)o)),
+        new("catalogue", "Bernoulli-logistic catalogue with power-law topic sizes, latent users and items, click = sigmoid(u.v + b).",
+            typeof(CatalogueWorldOptions), o => new CatalogueWorld((CatalogueWorldOptions)o)),
+    ];
+
+    /// <summary>Every world kind.</summary>
+    public static IReadOnlyList<WorldDefinition> All => Definitions;
+
+    /// <summary>The definition of <paramref name="kind"/>.</summary>
+    public static WorldDefinition Get(string kind, string field = "world.kind") =>
+        Definitions.FirstOrDefault(d => d.Kind == kind)
+        ?? throw new OptionsException(field, $"unknown world '{kind}'; allowed: {string.Join(", ", Definitions.Select(d => d.Kind))}.");
+
+    /// <summary>Reads <c>{"kind": ..., "options": {...}}</c>.</summary>
+    public static WorldSpec ParseSpec(JsonElement json, string path)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            throw new OptionsException(path, "must be an object with a 'kind' and optional 'options'.");
+        }
+        string? kind = null;
+        JsonElement? options = null;
+        foreach (var member in json.EnumerateObject())
+        {
+            switch (member.Name.ToLowerInvariant())
+            {
+                case "kind" or "type":
+                    kind = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString() : throw new OptionsException($"{path}.kind", "must be text.");
+                    break;
+                case "options":
+                    options = member.Value;
+                    break;
+                default:
+                    throw new OptionsException($"{path}.{member.Name}", "unknown field; allowed: kind, options.");
+            }
+        }
+        if (kind is null)
+        {
+            throw new OptionsException($"{path}.kind", $"is missing; allowed: {string.Join(", ", Definitions.Select(d => d.Kind))}.");
+        }
+        var definition = Get(kind, $"{path}.kind");
+        return new WorldSpec(kind, OptionsBinder.Bind(definition.OptionsType, options, $"{path}.options"));
+    }
+}
