@@ -45,12 +45,9 @@ public sealed class BetaBernoulliModel(double priorAlpha = 1.0, double priorBeta
     /// <inheritdoc />
     public void Update(ReadOnlySpan<Feedback> feedback)
     {
+        RewardRange.RequireUnitInterval(feedback, "Beta-Bernoulli Thompson sampling");
         foreach (var f in feedback)
         {
-            if (f.Reward is < 0 or > 1)
-            {
-                throw new ArgumentOutOfRangeException(nameof(feedback), f.Reward, "Beta-Bernoulli Thompson sampling needs rewards in [0, 1].");
-            }
             var (a, b) = Posterior(f.ActionId);
             _arms[f.ActionId] = (a + f.Reward, b + 1 - f.Reward);
         }

@@ -61,6 +61,7 @@ public sealed class LogisticModel : IRewardModel, IPosteriorSampler
     /// <inheritdoc />
     public void Update(ReadOnlySpan<Feedback> feedback)
     {
+        RewardRange.RequireUnitInterval(feedback, "A logistic model");
         foreach (var f in feedback)
         {
             var x = _features.Read(f.Context, f.CandidateIndex);
