@@ -11,9 +11,10 @@ namespace Cobalt.Simulation.Experiments;
 /// <param name="Trial">Trial number.</param>
 /// <param name="Rewards">Reward of each round (sum over the slate).</param>
 /// <param name="Regrets">Expected regret of each round (best slate's expected reward minus the chosen one's).</param>
+/// <param name="Optimal">Expected reward of each round's best slate (the same for every policy of a trial).</param>
 /// <param name="SelectSeconds">Wall time spent choosing, over all rounds.</param>
 /// <param name="UpdateSeconds">Wall time spent learning, over all rounds.</param>
-public sealed record TrialRun(string Policy, int Trial, double[] Rewards, double[] Regrets, double SelectSeconds, double UpdateSeconds);
+public sealed record TrialRun(string Policy, int Trial, double[] Rewards, double[] Regrets, double[] Optimal, double SelectSeconds, double UpdateSeconds);
 
 /// <summary>
 /// Plays every policy of an experiment against the same users and random draws in each trial
@@ -60,6 +61,7 @@ public static class ExperimentRunner
         var policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment.Info, Seeds.Derive(trialSeed, "policy/" + policySpec.DisplayName)));
         var rewards = new double[spec.Iterations];
         var regrets = new double[spec.Iterations];
+        var optimal = new double[spec.Iterations];
         var slateRewards = new double[spec.SlateSize];
         var pending = new List<Feedback>(spec.SlateSize * spec.UpdateEvery);
         var selectTime = new Stopwatch();
@@ -75,7 +77,8 @@ public static class ExperimentRunner
             var shown = slateRewards.AsSpan(0, decision.Slots.Count);
             environment.Respond(round, decision, shown);
             rewards[t] = Sum(shown);
-            regrets[t] = round.Regret(decision);
+            optimal[t] = round.OptimalValue(decision.Slots.Count);
+            regrets[t] = optimal[t] - round.ExpectedValue(decision);
             pending.AddRange(decision.ToFeedback(shown));
 
             if ((t + 1) % spec.UpdateEvery == 0 || t + 1 == spec.Iterations)
@@ -91,7 +94,7 @@ public static class ExperimentRunner
                 onProgress?.Invoke((t % ProgressStep) + 1);
             }
         }
-        return new TrialRun(policySpec.DisplayName, trial, rewards, regrets, selectTime.Elapsed.TotalSeconds, updateTime.Elapsed.TotalSeconds);
+        return new TrialRun(policySpec.DisplayName, trial, rewards, regrets, optimal, selectTime.Elapsed.TotalSeconds, updateTime.Elapsed.TotalSeconds);
     }
 
     private static double Sum(ReadOnlySpan<double> values)
