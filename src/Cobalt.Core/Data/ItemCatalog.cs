@@ -7,7 +7,7 @@ namespace Cobalt.Core.Data;
 /// </summary>
 public sealed class ItemCatalog
 {
-    private readonly int[] _allIds;
+    private readonly CandidateSet _all;
 
     /// <summary>Creates a catalogue whose item i has features <c>features.Row(i)</c> and topic <c>topics[i]</c> (optional).</summary>
     public ItemCatalog(FeatureMatrix features, int[]? topics = null)
@@ -23,7 +23,7 @@ public sealed class ItemCatalog
         }
         Features = features;
         Topics = topics;
-        _allIds = Enumerable.Range(0, features.Rows).ToArray();
+        _all = CandidateSet.FromCatalog(this, Enumerable.Range(0, features.Rows).ToArray());
     }
 
     /// <summary>Item features, one row per item id.</summary>
@@ -38,6 +38,6 @@ public sealed class ItemCatalog
     /// <summary>Feature dimension.</summary>
     public int Dimension => Features.Columns;
 
-    /// <summary>A candidate set holding every item of the catalogue (shared, not copied).</summary>
-    public CandidateSet All() => CandidateSet.FromCatalog(this, _allIds);
+    /// <summary>A candidate set holding every item of the catalogue (one shared instance: nothing is copied or re-checked per round).</summary>
+    public CandidateSet All() => _all;
 }

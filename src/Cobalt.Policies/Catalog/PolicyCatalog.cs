@@ -89,35 +89,9 @@ public static class PolicyCatalog
     /// <summary>Reads a policy specification <c>{"kind": ..., "name": ..., "options": {...}}</c>; errors name the field under <paramref name="path"/>.</summary>
     public static PolicySpec ParseSpec(JsonElement json, string path)
     {
-        if (json.ValueKind != JsonValueKind.Object)
-        {
-            throw new OptionsException(path, "must be an object with a 'kind' and optional 'name' and 'options'.");
-        }
-        string? kind = null, name = null;
-        JsonElement? options = null;
-        foreach (var member in json.EnumerateObject())
-        {
-            switch (member.Name.ToLowerInvariant())
-            {
-                case "kind" or "type":
-                    kind = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString() : throw new OptionsException($"{path}.kind", "must be text.");
-                    break;
-                case "name":
-                    name = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString() : throw new OptionsException($"{path}.name", "must be text.");
-                    break;
-                case "options":
-                    options = member.Value;
-                    break;
-                default:
-                    throw new OptionsException($"{path}.{member.Name}", "unknown field; allowed: kind, name, options.");
-            }
-        }
-        if (kind is null)
-        {
-            throw new OptionsException($"{path}.kind", $"is missing; allowed: {string.Join(", ", Definitions.Select(d => d.Kind))}.");
-        }
-        var definition = Get(kind, $"{path}.kind");
-        return new PolicySpec(kind, (PolicyOptions)OptionsBinder.Bind(definition.OptionsType, options, $"{path}.options"), name);
+        var spec = KindSpec.Read(json, path, Definitions.Select(d => d.Kind).ToArray(), "policy", allowName: true);
+        var options = (PolicyOptions)OptionsBinder.Bind(Get(spec.Kind).OptionsType, spec.Options, $"{path}.options");
+        return new PolicySpec(spec.Kind, options, spec.Name);
     }
 
     /// <summary>Builds the policy <paramref name="spec"/> describes.</summary>

@@ -36,31 +36,7 @@ public static class WorldCatalog
     /// <summary>Reads <c>{"kind": ..., "options": {...}}</c>.</summary>
     public static WorldSpec ParseSpec(JsonElement json, string path)
     {
-        if (json.ValueKind != JsonValueKind.Object)
-        {
-            throw new OptionsException(path, "must be an object with a 'kind' and optional 'options'.");
-        }
-        string? kind = null;
-        JsonElement? options = null;
-        foreach (var member in json.EnumerateObject())
-        {
-            switch (member.Name.ToLowerInvariant())
-            {
-                case "kind" or "type":
-                    kind = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString() : throw new OptionsException($"{path}.kind", "must be text.");
-                    break;
-                case "options":
-                    options = member.Value;
-                    break;
-                default:
-                    throw new OptionsException($"{path}.{member.Name}", "unknown field; allowed: kind, options.");
-            }
-        }
-        if (kind is null)
-        {
-            throw new OptionsException($"{path}.kind", $"is missing; allowed: {string.Join(", ", Definitions.Select(d => d.Kind))}.");
-        }
-        var definition = Get(kind, $"{path}.kind");
-        return new WorldSpec(kind, OptionsBinder.Bind(definition.OptionsType, options, $"{path}.options"));
+        var spec = KindSpec.Read(json, path, Definitions.Select(d => d.Kind).ToArray(), "world", allowName: false);
+        return new WorldSpec(spec.Kind, OptionsBinder.Bind(Get(spec.Kind).OptionsType, spec.Options, $"{path}.options"));
     }
 }
