@@ -145,7 +145,12 @@ public static class OptionsBinder
         }
         if (type == typeof(string))
         {
-            return value.ValueKind == JsonValueKind.String ? value.GetString() : throw new OptionsException(path, $"must be text, not {Describe(value)}.");
+            return value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Null => null,
+                _ => throw new OptionsException(path, $"must be text, not {Describe(value)}."),
+            };
         }
         if (type.IsEnum)
         {

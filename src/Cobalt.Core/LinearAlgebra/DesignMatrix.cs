@@ -56,7 +56,7 @@ public sealed class DesignMatrix : IStateful
     /// <summary>How many rank-one updates may pass before A^-1 is recomputed from A.</summary>
     public int RefactorEvery { get; }
 
-    /// <summary>Number of updates applied so far (a version number for caches).</summary>
+    /// <summary>Counts changes to A (updates, additions, loads): caches of A^-1 compare it to know they are current.</summary>
     public long Version { get; private set; }
 
     /// <summary>A (row-major d x d).</summary>
@@ -171,7 +171,6 @@ public sealed class DesignMatrix : IStateful
         ArgumentNullException.ThrowIfNull(writer);
         writer.Tag("design-matrix");
         writer.Write(Dimension);
-        writer.Write(Version);
         writer.Write(_sinceRefactor);
         writer.Write(_matrix);
         writer.Write(_inverse);
@@ -187,10 +186,10 @@ public sealed class DesignMatrix : IStateful
         {
             throw new InvalidDataException($"The saved design matrix has dimension {d}; this model has {Dimension}.");
         }
-        Version = reader.ReadInt64();
         _sinceRefactor = reader.ReadInt32();
         reader.ReadInto(_matrix, "design matrix A");
         reader.ReadInto(_inverse, "design matrix inverse");
+        Version++; // a loaded matrix is a new matrix: caches built on the old one must rebuild
     }
 
     private void CheckVector(ReadOnlySpan<double> x)

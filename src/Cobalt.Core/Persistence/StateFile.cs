@@ -55,7 +55,7 @@ public static class StateFile
         try
         {
             Span<byte> magic = stackalloc byte[8];
-            if (input.Read(magic) != magic.Length || !magic.SequenceEqual(Magic))
+            if (stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) != magic.Length || !magic.SequenceEqual(Magic))
             {
                 throw new InvalidDataException("This is not a Cobalt state file (its first bytes are not 'COBALTST').");
             }
@@ -70,9 +70,9 @@ public static class StateFile
             {
                 throw new InvalidDataException($"The state file claims a payload of {length} bytes: it is damaged.");
             }
-            var payload = input.ReadBytes((int)length);
+            var payload = ReadPayload(stream, length);
             var checksum = input.ReadBytes(32);
-            if (payload.Length != length || checksum.Length != 32)
+            if (checksum.Length != 32)
             {
                 throw new InvalidDataException("The state file is truncated.");
             }
@@ -86,5 +86,26 @@ public static class StateFile
         {
             throw new InvalidDataException("The state file is truncated.", e);
         }
+    }
+
+    /// <summary>Reads <paramref name="length"/> bytes in chunks, so a damaged length cannot make us allocate it up front.</summary>
+    private static byte[] ReadPayload(Stream stream, long length)
+    {
+        if (stream.CanSeek && length > stream.Length - stream.Position)
+        {
+            throw new InvalidDataException($"The state file is truncated: it claims {length} bytes of state but holds {stream.Length - stream.Position}.");
+        }
+        using var payload = new MemoryStream();
+        var buffer = new byte[81920];
+        while (payload.Length < length)
+        {
+            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, length - payload.Length));
+            if (read == 0)
+            {
+                throw new InvalidDataException("The state file is truncated.");
+            }
+            payload.Write(buffer, 0, read);
+        }
+        return payload.ToArray();
     }
 }

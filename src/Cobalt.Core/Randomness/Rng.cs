@@ -100,13 +100,21 @@ public sealed class Rng
         }
     }
 
-    /// <summary>A Beta(a, b) draw as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b).</summary>
+    /// <summary>
+    /// A Beta(a, b) draw as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b), computed from log X and log Y
+    /// as 1 / (1 + exp(log Y - log X)) so that tiny shapes (whose Gamma draws underflow to 0) still give a number.
+    /// </summary>
     public double NextBeta(double a, double b)
     {
-        var x = NextGamma(a);
-        var y = NextGamma(b);
-        return x / (x + y);
+        var logRatio = NextLogGamma(b) - NextLogGamma(a);
+        return 1.0 / (1.0 + Math.Exp(logRatio));
     }
+
+    /// <summary>log of a Gamma(shape, 1) draw; for shape &lt; 1, log Gamma(shape + 1) + log(U) / shape (no underflow).</summary>
+    private double NextLogGamma(double shape) =>
+        shape < 1
+            ? Math.Log(NextGamma(shape + 1)) + Math.Log(1.0 - NextDouble()) / shape
+            : Math.Log(NextGamma(shape));
 
     /// <summary>Fills <paramref name="destination"/> with standard normal draws.</summary>
     public void FillGaussian(Span<double> destination)
