@@ -13,6 +13,7 @@ public static class CobaltCommand
             RunCommand.Create(),
             CatalogCommands.Policies(),
             CatalogCommands.Worlds(),
+            DataCommand.Create(),
         };
         return root;
     }
