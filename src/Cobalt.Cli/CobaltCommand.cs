@@ -14,6 +14,7 @@ public static class CobaltCommand
             CatalogCommands.Policies(),
             CatalogCommands.Worlds(),
             DataCommand.Create(),
+            SimulatorCommand.Create(),
         };
         return root;
     }

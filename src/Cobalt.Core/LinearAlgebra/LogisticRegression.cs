@@ -100,14 +100,30 @@ public sealed class OnlineLogisticRegression : IStateful
     /// </summary>
     public static double[] Fit(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int d, double priorPrecision, int maxIterations = 50, double tolerance = 1e-10)
     {
-        var n = y.Length;
-        if (x.Length != n * d)
+        if (x.Length != y.Length * d)
         {
-            throw new ArgumentException($"X has {x.Length} values; {n} rows of {d} were expected.", nameof(x));
+            throw new ArgumentException($"X has {x.Length} values; {y.Length} rows of {d} were expected.", nameof(x));
+        }
+        return Fit(new SpanRows(x, d), y, [], d, priorPrecision, maxIterations, tolerance);
+    }
+
+    /// <summary>
+    /// Weighted MAP fit: maximises sum_r w_r [y_r log p_r + (1 - y_r) log(1 - p_r)] - lambda/2 ||theta||^2 by Newton's
+    /// method, reading row r's features from <paramref name="rows"/> on demand (so the design matrix need not be held
+    /// in memory). <paramref name="weights"/> empty means every weight is 1; importance weights (inverse propensities) go here.
+    /// </summary>
+    public static double[] Fit<TRows>(TRows rows, ReadOnlySpan<double> y, ReadOnlySpan<double> weights, int d, double priorPrecision, int maxIterations = 50, double tolerance = 1e-10)
+        where TRows : IFeatureRows, allows ref struct
+    {
+        var n = y.Length;
+        if (!weights.IsEmpty && weights.Length != n)
+        {
+            throw new ArgumentException($"{weights.Length} weights for {n} rows.", nameof(weights));
         }
         var theta = new double[d];
         var hessian = new double[d * d];
         var gradient = new double[d];
+        var row = new double[d];
         for (var iteration = 0; iteration < maxIterations; iteration++)
         {
             Array.Clear(hessian);
@@ -118,10 +134,11 @@ public sealed class OnlineLogisticRegression : IStateful
             }
             for (var r = 0; r < n; r++)
             {
-                var row = x.Slice(r * d, d);
+                rows.Write(r, row);
+                var weight = weights.IsEmpty ? 1.0 : weights[r];
                 var p = Sigmoid(TensorPrimitives.Dot(theta, row));
-                TensorPrimitives.MultiplyAdd(row, y[r] - p, gradient, gradient);
-                var w = p * (1 - p);
+                TensorPrimitives.MultiplyAdd(row, weight * (y[r] - p), gradient, gradient);
+                var w = weight * p * (1 - p);
                 for (var i = 0; i < d; i++)
                 {
                     var hRow = hessian.AsSpan(i * d, d);
@@ -140,6 +157,14 @@ public sealed class OnlineLogisticRegression : IStateful
             }
         }
         return theta;
+    }
+
+    /// <summary>Rows of a row-major matrix held in a span.</summary>
+    private readonly ref struct SpanRows(ReadOnlySpan<double> values, int d) : IFeatureRows
+    {
+        private readonly ReadOnlySpan<double> _values = values;
+
+        public void Write(int row, Span<double> destination) => _values.Slice(row * d, d).CopyTo(destination);
     }
 
     /// <inheritdoc />
@@ -165,4 +190,11 @@ public sealed class OnlineLogisticRegression : IStateful
         reader.ReadInto(_theta, "logistic theta");
         Hessian.ReadState(reader);
     }
+}
+
+/// <summary>A source of feature rows, written on demand into a caller's buffer.</summary>
+public interface IFeatureRows
+{
+    /// <summary>Writes the features of row <paramref name="row"/> into <paramref name="destination"/>.</summary>
+    void Write(int row, Span<double> destination);
 }

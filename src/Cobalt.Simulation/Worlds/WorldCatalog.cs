@@ -23,6 +23,8 @@ public static class WorldCatalog
             typeof(LinearWorldOptions), o => new LinearWorld((LinearWorldOptions)o)),
         new("catalogue", "Bernoulli-logistic catalogue with power-law topic sizes, latent users and items, click = sigmoid(u.v + b).",
             typeof(CatalogueWorldOptions), o => new CatalogueWorld((CatalogueWorldOptions)o)),
+        new("user-choice", "Real users' tastes: the IPS-weighted logistic user-choice simulator trained on MovieLens decides clicks (two-stage paper, section 4).",
+            typeof(UserChoice.UserChoiceWorldOptions), o => new UserChoice.UserChoiceWorld((UserChoice.UserChoiceWorldOptions)o)),
     ];
 
     /// <summary>Every world kind.</summary>

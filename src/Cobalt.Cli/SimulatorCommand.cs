@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Globalization;
+using Cobalt.Core.Configuration;
+using Cobalt.Data;
+using Cobalt.Data.Coat;
+using Cobalt.Data.MovieLens;
+using Cobalt.Reporting;
+using Cobalt.Simulation.UserChoice;
+using Spectre.Console;
+
+namespace Cobalt.Cli;
+
+/// <summary><c>cobalt simulator train</c> and <c>cobalt simulator coat</c>: build the user-choice simulator and check IPS debiasing.</summary>
+internal static class SimulatorCommand
+{
+    public static Command Create() => new("simulator", "The user-choice simulator trained on logged data (two-stage paper, section 4).")
+    {
+        Train(),
+        Coat(),
+    };
+
+    private static Command Train()
+    {
+        var data = new Option<DirectoryInfo?>("--data") { Description = "MovieLens folder (any layout); default: the shipped data/movielens-latest-small." };
+        var output = new Option<FileInfo>("--out") { Description = "Where to save the simulator.", DefaultValueFactory = _ => new FileInfo("simulator.cobalt") };
+        var threshold = new Option<double>("--threshold") { Description = "THRES; 0 (default) picks the best F1 on the validation period among thresholds leaving at most --max-positive-rate of pairs positive." };
+        var maxRate = new Option<double>("--max-positive-rate") { Description = "Largest share of (user, item) pairs a chosen THRES may make positive.", DefaultValueFactory = _ => 0.1 };
+        var noIps = new Option<bool>("--no-ips") { Description = "Fit without inverse-propensity weights." };
+        var historyEnd = new Option<string>("--history-end") { Description = "First day of the training period.", DefaultValueFactory = _ => "2010-01-01" };
+        var trainingEnd = new Option<string>("--training-end") { Description = "First day of the validation period.", DefaultValueFactory = _ => "2014-06-01" };
+        var command = new Command("train", "Train the simulator on MovieLens, report its quality and save it.") { data, output, threshold, maxRate, noIps, historyEnd, trainingEnd };
+        command.SetAction(parse =>
+        {
+            var options = new UserChoiceTrainingOptions
+            {
+                Threshold = parse.GetValue(threshold),
+                MaxPositiveRate = parse.GetValue(maxRate),
+                InversePropensity = !parse.GetValue(noIps),
+                HistoryEnd = parse.GetValue(historyEnd)!,
+                TrainingEnd = parse.GetValue(trainingEnd)!,
+            };
+            try
+            {
+                options.Validate();
+                var folder = parse.GetValue(data)?.FullName ?? UserChoiceWorld.ShippedMovieLens();
+                var (simulator, report) = AnsiConsole.Status().Start("Reading and training...", _ => UserChoiceTrainer.Train(MovieLensReader.Read(folder), options));
+                var file = parse.GetValue(output)!;
+                simulator.Save(file.FullName);
+                AnsiConsole.Write(Tables.From(ReportTable(report, simulator)));
+                AnsiConsole.MarkupLine($"Saved to [link]{Markup.Escape(file.FullName)}[/].");
+                return 0;
+            }
+            catch (Exception e) when (e is OptionsException or DataFormatException or IOException)
+            {
+                return Errors.Report(e.Message);
+            }
+        });
+        return command;
+    }
+
+    private static Command Coat()
+    {
+        var data = new Option<DirectoryInfo>("--data") { Description = "The Coat folder.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("..", "shared", "data", "coat")) };
+        var command = new Command("coat", "Fit the simulator's logistic regression on Coat's biased ratings with and without IPS weights; score both on the random-exposure test set.") { data };
+        command.SetAction(parse =>
+        {
+            var folder = parse.GetValue(data)!;
+            if (!CoatReader.IsCoat(folder.FullName))
+            {
+                return Errors.Report($"{folder.FullName} holds no Coat data (train.ascii, test.ascii); it is not shipped with Cobalt: pass --data.");
+            }
+            try
+            {
+                var coat = CoatReader.Read(folder.FullName);
+                var fits = AnsiConsole.Status().Start("Fitting...", _ => Ridges.Select(r => (Ridge: r, Fits: CoatCheck.Run(coat, r))).ToArray());
+                var table = new MarkdownTable(
+                    new Cobalt.Reporting.TableColumn("Ridge", ColumnAlignment.Right),
+                    new Cobalt.Reporting.TableColumn("Model"),
+                    new Cobalt.Reporting.TableColumn("Predicted P(rating >= 4)", ColumnAlignment.Right),
+                    new Cobalt.Reporting.TableColumn("Observed (test)", ColumnAlignment.Right),
+                    new Cobalt.Reporting.TableColumn("Brier", ColumnAlignment.Right),
+                    new Cobalt.Reporting.TableColumn("Log loss", ColumnAlignment.Right),
+                    new Cobalt.Reporting.TableColumn("AUC", ColumnAlignment.Right));
+                foreach (var (ridge, fit) in fits.SelectMany(f => new[] { (f.Ridge, f.Fits.Weighted), (f.Ridge, f.Fits.Unweighted) }))
+                {
+                    table.AddRow(Format.Number(ridge, 0), fit.Model, Format.Number(fit.PredictedPositiveRate, 4), Format.Number(fit.TestPositiveRate, 4), Format.Number(fit.Brier, 4), Format.Number(fit.LogLoss, 4), Format.Number(fit.Auc, 4));
+                }
+                AnsiConsole.Write(Tables.From(table));
+                return 0;
+            }
+            catch (Exception e) when (e is DataFormatException or IOException)
+            {
+                return Errors.Report(e.Message);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Prior precisions tried on Coat: IPS weights add variance, so how much the fit is regularised decides whether they pay.</summary>
+    private static readonly double[] Ridges = [1, 10, 100, 1000];
+
+    private static MarkdownTable ReportTable(UserChoiceReport report, UserChoiceSimulator simulator)
+    {
+        var table = new MarkdownTable(new Cobalt.Reporting.TableColumn("Simulator"), new Cobalt.Reporting.TableColumn(simulator.Source, ColumnAlignment.Right));
+        table.AddRow("training / validation interactions", $"{report.TrainingSamples.ToString("N0", CultureInfo.InvariantCulture)} / {report.ValidationSamples.ToString("N0", CultureInfo.InvariantCulture)}");
+        table.AddRow("users simulated / items", $"{simulator.Users.Length} / {simulator.Features.ItemCount}");
+        table.AddRow("validation AUC (IPS-weighted fit)", Format.Number(report.ValidationAuc, 4));
+        table.AddRow("validation AUC (unweighted fit)", Format.Number(report.UnweightedValidationAuc, 4));
+        table.AddRow("validation AUC (matrix factorisation alone)", Format.Number(report.FactorizationValidationAuc, 4));
+        table.AddRow("best-F1 threshold (validation): F1, positive pairs", $"{Format.Number(report.BestF1Threshold, 4)}: F1 {Format.Number(report.BestF1, 4)}, {Format.Number(100 * report.BestF1PositiveRate, 2)} %");
+        table.AddRow("THRES in use", Format.Number(report.Threshold, 4));
+        table.AddRow("F1 at THRES (validation)", Format.Number(report.F1, 4));
+        table.AddRow("positive (user, item) pairs at THRES", Format.Number(100 * report.PositiveRate, 2) + " %");
+        table.AddRow("reward", $"{simulator.Mode} (flip {simulator.FlipProbability})");
+        return table;
+    }
+}
