@@ -112,6 +112,18 @@ public sealed class ChoiceFeatures
         destination[offset + ExtraDimension] = 1.0;
     }
 
+    /// <summary>The pairs (users[r], items[r]) as feature rows, for fitting.</summary>
+    public PairRows Rows(int[] users, int[] items)
+    {
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(items);
+        if (users.Length != items.Length)
+        {
+            throw new ArgumentException($"{users.Length} users for {items.Length} items.", nameof(items));
+        }
+        return new PairRows(this, users, items);
+    }
+
     /// <summary>Writes the features.</summary>
     public void WriteState(StateWriter writer)
     {
@@ -149,4 +161,25 @@ public sealed class ChoiceFeatures
             throw new InvalidDataException($"The saved features are inconsistent: {e.Message}", e);
         }
     }
+}
+
+/// <summary>phi(users[r], items[r]) for row r: pairs of <see cref="ChoiceFeatures"/> as rows for <see cref="Core.LinearAlgebra.OnlineLogisticRegression.Fit{TRows}"/>.</summary>
+public readonly struct PairRows : Core.LinearAlgebra.IFeatureRows
+{
+    private readonly ChoiceFeatures _features;
+    private readonly int[] _users;
+    private readonly int[] _items;
+
+    internal PairRows(ChoiceFeatures features, int[] users, int[] items)
+    {
+        _features = features;
+        _users = users;
+        _items = items;
+    }
+
+    /// <summary>Number of rows.</summary>
+    public int Count => _users.Length;
+
+    /// <inheritdoc />
+    public void Write(int row, Span<double> destination) => _features.Write(_users[row], _items[row], destination);
 }

@@ -29,13 +29,12 @@ public static class CoatCheck
             coat.ItemCount, coat.ItemFeatures.Columns, coat.ItemFeatures.Values.ToArray(), 0, []);
         var train = Observed(coat.Train);
         var test = Observed(coat.Test);
-        var labels = train.Select(p => coat.Train[p] >= 4 ? 1.0 : 0.0).ToArray();
+        var labels = train.Select(p => coat.Train[p] >= 4).ToArray();
         var weights = train.Select(p => 1.0 / coat.Propensities[p]).ToArray();
-        var mean = weights.Average();
-        TensorPrimitives.Divide(weights, mean, weights);
-        var rows = new Rows(features, coat.ItemCount, train);
-        var weighted = OnlineLogisticRegression.Fit(rows, labels, weights, features.Dimension, ridge, maxIterations: 25, tolerance: 1e-8);
-        var unweighted = OnlineLogisticRegression.Fit(rows, labels, [], features.Dimension, ridge, maxIterations: 25, tolerance: 1e-8);
+        TensorPrimitives.Divide(weights, weights.Average(), weights);
+        var rows = features.Rows(train.Select(p => p / coat.ItemCount).ToArray(), train.Select(p => p % coat.ItemCount).ToArray());
+        var weighted = UserChoiceTrainer.FitTheta(rows, labels, weights, features.Dimension, ridge);
+        var unweighted = UserChoiceTrainer.FitTheta(rows, labels, [], features.Dimension, ridge);
         return (Evaluate("IPS-weighted", weighted, features, coat, test), Evaluate("unweighted", unweighted, features, coat, test));
     }
 
@@ -52,10 +51,5 @@ public static class CoatCheck
         var labels = test.Select(p => coat.Test[p] >= 4).ToArray();
         return new CoatFit(name, probabilities.Average(), labels.Average(l => l ? 1.0 : 0.0),
             BinaryMetrics.Brier(probabilities, labels), BinaryMetrics.LogLoss(probabilities, labels), BinaryMetrics.Auc(probabilities, labels));
-    }
-
-    private readonly struct Rows(ChoiceFeatures features, int items, int[] pairs) : IFeatureRows
-    {
-        public void Write(int row, Span<double> destination) => features.Write(pairs[row] / items, pairs[row] % items, destination);
     }
 }

@@ -121,14 +121,16 @@ public static class UserChoiceTrainer
         }
 
         var labels = train.Select(data.IsPositive).ToArray();
-        var mf = LogisticMatrixFactorization.Fit(data.Users.Count, data.Items.Count,
-            train.Select(i => data.InteractionUsers[i]).ToArray(), train.Select(i => data.InteractionItems[i]).ToArray(), labels,
+        var trainUsers = train.Select(i => data.InteractionUsers[i]).ToArray();
+        var trainItems = train.Select(i => data.InteractionItems[i]).ToArray();
+        var mf = LogisticMatrixFactorization.Fit(data.Users.Count, data.Items.Count, trainUsers, trainItems, labels,
             options.Factorization, Seeds.Stream(options.Seed, "user-choice/factorization"));
         var features = BuildFeatures(data, train, mf);
 
-        var weights = options.InversePropensity ? InverseFrequencyWeights(data, train) : [];
-        var theta = Fit(features, data, train, labels, weights, options.Ridge);
-        var unweightedTheta = options.InversePropensity ? Fit(features, data, train, labels, [], options.Ridge) : theta;
+        var rows = features.Rows(trainUsers, trainItems);
+        var weights = options.InversePropensity ? InverseFrequencyWeights(trainItems, data.Items.Count) : [];
+        var theta = FitTheta(rows, labels, weights, features.Dimension, options.Ridge);
+        var unweightedTheta = options.InversePropensity ? FitTheta(rows, labels, [], features.Dimension, options.Ridge) : theta;
 
         var validLabels = validation.Select(data.IsPositive).ToArray();
         var scores = Score(features, theta, data, validation);
@@ -156,19 +158,29 @@ public static class UserChoiceTrainer
         return (simulator, report);
     }
 
-    /// <summary>w_s = (1 / f_i) / mean over samples of (1 / f_i), f_i the item's frequency among the samples.</summary>
-    public static double[] InverseFrequencyWeights(InteractionDataset data, IReadOnlyList<int> samples)
+    /// <summary>Inverse-propensity weights w_s = (1 / f_i) / mean over samples of (1 / f_i), f_i the frequency of sample s's item among the samples.</summary>
+    public static double[] InverseFrequencyWeights(IReadOnlyList<int> items, int itemCount)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(samples);
-        var frequency = new int[data.Items.Count];
-        foreach (var s in samples)
+        ArgumentNullException.ThrowIfNull(items);
+        var frequency = new int[itemCount];
+        foreach (var item in items)
         {
-            frequency[data.InteractionItems[s]]++;
+            frequency[item]++;
         }
-        var weights = samples.Select(s => 1.0 / frequency[data.InteractionItems[s]]).ToArray();
+        var weights = items.Select(i => 1.0 / frequency[i]).ToArray();
         var mean = weights.Average();
         return weights.Select(w => w / mean).ToArray();
+    }
+
+    /// <summary>The simulator's weighted logistic regression: theta maximising sum_s w_s log-likelihood(y_s | phi_s) - ridge/2 ||theta||^2.</summary>
+    public static double[] FitTheta(PairRows rows, IReadOnlyList<bool> labels, ReadOnlySpan<double> weights, int dimension, double ridge)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Count != rows.Count)
+        {
+            throw new ArgumentException($"{labels.Count} labels for {rows.Count} pairs.", nameof(labels));
+        }
+        return OnlineLogisticRegression.Fit(rows, labels.Select(l => l ? 1.0 : 0.0).ToArray(), weights, dimension, ridge, maxIterations: 30, tolerance: 1e-8);
     }
 
     private static ChoiceFeatures BuildFeatures(InteractionDataset data, int[] train, LogisticMatrixFactorization mf)
@@ -218,9 +230,6 @@ public static class UserChoiceTrainer
         }
         return new ChoiceFeatures(PairMode.Elementwise, users, d, userFeatures, items, d, itemFeatures, 2, extras);
     }
-
-    private static double[] Fit(ChoiceFeatures features, InteractionDataset data, int[] samples, bool[] labels, double[] weights, double ridge) =>
-        OnlineLogisticRegression.Fit(new PairRows(features, data, samples), labels.Select(l => l ? 1.0 : 0.0).ToArray(), weights, features.Dimension, ridge, maxIterations: 30, tolerance: 1e-8);
 
     private static double[] Score(ChoiceFeatures features, double[] theta, InteractionDataset data, int[] samples)
     {
@@ -279,10 +288,4 @@ public static class UserChoiceTrainer
 
     private static string Span(InteractionDataset data) => data.Count == 0 ? "no dates" :
         $"{DateTimeOffset.FromUnixTimeSeconds(data.Timestamps.Min()):yyyy-MM-dd} to {DateTimeOffset.FromUnixTimeSeconds(data.Timestamps.Max()):yyyy-MM-dd}";
-
-    private readonly struct PairRows(ChoiceFeatures features, InteractionDataset data, int[] samples) : IFeatureRows
-    {
-        public void Write(int row, Span<double> destination) =>
-            features.Write(data.InteractionUsers[samples[row]], data.InteractionItems[samples[row]], destination);
-    }
 }
