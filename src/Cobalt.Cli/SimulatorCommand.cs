@@ -21,14 +21,14 @@ internal static class SimulatorCommand
 
     private static Command Train()
     {
-        var data = new Option<DirectoryInfo?>("--data") { Description = "MovieLens folder (any layout); default: the shipped data/movielens-latest-small." };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "MovieLens folder (any layout) or MIND folder; default: the shipped data/movielens-latest-small." };
         var output = new Option<FileInfo>("--out") { Description = "Where to save the simulator.", DefaultValueFactory = _ => new FileInfo("simulator.cobalt") };
         var threshold = new Option<double>("--threshold") { Description = "THRES; 0 (default) picks the best F1 on the validation period among thresholds leaving at most --max-positive-rate of pairs positive." };
         var maxRate = new Option<double>("--max-positive-rate") { Description = "Largest share of (user, item) pairs a chosen THRES may make positive.", DefaultValueFactory = _ => 0.1 };
         var noIps = new Option<bool>("--no-ips") { Description = "Fit without inverse-propensity weights." };
         var historyEnd = new Option<string>("--history-end") { Description = "First day of the training period.", DefaultValueFactory = _ => "2010-01-01" };
         var trainingEnd = new Option<string>("--training-end") { Description = "First day of the validation period.", DefaultValueFactory = _ => "2014-06-01" };
-        var command = new Command("train", "Train the simulator on MovieLens, report its quality and save it.") { data, output, threshold, maxRate, noIps, historyEnd, trainingEnd };
+        var command = new Command("train", "Train the simulator on MovieLens or MIND, report its quality and save it.") { data, output, threshold, maxRate, noIps, historyEnd, trainingEnd };
         command.SetAction(parse =>
         {
             var options = new UserChoiceTrainingOptions
@@ -43,7 +43,7 @@ internal static class SimulatorCommand
             {
                 options.Validate();
                 var folder = parse.GetValue(data)?.FullName ?? UserChoiceWorld.ShippedMovieLens();
-                var (simulator, report) = AnsiConsole.Status().Start("Reading and training...", _ => UserChoiceTrainer.Train(MovieLensReader.Read(folder), options));
+                var (simulator, report) = AnsiConsole.Status().Start("Reading and training...", _ => UserChoiceTrainer.Train(InteractionReader.Read(folder), options));
                 var file = parse.GetValue(output)!;
                 simulator.Save(file.FullName);
                 AnsiConsole.Write(Tables.From(ReportTable(report, simulator)));

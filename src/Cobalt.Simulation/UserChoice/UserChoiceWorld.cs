@@ -5,7 +5,6 @@ using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.Randomness;
 using Cobalt.Data;
-using Cobalt.Data.MovieLens;
 
 namespace Cobalt.Simulation.UserChoice;
 
@@ -16,8 +15,8 @@ public sealed record UserChoiceWorldOptions : IValidatable
     [Description("A simulator saved by `cobalt simulator train`; empty trains one from `data` with `training`.")]
     public string Simulator { get; init; } = string.Empty;
 
-    /// <summary>A MovieLens folder to train on; empty is the shipped ml-latest-small.</summary>
-    [Description("MovieLens folder to train the simulator on; empty uses the shipped data/movielens-latest-small.")]
+    /// <summary>A MovieLens or MIND folder to train on; empty is the shipped ml-latest-small.</summary>
+    [Description("MovieLens or MIND folder to train the simulator on; empty uses the shipped data/movielens-latest-small.")]
     public string Data { get; init; } = string.Empty;
 
     /// <summary>How to train the simulator.</summary>
@@ -36,9 +35,9 @@ public sealed record UserChoiceWorldOptions : IValidatable
         {
             throw new OptionsException(Names.Kebab(nameof(Simulator)), $"the file '{Simulator}' does not exist.");
         }
-        if (Simulator.Length == 0 && Data.Length > 0 && MovieLensReader.DetectFormat(Data) is null)
+        if (Simulator.Length == 0 && Data.Length > 0 && !InteractionReader.CanRead(Data))
         {
-            throw new OptionsException(Names.Kebab(nameof(Data)), $"'{Data}' holds no MovieLens files.");
+            throw new OptionsException(Names.Kebab(nameof(Data)), $"'{Data}' holds neither MovieLens nor MIND files.");
         }
         try
         {
@@ -72,7 +71,7 @@ public sealed class UserChoiceWorld : IWorld
         _simulator = options.Simulator.Length > 0
             ? new Lazy<UserChoiceSimulator>(() => UserChoiceSimulator.Load(options.Simulator))
             : Trained.GetOrAdd(Path.GetFullPath(DataFolder(options)) + "|" + OptionsBinder.ToJson(options.Training),
-                _ => new Lazy<UserChoiceSimulator>(() => UserChoiceTrainer.Train(MovieLensReader.Read(DataFolder(options)), options.Training).Simulator));
+                _ => new Lazy<UserChoiceSimulator>(() => UserChoiceTrainer.Train(InteractionReader.Read(DataFolder(options)), options.Training).Simulator));
         _catalog = new Lazy<ItemCatalog>(() => BuildCatalog(_simulator.Value));
     }
 
