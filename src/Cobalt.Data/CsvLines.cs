@@ -32,7 +32,16 @@ public sealed class CsvLines : IDisposable
             TrackLineNumbers = true,
             MalformedData = CsvMalformedDataHandling.Throw,
         });
-        var header = Guard(() => _csv.Headers);
+        IReadOnlyList<string> header;
+        try
+        {
+            header = Guard(() => _csv.Headers);
+        }
+        catch
+        {
+            _csv.Dispose();
+            throw;
+        }
         _columns = header.Select((name, i) => (name, i)).GroupBy(c => c.name).ToDictionary(g => g.Key, g => g.First().i);
         Header = [.. header];
         var missing = required.Where(r => !_columns.ContainsKey(r)).ToArray();

@@ -53,7 +53,15 @@ public sealed partial class DatasetFetcher(HttpClient http)
             {
                 var old = target + $".old-{Guid.NewGuid():N}";
                 Directory.Move(target, old);
-                Directory.Move(content, target);
+                try
+                {
+                    Directory.Move(content, target);
+                }
+                catch (IOException)
+                {
+                    Directory.Move(old, target); // put the previous copy back
+                    throw;
+                }
                 Directory.Delete(old, recursive: true);
             }
             else
@@ -90,9 +98,9 @@ public sealed partial class DatasetFetcher(HttpClient http)
             request.Headers.Range = new RangeHeaderValue(have, null);
         }
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && have > 0)
         {
-            File.Delete(partial); // the partial file is longer than the resource: start again
+            File.Delete(partial); // the partial file is longer than the resource: start again (once: no Range header next time)
             return await DownloadAsync(file, destination, progress, cancellationToken).ConfigureAwait(false);
         }
         if (!response.IsSuccessStatusCode)
@@ -105,25 +113,33 @@ public sealed partial class DatasetFetcher(HttpClient http)
             have = 0; // the server sent the whole file
         }
         var total = response.Content.Headers.ContentRange?.Length ?? (response.Content.Headers.ContentLength is { } length ? length + have : null);
+        IOException? interrupted = null;
         await using (var output = new FileStream(partial, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
         await using (var input = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
         {
             var buffer = new byte[1 << 16];
             var done = have;
-            int read;
-            while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            try
             {
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                done += read;
-                progress?.Report(new FetchProgress(file.FileName, done, total));
+                int read;
+                while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    done += read;
+                    progress?.Report(new FetchProgress(file.FileName, done, total));
+                }
+            }
+            catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                interrupted = e; // the connection dropped: keep what arrived for the next attempt
             }
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var size = new FileInfo(partial).Length;
-        if (total is { } expected && size != expected)
+        if ((total is { } expected && size != expected) || interrupted is not null)
         {
-            throw new IOException($"{file.FileName}: the download stopped at {size} of {expected} bytes; run the command again to resume.");
+            throw new IOException($"{file.FileName}: the download stopped at {size}{(total is { } t ? $" of {t}" : "")} bytes; run the command again to resume.", interrupted);
         }
         await VerifyAsync(file, partial, cancellationToken).ConfigureAwait(false);
         File.Move(partial, destination, overwrite: true);

@@ -80,16 +80,17 @@ public static class OpenBanditReader
     /// <summary>The campaign CSV in <paramref name="folder"/> (a file named after the folder), or null.</summary>
     public static string? FindCampaignFile(string folder)
     {
-        var campaign = Path.Combine(folder, new DirectoryInfo(folder).Name + ".csv");
+        var campaign = Path.Combine(folder, new DirectoryInfo(Path.TrimEndingDirectorySeparator(folder)).Name + ".csv");
         return File.Exists(campaign) ? campaign : null;
     }
 
     /// <summary>Reads <paramref name="folder"/> (for example <c>open-bandit-dataset/random/men</c>).</summary>
     public static LoggedBanditDataset Read(string folder)
     {
-        var file = FindCampaignFile(folder) ?? throw new DataFormatException(folder, 0, $"no Open Bandit Dataset campaign file here (expected {new DirectoryInfo(folder).Name}.csv).");
-        var campaign = new DirectoryInfo(folder).Name;
-        var policy = Directory.GetParent(Path.GetFullPath(folder))?.Name ?? "unknown";
+        var directory = new DirectoryInfo(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+        var file = FindCampaignFile(directory.FullName) ?? throw new DataFormatException(folder, 0, $"no Open Bandit Dataset campaign file here (expected {directory.Name}.csv).");
+        var campaign = directory.Name;
+        var policy = directory.Parent?.Name ?? "unknown";
         var actions = new List<int>();
         var positions = new List<int>();
         var rewards = new List<double>();
@@ -107,12 +108,12 @@ public static class OpenBanditReader
         var affinityIndex = affinityColumns.Select(csv.IndexOf).ToArray();
         while (csv.Read())
         {
-            var action = (int)csv.Number(item, "item_id");
+            var action = WholeNumber(csv, item, "item_id");
             if (action < 0 || (affinityColumns.Length > 0 && action >= affinityColumns.Length))
             {
                 throw csv.Error($"item_id {action} is outside 0..{Math.Max(affinityColumns.Length, 1) - 1}.");
             }
-            var slot = (int)csv.Number(position, "position");
+            var slot = WholeNumber(csv, position, "position");
             if (slot < 1)
             {
                 throw csv.Error($"position {slot} must be 1 or more.");
@@ -164,6 +165,12 @@ public static class OpenBanditReader
         var itemFeatures = ReadItemContext(Path.Combine(folder, "item_context.csv"), itemCount);
         return new LoggedBanditDataset($"{policy}/{campaign}", policy, campaign, itemCount, [.. actions], [.. positions], [.. rewards], [.. propensities], [.. timestamps],
             new FeatureMatrix(actions.Count, width, contexts), names, itemFeatures);
+    }
+
+    private static int WholeNumber(CsvLines csv, int index, string name)
+    {
+        var text = csv.Field(index, name);
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw csv.Error($"{name} '{text}' is not a whole number.");
     }
 
     /// <summary>item_context.csv: item_id, item_feature_0 (numeric), item_feature_1.. (categorical, one-hot encoded).</summary>
