@@ -15,6 +15,7 @@ public static class CobaltCommand
             CatalogCommands.Worlds(),
             DataCommand.Create(),
             SimulatorCommand.Create(),
+            EvaluateCommand.Create(),
         };
         return root;
     }

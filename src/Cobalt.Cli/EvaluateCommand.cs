@@ -1,0 +1,159 @@
+using System.CommandLine;
+using Cobalt.Core.Persistence;
+using Cobalt.Core.Randomness;
+using Cobalt.Data;
+using Cobalt.Evaluation;
+using Cobalt.Evaluation.Learning;
+using Cobalt.Evaluation.RewardModels;
+using Cobalt.Evaluation.Synthetic;
+using Spectre.Console;
+
+namespace Cobalt.Cli;
+
+/// <summary>
+/// <c>cobalt evaluate</c>: estimate a policy's value from logged decisions. <c>--log FILE --policy SPEC</c> for any log in the
+/// documented CSV schema; <c>obd</c> for the Open Bandit Dataset benchmark; <c>synthetic</c> for bias and variance against a known truth.
+/// </summary>
+internal static class EvaluateCommand
+{
+    private static readonly Option<ulong> Seed = new("--seed") { Description = "Root seed (folds, bootstrap).", DefaultValueFactory = _ => 1 };
+    private static readonly Option<string> Model = new("--reward-model") { Description = "Reward model for DM/DR: logistic or boosted.", DefaultValueFactory = _ => "logistic" };
+    private static readonly Option<DirectoryInfo?> Output = new("--out") { Description = "Folder for results.md/.csv (and the plot)." };
+
+    public static Command Create()
+    {
+        var log = new Option<FileInfo?>("--log") { Description = "A log in the CSV schema: action, reward, propensity[, position][, x_*][, pi_0..pi_{K-1}]." };
+        var policy = new Option<string>("--policy")
+        {
+            Description = "The policy to evaluate: columns (the pi_* columns of the log), uniform, action:K (always K), softmax (IPS-learned) or classifier (IPS-weighted); learned policies are fitted on the first half of the log and evaluated on the second.",
+            DefaultValueFactory = _ => "columns",
+        };
+        var command = new Command("evaluate", "Off-policy evaluation: estimate a policy's value from logged bandit feedback with every estimator.")
+        {
+            log, policy, Seed, Model, Output, OpenBandit(), Synthetic(),
+        };
+        command.SetAction(parse =>
+        {
+            var file = parse.GetValue(log);
+            if (file is null)
+            {
+                return Errors.Report("give --log FILE (or use `cobalt evaluate obd` or `cobalt evaluate synthetic`).");
+            }
+            try
+            {
+                var (data, columns) = BanditLog.ReadCsv(file.FullName);
+                var rng = new Rng(parse.GetValue(Seed));
+                var (evaluated, distribution, label) = Resolve(parse.GetValue(policy)!, data, columns);
+                var rows = AnsiConsole.Status().Start("Estimating...", _ => LogEvaluation.Run(label, evaluated, distribution, rng, rewardModel: RewardModel(parse.GetValue(Model)!)));
+                return Show(rows, parse.GetValue(Output));
+            }
+            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException)
+            {
+                return Errors.Report(e.Message);
+            }
+        });
+        return command;
+    }
+
+    private static Command OpenBandit()
+    {
+        var campaign = new Option<string>("--campaign") { Description = "Campaign: men, women or all.", DefaultValueFactory = _ => "men" };
+        var data = new Option<DirectoryInfo>("--data") { Description = "The Open Bandit Dataset folder (holding random/ and bts/).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("..", "shared", "data", "open-bandit-dataset-sample")) };
+        var command = new Command("obd", "Estimate BTS's value from the random log and random's from the BTS log with every estimator; compare with each policy's own log.") { campaign, data, Seed, Model, Output };
+        command.SetAction(parse =>
+        {
+            var root = parse.GetValue(data)!;
+            if (!Directory.Exists(Path.Combine(root.FullName, "random")) || !Directory.Exists(Path.Combine(root.FullName, "bts")))
+            {
+                return Errors.Report($"{root.FullName} holds no Open Bandit Dataset (random/ and bts/); it is not shipped with Cobalt: pass --data.");
+            }
+            try
+            {
+                var rows = AnsiConsole.Status().Start("Cross-fitting and estimating...", _ =>
+                    LogEvaluation.OpenBandit(root.FullName, parse.GetValue(campaign)!, new Rng(parse.GetValue(Seed)), RewardModel(parse.GetValue(Model)!)));
+                return Show(rows, parse.GetValue(Output));
+            }
+            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException)
+            {
+                return Errors.Report(e.Message);
+            }
+        });
+        return command;
+    }
+
+    private static Command Synthetic()
+    {
+        var logs = new Option<int>("--logs") { Description = "Logs drawn per skew level.", DefaultValueFactory = _ => 30 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds per log.", DefaultValueFactory = _ => 2000 };
+        var skews = new Option<double[]>("--skews") { Description = "Logging skews beta (0 = uniform).", DefaultValueFactory = _ => [0, 0.5, 1, 2, 4], AllowMultipleArgumentsPerToken = true };
+        var command = new Command("synthetic", "Bias, standard deviation, RMSE and interval coverage of every estimator as the logging policy gets skewed (known true value).") { logs, rounds, skews, Seed, Model, Output };
+        command.SetAction(parse =>
+        {
+            var levels = parse.GetValue(skews)!;
+            int count = parse.GetValue(logs), n = parse.GetValue(rounds);
+            if (count < 2 || n < 10 || levels.Length == 0 || levels.Any(s => s < 0 || !double.IsFinite(s)))
+            {
+                return Errors.Report("--logs must be at least 2, --rounds at least 10, and --skews non-negative numbers.");
+            }
+            var rows = AnsiConsole.Progress().Start(context =>
+            {
+                var task = context.AddTask("logs estimated", maxValue: count * levels.Length);
+                return EstimatorStudy.Run(new SyntheticBanditOptions(), levels, count, n, parse.GetValue(Seed), RewardModel(parse.GetValue(Model)!), onLog: () => task.Increment(1));
+            });
+            var table = EstimatorStudy.Table(rows);
+            AnsiConsole.Write(Tables.From(table));
+            var folder = parse.GetValue(Output)?.FullName ?? Path.Combine("reports", "ope-synthetic");
+            AtomicFile.WriteAllText(Path.Combine(folder, "results.md"), "# Off-policy estimators on synthetic logs\n\n" + table.ToMarkdown());
+            AtomicFile.WriteAllText(Path.Combine(folder, "rmse.svg"), EstimatorStudy.Chart(rows));
+            AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/] (results.md, rmse.svg)");
+            return 0;
+        });
+        return command;
+    }
+
+    private static (BanditLog Log, ActionDistribution Policy, string Label) Resolve(string spec, BanditLog log, ActionDistribution? columns)
+    {
+        switch (spec)
+        {
+            case "columns":
+                return (log, columns ?? throw new ArgumentException("--policy columns needs pi_0 .. pi_{K-1} columns in the log."), "policy in the log's pi_* columns");
+            case "uniform":
+                return (log, ActionDistribution.Uniform(log.Count, log.ActionCount), "uniform policy");
+            case "softmax" or "classifier":
+                var half = log.Count / 2;
+                if (half < 2)
+                {
+                    throw new ArgumentException("Learning a policy needs at least 4 rounds (half to learn, half to evaluate).");
+                }
+                var train = log.Subset(Enumerable.Range(0, half).ToArray());
+                var test = log.Subset(Enumerable.Range(half, log.Count - half).ToArray());
+                var learned = spec == "softmax" ? OffPolicyLearning.LearnSoftmax(train, new PolicyLearningOptions()) : OffPolicyLearning.IpsWeightedClassifier(train);
+                return (test, learned.On(test), spec == "softmax" ? "IPS-learned softmax policy (second half)" : "IPS-weighted classifier (second half)");
+            default:
+                if (spec.StartsWith("action:", StringComparison.Ordinal) && int.TryParse(spec["action:".Length..], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var action))
+                {
+                    return (log, ActionDistribution.Deterministic(Enumerable.Repeat(action, log.Count).ToArray(), log.ActionCount), $"always action {action}");
+                }
+                throw new ArgumentException($"Unknown policy '{spec}'; allowed: columns, uniform, action:K, softmax, classifier.");
+        }
+    }
+
+    private static Func<IRewardRegressor> RewardModel(string name) => name switch
+    {
+        "logistic" => () => new LogisticRewardModel(),
+        "boosted" => () => new GradientBoostedRewardModel(),
+        _ => throw new ArgumentException($"Unknown reward model '{name}'; allowed: logistic, boosted."),
+    };
+
+    private static int Show(IReadOnlyList<EvaluationRow> rows, DirectoryInfo? output)
+    {
+        var table = LogEvaluation.Table(rows);
+        AnsiConsole.Write(Tables.From(table));
+        if (output is not null)
+        {
+            AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.md"), "# Off-policy evaluation\n\n" + table.ToMarkdown());
+            AnsiConsole.MarkupLine($"Written to [link]{Markup.Escape(output.FullName)}[/].");
+        }
+        return 0;
+    }
+}
