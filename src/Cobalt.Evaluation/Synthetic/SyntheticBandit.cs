@@ -7,6 +7,9 @@ using Cobalt.Core.Randomness;
 
 namespace Cobalt.Evaluation.Synthetic;
 
+/// <summary>A policy as a function: writes pi(. | x) into the second span.</summary>
+public delegate void PolicyFunction(ReadOnlySpan<double> x, Span<double> probabilities);
+
 /// <summary>Options of <see cref="SyntheticBandit"/>.</summary>
 public sealed record SyntheticBanditOptions : IValidatable
 {
@@ -102,8 +105,12 @@ public sealed class SyntheticBandit
     }
 
     /// <summary>V(pi_e) = E_x sum_a pi_e(a | x) mu(x, a), by Monte Carlo over <paramref name="samples"/> fresh contexts.</summary>
-    public double EvaluationPolicyValue(int samples, ulong seed)
+    public double EvaluationPolicyValue(int samples, ulong seed) => PolicyValue(EvaluationPolicy, samples, seed);
+
+    /// <summary>V(pi) = E_x sum_a pi(a | x) mu(x, a) of any policy (it writes pi(. | x)), by Monte Carlo over <paramref name="samples"/> fresh contexts.</summary>
+    public double PolicyValue(PolicyFunction policy, int samples, ulong seed)
     {
+        ArgumentNullException.ThrowIfNull(policy);
         var rng = Seeds.Stream(seed, "synthetic-bandit/truth");
         var x = new double[_options.ContextDimension];
         var mu = new double[Actions];
@@ -113,7 +120,7 @@ public sealed class SyntheticBandit
         {
             rng.FillGaussian(x);
             ExpectedRewards(x, mu);
-            EvaluationPolicy(x, pi);
+            policy(x, pi);
             sum += TensorPrimitives.Dot(mu, pi);
         }
         return sum / samples;
