@@ -11,6 +11,7 @@ public static class CobaltCommand
         var root = new RootCommand("Cobalt: contextual-bandit recommendation engine and research toolkit.")
         {
             RunCommand.Create(),
+            RecoGymCommand.Create(),
             CatalogCommands.Policies(),
             CatalogCommands.Worlds(),
             DataCommand.Create(),
