@@ -8,6 +8,7 @@ public static class CobaltCommand
     /// <summary>Builds the root command.</summary>
     public static RootCommand Create()
     {
+        Recommenders.TwoStage.RecommenderPolicies.Register();
         var root = new RootCommand("Cobalt: contextual-bandit recommendation engine and research toolkit.")
         {
             RunCommand.Create(),
@@ -17,6 +18,9 @@ public static class CobaltCommand
             DataCommand.Create(),
             SimulatorCommand.Create(),
             EvaluateCommand.Create(),
+            PaperCommand.Create(),
+            TrainNrmsCommand.Create(),
+            StudyCommand.Create(),
         };
         return root;
     }

@@ -198,11 +198,18 @@ public class ConformanceTests
     {
         var environment = TestWorlds.Linear().Create(TrialSeed);
         var needsClicks = new[] { "thompson-beta", "glm-ucb", "glm-ucb/per-user-sgd", "thompson-logistic", "epsilon-greedy/logistic" };
-        foreach (var (name, spec) in Variants.Where(v => !needsClicks.Contains(v.Key) && !v.Key.Contains("user", StringComparison.Ordinal) && v.Key != "linucb-hybrid/li-2010"))
+        var needsUsers = new[] { "s-n-galm-ucb", "s-n-gblm-ucb" };
+        foreach (var (name, spec) in Variants.Where(v => !needsClicks.Contains(v.Key) && !needsUsers.Contains(v.Key) && !v.Key.Contains("user", StringComparison.Ordinal) && v.Key != "linucb-hybrid/li-2010"))
         {
             var policy = PolicyCatalog.Build(spec, PolicyBuildContext.For(environment.Info, 3));
             var play = () => TestWorlds.Play(policy, environment, 20, slateSize: 2);
             play.Should().NotThrow(name);
+        }
+
+        foreach (var kind in new[] { "s-n-galm-ucb", "s-n-gblm-ucb" })
+        {
+            var build = () => TestWorlds.Build(kind, environment);
+            build.Should().Throw<ArgumentException>(kind).WithMessage("*needs user features*");
         }
 
         var perUser = PolicyCatalog.Build(Variants["glm-ucb/per-user-sgd"], PolicyBuildContext.For(environment.Info, 3));

@@ -25,8 +25,11 @@ public sealed class DesignMatrix : IStateful
     private double[]? _scratch;
     private int _sinceRefactor;
 
-    /// <summary>Creates A = <paramref name="ridge"/> I of size <paramref name="dimension"/>.</summary>
-    public DesignMatrix(int dimension, double ridge = 1.0, int refactorEvery = 1000)
+    /// <summary>
+    /// Creates A = <paramref name="ridge"/> I of size <paramref name="dimension"/>. With <paramref name="keepMatrix"/> false only
+    /// A^-1 is kept (half the work per update, for very large d): A itself, re-factorisation and draws are then unavailable.
+    /// </summary>
+    public DesignMatrix(int dimension, double ridge = 1.0, int refactorEvery = 1000, bool keepMatrix = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         if (!(ridge > 0) || !double.IsFinite(ridge))
@@ -36,16 +39,23 @@ public sealed class DesignMatrix : IStateful
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(refactorEvery);
         Dimension = dimension;
         Ridge = ridge;
-        RefactorEvery = refactorEvery;
-        _matrix = new double[dimension * dimension];
+        RefactorEvery = keepMatrix ? refactorEvery : int.MaxValue;
+        KeepsMatrix = keepMatrix;
+        _matrix = keepMatrix ? new double[dimension * dimension] : [];
         _inverse = new double[dimension * dimension];
         _direction = new double[dimension];
         for (var i = 0; i < dimension; i++)
         {
-            _matrix[i * dimension + i] = ridge;
+            if (keepMatrix)
+            {
+                _matrix[i * dimension + i] = ridge;
+            }
             _inverse[i * dimension + i] = 1.0 / ridge;
         }
     }
+
+    /// <summary>Whether A itself is kept (needed for re-factorisation, <see cref="Add"/> and draws).</summary>
+    public bool KeepsMatrix { get; }
 
     /// <summary>Dimension d.</summary>
     public int Dimension { get; }
@@ -59,7 +69,7 @@ public sealed class DesignMatrix : IStateful
     /// <summary>Counts changes to A (updates, additions, loads): caches of A^-1 compare it to know they are current.</summary>
     public long Version { get; private set; }
 
-    /// <summary>A (row-major d x d).</summary>
+    /// <summary>A (row-major d x d); empty when <see cref="KeepsMatrix"/> is false.</summary>
     public ReadOnlySpan<double> Matrix => _matrix;
 
     /// <summary>A^-1 (row-major d x d).</summary>
@@ -77,10 +87,13 @@ public sealed class DesignMatrix : IStateful
             throw new ArgumentOutOfRangeException(nameof(weight), weight, "Rank-one weights must be finite and non-negative.");
         }
         var d = Dimension;
-        for (var i = 0; i < d; i++)
+        if (KeepsMatrix)
         {
-            var row = _matrix.AsSpan(i * d, d);
-            TensorPrimitives.MultiplyAdd(x, weight * x[i], row, row);
+            for (var i = 0; i < d; i++)
+            {
+                var row = _matrix.AsSpan(i * d, d);
+                TensorPrimitives.MultiplyAdd(x, weight * x[i], row, row);
+            }
         }
         MultiplyInverse(x, _direction);
         var coefficient = weight / (1.0 + weight * TensorPrimitives.Dot(x, _direction));
@@ -102,6 +115,7 @@ public sealed class DesignMatrix : IStateful
     /// <exception cref="InvalidOperationException">The result is not positive definite.</exception>
     public void Add(ReadOnlySpan<double> delta)
     {
+        RequireMatrix();
         if (delta.Length != _matrix.Length)
         {
             throw new ArgumentException($"Expected a {Dimension} x {Dimension} matrix.", nameof(delta));
@@ -115,6 +129,7 @@ public sealed class DesignMatrix : IStateful
     /// <exception cref="InvalidOperationException">A is not positive definite (it cannot be if only non-negative rank-one terms were added).</exception>
     public void Refactor()
     {
+        RequireMatrix();
         var d = Dimension;
         _scratch ??= new double[2 * d * d];
         var factor = _scratch.AsSpan(0, d * d);
@@ -154,6 +169,7 @@ public sealed class DesignMatrix : IStateful
     /// <summary>Writes a draw y ~ N(0, A^-1) (Cholesky of A, then y = L^-T z); O(d^3).</summary>
     public void DrawFromInverse(Span<double> destination, Randomness.Rng rng)
     {
+        RequireMatrix();
         var d = Dimension;
         _scratch ??= new double[2 * d * d];
         var factor = _scratch.AsSpan(0, d * d);
@@ -171,6 +187,7 @@ public sealed class DesignMatrix : IStateful
         ArgumentNullException.ThrowIfNull(writer);
         writer.Tag("design-matrix");
         writer.Write(Dimension);
+        writer.Write(KeepsMatrix);
         writer.Write(_sinceRefactor);
         writer.Write(_matrix);
         writer.Write(_inverse);
@@ -186,10 +203,22 @@ public sealed class DesignMatrix : IStateful
         {
             throw new InvalidDataException($"The saved design matrix has dimension {d}; this model has {Dimension}.");
         }
+        if (reader.ReadBoolean() != KeepsMatrix)
+        {
+            throw new InvalidDataException("The saved design matrix was kept with a different layout (matrix and inverse, or inverse only).");
+        }
         _sinceRefactor = reader.ReadInt32();
         reader.ReadInto(_matrix, "design matrix A");
         reader.ReadInto(_inverse, "design matrix inverse");
         Version++; // a loaded matrix is a new matrix: caches built on the old one must rebuild
+    }
+
+    private void RequireMatrix()
+    {
+        if (!KeepsMatrix)
+        {
+            throw new InvalidOperationException("This design matrix keeps only its inverse; it cannot be re-factorised, added to or drawn from.");
+        }
     }
 
     private void CheckVector(ReadOnlySpan<double> x)

@@ -5,7 +5,9 @@ using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.LinearAlgebra;
 using Cobalt.Core.Persistence;
+using Cobalt.Policies.CoFine;
 using Cobalt.Policies.Exploration;
+using Cobalt.Policies.Mixed;
 using Cobalt.Policies.Models;
 using Cobalt.Policies.Stages;
 
@@ -34,13 +36,24 @@ public sealed record PolicySpec(string Kind, PolicyOptions Options, string? Name
 /// <param name="Summary">One line: what it does.</param>
 /// <param name="Source">Where it comes from.</param>
 /// <param name="OptionsType">Its options record.</param>
-/// <param name="Compose">Builds its reward model and exploration strategy.</param>
+/// <param name="Build">Builds the policy from validated options, the build context and the specification JSON to store with it.</param>
 public sealed record PolicyDefinition(
     string Kind,
     string Summary,
     string Source,
     Type OptionsType,
-    Func<PolicyOptions, PolicyBuildContext, (IRewardModel Model, IExplorationStrategy Strategy)> Compose);
+    Func<PolicyOptions, PolicyBuildContext, string, IPolicy> Build)
+{
+    /// <summary>A definition whose policy is a <see cref="ComposedPolicy"/> of a reward model and an exploration strategy (with the options' candidate budget as its stage).</summary>
+    public static PolicyDefinition Composed<T>(string kind, string summary, string source, Func<T, PolicyBuildContext, (IRewardModel Model, IExplorationStrategy Strategy)> compose)
+        where T : PolicyOptions =>
+        new(kind, summary, source, typeof(T), (options, context, specification) =>
+        {
+            var (model, strategy) = compose((T)options, context);
+            ICandidateStage stage = options.CandidateBudget > 0 ? new UniformSample(options.CandidateBudget) : new AllCandidates();
+            return new ComposedPolicy(kind, specification, stage, model, strategy, context.Seed);
+        });
+}
 
 /// <summary>Every policy Cobalt can build by name, how to read their specifications, and how to save and load them.</summary>
 public static class PolicyCatalog
@@ -73,23 +86,71 @@ public static class PolicyCatalog
                 ? new PerUserModel(() => Logistic(o, c))
                 : Logistic(o, c),
                 new UpperConfidenceBound(o.Beta))),
+        Define<AdditiveOptions>("s-n-galm-ucb", "Shared additive GLM-UCB: rho(gamma x^T theta_x + (1 - gamma) theta_z^T z) + beta (gamma ||x||_{A_x^-1} + (1 - gamma) ||z||_{A_z^-1}).", "two-stage neural contextual bandits, 3.3",
+            (o, c) => (new AdditiveModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.Gamma, o.LearningRate, o.RefactorEvery), new UpperConfidenceBound(o.Beta))),
+        Define<BilinearOptions>("s-n-gblm-ucb", "Shared bilinear GLM-UCB: rho(x^T Theta z) + beta ||vec(x z^T)||_{W^-1}, via a per-user d1 x d1 matrix M_z.", "two-stage neural contextual bandits, 3.3",
+            (o, c) => (new BilinearModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.LearningRate, o.RefactorEvery), new UpperConfidenceBound(o.Beta))),
         Define<LogisticThompsonOptions>("thompson-logistic", "Logistic Thompson sampling with the Laplace posterior N(theta, H^-1).", "Chapelle and Li 2011",
             (o, c) => (new LogisticModel(o.Features, c.UserFeatureDimension, c.ItemFeatureDimension, LogisticSolver.OnlineNewton, o.Ridge, refactorEvery: o.RefactorEvery), new ThompsonSampling())),
+        Define<CoFineUcbOptions>("cofineucb", "CoFineUCB: w regularised towards U w~, score w^T x + alpha ||x||_{M^-1} + alpha~ ||lambda U^T M^-1 x||_{M~^-1}.", "Yue, Hong and Guestrin 2012",
+            CoFinePolicies.Compose),
+        Define<SubspaceUcbOptions>("subspace-ucb", "SubspaceUCB: LinUCB on the projected features U^T x only.", "Yue, Hong and Guestrin 2012, 6.1",
+            CoFinePolicies.Compose),
+        Define<ReshapeLinUcbOptions>("reshape-linucb", "Reshape: LinUCB on x' = U_D^T x with U_D = LearnU(W, D).", "Yue, Hong and Guestrin 2012, 6.1",
+            CoFinePolicies.Compose),
+        Define<MeanRegularizedOptions>("mean-regularized-linucb", "Mean-Regularized LinUCB: ridge regression pulled towards a prior mean profile.", "Yue, Hong and Guestrin 2012, 6.1",
+            CoFinePolicies.Compose),
+        Define<MixedUcbOptions>("mixed-ucb", "Mixed UCB1/LinUCB: context-aware selection, dynamic adjustment every n rounds, or 0.5/0.5 weighted indices.", "Chen 2024",
+            (o, c) => (new MixedUcbModel(o, c.UserFeatureDimension, c.ItemFeatureDimension), new UpperConfidenceBound(o.Beta))),
     ];
 
-    /// <summary>Every policy kind.</summary>
-    public static IReadOnlyList<PolicyDefinition> All => Definitions;
+    private static readonly List<PolicyDefinition> Registered = [];
+    private static readonly Lock RegistrationLock = new();
+
+    /// <summary>Every policy kind: this project's, then those registered by higher layers (two-stage recommenders).</summary>
+    public static IReadOnlyList<PolicyDefinition> All
+    {
+        get
+        {
+            lock (RegistrationLock)
+            {
+                return [.. Definitions, .. Registered];
+            }
+        }
+    }
+
+    /// <summary>Adds policy kinds built outside this project; registering a kind again is a no-op.</summary>
+    /// <exception cref="ArgumentException">Another definition already uses the kind.</exception>
+    public static void Register(params PolicyDefinition[] definitions)
+    {
+        ArgumentNullException.ThrowIfNull(definitions);
+        lock (RegistrationLock)
+        {
+            foreach (var definition in definitions)
+            {
+                var existing = Definitions.Concat(Registered).FirstOrDefault(d => d.Kind == definition.Kind);
+                if (existing is null)
+                {
+                    Registered.Add(definition);
+                }
+                else if (existing != definition && existing.OptionsType != definition.OptionsType)
+                {
+                    throw new ArgumentException($"The policy kind '{definition.Kind}' is already registered.", nameof(definitions));
+                }
+            }
+        }
+    }
 
     /// <summary>The definition of <paramref name="kind"/>.</summary>
     /// <exception cref="OptionsException">No such kind (the message lists the kinds there are).</exception>
     public static PolicyDefinition Get(string kind, string field = "kind") =>
-        Definitions.FirstOrDefault(d => d.Kind == kind)
-        ?? throw new OptionsException(field, $"unknown policy '{kind}'; allowed: {string.Join(", ", Definitions.Select(d => d.Kind))}.");
+        All.FirstOrDefault(d => d.Kind == kind)
+        ?? throw new OptionsException(field, $"unknown policy '{kind}'; allowed: {string.Join(", ", All.Select(d => d.Kind))}.");
 
     /// <summary>Reads a policy specification <c>{"kind": ..., "name": ..., "options": {...}}</c>; errors name the field under <paramref name="path"/>.</summary>
     public static PolicySpec ParseSpec(JsonElement json, string path)
     {
-        var spec = KindSpec.Read(json, path, Definitions.Select(d => d.Kind).ToArray(), "policy", allowName: true);
+        var spec = KindSpec.Read(json, path, All.Select(d => d.Kind).ToArray(), "policy", allowName: true);
         var options = (PolicyOptions)OptionsBinder.Bind(Get(spec.Kind).OptionsType, spec.Options, $"{path}.options");
         return new PolicySpec(spec.Kind, options, spec.Name);
     }
@@ -112,9 +173,7 @@ public static class PolicyCatalog
         {
             throw e.Under($"{spec.DisplayName}.options");
         }
-        var (model, strategy) = definition.Compose(spec.Options, context);
-        ICandidateStage stage = spec.Options.CandidateBudget > 0 ? new UniformSample(spec.Options.CandidateBudget) : new AllCandidates();
-        return new ComposedPolicy(spec.Kind, Specification(spec, context), stage, model, strategy, context.Seed);
+        return definition.Build(spec.Options, context, Specification(spec, context));
     }
 
     /// <summary>Saves the policy's kind, specification and learned state to <paramref name="stream"/> (a checksummed state file).</summary>
@@ -215,6 +274,5 @@ public static class PolicyCatalog
         new(o.Features, c.UserFeatureDimension, c.ItemFeatureDimension, o.Solver, o.Ridge, o.LearningRate, cacheCatalog: !o.PerUser, o.RefactorEvery);
 
     private static PolicyDefinition Define<T>(string kind, string summary, string source, Func<T, PolicyBuildContext, (IRewardModel, IExplorationStrategy)> compose)
-        where T : PolicyOptions =>
-        new(kind, summary, source, typeof(T), (options, context) => compose((T)options, context));
+        where T : PolicyOptions => PolicyDefinition.Composed(kind, summary, source, compose);
 }

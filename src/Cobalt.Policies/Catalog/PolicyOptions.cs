@@ -288,3 +288,58 @@ public sealed record LogisticThompsonOptions : LinearOptions
         Require.Defined(Features, nameof(Features));
     }
 }
+
+/// <summary>Options of S-N-GALM-UCB.</summary>
+public sealed record AdditiveOptions : PolicyOptions
+{
+    /// <summary>Exploration weight.</summary>
+    [Description("Exploration weight beta (the paper's 0.1).")]
+    public double Beta { get; init; } = 0.1;
+
+    /// <summary>Item-versus-user weight.</summary>
+    [Description("gamma: weight of the item term against the user term.")]
+    public double Gamma { get; init; } = 0.5;
+
+    /// <summary>Gradient step size.</summary>
+    [Description("Learning rate of the gradient steps on the logistic loss (the paper's 0.01).")]
+    public double LearningRate { get; init; } = 0.01;
+
+    /// <summary>Rank-one updates between re-factorisations.</summary>
+    [Description("Rank-one updates between Cholesky re-factorisations of A_x and A_z.")]
+    public int RefactorEvery { get; init; } = 1000;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.NonNegative(Beta, nameof(Beta));
+        Require.InRange(Gamma, 0, 1, nameof(Gamma));
+        Require.Positive(LearningRate, nameof(LearningRate));
+        Require.AtLeast(RefactorEvery, 1, nameof(RefactorEvery));
+    }
+}
+
+/// <summary>Options of S-N-GBLM-UCB.</summary>
+public sealed record BilinearOptions : PolicyOptions
+{
+    /// <summary>Exploration weight.</summary>
+    [Description("Exploration weight beta (the paper's 0.1).")]
+    public double Beta { get; init; } = 0.1;
+
+    /// <summary>Gradient step size.</summary>
+    [Description("Learning rate of the gradient steps on the logistic loss (the paper's 0.001 for the bilinear model).")]
+    public double LearningRate { get; init; } = 0.001;
+
+    /// <summary>Rank-one updates between re-factorisations.</summary>
+    [Description("Rank-one updates between Cholesky re-factorisations of W (d1 d2 x d1 d2, so O((d1 d2)^3) each); the default never re-factorises.")]
+    public int RefactorEvery { get; init; } = int.MaxValue;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        Require.NonNegative(Beta, nameof(Beta));
+        Require.Positive(LearningRate, nameof(LearningRate));
+        Require.AtLeast(RefactorEvery, 1, nameof(RefactorEvery));
+    }
+}

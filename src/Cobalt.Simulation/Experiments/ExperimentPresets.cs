@@ -8,7 +8,7 @@ public static class ExperimentPresets
     private const string Prefix = "Cobalt.Simulation.Experiments.Presets.";
 
     /// <summary>The preset <c>cobalt run</c> uses when given nothing.</summary>
-    public const string Default = "linear";
+    public const string Default = "two-stage";
 
     /// <summary>Names of the presets.</summary>
     public static IReadOnlyList<string> Names { get; } = Assembly.GetExecutingAssembly().GetManifestResourceNames()

@@ -12,6 +12,9 @@ namespace Cobalt.Simulation.Experiments;
 /// </summary>
 public sealed record ExperimentSpec
 {
+    /// <summary>Makes every policy kind of the recommenders layer available to experiment files.</summary>
+    static ExperimentSpec() => Recommenders.TwoStage.RecommenderPolicies.Register();
+
     /// <summary>Short name (used in titles and file names).</summary>
     public string Name { get; init; } = "experiment";
 

@@ -25,6 +25,12 @@ public static class WorldCatalog
             typeof(CatalogueWorldOptions), o => new CatalogueWorld((CatalogueWorldOptions)o)),
         new("user-choice", "Real users' tastes: the IPS-weighted logistic user-choice simulator trained on MovieLens decides clicks (two-stage paper, section 4).",
             typeof(UserChoice.UserChoiceWorldOptions), o => new UserChoice.UserChoiceWorld((UserChoice.UserChoiceWorldOptions)o)),
+        new("subspace", "CoFineUCB's synthetic world: unit-norm actions and w* = sqrt(1 - rho^2) (subspace part) + rho (residual part) (Yue, Hong and Guestrin 2012, 6.3).",
+            typeof(SubspaceWorldOptions), o => new SubspaceWorld((SubspaceWorldOptions)o)),
+        new("user-profile", "One held-out MovieLens user per trial: ridge profile over genre topic probabilities, clicks under probabilistic coverage (CoFineUCB's user-profile simulation).",
+            typeof(UserProfileWorldOptions), o => new UserProfileWorld((UserProfileWorldOptions)o)),
+        new("genre-rating", "MovieLens genres as arms: a pull returns the user's rating of a movie of that genre; history-based user context, new users without (Chen 2024).",
+            typeof(GenreRatingWorldOptions), o => new GenreRatingWorld((GenreRatingWorldOptions)o)),
     ];
 
     /// <summary>Every world kind.</summary>

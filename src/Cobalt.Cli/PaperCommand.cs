@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Cobalt.Core.Configuration;
+using Cobalt.Core.Persistence;
+using Cobalt.Data;
+using Cobalt.Simulation.Experiments;
+using Cobalt.Simulation.Paper;
+using Spectre.Console;
+
+namespace Cobalt.Cli;
+
+/// <summary><c>cobalt paper STUDY</c>: the two-stage paper's tables and figures (table4, table5, table6, fig2, fig3, fig4).</summary>
+internal static class PaperCommand
+{
+    public static Command Create()
+    {
+        var study = new Argument<string>("study") { Description = $"Which: {string.Join(", ", PaperStudies.Names)}." };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "MovieLens (e.g. ml-20m) or MIND folder; default: the shipped ml-latest-small." };
+        var iterations = new Option<int>("--iterations") { Description = "Iterations per trial.", DefaultValueFactory = _ => 2000 };
+        var trials = new Option<int>("--trials") { Description = "Trials.", DefaultValueFactory = _ => 5 };
+        var beta = new Option<double>("--beta") { Description = "Exploration weight of every UCB policy.", DefaultValueFactory = _ => 0.1 };
+        var budget = new Option<int>("--budget-per-slot") { Description = "b of the budget B = b m (200 MovieLens, 1,000 MIND).", DefaultValueFactory = _ => 200 };
+        var seed = new Option<ulong>("--seed") { Description = "Root seed.", DefaultValueFactory = _ => 2026 };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the study (default reports/paper-STUDY)." };
+        var command = new Command("paper", "Reproduce a table or figure of the two-stage topic -> item paper on the user-choice simulator.") { study, data, iterations, trials, beta, budget, seed, output };
+        command.SetAction(parse =>
+        {
+            var name = parse.GetValue(study)!;
+            var options = new PaperStudyOptions
+            {
+                Data = parse.GetValue(data)?.FullName ?? string.Empty,
+                Iterations = parse.GetValue(iterations),
+                Trials = parse.GetValue(trials),
+                Beta = parse.GetValue(beta),
+                BudgetPerSlot = parse.GetValue(budget),
+                Seed = parse.GetValue(seed),
+            };
+            StudyResult result;
+            try
+            {
+                options.Validate();
+                if (!PaperStudies.Names.Contains(name))
+                {
+                    throw new OptionsException("study", $"unknown study '{name}'; allowed: {string.Join(", ", PaperStudies.Names)}.");
+                }
+                result = AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(context =>
+                    {
+                        ProgressTask? task = null;
+                        return PaperStudies.Run(name, options, done => task?.Increment(done), (experiment, rounds) => task = context.AddTask(experiment, maxValue: rounds));
+                    });
+            }
+            catch (Exception e) when (e is OptionsException or DataFormatException or IOException)
+            {
+                return Errors.Report(e.Message);
+            }
+            var folder = parse.GetValue(output)?.FullName ?? Path.Combine("reports", $"paper-{name}");
+            AtomicFile.WriteAllText(Path.Combine(folder, "results.md"), $"# {result.Title}\n\n{options.Trials} trials x {options.Iterations} iterations, beta {options.Beta}, b = {options.BudgetPerSlot}, seed {options.Seed}; mean ± std over trials.\n\n{result.Table.ToMarkdown()}\n"
+                + string.Concat(result.Figures.Keys.Select(f => $"\n![{f}]({f})\n")));
+            foreach (var (file, svg) in result.Figures)
+            {
+                AtomicFile.WriteAllText(Path.Combine(folder, file), svg);
+            }
+            foreach (var experiment in result.Experiments)
+            {
+                ExperimentReport.Write(experiment, Path.Combine(folder, experiment.Spec.Name));
+            }
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Title)}[/]");
+            AnsiConsole.Write(Tables.From(result.Table));
+            AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/]");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Cobalt.Core.Configuration;
+using Cobalt.Simulation.Studies;
+using Spectre.Console;
+
+namespace Cobalt.Cli;
+
+/// <summary><c>cobalt study [NAME]</c>: run a study (several experiments that make one finding) and write its report.</summary>
+internal static class StudyCommand
+{
+    public static Command Create()
+    {
+        var name = new Argument<string?>("study")
+        {
+            Description = $"Study to run: {string.Join(", ", StudyCatalog.All.Select(s => s.Name))}. Without one, the studies are listed.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var seed = new Option<ulong>("--seed") { Description = "Root seed.", DefaultValueFactory = _ => 2026 };
+        var trials = new Option<int?>("--trials") { Description = "Trials (held-out users, runs) per configuration (default: the study's)." };
+        var iterations = new Option<int?>("--iterations") { Description = "Rounds per trial (default: the study's, 10,000)." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the report (default reports/<study name>)." };
+        var parallelism = new Option<int>("--parallelism") { Description = "Runs played at once (default: one per core). Results do not depend on it.", DefaultValueFactory = _ => 0 };
+        var command = new Command("study", "Run a study: the sweeps and leave-one-out experiments of CoFineUCB and the mixed UCB/LinUCB recommender; writes Markdown tables and SVG figures.")
+        {
+            name, seed, trials, iterations, output, parallelism,
+        };
+        command.SetAction(parse => Run(parse.GetValue(name), parse.GetValue(seed), parse.GetValue(trials), parse.GetValue(iterations), parse.GetValue(output), parse.GetValue(parallelism)));
+        return command;
+    }
+
+    private static int Run(string? name, ulong seed, int? trials, int? iterations, DirectoryInfo? output, int parallelism)
+    {
+        if (name is null)
+        {
+            var table = new Table().Border(TableBorder.Simple).AddColumns("study", "what it reproduces");
+            foreach (var study in StudyCatalog.All)
+            {
+                table.AddRow(Markup.Escape(study.Name), Markup.Escape(study.Summary));
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        }
+        StudyDefinition definition;
+        var settings = new StudySettings
+        {
+            Seed = seed,
+            Trials = trials,
+            Iterations = iterations,
+            Parallelism = parallelism,
+            Log = line => AnsiConsole.MarkupLine(Markup.Escape(line)),
+        };
+        try
+        {
+            definition = StudyCatalog.Get(name);
+            settings.Validate();
+        }
+        catch (OptionsException e)
+        {
+            return Errors.Report(e.Message);
+        }
+        var folder = output?.FullName ?? Path.Combine("reports", definition.Name);
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(definition.Name)}[/]: {Markup.Escape(definition.Summary)}");
+        var watch = Stopwatch.StartNew();
+        StudyReport report;
+        try
+        {
+            report = definition.Run(settings, folder);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OptionsException or IOException)
+        {
+            return Errors.Report($"the study stopped: {e.Message}");
+        }
+        AnsiConsole.MarkupLine($"Done in {watch.Elapsed.TotalSeconds:F0} s. Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] (results.md, {Markup.Escape(string.Join(", ", report.Files))})");
+        return 0;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Numerics.Tensors;
+using Cobalt.Core.Contracts;
+using Cobalt.Core.Data;
+using Cobalt.Core.LinearAlgebra;
+using Cobalt.Core.Persistence;
+
+namespace Cobalt.Policies.Models;
+
+/// <summary>
+/// The shared generalised additive linear model of S-N-GALM-UCB: one theta_x for item features and one theta_z for user
+/// features, shared by every user and item. Mean rho(gamma x^T theta_x + (1 - gamma) theta_z^T z), width
+/// gamma ||x||_{A_x^-1} + (1 - gamma) ||z||_{A_z^-1} with A_x = I + sum x x^T, A_z = I + sum z z^T over shown items.
+/// </summary>
+/// <remarks>
+/// Two-stage neural contextual bandits paper, section 3.3 (S-N-GALM-UCB); rho = sigmoid. The coefficients take a gradient
+/// step on the logistic loss (learning rate eta) in every update that holds a click; A_x and A_z grow with every shown
+/// item. Item widths come from a catalogue cache kept current in O(N d) per update.
+/// </remarks>
+public sealed class AdditiveModel : IRewardModel
+{
+    private readonly int _itemDimension, _userDimension;
+    private readonly double _gamma, _learningRate;
+    private readonly double[] _thetaX, _thetaZ;
+    private readonly DesignMatrix _ax, _az;
+    private readonly CatalogWidthCache _cache;
+
+    /// <summary>Creates the model for item features of dimension <paramref name="itemDimension"/> and user features of <paramref name="userDimension"/>.</summary>
+    public AdditiveModel(int itemDimension, int userDimension, double gamma = 0.5, double learningRate = 0.01, int refactorEvery = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(itemDimension);
+        if (userDimension <= 0)
+        {
+            throw new ArgumentException("The additive model (S-N-GALM-UCB) needs user features; this world offers none.", nameof(userDimension));
+        }
+        if (!(gamma is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma weighs item against user terms and must be in [0, 1].");
+        }
+        _itemDimension = itemDimension;
+        _userDimension = userDimension;
+        _gamma = gamma;
+        _learningRate = learningRate;
+        _thetaX = new double[itemDimension];
+        _thetaZ = new double[userDimension];
+        _ax = new DesignMatrix(itemDimension, 1.0, refactorEvery);
+        _az = new DesignMatrix(userDimension, 1.0, refactorEvery);
+        _cache = new CatalogWidthCache(_ax);
+    }
+
+    /// <inheritdoc />
+    public void Estimate(DecisionContext context, Span<double> mean, Span<double> uncertainty)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var z = User(context);
+        var candidates = context.Candidates;
+        if (candidates.Dimension != _itemDimension)
+        {
+            throw new ArgumentException($"Candidates have {candidates.Dimension} features; the model was built for {_itemDimension}.", nameof(context));
+        }
+        var userLogit = (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z);
+        var userWidth = (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z));
+        var cached = _cache.TryGetForms(candidates, out var forms);
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var x = candidates.Features(i);
+            mean[i] = OnlineLogisticRegression.Sigmoid(_gamma * TensorPrimitives.Dot(_thetaX, x) + userLogit);
+            uncertainty[i] = _gamma * Math.Sqrt(cached ? forms[candidates.Ids[i]] : _ax.QuadraticForm(x)) + userWidth;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Update(ReadOnlySpan<Feedback> feedback)
+    {
+        var clicked = false;
+        foreach (var f in feedback)
+        {
+            User(f.Context);
+            if (f.Features.Length != _itemDimension)
+            {
+                throw new ArgumentException($"Feedback for action {f.ActionId} has {f.Features.Length} features; the model was built for {_itemDimension}.", nameof(feedback));
+            }
+            clicked |= f.Reward > 0;
+        }
+        if (clicked)
+        {
+            foreach (var f in feedback)
+            {
+                var x = f.Features;
+                var z = User(f.Context);
+                var p = OnlineLogisticRegression.Sigmoid(_gamma * TensorPrimitives.Dot(_thetaX, x) + (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z));
+                var step = _learningRate * (f.Reward - p);
+                TensorPrimitives.MultiplyAdd(x, step * _gamma, _thetaX, _thetaX);
+                TensorPrimitives.MultiplyAdd(z, step * (1 - _gamma), _thetaZ, _thetaZ);
+            }
+        }
+        foreach (var f in feedback)
+        {
+            _cache.Apply(_ax.AddOuter(f.Features));
+            _az.AddOuter(User(f.Context));
+        }
+    }
+
+    private ReadOnlySpan<double> User(DecisionContext context)
+    {
+        var z = context.UserFeatures.Span;
+        return z.Length == _userDimension
+            ? z
+            : throw new ArgumentException($"The context has {z.Length} user features; the model was built for {_userDimension}.", nameof(context));
+    }
+
+    /// <inheritdoc />
+    public void WriteState(StateWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Tag("additive");
+        writer.Write(_thetaX);
+        writer.Write(_thetaZ);
+        _ax.WriteState(writer);
+        _az.WriteState(writer);
+    }
+
+    /// <inheritdoc />
+    public void ReadState(StateReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        reader.Tag("additive");
+        reader.ReadInto(_thetaX, "additive theta_x");
+        reader.ReadInto(_thetaZ, "additive theta_z");
+        _ax.ReadState(reader);
+        _az.ReadState(reader);
+        _cache.Reset();
+    }
+}

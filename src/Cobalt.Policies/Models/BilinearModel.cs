@@ -1,0 +1,165 @@
+using System.Numerics.Tensors;
+using Cobalt.Core.Contracts;
+using Cobalt.Core.Data;
+using Cobalt.Core.LinearAlgebra;
+using Cobalt.Core.Persistence;
+
+namespace Cobalt.Policies.Models;
+
+/// <summary>
+/// The shared generalised bilinear model of S-N-GBLM-UCB: mean rho(x^T Theta z), width ||vec(x z^T)||_{W^-1} with
+/// W = I + sum vec(x z^T) vec(x z^T)^T (d1 d2 x d1 d2). For a fixed user the width is computed as sqrt(x^T M_z x) with
+/// M_z = sum_{j,k} z_j z_k B_jk (B_jk the d1 x d1 blocks of W^-1): M_z costs O((d1 d2)^2) once per round, then every item
+/// costs d1^2, never a d1 d2-vector per item.
+/// </summary>
+/// <remarks>
+/// Two-stage neural contextual bandits paper, section 3.3 (S-N-GBLM-UCB); rho = sigmoid; Theta takes a gradient step on
+/// the logistic loss (learning rate eta, the paper's 0.001) in every update that holds a click, W grows with every shown
+/// item by Sherman-Morrison. vec(x z^T) is indexed (i, j) -> i d2 + j.
+/// </remarks>
+public sealed class BilinearModel : IRewardModel
+{
+    private readonly int _d1, _d2;
+    private readonly double _learningRate;
+    private readonly double[] _theta;       // d1 x d2
+    private readonly DesignMatrix _w;       // (d1 d2)^2
+    private readonly double[] _v;           // vec(x z^T) scratch
+    private readonly double[] _partial;     // (d1 d2) x d1 scratch for M_z
+    private readonly double[] _mz;          // d1 x d1
+    private readonly double[] _thetaZ;      // Theta z (d1)
+    private (ReadOnlyMemory<double> User, long Version) _mzFor = (ReadOnlyMemory<double>.Empty, -1);
+
+    /// <summary>Creates the model for item features of dimension <paramref name="itemDimension"/> (d1) and user features of <paramref name="userDimension"/> (d2).</summary>
+    public BilinearModel(int itemDimension, int userDimension, double learningRate = 0.001, int refactorEvery = int.MaxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(itemDimension);
+        if (userDimension <= 0)
+        {
+            throw new ArgumentException("The bilinear model (S-N-GBLM-UCB) needs user features; this world offers none.", nameof(userDimension));
+        }
+        _d1 = itemDimension;
+        _d2 = userDimension;
+        _learningRate = learningRate;
+        _theta = new double[_d1 * _d2];
+        _w = new DesignMatrix(_d1 * _d2, 1.0, refactorEvery, keepMatrix: refactorEvery != int.MaxValue);
+        _v = new double[_d1 * _d2];
+        _partial = new double[_d1 * _d2 * _d1];
+        _mz = new double[_d1 * _d1];
+        _thetaZ = new double[_d1];
+    }
+
+    /// <inheritdoc />
+    public void Estimate(DecisionContext context, Span<double> mean, Span<double> uncertainty)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var z = User(context);
+        var candidates = context.Candidates;
+        if (candidates.Dimension != _d1)
+        {
+            throw new ArgumentException($"Candidates have {candidates.Dimension} features; the model was built for {_d1}.", nameof(context));
+        }
+        for (var i = 0; i < _d1; i++)
+        {
+            _thetaZ[i] = TensorPrimitives.Dot(_theta.AsSpan(i * _d2, _d2), z);
+        }
+        // M_z is reused while neither the user nor W has changed (a two-stage round asks once per group).
+        var user = context.UserFeatures;
+        if (!_mzFor.User.Equals(user) || _mzFor.Version != _w.Version)
+        {
+            BuildUserMatrix(z);
+            _mzFor = (user, _w.Version);
+        }
+        for (var c = 0; c < candidates.Count; c++)
+        {
+            var x = candidates.Features(c);
+            mean[c] = OnlineLogisticRegression.Sigmoid(TensorPrimitives.Dot(x, _thetaZ));
+            uncertainty[c] = Math.Sqrt(Math.Max(QuadraticForms.Evaluate(_mz, _d1, x), 0));
+        }
+    }
+
+    /// <inheritdoc />
+    public void Update(ReadOnlySpan<Feedback> feedback)
+    {
+        var clicked = false;
+        foreach (var f in feedback)
+        {
+            User(f.Context);
+            if (f.Features.Length != _d1)
+            {
+                throw new ArgumentException($"Feedback for action {f.ActionId} has {f.Features.Length} features; the model was built for {_d1}.", nameof(feedback));
+            }
+            clicked |= f.Reward > 0;
+        }
+        foreach (var f in feedback)
+        {
+            Outer(f.Features, User(f.Context), _v);
+            if (clicked)
+            {
+                var p = OnlineLogisticRegression.Sigmoid(TensorPrimitives.Dot(_theta, _v));
+                TensorPrimitives.MultiplyAdd(_v, _learningRate * (f.Reward - p), _theta, _theta);
+            }
+            _w.AddOuter(_v);
+        }
+    }
+
+    /// <summary>M_z[i, i'] = sum_{j, j'} z_j z_j' W^-1[(i, j), (i', j')], in O((d1 d2)^2).</summary>
+    private void BuildUserMatrix(ReadOnlySpan<double> z)
+    {
+        var inverse = _w.Inverse;
+        var n = _d1 * _d2;
+        // partial[r, i'] = sum_j' W^-1[r, i' d2 + j'] z_j'
+        for (var r = 0; r < n; r++)
+        {
+            var row = inverse.Slice(r * n, n);
+            for (var i2 = 0; i2 < _d1; i2++)
+            {
+                _partial[r * _d1 + i2] = TensorPrimitives.Dot(row.Slice(i2 * _d2, _d2), z);
+            }
+        }
+        // M_z[i, :] = sum_j z_j partial[(i, j), :]
+        Array.Clear(_mz);
+        for (var i = 0; i < _d1; i++)
+        {
+            var target = _mz.AsSpan(i * _d1, _d1);
+            for (var j = 0; j < _d2; j++)
+            {
+                TensorPrimitives.MultiplyAdd(_partial.AsSpan((i * _d2 + j) * _d1, _d1), z[j], target, target);
+            }
+        }
+    }
+
+    private void Outer(ReadOnlySpan<double> x, ReadOnlySpan<double> z, Span<double> destination)
+    {
+        for (var i = 0; i < _d1; i++)
+        {
+            TensorPrimitives.Multiply(z, x[i], destination.Slice(i * _d2, _d2));
+        }
+    }
+
+    private ReadOnlySpan<double> User(DecisionContext context)
+    {
+        var z = context.UserFeatures.Span;
+        return z.Length == _d2
+            ? z
+            : throw new ArgumentException($"The context has {z.Length} user features; the model was built for {_d2}.", nameof(context));
+    }
+
+    /// <inheritdoc />
+    public void WriteState(StateWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Tag("bilinear");
+        writer.Write(_theta);
+        _w.WriteState(writer);
+    }
+
+    /// <inheritdoc />
+    public void ReadState(StateReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        reader.Tag("bilinear");
+        reader.ReadInto(_theta, "bilinear Theta");
+        _w.ReadState(reader);
+        _mzFor = (ReadOnlyMemory<double>.Empty, -1);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Cobalt.Core.Contracts;
+using Cobalt.Core.Data;
+using Cobalt.Simulation.Experiments;
+using Cobalt.Simulation.Worlds;
+
+namespace Cobalt.Simulation.Studies;
+
+/// <summary>
+/// One (policy, trial) run of a study: how to build its environment and its policy. Studies need this
+/// rather than an <see cref="ExperimentSpec"/> when a policy is built from what the trial's world knows
+/// (a leave-one-out subspace) or is not a catalogue composition (coverage slates).
+/// </summary>
+/// <param name="Policy">Display name.</param>
+/// <param name="Trial">Trial number.</param>
+/// <param name="Environment">Builds the trial's environment (the same for every policy of the trial).</param>
+/// <param name="Build">Builds the policy for that environment.</param>
+public sealed record StudyJob(string Policy, int Trial, Func<IEnvironment> Environment, Func<IEnvironment, IPolicy> Build);
+
+/// <summary>
+/// Plays study jobs, in parallel, with the same round loop as <see cref="ExperimentRunner"/>; regret comes from
+/// the environment's <see cref="ISlateValuation"/> when it has one (slates whose value is not a sum).
+/// Every job builds its own environment and policy from seeds, so results do not depend on the parallelism.
+/// </summary>
+public static class StudyRunner
+{
+    /// <summary>Runs every job; <paramref name="onProgress"/> receives counts of finished rounds (from any thread).</summary>
+    public static TrialRun[] Run(IReadOnlyList<StudyJob> jobs, int iterations, int slateSize, int maxParallelism = 0, Action<int>? onProgress = null)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iterations);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slateSize);
+        var runs = new TrialRun[jobs.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount };
+        Parallel.For(0, jobs.Count, options, j =>
+        {
+            var environment = jobs[j].Environment();
+            var policy = jobs[j].Build(environment);
+            runs[j] = RunTrial(environment, policy, jobs[j].Policy, jobs[j].Trial, iterations, slateSize, onProgress);
+        });
+        return runs;
+    }
+
+    /// <summary>Plays <paramref name="policy"/> for <paramref name="iterations"/> rounds, learning after every round.</summary>
+    public static TrialRun RunTrial(IEnvironment environment, IPolicy policy, string name, int trial, int iterations, int slateSize, Action<int>? onProgress = null)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(policy);
+        var valuation = environment as ISlateValuation;
+        var rewards = new double[iterations];
+        var regrets = new double[iterations];
+        var optimal = new double[iterations];
+        var slate = new double[slateSize];
+        var select = new Stopwatch();
+        var update = new Stopwatch();
+        const int ProgressStep = 500;
+        for (var t = 0; t < iterations; t++)
+        {
+            var round = environment.Next();
+            select.Start();
+            var decision = policy.Select(round.Context, slateSize);
+            select.Stop();
+            var shown = slate.AsSpan(0, decision.Slots.Count);
+            environment.Respond(round, decision, shown);
+            var sum = 0.0;
+            foreach (var r in shown)
+            {
+                sum += r;
+            }
+            rewards[t] = sum;
+            if (valuation is null)
+            {
+                optimal[t] = round.OptimalValue(decision.Slots.Count);
+                regrets[t] = optimal[t] - round.ExpectedValue(decision);
+            }
+            else
+            {
+                optimal[t] = valuation.BestSlateValue(round, decision.Slots.Count);
+                regrets[t] = optimal[t] - valuation.SlateValue(round, decision);
+            }
+            update.Start();
+            policy.Update(decision.ToFeedback(shown));
+            update.Stop();
+            if ((t + 1) % ProgressStep == 0 || t + 1 == iterations)
+            {
+                onProgress?.Invoke((t % ProgressStep) + 1);
+            }
+        }
+        return new TrialRun(name, trial, rewards, regrets, optimal, select.Elapsed.TotalSeconds, update.Elapsed.TotalSeconds);
+    }
+}
