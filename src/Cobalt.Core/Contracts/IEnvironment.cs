@@ -36,3 +36,16 @@ public interface IWorld
     /// <summary>An environment whose users, contexts and reward noise are fixed by <paramref name="trialSeed"/>.</summary>
     IEnvironment Create(ulong trialSeed);
 }
+
+/// <summary>A logged interaction a policy may learn from before it starts (the two-stage paper's "known samples").</summary>
+/// <param name="User">User id.</param>
+/// <param name="Item">Item id.</param>
+/// <param name="Clicked">Whether it was positive.</param>
+public readonly record struct KnownInteraction(int User, int Item, bool Clicked);
+
+/// <summary>An environment that offers logged interactions of users other than the trial's, for pre-training representations.</summary>
+public interface IKnownSamples
+{
+    /// <summary>The known samples, oldest first.</summary>
+    IReadOnlyList<KnownInteraction> KnownSamples { get; }
+}

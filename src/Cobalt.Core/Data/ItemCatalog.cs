@@ -9,8 +9,8 @@ public sealed class ItemCatalog
 {
     private readonly CandidateSet _all;
 
-    /// <summary>Creates a catalogue whose item i has features <c>features.Row(i)</c> and topic <c>topics[i]</c> (optional).</summary>
-    public ItemCatalog(FeatureMatrix features, int[]? topics = null)
+    /// <summary>Creates a catalogue whose item i has features <c>features.Row(i)</c>, topic <c>topics[i]</c> and title <c>titles[i]</c> (both optional).</summary>
+    public ItemCatalog(FeatureMatrix features, int[]? topics = null, IReadOnlyList<string>? titles = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         if (topics is not null && topics.Length != features.Rows)
@@ -21,8 +21,13 @@ public sealed class ItemCatalog
         {
             throw new ArgumentException("Topic ids must be non-negative.", nameof(topics));
         }
+        if (titles is not null && titles.Count != features.Rows)
+        {
+            throw new ArgumentException($"{titles.Count} titles given for {features.Rows} items.", nameof(titles));
+        }
         Features = features;
         Topics = topics;
+        Titles = titles;
         _all = CandidateSet.FromCatalog(this, Enumerable.Range(0, features.Rows).ToArray());
     }
 
@@ -31,6 +36,9 @@ public sealed class ItemCatalog
 
     /// <summary>Topic id of each item, when the catalogue has topics.</summary>
     public IReadOnlyList<int>? Topics { get; }
+
+    /// <summary>Title of each item, when the catalogue has text (for text encoders such as NRMS).</summary>
+    public IReadOnlyList<string>? Titles { get; }
 
     /// <summary>Number of items.</summary>
     public int Count => Features.Rows;

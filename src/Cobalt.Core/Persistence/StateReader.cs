@@ -74,6 +74,32 @@ public sealed class StateReader : IDisposable
         return values;
     }
 
+    /// <summary>Reads a length-prefixed array of integers (as written by <see cref="StateWriter.Write(ReadOnlySpan{int})"/>).</summary>
+    public int[] ReadInts(string what, int maxLength = 1 << 28)
+    {
+        var length = ReadInt32();
+        if (length < 0 || length > maxLength)
+        {
+            throw new InvalidDataException($"State '{what}' claims {length} values, which is not a valid length.");
+        }
+        var values = new int[length];
+        ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()), what);
+        return values;
+    }
+
+    /// <summary>Reads a length-prefixed array of bytes.</summary>
+    public byte[] ReadBytes(string what, int maxLength = int.MaxValue)
+    {
+        var length = ReadInt32();
+        if (length < 0 || length > maxLength)
+        {
+            throw new InvalidDataException($"State '{what}' claims {length} bytes, which is not a valid length.");
+        }
+        var bytes = new byte[length];
+        ReadExactly(bytes, what);
+        return bytes;
+    }
+
     /// <summary>Restores a generator's state.</summary>
     public void ReadInto(Randomness.Rng rng)
     {

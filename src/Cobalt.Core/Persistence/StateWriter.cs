@@ -46,6 +46,13 @@ public sealed class StateWriter : IDisposable
         _writer.Write(MemoryMarshal.AsBytes(values));
     }
 
+    /// <summary>Writes a length-prefixed span of bytes (for example a nested state file).</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        _writer.Write(bytes.Length);
+        _writer.Write(bytes);
+    }
+
     /// <summary>Writes a generator's state.</summary>
     public void Write(Randomness.Rng rng)
     {

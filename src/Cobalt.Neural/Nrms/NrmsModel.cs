@@ -300,15 +300,24 @@ public sealed class NrmsModel
     }
 
     /// <summary>Saves options, vocabulary, items, parameters and optimiser state to <paramref name="path"/> (atomically, versioned, SHA-256 checked).</summary>
-    public void Save(string path) =>
-        AtomicFile.Write(path, stream => StateFile.Write(stream, new StateFile.Header(Kind, OptionsBinder.ToJson(Options)), WriteState));
+    public void Save(string path) => AtomicFile.Write(path, Save);
 
-    /// <summary>Loads a model saved by <see cref="Save"/>; it continues exactly where the saved one stopped (training included).</summary>
+    /// <summary>Writes the model as a state file to <paramref name="stream"/> (what <see cref="Save(string)"/> writes to a file).</summary>
+    public void Save(Stream stream) => StateFile.Write(stream, new StateFile.Header(Kind, OptionsBinder.ToJson(Options)), WriteState);
+
+    /// <summary>Loads a model saved by <see cref="Save(string)"/>; it continues exactly where the saved one stopped (training included).</summary>
     /// <exception cref="InvalidDataException">Not a Cobalt state file, not an NRMS model, damaged, or inconsistent (the message says what).</exception>
     public static NrmsModel Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = File.OpenRead(path);
+        return Load(stream, path);
+    }
+
+    /// <summary>Reads a model written by <see cref="Save(Stream)"/>; <paramref name="source"/> names it in errors.</summary>
+    public static NrmsModel Load(Stream stream, string source = "the stream")
+    {
+        var path = source;
         var (header, state) = StateFile.Read(stream);
         using (state)
         {

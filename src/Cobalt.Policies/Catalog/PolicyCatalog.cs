@@ -13,14 +13,24 @@ using Cobalt.Policies.Stages;
 
 namespace Cobalt.Policies.Catalog;
 
-/// <summary>What a policy is built for: the feature dimensions of the world and its own seed.</summary>
+/// <summary>What a policy is built for: the feature dimensions of the world, its own seed, and any known samples to pre-train on.</summary>
 public sealed record PolicyBuildContext(int UserFeatureDimension, int ItemFeatureDimension, ulong Seed)
 {
-    /// <summary>The build context for an environment's dimensions.</summary>
+    /// <summary>Logged interactions of other users the policy may pre-train on (empty when the world has none).</summary>
+    public IReadOnlyList<KnownInteraction> Known { get; init; } = [];
+
+    /// <summary>The build context for an environment: its dimensions, and its known samples if it offers them.</summary>
     public static PolicyBuildContext For(EnvironmentInfo info, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(info);
         return new(info.UserFeatureDimension, info.ItemFeatureDimension, seed);
+    }
+
+    /// <summary>The build context for <paramref name="environment"/>, with its known samples when it has them.</summary>
+    public static PolicyBuildContext For(IEnvironment environment, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return For(environment.Info, seed) with { Known = (environment as IKnownSamples)?.KnownSamples ?? [] };
     }
 }
 

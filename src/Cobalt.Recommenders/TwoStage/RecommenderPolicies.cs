@@ -13,6 +13,14 @@ public static class RecommenderPolicies
         typeof(TwoStageOptions),
         (options, context, specification) => new TwoStagePolicy("two-stage", specification, (TwoStageOptions)options, context.ItemFeatureDimension, context.UserFeatureDimension, context.Seed));
 
+    /// <summary>The bandits over NRMS representations (N-GLM-UCB, N-Greedy, N-Dropout-UCB, S-N-GALM/GBLM-UCB), one- or two-stage.</summary>
+    public static readonly PolicyDefinition Neural = new(
+        "neural",
+        "A bandit over NRMS representations pre-trained on known samples and retrained as clicks arrive: glm-ucb, greedy, dropout-ucb, galm or gblm; one- or two-stage.",
+        "two-stage neural contextual bandits, Table 3; Wu et al. 2019 (NRMS)",
+        typeof(Recommenders.Neural.NeuralOptions),
+        (options, context, specification) => new Recommenders.Neural.NeuralPolicy("neural", specification, (Recommenders.Neural.NeuralOptions)options, context.Seed, context.Known));
+
     /// <summary>Registers every recommender kind.</summary>
-    public static void Register() => PolicyCatalog.Register(TwoStage);
+    public static void Register() => PolicyCatalog.Register(TwoStage, Neural);
 }

@@ -18,13 +18,16 @@ public enum StageModel
 
     /// <summary>S-N-GBLM-UCB: shared bilinear model over item (or topic) and user features.</summary>
     Gblm,
+
+    /// <summary>The two-tower prediction rho(z^T x) without exploration (N-Greedy; needs user and item features of one dimension).</summary>
+    TwoTower,
 }
 
 /// <summary>Options of the two-stage topic -> item recommender.</summary>
 public sealed record TwoStageOptions : PolicyOptions
 {
     /// <summary>The model of both stages.</summary>
-    [Description("Model of both stages: random, glm-ucb (per user), galm (S-N-GALM-UCB) or gblm (S-N-GBLM-UCB).")]
+    [Description("Model of both stages: random, glm-ucb (per user), galm (S-N-GALM-UCB), gblm (S-N-GBLM-UCB) or two-tower (N-Greedy).")]
     public StageModel Model { get; init; } = StageModel.Galm;
 
     /// <summary>Exploration weight.</summary>

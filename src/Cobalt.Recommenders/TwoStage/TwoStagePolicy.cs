@@ -38,7 +38,12 @@ public sealed class TwoStagePolicy : IPolicy
         _options = options;
         _topicModel = Model(options, itemDimension, userDimension);
         _itemModel = Model(options, itemDimension, userDimension);
-        _strategy = options.Model == StageModel.Random ? new Uniform() : new UpperConfidenceBound(options.Beta);
+        _strategy = options.Model switch
+        {
+            StageModel.Random => new Uniform(),
+            StageModel.TwoTower => new Greedy(),
+            _ => new UpperConfidenceBound(options.Beta),
+        };
         _rng = new Rng(seed);
     }
 
@@ -221,6 +226,7 @@ public sealed class TwoStagePolicy : IPolicy
             learningRate: o.LearningRate > 0 ? o.LearningRate : 0.01, cacheCatalog: false)),
         StageModel.Galm => new AdditiveModel(itemDimension, userDimension, o.Gamma, o.LearningRate > 0 ? o.LearningRate : 0.01),
         StageModel.Gblm => new BilinearModel(itemDimension, userDimension, o.LearningRate > 0 ? o.LearningRate : 0.001),
+        StageModel.TwoTower => new DotProductModel(),
         _ => throw new ArgumentOutOfRangeException(nameof(o), o.Model, null),
     };
 

@@ -58,7 +58,7 @@ public static class ExperimentRunner
         ArgumentNullException.ThrowIfNull(policySpec);
         var trialSeed = TrialSeed(spec.Seed, trial);
         var environment = world.Create(trialSeed);
-        var policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment.Info, Seeds.Derive(trialSeed, "policy/" + policySpec.DisplayName)));
+        var policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment, Seeds.Derive(trialSeed, "policy/" + policySpec.DisplayName)));
         var rewards = new double[spec.Iterations];
         var regrets = new double[spec.Iterations];
         var optimal = new double[spec.Iterations];

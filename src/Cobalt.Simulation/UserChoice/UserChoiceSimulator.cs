@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Cobalt.Core.Contracts;
 using Cobalt.Core.LinearAlgebra;
 using Cobalt.Core.Persistence;
 
@@ -31,7 +32,7 @@ public sealed class UserChoiceSimulator
 
     /// <summary>Creates a simulator from its parts.</summary>
     public UserChoiceSimulator(string source, ChoiceFeatures features, double[] theta, double threshold, RewardMode mode, double flipProbability,
-        int[] itemTopics, string[] topicNames, string[] itemTitles, int[] users)
+        int[] itemTopics, string[] topicNames, string[] itemTitles, int[] users, KnownInteraction[]? logged = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(theta);
@@ -68,6 +69,11 @@ public sealed class UserChoiceSimulator
         TopicNames = topicNames;
         ItemTitles = itemTitles;
         Users = users;
+        Logged = logged ?? [];
+        if (Logged.Any(l => (uint)l.User >= (uint)features.UserCount || (uint)l.Item >= (uint)features.ItemCount))
+        {
+            throw new ArgumentException("A logged interaction names a user or item the simulator does not have.", nameof(logged));
+        }
     }
 
     /// <summary>Where the training data came from.</summary>
@@ -100,9 +106,12 @@ public sealed class UserChoiceSimulator
     /// <summary>Users the simulator knows well enough to simulate (they have training data).</summary>
     public int[] Users { get; }
 
+    /// <summary>The logged training interactions (in time order), from which trials draw their known samples.</summary>
+    public KnownInteraction[] Logged { get; }
+
     /// <summary>The same simulator with other reward settings.</summary>
     public UserChoiceSimulator With(RewardMode mode, double flipProbability, double? threshold = null) =>
-        new(Source, Features, _theta, threshold ?? Threshold, mode, flipProbability, ItemTopics, TopicNames, ItemTitles, Users);
+        new(Source, Features, _theta, threshold ?? Threshold, mode, flipProbability, ItemTopics, TopicNames, ItemTitles, Users, Logged);
 
     /// <summary>s = sigmoid(theta^T phi(u, i)) for every item, into <paramref name="scores"/>.</summary>
     public void Scores(int user, Span<double> scores)
@@ -166,9 +175,16 @@ public sealed class UserChoiceSimulator
             var titles = Strings(state);
             var users = new int[state.ReadInt32()];
             state.ReadInto(users, "simulator users");
+            var logged = new KnownInteraction[state.ReadInt32()];
+            var columns = new int[logged.Length * 3];
+            state.ReadInto(columns, "logged interactions");
+            for (var i = 0; i < logged.Length; i++)
+            {
+                logged[i] = new KnownInteraction(columns[3 * i], columns[(3 * i) + 1], columns[(3 * i) + 2] != 0);
+            }
             try
             {
-                return new UserChoiceSimulator(header.Specification, features, theta, threshold, mode, flip, topics, topicNames, titles, users);
+                return new UserChoiceSimulator(header.Specification, features, theta, threshold, mode, flip, topics, topicNames, titles, users, logged);
             }
             catch (ArgumentException e)
             {
@@ -190,6 +206,8 @@ public sealed class UserChoiceSimulator
         Strings(writer, ItemTitles);
         writer.Write(Users.Length);
         writer.Write(Users);
+        writer.Write(Logged.Length);
+        writer.Write(Logged.SelectMany(l => new[] { l.User, l.Item, l.Clicked ? 1 : 0 }).ToArray());
     }
 
     private static void Strings(StateWriter writer, string[] values)

@@ -136,8 +136,9 @@ public static class UserChoiceTrainer
         var scores = Score(features, theta, data, validation);
         var best = BinaryMetrics.BestF1(scores, validLabels);
         var users = train.Select(i => data.InteractionUsers[i]).Distinct().Order().ToArray();
+        var logged = train.Select(i => new Core.Contracts.KnownInteraction(data.InteractionUsers[i], data.InteractionItems[i], data.IsPositive(i))).ToArray();
         var simulator = new UserChoiceSimulator(data.Name, features, theta, 0.5, options.RewardMode, options.FlipProbability,
-            data.FirstTopics(), [.. data.Topics], data.Items.Select(i => i.Title).ToArray(), users);
+            data.FirstTopics(), [.. data.Topics], data.Items.Select(i => i.Title).ToArray(), users, logged);
         var pairScores = PairScores(simulator, Seeds.Stream(options.Seed, "user-choice/positive-rate"));
         var sparseEnough = Quantile(pairScores, 1 - options.MaxPositiveRate);
         var threshold = options.Threshold > 0 ? options.Threshold : Math.Clamp(Math.Max(best.Threshold, sparseEnough), 0, 1);

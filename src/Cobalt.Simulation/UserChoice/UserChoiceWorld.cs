@@ -23,6 +23,10 @@ public sealed record UserChoiceWorldOptions : IValidatable
     [Description("Simulator training options (when no saved simulator is given).")]
     public UserChoiceTrainingOptions Training { get; init; } = new();
 
+    /// <summary>Share of logged interactions offered as known samples.</summary>
+    [Description("epsilon: share of the logged training interactions (of users outside the trial) offered to policies as known samples for pre-training.")]
+    public double KnownShare { get; init; } = 0.1;
+
     /// <summary>Users drawn for each trial.</summary>
     [Description("Users drawn at random for each trial (the paper uses 10, 100 and 1,000); each round's user is one of them.")]
     public int UsersPerTrial { get; init; } = 100;
@@ -31,6 +35,7 @@ public sealed record UserChoiceWorldOptions : IValidatable
     public void Validate()
     {
         Require.AtLeast(UsersPerTrial, 1, nameof(UsersPerTrial));
+        Require.InRange(KnownShare, 0, 1, nameof(KnownShare));
         if (Simulator.Length > 0 && !File.Exists(Simulator))
         {
             throw new OptionsException(Names.Kebab(nameof(Simulator)), $"the file '{Simulator}' does not exist.");
@@ -97,7 +102,10 @@ public sealed class UserChoiceWorld : IWorld
         var simulator = Simulator;
         var count = Math.Min(_options.UsersPerTrial, simulator.Users.Length);
         var users = Data.Splits.TrialSamples.Users(simulator.Users, count, Seeds.Stream(trialSeed, "user-choice/users"));
-        return new Environment(simulator, _catalog.Value, users, Info, trialSeed);
+        var trialUsers = users.ToHashSet();
+        var known = Seeds.Stream(trialSeed, "user-choice/known");
+        var samples = simulator.Logged.Where(l => !trialUsers.Contains(l.User) && known.NextDouble() < _options.KnownShare).ToArray();
+        return new Environment(simulator, _catalog.Value, users, Info, trialSeed, samples);
     }
 
     /// <summary>The shipped MovieLens folder, found by walking up from the working directory and from the program's folder.</summary>
@@ -130,10 +138,10 @@ public sealed class UserChoiceWorld : IWorld
             values[i * d + d - 1] = 1.0;
         }
         var topics = simulator.ItemTopics.Select(t => Math.Max(t, 0)).ToArray();
-        return new ItemCatalog(new FeatureMatrix(f.ItemCount, d, values), topics);
+        return new ItemCatalog(new FeatureMatrix(f.ItemCount, d, values), topics, simulator.ItemTitles);
     }
 
-    private sealed class Environment(UserChoiceSimulator simulator, ItemCatalog catalog, int[] users, EnvironmentInfo info, ulong trialSeed) : IEnvironment
+    private sealed class Environment(UserChoiceSimulator simulator, ItemCatalog catalog, int[] users, EnvironmentInfo info, ulong trialSeed, KnownInteraction[] known) : IEnvironment, IKnownSamples
     {
         private readonly Dictionary<int, (double[] Scores, double[] Expected, double[] Features)> _users = [];
         private readonly Rng _rounds = Seeds.Stream(trialSeed, "user-choice/rounds");
@@ -141,6 +149,8 @@ public sealed class UserChoiceWorld : IWorld
         private long _round;
 
         public EnvironmentInfo Info { get; } = info;
+
+        public IReadOnlyList<KnownInteraction> KnownSamples { get; } = known;
 
         public Round Next()
         {

@@ -1,0 +1,106 @@
+using Cobalt.Core.Contracts;
+using Cobalt.Core.Randomness;
+using Cobalt.Policies.Catalog;
+using Cobalt.Recommenders.Neural;
+using Cobalt.Recommenders.TwoStage;
+using Cobalt.Simulation.UserChoice;
+
+namespace Cobalt.Recommenders.Tests;
+
+public class NeuralPolicyTests
+{
+    static NeuralPolicyTests() => RecommenderPolicies.Register();
+
+    private static readonly string[] Words = ["space", "love", "war", "comedy", "night", "city", "dream", "ghost", "king", "road"];
+
+    /// <summary>A small user-choice world whose items have titles and whose logs give known samples.</summary>
+    private static UserChoiceWorld World()
+    {
+        const int users = 30, items = 60, d = 3;
+        var rng = new Rng(1);
+        var z = new double[users * d];
+        var x = new double[items * d];
+        rng.FillGaussian(z);
+        rng.FillGaussian(x);
+        var features = new ChoiceFeatures(PairMode.Elementwise, users, d, z, items, d, x, 0, []);
+        var titles = Enumerable.Range(0, items).Select(i => $"{Words[i % 10]} {Words[(i / 10) % 10]} {i % 7}").ToArray();
+        var logged = Enumerable.Range(0, 400).Select(k => new KnownInteraction(k % users, rng.NextInt(items), rng.NextDouble() < 0.5)).ToArray();
+        var simulator = new UserChoiceSimulator("synthetic", features, [1.5, 1.0, -0.5, 0.0], 0.6, RewardMode.Bernoulli, 0.1,
+            Enumerable.Range(0, items).Select(i => i % 4).ToArray(), ["a", "b", "c", "d"], titles, Enumerable.Range(0, users).ToArray(), logged);
+        return new UserChoiceWorld(simulator, usersPerTrial: 6);
+    }
+
+    private static IPolicy Build(NeuralOptions options, IEnvironment environment) =>
+        PolicyCatalog.Build(new PolicySpec("neural", options), PolicyBuildContext.For(environment, 9));
+
+    private static List<int> Play(IPolicy policy, IEnvironment environment, int rounds)
+    {
+        var chosen = new List<int>();
+        var rewards = new double[3];
+        for (var t = 0; t < rounds; t++)
+        {
+            var round = environment.Next();
+            var decision = policy.Select(round.Context, 3);
+            chosen.AddRange(decision.Slots.Select(s => s.ActionId));
+            environment.Respond(round, decision, rewards);
+            policy.Update(decision.ToFeedback(rewards));
+        }
+        return chosen;
+    }
+
+    private static readonly NeuralOptions Small = new() { WordDimension = 8, RetrainEvery = 10, MaxTrainingSamples = 200 };
+
+    [Theory]
+    [InlineData(NeuralModel.GlmUcb, false)]
+    [InlineData(NeuralModel.Greedy, false)]
+    [InlineData(NeuralModel.DropoutUcb, false)]
+    [InlineData(NeuralModel.Galm, false)]
+    [InlineData(NeuralModel.Gblm, false)]
+    [InlineData(NeuralModel.Galm, true)]
+    [InlineData(NeuralModel.Greedy, true)]
+    public void Every_neural_policy_plays_valid_slates_and_is_deterministic(NeuralModel model, bool twoStage)
+    {
+        var options = Small with { Model = model, TwoStage = twoStage };
+        var world = World();
+        var first = Play(Build(options, world.Create(3)), world.Create(3), 25);
+        var second = Play(Build(options, world.Create(3)), world.Create(3), 25);
+
+        first.Should().HaveCount(75);
+        first.Chunk(3).Should().OnlyContain(slate => slate.Distinct().Count() == 3);
+        second.Should().Equal(first);
+    }
+
+    [Fact]
+    public void The_known_samples_reach_the_policy_and_save_load_continues_identically()
+    {
+        var world = World();
+        var environment = world.Create(4);
+        ((IKnownSamples)environment).KnownSamples.Should().NotBeEmpty();
+        var policy = Build(Small with { Model = NeuralModel.Galm }, environment);
+        Play(policy, environment, 15);
+
+        using var saved = new MemoryStream();
+        PolicyCatalog.Save(policy, saved);
+        saved.Position = 0;
+        var restored = PolicyCatalog.Load(saved);
+        var twin = world.Create(4);
+        for (var t = 0; t < 15; t++)
+        {
+            twin.Next();
+        }
+
+        Play(restored, twin, 15).Should().Equal(Play(policy, environment, 15));
+    }
+
+    [Fact]
+    public void Bad_options_and_catalogues_without_titles_are_clear_errors()
+    {
+        var dropout = () => new NeuralOptions { Model = NeuralModel.DropoutUcb, TwoStage = true }.Validate();
+        dropout.Should().Throw<Cobalt.Core.Configuration.OptionsException>().WithMessage("two-stage*one-stage only*");
+
+        var linear = new Cobalt.Simulation.Worlds.CatalogueWorld(new Cobalt.Simulation.Worlds.CatalogueWorldOptions { Items = 20, Topics = 2, Users = 2, LatentDimension = 2 }).Create(1);
+        var policy = Build(Small, linear);
+        var act = () => policy.Select(linear.Next().Context, 2);
+        act.Should().Throw<ArgumentException>().WithMessage("*titles*");
+    }
+}
