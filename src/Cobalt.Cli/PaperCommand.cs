@@ -21,7 +21,8 @@ internal static class PaperCommand
         var budget = new Option<int>("--budget-per-slot") { Description = "b of the budget B = b m (200 MovieLens, 1,000 MIND).", DefaultValueFactory = _ => 200 };
         var seed = new Option<ulong>("--seed") { Description = "Root seed.", DefaultValueFactory = _ => 2026 };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the study (default reports/paper-STUDY)." };
-        var command = new Command("paper", "Reproduce a table or figure of the two-stage topic -> item paper on the user-choice simulator.") { study, data, iterations, trials, beta, budget, seed, output };
+        var noNeural = new Option<bool>("--no-neural") { Description = "Leave out the NRMS-based policies (the slow ones)." };
+        var command = new Command("paper", "Reproduce a table or figure of the two-stage topic -> item paper on the user-choice simulator.") { study, data, iterations, trials, beta, budget, seed, output, noNeural };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(study)!;
@@ -33,6 +34,7 @@ internal static class PaperCommand
                 Beta = parse.GetValue(beta),
                 BudgetPerSlot = parse.GetValue(budget),
                 Seed = parse.GetValue(seed),
+                Neural = !parse.GetValue(noNeural),
             };
             StudyResult result;
             try

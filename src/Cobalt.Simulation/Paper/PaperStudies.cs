@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Cobalt.Core.Configuration;
 using Cobalt.Core.LinearAlgebra;
 using Cobalt.Policies.Catalog;
+using Cobalt.Recommenders.Neural;
 using Cobalt.Recommenders.TwoStage;
 using Cobalt.Reporting;
 using Cobalt.Simulation.Experiments;
@@ -36,6 +37,10 @@ public sealed record PaperStudyOptions : IValidatable
     /// <summary>Root seed.</summary>
     [Description("Root seed.")]
     public ulong Seed { get; init; } = 2026;
+
+    /// <summary>Include the NRMS-based policies.</summary>
+    [Description("Include the policies over NRMS representations (N-GLM-UCB, N-Greedy, N-Dropout-UCB, S-N-GALM-UCB, S-N-GBLM-UCB); they are the slow ones.")]
+    public bool Neural { get; init; } = true;
 
     /// <inheritdoc />
     public void Validate()
@@ -86,34 +91,66 @@ public static class PaperStudies
         };
     }
 
-    /// <summary>The four policies of Table 3 that need no neural representation, one-stage with budget B = b m (or none).</summary>
+    /// <summary>
+    /// Table 3's policies one-stage with budget B = b m (or none): Random and GLM-UCB; the shared additive and bilinear
+    /// models over the simulator's fixed features (S-GALM-UCB, S-GBLM-UCB); and, with <see cref="PaperStudyOptions.Neural"/>,
+    /// the policies over NRMS representations (N-GLM-UCB, N-Greedy, N-Dropout-UCB, S-N-GALM-UCB, S-N-GBLM-UCB).
+    /// </summary>
     public static IReadOnlyList<PolicySpec> OneStage(PaperStudyOptions o, int slateSize, bool budget = true)
     {
         ArgumentNullException.ThrowIfNull(o);
         var b = budget ? o.BudgetPerSlot * slateSize : 0;
-        return
+        List<PolicySpec> policies =
         [
             new("random", new RandomOptions { CandidateBudget = b }, "Random"),
             new("glm-ucb", new GlmUcbOptions { PerUser = true, Beta = o.Beta, Solver = LogisticSolver.GradientDescent, LearningRate = 0.01, CandidateBudget = b }, "GLM-UCB"),
-            new("s-n-galm-ucb", new AdditiveOptions { Beta = o.Beta, CandidateBudget = b }, "S-N-GALM-UCB"),
-            new("s-n-gblm-ucb", new BilinearOptions { Beta = o.Beta, CandidateBudget = b }, "S-N-GBLM-UCB"),
+            new("s-n-galm-ucb", new AdditiveOptions { Beta = o.Beta, CandidateBudget = b }, "S-GALM-UCB"),
+            new("s-n-gblm-ucb", new BilinearOptions { Beta = o.Beta, CandidateBudget = b }, "S-GBLM-UCB"),
         ];
+        if (o.Neural)
+        {
+            policies.AddRange(
+            [
+                Neural(o, NeuralModel.GlmUcb, "N-GLM-UCB", b, twoStage: false),
+                Neural(o, NeuralModel.Greedy, "N-Greedy", b, twoStage: false),
+                Neural(o, NeuralModel.DropoutUcb, "N-Dropout-UCB", b, twoStage: false),
+                Neural(o, NeuralModel.Galm, "S-N-GALM-UCB", b, twoStage: false),
+                Neural(o, NeuralModel.Gblm, "S-N-GBLM-UCB", b, twoStage: false),
+            ]);
+        }
+        return policies;
     }
 
-    /// <summary>The same four as two-stage "2-X" recommenders with per-slot budget b (or none).</summary>
+    /// <summary>The two-stage "2-X" versions with per-slot budget b (or none); N-Dropout-UCB has none.</summary>
     public static IReadOnlyList<PolicySpec> TwoStage(PaperStudyOptions o, bool budget = true, bool dynamic = true)
     {
         ArgumentNullException.ThrowIfNull(o);
         var b = budget ? o.BudgetPerSlot : 0;
         var suffix = dynamic ? "" : " (no dynamic topic)";
-        return
+        List<PolicySpec> policies =
         [
             new("two-stage", new TwoStageOptions { Model = StageModel.Random, BudgetPerSlot = b, DynamicTopics = dynamic }, "2-Random" + suffix),
             new("two-stage", new TwoStageOptions { Model = StageModel.GlmUcb, Beta = o.Beta, BudgetPerSlot = b, DynamicTopics = dynamic }, "2-GLM-UCB" + suffix),
-            new("two-stage", new TwoStageOptions { Model = StageModel.Galm, Beta = o.Beta, BudgetPerSlot = b, DynamicTopics = dynamic }, "2-S-N-GALM-UCB" + suffix),
-            new("two-stage", new TwoStageOptions { Model = StageModel.Gblm, Beta = o.Beta, BudgetPerSlot = b, DynamicTopics = dynamic }, "2-S-N-GBLM-UCB" + suffix),
+            new("two-stage", new TwoStageOptions { Model = StageModel.Galm, Beta = o.Beta, BudgetPerSlot = b, DynamicTopics = dynamic }, "2-S-GALM-UCB" + suffix),
+            new("two-stage", new TwoStageOptions { Model = StageModel.Gblm, Beta = o.Beta, BudgetPerSlot = b, DynamicTopics = dynamic }, "2-S-GBLM-UCB" + suffix),
         ];
+        if (o.Neural && dynamic)
+        {
+            policies.AddRange(
+            [
+                Neural(o, NeuralModel.GlmUcb, "2-N-GLM-UCB", b, twoStage: true),
+                Neural(o, NeuralModel.Greedy, "2-N-Greedy", b, twoStage: true),
+                Neural(o, NeuralModel.Galm, "2-S-N-GALM-UCB", b, twoStage: true),
+                Neural(o, NeuralModel.Gblm, "2-S-N-GBLM-UCB", b, twoStage: true),
+            ]);
+        }
+        return policies;
     }
+
+    private static PolicySpec Neural(PaperStudyOptions o, NeuralModel model, string name, int budget, bool twoStage) =>
+        new("neural", twoStage
+            ? new NeuralOptions { Model = model, Beta = o.Beta, TwoStage = true, BudgetPerSlot = budget }
+            : new NeuralOptions { Model = model, Beta = o.Beta, CandidateBudget = budget }, name);
 
     /// <summary>An experiment on the user-choice world.</summary>
     public static ExperimentSpec Spec(PaperStudyOptions o, string name, int users, int slateSize, IReadOnlyList<PolicySpec> policies)
@@ -174,7 +211,7 @@ public static class PaperStudies
     {
         int[] slates = [3, 5, 10];
         var study = Table5(o, play, slates);
-        var names = new[] { "GLM-UCB", "S-N-GALM-UCB", "S-N-GBLM-UCB" };
+        var names = new[] { "GLM-UCB", "S-GALM-UCB", "S-GBLM-UCB" };
         var table = new MarkdownTable([new TableColumn("m"), .. names.SelectMany(n => new[] { new TableColumn($"{n} / Random", ColumnAlignment.Right), new TableColumn($"2-{n} / 2-Random", ColumnAlignment.Right), new TableColumn($"2-{n} / {n}", ColumnAlignment.Right) })]);
         var series = new List<BarSeries>();
         var categories = slates.Select(m => $"m = {m}").ToArray();
@@ -198,7 +235,7 @@ public static class PaperStudies
 
     private static StudyResult Figure3(PaperStudyOptions o, Func<ExperimentSpec, ExperimentResult> play)
     {
-        var dynamic = TwoStage(o).Skip(2);
+        var dynamic = TwoStage(o with { Neural = false }).Skip(2);
         var fixedTopic = TwoStage(o, dynamic: false).Skip(2);
         var result = play(Spec(o, "fig3", 100, 5, [.. dynamic, .. fixedTopic]));
         var table = new MarkdownTable(new TableColumn("Policy"), new TableColumn("Cumulative CTR", ColumnAlignment.Right));
