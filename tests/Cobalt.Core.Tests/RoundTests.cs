@@ -132,4 +132,18 @@ public class RoundTests
         round.ExpectedRewards.ToArray().Should().Equal(4, 5);
         round.Context.Candidates.Count.Should().Be(2);
     }
+
+    [Fact]
+    public void Regret_splits_into_nominator_and_ranker_parts_by_the_shortlist()
+    {
+        var round = RoundWith(0.9, 0.5, 0.7, 0.1);
+        Decision Pick(int chosen, params int[] shortlist) =>
+            new(round.Context, [new SlateSlot(chosen, round.Context.Candidates.Ids[chosen], null)], shortlist);
+
+        round.RegretParts(Pick(1, 1, 2)).Should().Be((0.9 - 0.7, 0.7 - 0.5));
+        round.RegretParts(Pick(0, 0, 3)).Should().Be((0.0, 0.0));
+        round.RegretParts(Slate(round, 3)).Should().Be((0.0, 0.9 - 0.1), "without a shortlist the ranker has all the regret");
+        var outside = () => Pick(3, 0, 1);
+        outside.Should().Throw<ArgumentException>().WithMessage("*shortlist*");
+    }
 }

@@ -69,6 +69,24 @@ public sealed class Round
         return sum;
     }
 
+    /// <summary>
+    /// The two-stage regret decomposition (Hron et al. 2021, equation 1) of a decision with a shortlist: nominator regret
+    /// = best slate value minus the best slate value within the shortlist, ranker regret = that minus the chosen value.
+    /// Without a shortlist all regret is the ranker's.
+    /// </summary>
+    public (double Nominator, double Ranker) RegretParts(Decision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        var m = Math.Max(1, decision.Slots.Count);
+        var chosen = ExpectedValue(decision);
+        if (decision.Shortlist is null)
+        {
+            return (0, OptimalValue(m) - chosen);
+        }
+        var shortlisted = decision.Shortlist.Select(i => _expected[i]).OrderDescending().Take(m).Sum();
+        return (OptimalValue(m) - shortlisted, shortlisted - chosen);
+    }
+
     /// <summary>Regret of the decision: best slate value minus the chosen slate's value (never negative up to rounding).</summary>
     public double Regret(Decision decision)
     {

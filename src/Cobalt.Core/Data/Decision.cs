@@ -13,7 +13,13 @@ public readonly record struct SlateSlot(int CandidateIndex, int ActionId, double
 public sealed class Decision
 {
     /// <summary>Creates a decision; slots must name distinct candidates.</summary>
-    public Decision(DecisionContext context, IReadOnlyList<SlateSlot> slots)
+    /// <param name="context">The context the decision was made in.</param>
+    /// <param name="slots">The chosen actions in slate order.</param>
+    /// <param name="shortlist">
+    /// For multi-stage policies, the positions (in the context's candidates) the final stage chose from, for example the
+    /// nominators' candidates; it must contain every slot. Null when the policy considered every candidate.
+    /// </param>
+    public Decision(DecisionContext context, IReadOnlyList<SlateSlot> slots, IReadOnlyList<int>? shortlist = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(slots);
@@ -29,9 +35,17 @@ public sealed class Decision
                 throw new ArgumentException($"Candidate {slot.CandidateIndex} appears twice in one slate.", nameof(slots));
             }
         }
+        if (shortlist is not null && slots.Any(slot => !shortlist.Contains(slot.CandidateIndex)))
+        {
+            throw new ArgumentException("Every chosen action must be on the shortlist the final stage chose from.", nameof(shortlist));
+        }
         Context = context;
         Slots = slots;
+        Shortlist = shortlist;
     }
+
+    /// <summary>The positions the final stage chose from (multi-stage policies), or null.</summary>
+    public IReadOnlyList<int>? Shortlist { get; }
 
     /// <summary>The context the decision was made in (its candidate set is the one the indices refer to).</summary>
     public DecisionContext Context { get; }

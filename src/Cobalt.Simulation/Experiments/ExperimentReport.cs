@@ -40,6 +40,24 @@ public static class ExperimentReport
         return table;
     }
 
+    /// <summary>Nominator and ranker regret of the multi-stage policies: R = R^N + R^R, with the nominators' share.</summary>
+    public static MarkdownTable RegretPartsTable(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var table = new MarkdownTable(
+            new TableColumn("Policy"),
+            new TableColumn("Nominator regret R^N", ColumnAlignment.Right),
+            new TableColumn("Ranker regret R^R", ColumnAlignment.Right),
+            new TableColumn("Nominator share", ColumnAlignment.Right));
+        foreach (var p in result.Policies.Where(p => p.IsMultiStage))
+        {
+            var ranker = p.FinalRegret.Mean - p.NominatorRegret.Mean;
+            table.AddRow(p.Name, Format.MeanStd(p.NominatorRegret.Mean, p.NominatorRegret.Std, 1), Format.Number(ranker, 1),
+                Format.Number(100 * p.NominatorRegret.Mean / Math.Max(p.FinalRegret.Mean, 1e-12), 1) + " %");
+        }
+        return table;
+    }
+
     /// <summary>Wall time per round (varies from run to run, so kept apart from the results).</summary>
     public static MarkdownTable TimingTable(ExperimentResult result)
     {
@@ -105,6 +123,11 @@ public static class ExperimentReport
         text.Append(CultureInfo.InvariantCulture, $"{spec.Trials} trials x {spec.Iterations} rounds, slate size {spec.SlateSize}, update every {spec.UpdateEvery}, seed {spec.Seed}.\n\n");
         text.Append("## Results (mean ± std over trials, at the last round)\n\n");
         text.Append(ResultsTable(result).ToMarkdown()).Append('\n');
+        if (result.Policies.Any(p => p.IsMultiStage))
+        {
+            text.Append("## Regret decomposition (Hron et al. 2021, equation 1)\n\n");
+            text.Append(RegretPartsTable(result).ToMarkdown()).Append('\n');
+        }
         text.Append("## Time per round (wall clock, this machine)\n\n");
         text.Append(TimingTable(result).ToMarkdown()).Append('\n');
         text.Append("![Cumulative regret](regret.svg)\n\n![Cumulative CTR](ctr.svg)\n");

@@ -27,6 +27,7 @@ public sealed class PolicyResult
         CumulativeReward = Curve(trials.Select(r => Cumulative(r.Rewards, 1.0)).ToArray(), iterations);
         CumulativeCtr = Curve(trials.Select(r => Cumulative(r.Rewards, 1.0 / slateSize)).ToArray(), iterations);
         CumulativeRegret = Curve(trials.Select(r => Cumulative(r.Regrets, 1.0)).ToArray(), iterations);
+        NominatorRegret = MeanStd.Of(trials.Select(r => r.NominatorRegrets.Sum()).ToArray());
         MillisecondsPerIteration = MeanStd.Of(trials.Select(r => 1000.0 * (r.SelectSeconds + r.UpdateSeconds) / iterations).ToArray());
         SelectMillisecondsPerIteration = MeanStd.Of(trials.Select(r => 1000.0 * r.SelectSeconds / iterations).ToArray());
     }
@@ -48,6 +49,12 @@ public sealed class PolicyResult
 
     /// <summary>Cumulative expected regret after each round.</summary>
     public IReadOnlyList<MeanStd> CumulativeRegret { get; }
+
+    /// <summary>Final cumulative nominator regret of multi-stage policies (equation 1 of Hron et al. 2021); 0 for single-stage ones.</summary>
+    public MeanStd NominatorRegret { get; }
+
+    /// <summary>Whether the policy reported shortlists (a multi-stage policy), so the regret splits into nominator and ranker parts.</summary>
+    public bool IsMultiStage => Trials.Any(r => r.NominatorRegrets.Any(v => v != 0));
 
     /// <summary>Wall time per round, choosing and learning (milliseconds).</summary>
     public MeanStd MillisecondsPerIteration { get; }

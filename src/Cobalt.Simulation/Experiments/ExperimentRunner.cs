@@ -12,9 +12,10 @@ namespace Cobalt.Simulation.Experiments;
 /// <param name="Rewards">Reward of each round (sum over the slate).</param>
 /// <param name="Regrets">Expected regret of each round (best slate's expected reward minus the chosen one's).</param>
 /// <param name="Optimal">Expected reward of each round's best slate (the same for every policy of a trial).</param>
+/// <param name="NominatorRegrets">The nominator part of each round's regret (0 for single-stage policies; see <see cref="Round.RegretParts"/>).</param>
 /// <param name="SelectSeconds">Wall time spent choosing, over all rounds.</param>
 /// <param name="UpdateSeconds">Wall time spent learning, over all rounds.</param>
-public sealed record TrialRun(string Policy, int Trial, double[] Rewards, double[] Regrets, double[] Optimal, double SelectSeconds, double UpdateSeconds);
+public sealed record TrialRun(string Policy, int Trial, double[] Rewards, double[] Regrets, double[] Optimal, double[] NominatorRegrets, double SelectSeconds, double UpdateSeconds);
 
 /// <summary>
 /// Plays every policy of an experiment against the same users and random draws in each trial
@@ -62,6 +63,7 @@ public static class ExperimentRunner
         var rewards = new double[spec.Iterations];
         var regrets = new double[spec.Iterations];
         var optimal = new double[spec.Iterations];
+        var nominator = new double[spec.Iterations];
         var slateRewards = new double[spec.SlateSize];
         var pending = new List<Feedback>(spec.SlateSize * spec.UpdateEvery);
         var selectTime = new Stopwatch();
@@ -79,6 +81,7 @@ public static class ExperimentRunner
             rewards[t] = Sum(shown);
             optimal[t] = round.OptimalValue(decision.Slots.Count);
             regrets[t] = optimal[t] - round.ExpectedValue(decision);
+            nominator[t] = decision.Shortlist is null ? 0 : round.RegretParts(decision).Nominator;
             pending.AddRange(decision.ToFeedback(shown));
 
             if ((t + 1) % spec.UpdateEvery == 0 || t + 1 == spec.Iterations)
@@ -94,7 +97,7 @@ public static class ExperimentRunner
                 onProgress?.Invoke((t % ProgressStep) + 1);
             }
         }
-        return new TrialRun(policySpec.DisplayName, trial, rewards, regrets, optimal, selectTime.Elapsed.TotalSeconds, updateTime.Elapsed.TotalSeconds);
+        return new TrialRun(policySpec.DisplayName, trial, rewards, regrets, optimal, nominator, selectTime.Elapsed.TotalSeconds, updateTime.Elapsed.TotalSeconds);
     }
 
     private static double Sum(ReadOnlySpan<double> values)

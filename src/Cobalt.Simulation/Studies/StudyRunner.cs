@@ -86,6 +86,6 @@ public static class StudyRunner
                 onProgress?.Invoke((t % ProgressStep) + 1);
             }
         }
-        return new TrialRun(name, trial, rewards, regrets, optimal, select.Elapsed.TotalSeconds, update.Elapsed.TotalSeconds);
+        return new TrialRun(name, trial, rewards, regrets, optimal, new double[iterations], select.Elapsed.TotalSeconds, update.Elapsed.TotalSeconds);
     }
 }
