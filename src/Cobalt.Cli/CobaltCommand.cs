@@ -20,6 +20,7 @@ public static class CobaltCommand
             EvaluateCommand.Create(),
             PaperCommand.Create(),
             TrainNrmsCommand.Create(),
+            ServeCommand.Create(),
             StudyCommand.Create(),
         };
         return root;

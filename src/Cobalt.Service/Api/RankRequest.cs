@@ -1,0 +1,207 @@
+using System.Text.Json;
+using Cobalt.Service.Loops;
+
+namespace Cobalt.Service.Api;
+
+/// <summary>A request the API refuses: the HTTP status and a message naming what is wrong.</summary>
+public sealed class BadRequestException(int status, string message) : Exception(message)
+{
+    /// <summary>HTTP status to answer with.</summary>
+    public int Status { get; } = status;
+
+    /// <summary>Creates a 400 exception (prefer the primary constructor).</summary>
+    public BadRequestException()
+        : this(400, "bad request")
+    {
+    }
+
+    /// <summary>Creates a 400 exception (prefer the primary constructor).</summary>
+    public BadRequestException(string message)
+        : this(400, message)
+    {
+    }
+
+    /// <summary>Creates a 400 exception (prefer the primary constructor).</summary>
+    public BadRequestException(string message, Exception inner)
+        : this(400, message) => _ = inner;
+}
+
+/// <summary>One action of a rank call.</summary>
+internal sealed record RankedAction(string Id, double[] Features);
+
+/// <summary>
+/// A parsed rank call: <c>{"eventId"?, "context": [..], "actions": [{"id", "features"}], "excluded"?: [ids], "slateSize"?, "defaultAction"?}</c>.
+/// Every check names the field: sizes against the loop, finite numbers, distinct action ids, excluded and default actions among the actions.
+/// </summary>
+internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyList<RankedAction> Actions, IReadOnlySet<string> Excluded, int SlateSize, string? DefaultAction)
+{
+    public static RankRequest Parse(JsonElement root, LoopOptions options, int maxFeatures)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new BadRequestException(400, "The body must be a JSON object.");
+        }
+        string? eventId = null, defaultAction = null;
+        double[]? context = null;
+        List<RankedAction>? actions = null;
+        var excluded = new HashSet<string>(StringComparer.Ordinal);
+        var slateSize = 1;
+        foreach (var member in root.EnumerateObject())
+        {
+            switch (member.Name)
+            {
+                case "eventId":
+                    eventId = Text(member.Value, "eventId", 128);
+                    break;
+                case "context":
+                    context = Numbers(member.Value, "context", maxFeatures);
+                    break;
+                case "actions":
+                    actions = ParseActions(member.Value, options, maxFeatures);
+                    break;
+                case "excluded":
+                    if (member.Value.ValueKind != JsonValueKind.Array)
+                    {
+                        throw new BadRequestException(400, "excluded must be a list of action ids.");
+                    }
+                    foreach (var (item, i) in member.Value.EnumerateArray().Select((v, i) => (v, i)))
+                    {
+                        excluded.Add(Text(item, $"excluded[{i}]", 256));
+                    }
+                    break;
+                case "slateSize":
+                    slateSize = member.Value.ValueKind == JsonValueKind.Number && member.Value.TryGetInt32(out var m) && m >= 1 && m <= options.MaxSlateSize
+                        ? m
+                        : throw new BadRequestException(400, $"slateSize must be a whole number from 1 to {options.MaxSlateSize}.");
+                    break;
+                case "defaultAction":
+                    defaultAction = Text(member.Value, "defaultAction", 256);
+                    break;
+                default:
+                    throw new BadRequestException(400, $"Unknown field '{member.Name}'; allowed: eventId, context, actions, excluded, slateSize, defaultAction.");
+            }
+        }
+        context ??= [];
+        if (context.Length != options.ContextDimension)
+        {
+            throw new BadRequestException(400, $"context has {context.Length} features; this loop expects {options.ContextDimension}.");
+        }
+        if (actions is null || actions.Count == 0)
+        {
+            throw new BadRequestException(400, "actions is missing or empty: give at least one action.");
+        }
+        var ids = actions.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        if (excluded.FirstOrDefault(e => !ids.Contains(e)) is { } unknown)
+        {
+            throw new BadRequestException(400, $"excluded action '{unknown}' is not among the actions.");
+        }
+        var eligible = actions.Count - excluded.Count;
+        if (eligible == 0)
+        {
+            throw new BadRequestException(400, "every action is excluded: nothing is left to rank.");
+        }
+        if (options.Apprentice)
+        {
+            if (defaultAction is null)
+            {
+                throw new BadRequestException(400, "this loop is in apprentice mode: give defaultAction, the action you serve.");
+            }
+            if (!ids.Contains(defaultAction) || excluded.Contains(defaultAction))
+            {
+                throw new BadRequestException(400, $"defaultAction '{defaultAction}' is not among the eligible actions.");
+            }
+        }
+        return new RankRequest(eventId, context, actions, excluded, Math.Min(slateSize, eligible), defaultAction);
+    }
+
+    private static List<RankedAction> ParseActions(JsonElement value, LoopOptions options, int maxFeatures)
+    {
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw new BadRequestException(400, "actions must be a list of {\"id\", \"features\"} objects.");
+        }
+        var count = value.GetArrayLength();
+        if (count > options.MaxActions)
+        {
+            throw new BadRequestException(400, $"{count} actions exceed this loop's limit of {options.MaxActions}.");
+        }
+        var actions = new List<RankedAction>(count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var path = $"actions[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new BadRequestException(400, $"{path} must be an object with 'id' and 'features'.");
+            }
+            string? id = null;
+            double[]? features = null;
+            foreach (var member in item.EnumerateObject())
+            {
+                switch (member.Name)
+                {
+                    case "id":
+                        id = Text(member.Value, $"{path}.id", 256);
+                        break;
+                    case "features":
+                        features = Numbers(member.Value, $"{path}.features", maxFeatures);
+                        break;
+                    default:
+                        throw new BadRequestException(400, $"Unknown field '{path}.{member.Name}'; allowed: id, features.");
+                }
+            }
+            if (id is null)
+            {
+                throw new BadRequestException(400, $"{path}.id is missing.");
+            }
+            if (!seen.Add(id))
+            {
+                throw new BadRequestException(400, $"action id '{id}' appears twice.");
+            }
+            features ??= [];
+            if (features.Length != options.ActionDimension)
+            {
+                throw new BadRequestException(400, $"{path}.features has {features.Length} values; this loop expects {options.ActionDimension}.");
+            }
+            actions.Add(new RankedAction(id, features));
+        }
+        return actions;
+    }
+
+    private static string Text(JsonElement value, string field, int maxLength)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw new BadRequestException(400, $"{field} must be text.");
+        }
+        var text = value.GetString()!;
+        return text.Length is > 0 and var n && n <= maxLength
+            ? text
+            : throw new BadRequestException(400, $"{field} must have 1 to {maxLength} characters.");
+    }
+
+    /// <summary>A list of finite numbers (JSON has no NaN or infinity, but huge exponents overflow to infinity).</summary>
+    public static double[] Numbers(JsonElement value, string field, int maxLength)
+    {
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw new BadRequestException(400, $"{field} must be a list of numbers.");
+        }
+        if (value.GetArrayLength() > maxLength)
+        {
+            throw new BadRequestException(400, $"{field} has {value.GetArrayLength()} values; the limit is {maxLength}.");
+        }
+        var numbers = new double[value.GetArrayLength()];
+        var i = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var number) || !double.IsFinite(number))
+            {
+                throw new BadRequestException(400, $"{field}[{i}] must be a finite number, not {(item.ValueKind == JsonValueKind.Number ? item.GetRawText() : item.ValueKind.ToString().ToLowerInvariant())}.");
+            }
+            numbers[i++] = number;
+        }
+        return numbers;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using Cobalt.Core.Contracts;
+using Cobalt.Core.Data;
+using Cobalt.Core.Persistence;
+using Cobalt.Policies.Catalog;
+
+namespace Cobalt.Service.Loops;
+
+/// <summary>
+/// One learning loop in memory: its policy, its map of action names to dense ids, and what it has learned up to.
+/// Ranking and learning share the policy under one lock, so a rank call sees the model before or after a learned batch,
+/// never in between (the model changes atomically).
+/// </summary>
+internal sealed class Loop
+{
+    private readonly IPolicy _policy;
+    private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<string, int> _actions;
+    private int _nextAction;
+
+    public Loop(string name, PolicySpec spec, LoopOptions options, string apiKeyHash, IReadOnlyDictionary<string, int> actions)
+    {
+        Name = name;
+        Spec = spec;
+        Options = options;
+        ApiKeyHash = apiKeyHash;
+        _policy = PolicyCatalog.Build(spec, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
+        _actions = new ConcurrentDictionary<string, int>(actions, StringComparer.Ordinal);
+        _nextAction = actions.Count == 0 ? 0 : actions.Values.Max() + 1;
+    }
+
+    public string Name { get; }
+
+    public PolicySpec Spec { get; }
+
+    public LoopOptions Options { get; }
+
+    public string ApiKeyHash { get; }
+
+    /// <summary>Sequence number of the last event learned from.</summary>
+    public long LearnedSequence { get; private set; }
+
+    /// <summary>Sequence number of the last checkpoint.</summary>
+    public long CheckpointSequence { get; set; }
+
+    public long Ranks;
+    public long Rewards;
+    public long Learned;
+
+    /// <summary>The dense id of an action name, assigning the next id to a new name (reported in <paramref name="fresh"/>).</summary>
+    public int ActionId(string name, List<KeyValuePair<string, int>> fresh)
+    {
+        if (_actions.TryGetValue(name, out var id))
+        {
+            return id;
+        }
+        var assigned = _actions.GetOrAdd(name, _ => Interlocked.Increment(ref _nextAction) - 1);
+        fresh.Add(new KeyValuePair<string, int>(name, assigned));
+        return assigned;
+    }
+
+    /// <summary>The policy's decision for a context (thread-safe).</summary>
+    public Decision Select(DecisionContext context, int slateSize)
+    {
+        lock (_gate)
+        {
+            return _policy.Select(context, slateSize);
+        }
+    }
+
+    /// <summary>Learns from a batch of logged events up to <paramref name="sequence"/> (thread-safe).</summary>
+    public void Learn(ReadOnlySpan<Feedback> feedback, long sequence, int events)
+    {
+        lock (_gate)
+        {
+            if (!feedback.IsEmpty)
+            {
+                _policy.Update(feedback);
+            }
+            LearnedSequence = sequence;
+        }
+        Interlocked.Add(ref Learned, events);
+    }
+
+    /// <summary>The policy's state and the sequence it covers (thread-safe).</summary>
+    public (long Sequence, byte[] State) Snapshot()
+    {
+        lock (_gate)
+        {
+            using var stream = new MemoryStream();
+            PolicyCatalog.Save(_policy, stream);
+            return (LearnedSequence, stream.ToArray());
+        }
+    }
+
+    /// <summary>Restores a checkpoint taken by <see cref="Snapshot"/>.</summary>
+    public void Restore(long sequence, byte[] state)
+    {
+        lock (_gate)
+        {
+            PolicyCatalog.LoadInto(_policy, new MemoryStream(state));
+            LearnedSequence = sequence;
+            CheckpointSequence = sequence;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Cobalt.Core.Configuration;
+using Cobalt.Policies.Catalog;
+using Cobalt.Service.Storage;
+
+namespace Cobalt.Service.Loops;
+
+/// <summary>The loops of the service: created through the API, restored from the store (checkpoint plus log tail) at start.</summary>
+internal sealed class LoopRegistry(IEventStore store)
+{
+    private readonly ConcurrentDictionary<string, Loop> _loops = new(StringComparer.Ordinal);
+
+    public IEventStore Store { get; } = store;
+
+    public IReadOnlyCollection<Loop> All => [.. _loops.Values];
+
+    public bool TryGet(string name, out Loop loop) => _loops.TryGetValue(name, out loop!);
+
+    /// <summary>Loads every stored loop and restores its last checkpoint (the learner then replays the log after it).</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        foreach (var record in await Store.LoopsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var (spec, options) = Parse(record.Definition);
+            var loop = new Loop(record.Name, spec, options, record.ApiKeyHash, await Store.ActionsAsync(record.Name, cancellationToken).ConfigureAwait(false));
+            if (await Store.LoadCheckpointAsync(record.Name, cancellationToken).ConfigureAwait(false) is { } checkpoint)
+            {
+                loop.Restore(checkpoint.Sequence, checkpoint.State);
+            }
+            _loops[record.Name] = loop;
+        }
+    }
+
+    /// <summary>Creates a loop; returns its API key, or null when a loop with the same definition exists (an identical PUT).</summary>
+    /// <exception cref="InvalidOperationException">A loop of that name exists with another definition.</exception>
+    public async Task<string?> CreateAsync(string name, string definition, CancellationToken cancellationToken)
+    {
+        var (spec, options) = Parse(definition);
+        var canonical = Canonical(spec, options);
+        if (_loops.TryGetValue(name, out var existing))
+        {
+            return Canonical(existing.Spec, existing.Options) == canonical
+                ? null
+                : throw new InvalidOperationException($"Loop '{name}' exists with another definition; loops are not redefined (create a new one).");
+        }
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var record = new LoopRecord(name, canonical, Hash(key), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        if (!await Store.CreateLoopAsync(record, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"Loop '{name}' was created concurrently; read it again.");
+        }
+        _loops[name] = new Loop(name, spec, options, record.ApiKeyHash, new Dictionary<string, int>());
+        return key;
+    }
+
+    /// <summary>SHA-256 (hex) of an API key: only hashes are stored.</summary>
+    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>Reads <c>{"policy": {"kind", "options"}, "options": {...}}</c>; errors name the field.</summary>
+    public static (PolicySpec Spec, LoopOptions Options) Parse(string definition)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(definition);
+        }
+        catch (JsonException e)
+        {
+            throw new OptionsException("(body)", $"not valid JSON: {e.Message}");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new OptionsException("(body)", "a loop definition is an object with 'policy' and optional 'options'.");
+            }
+            PolicySpec? spec = null;
+            LoopOptions options = new();
+            foreach (var member in root.EnumerateObject())
+            {
+                switch (member.Name)
+                {
+                    case "policy":
+                        spec = PolicyCatalog.ParseSpec(member.Value, "policy");
+                        break;
+                    case "options":
+                        options = OptionsBinder.Bind<LoopOptions>(member.Value, "options");
+                        break;
+                    default:
+                        throw new OptionsException(member.Name, "unknown field; allowed: policy, options.");
+                }
+            }
+            if (spec is null)
+            {
+                throw new OptionsException("policy", "is missing: give the policy, e.g. {\"kind\": \"linucb-shared\"}.");
+            }
+            if (options.Apprentice && spec.Options.CandidateBudget > 0)
+            {
+                throw new OptionsException("options.apprentice", "an apprentice loop learns from every action; leave the policy's candidate-budget at 0.");
+            }
+            // Building once checks that the policy fits the dimensions (for example that a per-user model is not used without users).
+            _ = PolicyCatalog.Build(spec, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
+            return (spec, options);
+        }
+    }
+
+    private static string Canonical(PolicySpec spec, LoopOptions options)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("policy");
+            writer.WriteString("kind", spec.Kind);
+            writer.WritePropertyName("options");
+            OptionsBinder.Write(writer, spec.Options);
+            writer.WriteEndObject();
+            writer.WritePropertyName("options");
+            OptionsBinder.Write(writer, options);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}
