@@ -75,15 +75,31 @@ public sealed class ComposedPolicy : IPolicy
             ((IPosteriorSampler)Model).SamplePosterior(narrowed, draws, _rng);
         }
         var withPropensities = Stage.IsDeterministic && !Strategy.NeedsPosteriorDraws;
+        double[]? firstSlot = null;
         if (Strategy.Kind == ExplorationKind.Scores)
         {
             Strategy.Apply(new RewardEstimates(mean, width, draws), output);
             CheckOutput(output);
+            if (withPropensities)
+            {
+                // The argmax, ties split evenly: the first slot's distribution.
+                var best = System.Numerics.Tensors.TensorPrimitives.Max(output);
+                var ties = 0;
+                foreach (var v in output)
+                {
+                    ties += v == best ? 1 : 0;
+                }
+                firstSlot = new double[n];
+                for (var i = 0; i < n; i++)
+                {
+                    firstSlot[i] = output[i] == best ? 1.0 / ties : 0;
+                }
+            }
             SlateSelection.TopScores(output, slateSize, _rng, withPropensities, _slate);
         }
         else
         {
-            SampleSlots(n, slateSize, withPropensities);
+            firstSlot = SampleSlots(n, slateSize, withPropensities);
         }
         var slots = new SlateSlot[_slate.Count];
         for (var i = 0; i < slots.Length; i++)
@@ -91,7 +107,7 @@ public sealed class ComposedPolicy : IPolicy
             var original = positions.Length == context.Candidates.Count ? _slate[i].Index : positions[_slate[i].Index];
             slots[i] = new SlateSlot(original, context.Candidates.Ids[original], _slate[i].Propensity);
         }
-        return new Decision(context, slots);
+        return new Decision(context, slots, firstSlotProbabilities: firstSlot is null ? null : OverAllCandidates(firstSlot, positions, context.Candidates.Count));
     }
 
     /// <inheritdoc />
@@ -118,10 +134,12 @@ public sealed class ComposedPolicy : IPolicy
     /// <summary>
     /// Draws each slot from the strategy applied to the candidates not yet in the slate, so an
     /// epsilon-greedy slate is greedy in every slot with probability 1 - epsilon (not only in the first).
-    /// The propensity of a slot is its probability given the slots before it.
+    /// The propensity of a slot is its probability given the slots before it. Returns the first slot's distribution
+    /// (when propensities are reported).
     /// </summary>
-    private void SampleSlots(int n, int slateSize, bool withPropensities)
+    private double[]? SampleSlots(int n, int slateSize, bool withPropensities)
     {
+        double[]? firstSlot = null;
         _slate.Clear();
         var remaining = Enumerable.Range(0, n).ToList();
         for (var slot = 0; slot < Math.Min(slateSize, n); slot++)
@@ -140,10 +158,30 @@ public sealed class ComposedPolicy : IPolicy
             }
             Strategy.Apply(new RewardEstimates(mean, width, draws), output);
             CheckOutput(output);
+            if (slot == 0 && withPropensities)
+            {
+                firstSlot = output.ToArray();
+            }
             var pick = _rng.Sample(output);
             _slate.Add((remaining[pick], withPropensities ? output[pick] : null));
             remaining.RemoveAt(pick);
         }
+        return firstSlot;
+    }
+
+    /// <summary>Spreads probabilities over the narrowed candidates back onto every candidate (zero off the shortlist).</summary>
+    private static double[] OverAllCandidates(double[] narrowed, int[] positions, int count)
+    {
+        if (positions.Length == count)
+        {
+            return narrowed;
+        }
+        var all = new double[count];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            all[positions[i]] = narrowed[i];
+        }
+        return all;
     }
 
     private void CheckOutput(ReadOnlySpan<double> output)

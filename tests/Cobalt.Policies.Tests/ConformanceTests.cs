@@ -70,6 +70,15 @@ public class ConformanceTests
                     p.Should().BeInRange(double.Epsilon, 1.0);
                 }
             }
+            if (decision.FirstSlotProbabilities is { } first)
+            {
+                first.Should().HaveCount(decision.Context.Candidates.Count);
+                first[decision.Top.CandidateIndex].Should().BeApproximately(decision.Top.Propensity!.Value, 1e-12, "the first slot's distribution gives the top slot's propensity");
+            }
+            else
+            {
+                decision.Top.Propensity.Should().BeNull("a policy with propensities also reports the first slot's distribution");
+            }
         }
     }
 

@@ -183,4 +183,23 @@ public class ServiceTests
         await Task.Delay(300);
         (await service.GetAsync("/loops/apprentice", key)).GetProperty("learnedSequence").GetInt64().Should().BeGreaterThan(20);
     }
+
+    [Fact]
+    public async Task The_answer_gives_every_eligible_actions_probability_of_being_chosen()
+    {
+        await using var service = await RunningService.StartAsync();
+        var key = await service.CreateLoopAsync("greedy", """{ "policy": { "kind": "epsilon-greedy", "options": { "epsilon": 0.3 } }, "options": { "context-dimension": 1, "action-dimension": 2 } }""");
+        var body = """{ "context": [1], "actions": [ { "id": "a", "features": [1, 0] }, { "id": "b", "features": [0, 1] }, { "id": "c", "features": [1, 1] } ], "excluded": ["c"] }""";
+
+        var (status, answer) = await service.PostAsync("/loops/greedy/rank", key, body);
+
+        status.Should().Be(HttpStatusCode.OK, answer.ToString());
+        var probabilities = answer.GetProperty("probabilities").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("id").GetString()!, p => p.GetProperty("probability").GetDouble());
+        probabilities.Keys.Should().BeEquivalentTo(["a", "b"], "excluded actions are not eligible");
+        probabilities.Values.Sum().Should().BeApproximately(1.0, 1e-12);
+        probabilities.Values.Should().AllSatisfy(p => p.Should().BeGreaterThanOrEqualTo(0.15 - 1e-12), "epsilon / 2 is the floor of each action");
+        var chosen = answer.GetProperty("chosen").GetString()!;
+        answer.GetProperty("slate")[0].GetProperty("probability").GetDouble().Should().BeApproximately(probabilities[chosen], 1e-12);
+    }
 }

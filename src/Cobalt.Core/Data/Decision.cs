@@ -19,7 +19,11 @@ public sealed class Decision
     /// For multi-stage policies, the positions (in the context's candidates) the final stage chose from, for example the
     /// nominators' candidates; it must contain every slot. Null when the policy considered every candidate.
     /// </param>
-    public Decision(DecisionContext context, IReadOnlyList<SlateSlot> slots, IReadOnlyList<int>? shortlist = null)
+    /// <param name="firstSlotProbabilities">
+    /// The probability each candidate had of filling the first slot, when the policy has a closed form (one entry per
+    /// candidate, summing to 1); null otherwise.
+    /// </param>
+    public Decision(DecisionContext context, IReadOnlyList<SlateSlot> slots, IReadOnlyList<int>? shortlist = null, IReadOnlyList<double>? firstSlotProbabilities = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(slots);
@@ -39,10 +43,19 @@ public sealed class Decision
         {
             throw new ArgumentException("Every chosen action must be on the shortlist the final stage chose from.", nameof(shortlist));
         }
+        if (firstSlotProbabilities is not null
+            && (firstSlotProbabilities.Count != context.Candidates.Count || firstSlotProbabilities.Any(p => !(p >= 0 && p <= 1)) || Math.Abs(firstSlotProbabilities.Sum() - 1) > 1e-6))
+        {
+            throw new ArgumentException("First-slot probabilities need one probability per candidate, summing to 1.", nameof(firstSlotProbabilities));
+        }
         Context = context;
         Slots = slots;
         Shortlist = shortlist;
+        FirstSlotProbabilities = firstSlotProbabilities;
     }
+
+    /// <summary>The probability each candidate had of filling the first slot, when the policy has a closed form; otherwise null.</summary>
+    public IReadOnlyList<double>? FirstSlotProbabilities { get; }
 
     /// <summary>The positions the final stage chose from (multi-stage policies), or null.</summary>
     public IReadOnlyList<int>? Shortlist { get; }

@@ -86,7 +86,8 @@ internal static class Endpoints
             if (l.Options.Apprentice)
             {
                 var index = Array.FindIndex(eligible, a => a.Id == request.DefaultAction);
-                decision = new Decision(context, [new SlateSlot(index, ids[index], 1.0)]);
+                decision = new Decision(context, [new SlateSlot(index, ids[index], 1.0)],
+                    firstSlotProbabilities: eligible.Select((_, i) => i == index ? 1.0 : 0.0).ToArray());
             }
             else
             {
@@ -105,7 +106,9 @@ internal static class Endpoints
             }
             latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             var slate = decision.Slots.Select(s => new { id = eligible[s.CandidateIndex].Id, probability = s.Propensity }).ToArray();
-            return Results.Ok(new { eventId, slate, chosen = slate[0].id, apprentice = l.Options.Apprentice });
+            // Every eligible action with its probability of being chosen first, when the policy has a closed form.
+            var probabilities = decision.FirstSlotProbabilities?.Select((p, i) => new { id = eligible[i].Id, probability = p }).ToArray();
+            return Results.Ok(new { eventId, slate, chosen = slate[0].id, probabilities, apprentice = l.Options.Apprentice });
         })).WithName("Rank").WithDescription("Rank actions for a context; the decision is logged (with its propensities) before the answer.");
 
         app.MapPost("/loops/{loop}/events/{eventId}/reward", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
