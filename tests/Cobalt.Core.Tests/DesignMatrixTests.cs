@@ -357,6 +357,21 @@ public class DesignMatrixTests
     }
 
     [Fact]
+    public void Draws_follow_the_matrix_after_it_changes()
+    {
+        const int d = 2;
+        var dm = new DesignMatrix(d, 1.0);
+        var rng = new Rng(14);
+        _ = TestMath.Moments(d, 10, dest => dm.DrawFromInverse(dest, rng)); // factor A = I once
+
+        dm.AddOuter([1, 0], 99.0); // A = diag(100, 1): the first coordinate's variance drops to 1/100
+
+        var (_, covariance) = TestMath.Moments(d, 40_000, dest => dm.DrawFromInverse(dest, rng));
+        covariance[0].Should().BeApproximately(0.01, 0.001);
+        covariance[3].Should().BeApproximately(1.0, 0.05);
+    }
+
+    [Fact]
     public void State_round_trip_is_bit_identical_and_continues_identically()
     {
         var rng = new Rng(13);

@@ -23,6 +23,8 @@ public sealed class DesignMatrix : IStateful
     private readonly double[] _inverse;
     private readonly double[] _direction;
     private double[]? _scratch;
+    private double[]? _drawFactor;
+    private long _drawFactorVersion;
     private int _sinceRefactor;
 
     /// <summary>
@@ -166,19 +168,26 @@ public sealed class DesignMatrix : IStateful
         }
     }
 
-    /// <summary>Writes a draw y ~ N(0, A^-1) (Cholesky of A, then y = L^-T z); O(d^3).</summary>
+    /// <summary>
+    /// Writes a draw y ~ N(0, A^-1) (Cholesky A = L L^T, then y = L^-T z): O(d^3) for the factor, kept until A changes, so
+    /// further draws from the same A cost O(d^2).
+    /// </summary>
     public void DrawFromInverse(Span<double> destination, Randomness.Rng rng)
     {
         RequireMatrix();
         var d = Dimension;
-        _scratch ??= new double[2 * d * d];
-        var factor = _scratch.AsSpan(0, d * d);
-        _matrix.CopyTo(factor);
-        if (!Cholesky.TryFactor(factor, d))
+        if (_drawFactor is null || _drawFactorVersion != Version)
         {
-            throw new InvalidOperationException("The design matrix is not positive definite.");
+            _drawFactor ??= new double[d * d];
+            _matrix.CopyTo(_drawFactor, 0);
+            if (!Cholesky.TryFactor(_drawFactor, d))
+            {
+                _drawFactor = null;
+                throw new InvalidOperationException("The design matrix is not positive definite.");
+            }
+            _drawFactorVersion = Version;
         }
-        Cholesky.DrawWithInverseCovariance(factor, d, destination, rng);
+        Cholesky.DrawWithInverseCovariance(_drawFactor, d, destination, rng);
     }
 
     /// <inheritdoc />
