@@ -21,6 +21,7 @@ public static class CobaltCommand
             PaperCommand.Create(),
             TrainNrmsCommand.Create(),
             ServeCommand.Create(),
+            LoadCommand.Create(),
             StudyCommand.Create(),
         };
         return root;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cobalt.Core.Configuration;
 using Cobalt.Core.Persistence;
 using Cobalt.Core.Randomness;
 using Cobalt.Data;
@@ -6,6 +7,8 @@ using Cobalt.Evaluation;
 using Cobalt.Evaluation.Learning;
 using Cobalt.Evaluation.RewardModels;
 using Cobalt.Evaluation.Synthetic;
+using Cobalt.Service.Evaluation;
+using Cobalt.Service.Storage;
 using Spectre.Console;
 
 namespace Cobalt.Cli;
@@ -28,16 +31,21 @@ internal static class EvaluateCommand
             Description = "The policy to evaluate: columns (the pi_* columns of the log), uniform, action:K (always K), softmax (IPS-learned) or classifier (IPS-weighted); learned policies are fitted on the first half of the log and evaluated on the second.",
             DefaultValueFactory = _ => "columns",
         };
+        var loop = new Option<string?>("--loop") { Description = "Compare candidate policies on a service loop's own log (with --db, --candidates, --last)." };
         var command = new Command("evaluate", "Off-policy evaluation: estimate a policy's value from logged bandit feedback with every estimator.")
         {
-            log, policy, Seed, Model, Output, OpenBandit(), Synthetic(),
+            log, policy, loop, LoopStore, Candidates, Last, Seed, Model, Output, OpenBandit(), Synthetic(),
         };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(loop) is { } loopName)
+            {
+                return await EvaluateLoopAsync(loopName, parse, cancellationToken);
+            }
             var file = parse.GetValue(log);
             if (file is null)
             {
-                return Errors.Report("give --log FILE (or use `cobalt evaluate obd` or `cobalt evaluate synthetic`).");
+                return Errors.Report("give --log FILE or --loop NAME (or use `cobalt evaluate obd` or `cobalt evaluate synthetic`).");
             }
             try
             {
@@ -53,6 +61,54 @@ internal static class EvaluateCommand
             }
         });
         return command;
+    }
+
+    private static readonly Option<FileInfo> LoopStore = new("--db") { Description = "With --loop: the service's SQLite event log.", DefaultValueFactory = _ => new FileInfo("cobalt.db") };
+    private static readonly Option<string?> Candidates = new("--candidates")
+    {
+        Description = "With --loop: a JSON array of policy specifications, or a file holding one (default: the loop's policy, random, epsilon-greedy, LinUCB and linear Thompson sampling).",
+    };
+    private static readonly Option<int> Last = new("--last") { Description = "With --loop: how many of the latest finished events to use.", DefaultValueFactory = _ => 10_000 };
+
+    /// <summary>Progressive replay of candidate policies on a loop's log, read straight from the service's store.</summary>
+    private static async Task<int> EvaluateLoopAsync(string loop, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var path = parse.GetValue(LoopStore)!.FullName;
+        if (!File.Exists(path))
+        {
+            return Errors.Report($"There is no event log at {path}; pass the service's --db file.");
+        }
+        try
+        {
+            await using var store = new SqliteEventStore(path);
+            await store.InitializeAsync(cancellationToken);
+            var (spec, options) = await LoopEvaluator.DefinitionAsync(store, loop, cancellationToken);
+            var candidates = parse.GetValue(Candidates) is { } given
+                ? LoopEvaluator.ParseCandidates(File.Exists(given) ? await File.ReadAllTextAsync(given, cancellationToken) : given, options)
+                : LoopEvaluator.DefaultCandidates(spec, options);
+            var evaluation = await AnsiConsole.Progress().StartAsync(async context =>
+            {
+                var task = context.AddTask("candidates replayed", maxValue: candidates.Count);
+                return await LoopEvaluator.EvaluateAsync(store, loop, options, candidates, parse.GetValue(Last), DateTimeOffset.UtcNow, done => task.Value = done, cancellationToken);
+            });
+            if (evaluation.Events == 0)
+            {
+                return Errors.Report($"Loop '{loop}' has no finished events with propensities to evaluate on ({evaluation.Skipped} without propensities).");
+            }
+            var table = LoopEvaluationReport.Table(evaluation);
+            AnsiConsole.Write(Tables.From(table));
+            AnsiConsole.MarkupLine($"{evaluation.Events} events{(evaluation.Skipped > 0 ? $", {evaluation.Skipped} skipped (no propensity)" : "")}.");
+            var folder = parse.GetValue(Output)?.FullName ?? Path.Combine("reports", $"loop-{loop}");
+            AtomicFile.WriteAllText(Path.Combine(folder, "results.md"),
+                $"# Candidate policies on loop '{loop}'\n\n{evaluation.Events} finished events (progressive replay; first slot).\n\n{table.ToMarkdown()}\n![estimates](estimates.svg)\n");
+            AtomicFile.WriteAllText(Path.Combine(folder, "estimates.svg"), LoopEvaluationReport.Chart(evaluation));
+            AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/] (results.md, estimates.svg)");
+            return 0;
+        }
+        catch (Exception e) when (e is OptionsException or ArgumentException or IOException or Microsoft.Data.Sqlite.SqliteException or InvalidDataException)
+        {
+            return Errors.Report(e.Message);
+        }
     }
 
     private static Command OpenBandit()

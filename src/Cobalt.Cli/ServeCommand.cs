@@ -16,9 +16,10 @@ internal static class ServeCommand
         var adminKey = new Option<string?>("--admin-key") { Description = "Key that may create loops (header X-Admin-Key); without it anyone who can reach the service may create loops. Also read from COBALT_ADMIN_KEY." };
         var fullSync = new Option<bool>("--full-sync") { Description = "fsync every commit: acknowledged events also survive power loss (slower)." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Events learned between checkpoints.", DefaultValueFactory = _ => 1000 };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (e.g. \"Host=db;Username=cobalt;Password=...;Database=cobalt\"): use it instead of --db; several replicas may share it. Also read from COBALT_POSTGRES." };
         var command = new Command("serve", "Run the rank/reward service: loops learn online from a durable event log (see GET /openapi/v1.json).")
         {
-            database, urls, adminKey, fullSync, checkpointEvery,
+            database, urls, adminKey, fullSync, checkpointEvery, postgres,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -26,16 +27,18 @@ internal static class ServeCommand
             {
                 FullSync = parse.GetValue(fullSync),
                 CheckpointEvery = Math.Max(1, parse.GetValue(checkpointEvery)),
+                PostgresConnectionString = parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("COBALT_POSTGRES"),
             };
+            var log = settings.PostgresConnectionString is null ? settings.DatabasePath : "PostgreSQL (shared)";
             try
             {
                 await using var app = await CobaltService.BuildAsync(settings, parse.GetValue(urls)!, cancellationToken);
-                AnsiConsole.MarkupLine($"Cobalt service on [link]{Markup.Escape(parse.GetValue(urls)!)}[/], event log {Markup.Escape(settings.DatabasePath)}{(settings.AdminKey is null ? " [yellow](no admin key: anyone may create loops)[/]" : "")}");
+                AnsiConsole.MarkupLine($"Cobalt service on [link]{Markup.Escape(parse.GetValue(urls)!)}[/], event log {Markup.Escape(log)}{(settings.AdminKey is null ? " [yellow](no admin key: anyone may create loops)[/]" : "")}");
                 await app.StartAsync(cancellationToken);
                 await app.WaitForShutdownAsync(cancellationToken);
                 return 0;
             }
-            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidDataException)
+            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidDataException or ArgumentException)
             {
                 return Errors.Report(e.Message);
             }

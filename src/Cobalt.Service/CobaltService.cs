@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Cobalt.Service;
 
-/// <summary>Builds the Cobalt rank/reward service: Kestrel, the API, the SQLite event log and the background learner.</summary>
+/// <summary>Builds the Cobalt rank/reward service: Kestrel, the API, the event log (SQLite, or PostgreSQL shared by replicas) and the background learner.</summary>
 public static class CobaltService
 {
     /// <summary>
@@ -25,8 +25,18 @@ public static class CobaltService
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBytes);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddOpenApi();
-        var store = new SqliteEventStore(settings.DatabasePath, settings.FullSync);
-        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        IEventStore store = settings.PostgresConnectionString is { Length: > 0 } postgres
+            ? new PostgresEventStore(postgres)
+            : new SqliteEventStore(settings.DatabasePath, settings.FullSync);
+        try
+        {
+            await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         var registry = new LoopRegistry(store);
         await registry.LoadAsync(cancellationToken).ConfigureAwait(false);
         builder.Services.AddSingleton<IEventStore>(store);
@@ -39,6 +49,8 @@ public static class CobaltService
         var app = builder.Build();
         app.MapOpenApi();
         Endpoints.Map(app, registry, settings, new LatencyRecorder(), TimeProvider.System);
+        DashboardEndpoints.Map(app, registry);
+        EvaluationEndpoints.Map(app, registry, TimeProvider.System);
         app.Lifetime.ApplicationStopped.Register(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
         return app;
     }

@@ -34,7 +34,7 @@ public sealed class RunningService : IAsyncDisposable
     {
         var folder = Path.Combine(Path.GetTempPath(), "cobalt-service-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
-        var settings = new ServiceSettings(Path.Combine(folder, "events.db"), adminKey) { LearnInterval = TimeSpan.FromMilliseconds(50), CheckpointEvery = 20 };
+        var settings = new ServiceSettings(Path.Combine(folder, "events.db"), adminKey) { LearnInterval = TimeSpan.FromMilliseconds(50), LearnGrace = TimeSpan.FromMilliseconds(200), CheckpointEvery = 20 };
         var service = new RunningService(folder, configure?.Invoke(settings) ?? settings);
         await service.RestartAsync(stop: false);
         return service;

@@ -53,7 +53,7 @@ internal static class Endpoints
 
         app.MapGet("/loops/{loop}", (string loop, HttpContext http) => Handle(http, async () =>
         {
-            var l = Authorise(loops, loop, http);
+            var l = await AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
             var (decisions, rewards) = await loops.Store.CountAsync(loop, http.RequestAborted).ConfigureAwait(false);
             return Results.Ok(new
             {
@@ -70,15 +70,14 @@ internal static class Endpoints
         app.MapPost("/loops/{loop}/rank", (string loop, HttpContext http) => Handle(http, async () =>
         {
             var started = Stopwatch.GetTimestamp();
-            var l = Authorise(loops, loop, http);
+            var l = await AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
             RankRequest request;
             using (var json = await ReadJsonAsync(http, settings).ConfigureAwait(false))
             {
                 request = RankRequest.Parse(json.RootElement, l.Options, settings.MaxFeatures);
             }
-            var fresh = new List<KeyValuePair<string, int>>();
             var eligible = request.Actions.Where(a => !request.Excluded.Contains(a.Id)).ToArray();
-            var ids = eligible.Select(a => l.ActionId(a.Id, fresh)).ToArray();
+            var ids = await loops.ActionIdsAsync(l, [.. eligible.Select(a => a.Id)], http.RequestAborted).ConfigureAwait(false);
             var features = eligible.SelectMany(a => a.Features).ToArray();
             var context = new DecisionContext(Interlocked.Increment(ref l.Ranks), DecisionContext.NoUser, request.Context,
                 CandidateSet.FromFeatures(ids, new FeatureMatrix(eligible.Length, l.Options.ActionDimension, features)));
@@ -98,13 +97,14 @@ internal static class Endpoints
                 decision.Slots.Select(s => s.Propensity ?? double.NaN).ToArray());
             try
             {
-                await loops.Store.AppendDecisionAsync(loop, eventId, time.GetUtcNow().ToUnixTimeMilliseconds(), decision.Slots.Count, stored.ToBytes(), fresh, http.RequestAborted).ConfigureAwait(false);
+                await loops.Store.AppendDecisionAsync(loop, eventId, time.GetUtcNow().ToUnixTimeMilliseconds(), decision.Slots.Count, stored.ToBytes(), http.RequestAborted).ConfigureAwait(false);
             }
             catch (DuplicateEventException)
             {
                 throw new BadRequestException(409, $"event '{eventId}' already exists in this loop; event ids are used once.");
             }
             latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            l.Activity.RecordRank();
             var slate = decision.Slots.Select(s => new { id = eligible[s.CandidateIndex].Id, probability = s.Propensity }).ToArray();
             // Every eligible action with its probability of being chosen first, when the policy has a closed form.
             var probabilities = decision.FirstSlotProbabilities?.Select((p, i) => new { id = eligible[i].Id, probability = p }).ToArray();
@@ -113,7 +113,7 @@ internal static class Endpoints
 
         app.MapPost("/loops/{loop}/events/{eventId}/reward", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
         {
-            var l = Authorise(loops, loop, http);
+            var l = await AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
             double? value = null;
             var slot = 0;
             using (var json = await ReadJsonAsync(http, settings).ConfigureAwait(false))
@@ -155,7 +155,7 @@ internal static class Endpoints
             {
                 RewardOutcome.Accepted => Accepted(l, eventId, slot),
                 RewardOutcome.UnknownEvent => throw new BadRequestException(404, $"event '{eventId}' is not in loop '{loop}'."),
-                RewardOutcome.Expired => throw new BadRequestException(410, $"event '{eventId}' is older than the reward wait of {l.Options.RewardWaitSeconds} s; its default reward has been learned."),
+                RewardOutcome.Expired => throw new BadRequestException(410, $"event '{eventId}' is older than the reward wait of {l.Options.RewardWaitSeconds} s; it has been given the default reward."),
                 RewardOutcome.Duplicate => throw new BadRequestException(409, $"slot {slot} of event '{eventId}' already has a reward."),
                 _ => throw new BadRequestException(400, $"event '{eventId}' has no slot {slot}."),
             };
@@ -163,7 +163,7 @@ internal static class Endpoints
 
         app.MapGet("/loops/{loop}/events/{eventId}", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
         {
-            Authorise(loops, loop, http);
+            await AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
             var e = await loops.Store.GetEventAsync(loop, eventId, http.RequestAborted).ConfigureAwait(false)
                 ?? throw new BadRequestException(404, $"event '{eventId}' is not in loop '{loop}'.");
             return Results.Ok(new
@@ -196,11 +196,12 @@ internal static class Endpoints
     private static IResult Accepted(Loop loop, string eventId, int slot)
     {
         Interlocked.Increment(ref loop.Rewards);
+        loop.Activity.RecordReward();
         return Results.Ok(new { eventId, slot, accepted = true });
     }
 
     /// <summary>Runs a handler, turning refused requests into their status and message, and anything unexpected into a 500 that says so.</summary>
-    private static async Task<IResult> Handle(HttpContext http, Func<Task<IResult>> handler)
+    internal static async Task<IResult> Handle(HttpContext http, Func<Task<IResult>> handler)
     {
         try
         {
@@ -220,14 +221,15 @@ internal static class Endpoints
         }
     }
 
-    private static Loop Authorise(LoopRegistry loops, string loop, HttpContext http)
+    /// <summary>The loop named in the route, when the request carries its API key: 401 without a key, 404 for no such loop, 403 for another loop's key.</summary>
+    internal static async ValueTask<Loop> AuthoriseAsync(LoopRegistry loops, string loop, HttpContext http)
     {
         var key = http.Request.Headers[LoopKeyHeader];
         if (key.Count == 0 || string.IsNullOrEmpty(key[0]))
         {
             throw new BadRequestException(401, $"Send the loop's API key in the {LoopKeyHeader} header.");
         }
-        if (!loops.TryGet(loop, out var l))
+        if (await loops.FindAsync(loop, http.RequestAborted).ConfigureAwait(false) is not { } l)
         {
             throw new BadRequestException(404, $"There is no loop '{loop}'.");
         }

@@ -5,8 +5,9 @@ namespace Cobalt.Service.Loops;
 
 /// <summary>
 /// Learns in the background from the durable event log, never on the request path: every loop replays its log in order
-/// from the last event it learned; an event is learned once all its slots have rewards or its reward wait has passed
-/// (missing slots then get the default reward). The oldest unfinished event holds back the ones after it, so every
+/// from the last event it learned; an event is learned once all its slots have rewards or its reward wait, plus
+/// <see cref="ServiceSettings.LearnGrace"/>, has passed (missing slots then get the default reward; the grace lets a reward
+/// accepted at the end of its wait reach the log first, so no acknowledged reward is passed over). The oldest unfinished event holds back the ones after it, so every
 /// replica that reads the same log learns the same sequence. Checkpoints are written every
 /// <see cref="ServiceSettings.CheckpointEvery"/> events and when the service stops.
 /// </summary>
@@ -29,7 +30,7 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
         {
             var events = await registry.Store.ReadAfterAsync(loop.Name, loop.LearnedSequence, 512, cancellationToken).ConfigureAwait(false);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var wait = (long)(loop.Options.RewardWaitSeconds * 1000);
+            var wait = (long)(loop.Options.RewardWaitSeconds * 1000 + settings.LearnGrace.TotalMilliseconds);
             var feedback = new List<Feedback>();
             long last = loop.LearnedSequence;
             var count = 0;
@@ -49,6 +50,7 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
                 }
                 last = e.Sequence;
                 count++;
+                loop.Activity.RecordLearned(e.CreatedMilliseconds, e.Rewards, loop.Options.DefaultReward);
             }
             if (count > 0)
             {
@@ -106,12 +108,18 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
 }
 
 /// <summary>How the service runs.</summary>
-/// <param name="DatabasePath">The SQLite file of the event log.</param>
+/// <param name="DatabasePath">The SQLite file of the event log (unused when <see cref="PostgresConnectionString"/> is set).</param>
 /// <param name="AdminKey">Key that may create loops (header X-Admin-Key); null lets anyone create loops.</param>
 public sealed record ServiceSettings(string DatabasePath, string? AdminKey = null)
 {
     /// <summary>How often the learner looks for new events.</summary>
     public TimeSpan LearnInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How long after an event's reward wait the learner still waits before giving its missing slots the default reward:
+    /// longer than any reward append takes from its timestamp to its commit, in every replica sharing the log.
+    /// </summary>
+    public TimeSpan LearnGrace { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Events learned between checkpoints.</summary>
     public int CheckpointEvery { get; init; } = 1000;
@@ -122,6 +130,12 @@ public sealed record ServiceSettings(string DatabasePath, string? AdminKey = nul
     /// <summary>Longest feature vector a request may carry.</summary>
     public int MaxFeatures { get; init; } = 4096;
 
-    /// <summary>Commit every write with an fsync (survives power loss, slower), not only process crashes.</summary>
+    /// <summary>Commit every write with an fsync (survives power loss, slower), not only process crashes (SQLite only).</summary>
     public bool FullSync { get; init; }
+
+    /// <summary>
+    /// Npgsql connection string of a PostgreSQL event store; when set it replaces the SQLite file, and several service
+    /// processes may share it (see <see cref="Storage.PostgresEventStore"/>).
+    /// </summary>
+    public string? PostgresConnectionString { get; init; }
 }

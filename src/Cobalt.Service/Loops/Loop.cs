@@ -7,7 +7,7 @@ using Cobalt.Policies.Catalog;
 namespace Cobalt.Service.Loops;
 
 /// <summary>
-/// One learning loop in memory: its policy, its map of action names to dense ids, and what it has learned up to.
+/// One learning loop in memory: its policy, its cache of the store's action ids, and what it has learned up to.
 /// Ranking and learning share the policy under one lock, so a rank call sees the model before or after a learned batch,
 /// never in between (the model changes atomically).
 /// </summary>
@@ -16,7 +16,6 @@ internal sealed class Loop
     private readonly IPolicy _policy;
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, int> _actions;
-    private int _nextAction;
 
     public Loop(string name, PolicySpec spec, LoopOptions options, string apiKeyHash, IReadOnlyDictionary<string, int> actions)
     {
@@ -26,7 +25,6 @@ internal sealed class Loop
         ApiKeyHash = apiKeyHash;
         _policy = PolicyCatalog.Build(spec, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
         _actions = new ConcurrentDictionary<string, int>(actions, StringComparer.Ordinal);
-        _nextAction = actions.Count == 0 ? 0 : actions.Values.Max() + 1;
     }
 
     public string Name { get; }
@@ -47,16 +45,19 @@ internal sealed class Loop
     public long Rewards;
     public long Learned;
 
-    /// <summary>The dense id of an action name, assigning the next id to a new name (reported in <paramref name="fresh"/>).</summary>
-    public int ActionId(string name, List<KeyValuePair<string, int>> fresh)
+    /// <summary>Recent rank calls, rewards and learned rewards per second, for the dashboard.</summary>
+    public LoopActivity Activity { get; } = new(TimeProvider.System);
+
+    /// <summary>The dense id of an action name, if this process has seen it (ids are assigned by the store).</summary>
+    public bool TryActionId(string name, out int id) => _actions.TryGetValue(name, out id);
+
+    /// <summary>Remembers ids the store assigned (<see cref="Storage.IEventStore.AssignActionsAsync"/>).</summary>
+    public void AddActions(IReadOnlyDictionary<string, int> ids)
     {
-        if (_actions.TryGetValue(name, out var id))
+        foreach (var (name, id) in ids)
         {
-            return id;
+            _actions.TryAdd(name, id);
         }
-        var assigned = _actions.GetOrAdd(name, _ => Interlocked.Increment(ref _nextAction) - 1);
-        fresh.Add(new KeyValuePair<string, int>(name, assigned));
-        return assigned;
     }
 
     /// <summary>The policy's decision for a context (thread-safe).</summary>

@@ -8,30 +8,63 @@ using Cobalt.Service.Storage;
 
 namespace Cobalt.Service.Loops;
 
-/// <summary>The loops of the service: created through the API, restored from the store (checkpoint plus log tail) at start.</summary>
+/// <summary>
+/// The loops of the service: created through the API, restored from the store (checkpoint plus log tail) at start, and
+/// loaded on first use when another process sharing the store created them.
+/// </summary>
 internal sealed class LoopRegistry(IEventStore store)
 {
     private readonly ConcurrentDictionary<string, Loop> _loops = new(StringComparer.Ordinal);
+    private readonly Lock _loadGate = new();
+    private Task? _load;
 
     public IEventStore Store { get; } = store;
 
     public IReadOnlyCollection<Loop> All => [.. _loops.Values];
 
-    public bool TryGet(string name, out Loop loop) => _loops.TryGetValue(name, out loop!);
-
-    /// <summary>Loads every stored loop and restores its last checkpoint (the learner then replays the log after it).</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The loop of that name, or null. A name this process does not know is looked up in the store (another process sharing
+    /// the store may have created it); the store is read only on a miss, and concurrent misses share one read.
+    /// </summary>
+    public async ValueTask<Loop?> FindAsync(string name, CancellationToken cancellationToken)
     {
-        foreach (var record in await Store.LoopsAsync(cancellationToken).ConfigureAwait(false))
+        if (_loops.TryGetValue(name, out var loop))
         {
-            var (spec, options) = Parse(record.Definition);
-            var loop = new Loop(record.Name, spec, options, record.ApiKeyHash, await Store.ActionsAsync(record.Name, cancellationToken).ConfigureAwait(false));
-            if (await Store.LoadCheckpointAsync(record.Name, cancellationToken).ConfigureAwait(false) is { } checkpoint)
-            {
-                loop.Restore(checkpoint.Sequence, checkpoint.State);
-            }
-            _loops[record.Name] = loop;
+            return loop;
         }
+        await LoadAsync(cancellationToken).ConfigureAwait(false);
+        return _loops.GetValueOrDefault(name);
+    }
+
+    /// <summary>
+    /// Loads the stored loops this process does not have yet, each restored from its last checkpoint (the learner then
+    /// replays the log after it). Concurrent calls share one read of the store.
+    /// </summary>
+    public Task LoadAsync(CancellationToken cancellationToken)
+    {
+        Task load;
+        lock (_loadGate)
+        {
+            if (_load is null || _load.IsCompleted)
+            {
+                _load = LoadNewAsync();
+            }
+            load = _load;
+        }
+        return load.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The dense ids of action names: from the loop's cache, else assigned by the store (the same in every process).</summary>
+    public async Task<int[]> ActionIdsAsync(Loop loop, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(names);
+        var unknown = names.Where(n => !loop.TryActionId(n, out _)).ToArray();
+        if (unknown.Length > 0)
+        {
+            loop.AddActions(await Store.AssignActionsAsync(loop.Name, unknown, cancellationToken).ConfigureAwait(false));
+        }
+        return [.. names.Select(n => loop.TryActionId(n, out var id) ? id : throw new InvalidOperationException($"The event store assigned no id to action '{n}'."))];
     }
 
     /// <summary>Creates a loop; returns its API key, or null when a loop with the same definition exists (an identical PUT).</summary>
@@ -40,6 +73,10 @@ internal sealed class LoopRegistry(IEventStore store)
     {
         var (spec, options) = Parse(definition);
         var canonical = Canonical(spec, options);
+        if (!_loops.ContainsKey(name))
+        {
+            await LoadAsync(cancellationToken).ConfigureAwait(false); // another process may have created it
+        }
         if (_loops.TryGetValue(name, out var existing))
         {
             return Canonical(existing.Spec, existing.Options) == canonical
@@ -52,7 +89,7 @@ internal sealed class LoopRegistry(IEventStore store)
         {
             throw new InvalidOperationException($"Loop '{name}' was created concurrently; read it again.");
         }
-        _loops[name] = new Loop(name, spec, options, record.ApiKeyHash, new Dictionary<string, int>());
+        _loops.TryAdd(name, new Loop(name, spec, options, record.ApiKeyHash, new Dictionary<string, int>()));
         return key;
     }
 
@@ -105,6 +142,24 @@ internal sealed class LoopRegistry(IEventStore store)
             // Building once checks that the policy fits the dimensions (for example that a per-user model is not used without users).
             _ = PolicyCatalog.Build(spec, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
             return (spec, options);
+        }
+    }
+
+    private async Task LoadNewAsync()
+    {
+        foreach (var record in await Store.LoopsAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            if (_loops.ContainsKey(record.Name))
+            {
+                continue;
+            }
+            var (spec, options) = Parse(record.Definition);
+            var loop = new Loop(record.Name, spec, options, record.ApiKeyHash, await Store.ActionsAsync(record.Name, CancellationToken.None).ConfigureAwait(false));
+            if (await Store.LoadCheckpointAsync(record.Name, CancellationToken.None).ConfigureAwait(false) is { } checkpoint)
+            {
+                loop.Restore(checkpoint.Sequence, checkpoint.State);
+            }
+            _loops.TryAdd(record.Name, loop);
         }
     }
 

@@ -56,9 +56,15 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Stores a new loop; false when the name is taken.</summary>
     Task<bool> CreateLoopAsync(LoopRecord loop, CancellationToken cancellationToken);
 
-    /// <summary>Appends a rank call (and the action names first seen in it).</summary>
+    /// <summary>
+    /// The dense ids of action names: a stored name keeps its id, a new name gets the loop's next free id (in the order
+    /// given). The store assigns them, so every process sharing the store agrees on them.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, int>> AssignActionsAsync(string loop, IReadOnlyList<string> names, CancellationToken cancellationToken);
+
+    /// <summary>Appends a rank call (its action ids come from <see cref="AssignActionsAsync"/>).</summary>
     /// <exception cref="DuplicateEventException">The event id is taken.</exception>
-    Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, IReadOnlyList<KeyValuePair<string, int>> newActions, CancellationToken cancellationToken);
+    Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken);
 
     /// <summary>Appends a reward for one slot of an event, if the event exists, has the slot, is not expired and the slot has no reward.</summary>
     Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken);

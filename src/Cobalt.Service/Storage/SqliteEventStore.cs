@@ -78,23 +78,47 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <inheritdoc />
-    public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, IReadOnlyList<KeyValuePair<string, int>> newActions, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyDictionary<string, int>> AssignActionsAsync(string loop, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        return EnqueueAsync<IReadOnlyDictionary<string, int>>((connection, transaction) =>
+        {
+            var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+            var next = -1;
+            foreach (var name in names)
+            {
+                if (ids.ContainsKey(name))
+                {
+                    continue;
+                }
+                using (var find = Command(connection, transaction, "SELECT id FROM actions WHERE loop = $l AND name = $n", ("$l", loop), ("$n", name)))
+                {
+                    if (find.ExecuteScalar() is long stored)
+                    {
+                        ids[name] = (int)stored;
+                        continue;
+                    }
+                }
+                if (next < 0)
+                {
+                    using var max = Command(connection, transaction, "SELECT coalesce(max(id) + 1, 0) FROM actions WHERE loop = $l", ("$l", loop));
+                    next = Convert.ToInt32(max.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+                using var insert = Command(connection, transaction, "INSERT INTO actions (loop, name, id) VALUES ($l, $n, $i)", ("$l", loop), ("$n", name), ("$i", next));
+                insert.ExecuteNonQuery();
+                ids[name] = next++;
+            }
+            return ids;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken) =>
         EnqueueAsync((connection, transaction) =>
         {
-            using (var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload) VALUES ($l, $e, $c, $s, $p)",
-                ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", payload)))
-            {
-                if (command.ExecuteNonQuery() == 0)
-                {
-                    throw new DuplicateEventException(eventId);
-                }
-            }
-            foreach (var (name, id) in newActions)
-            {
-                using var command = Command(connection, transaction, "INSERT OR IGNORE INTO actions (loop, name, id) VALUES ($l, $n, $i)", ("$l", loop), ("$n", name), ("$i", id));
-                command.ExecuteNonQuery();
-            }
-            return true;
+            using var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload) VALUES ($l, $e, $c, $s, $p)",
+                ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", payload));
+            return command.ExecuteNonQuery() == 0 ? throw new DuplicateEventException(eventId) : true;
         }, cancellationToken);
 
     /// <inheritdoc />

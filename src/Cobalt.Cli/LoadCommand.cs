@@ -1,0 +1,186 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Cobalt.Core.Persistence;
+using Cobalt.Core.Randomness;
+using Cobalt.Reporting;
+using Spectre.Console;
+
+namespace Cobalt.Cli;
+
+/// <summary>
+/// <c>cobalt load</c>: a bounded loopback load test of a running service from this (second) process. It creates a loop,
+/// warms it up, then sends a fixed number of rank calls from concurrent workers, each followed by its reward (so the loop
+/// learns throughout), and reports rank latency percentiles and throughput.
+/// </summary>
+internal static class LoadCommand
+{
+    public static Command Create()
+    {
+        var url = new Option<string>("--url") { Description = "The service.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var adminKey = new Option<string?>("--admin-key") { Description = "The service's admin key (also read from COBALT_ADMIN_KEY)." };
+        var requests = new Option<int>("--requests") { Description = "Rank calls measured (each followed by a reward).", DefaultValueFactory = _ => 20_000 };
+        var warmup = new Option<int>("--warmup") { Description = "Rank calls sent before measuring.", DefaultValueFactory = _ => 2_000 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent workers (connections).", DefaultValueFactory = _ => 8 };
+        var actions = new Option<int>("--actions") { Description = "Actions per rank call.", DefaultValueFactory = _ => 50 };
+        var features = new Option<int>("--features") { Description = "Features per action and of the context.", DefaultValueFactory = _ => 32 };
+        var policy = new Option<string>("--policy") { Description = "The loop's policy specification (JSON).", DefaultValueFactory = _ => """{ "kind": "linucb-shared", "options": { "features": "user-then-item", "alpha": 0.5 } }""" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the generated requests.", DefaultValueFactory = _ => 1 };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for results.md." };
+        var command = new Command("load", "Load-test a running service over loopback: rank latency p50/p99 and throughput with learning on.")
+        {
+            url, adminKey, requests, warmup, concurrency, actions, features, policy, seed, output,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var plan = new LoadPlan(parse.GetValue(requests), parse.GetValue(warmup), parse.GetValue(concurrency), parse.GetValue(actions), parse.GetValue(features));
+            if (plan.Requests < 1 || plan.Warmup < 0 || plan.Concurrency < 1 || plan.Actions < 1 || plan.Features < 1)
+            {
+                return Errors.Report("--requests, --concurrency, --actions and --features must be at least 1, and --warmup at least 0.");
+            }
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = plan.Concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+            {
+                BaseAddress = new Uri(parse.GetValue(url)!),
+                Timeout = TimeSpan.FromSeconds(30),
+            };
+            try
+            {
+                var loop = $"load-{DateTime.UtcNow:yyyyMMddHHmmss}-{Environment.ProcessId}";
+                var key = await CreateLoopAsync(client, loop, parse.GetValue(policy)!, plan.Features, parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY"), cancellationToken);
+                client.DefaultRequestHeaders.Add("X-Api-Key", key);
+                var bodies = Bodies(plan, parse.GetValue(seed));
+                var result = await AnsiConsole.Progress().StartAsync(async context =>
+                {
+                    var warm = context.AddTask("warm-up", maxValue: Math.Max(1, plan.Warmup));
+                    await RunAsync(client, loop, bodies, plan.Warmup, plan.Concurrency, () => warm.Increment(1), cancellationToken);
+                    warm.Value = warm.MaxValue;
+                    var measured = context.AddTask("rank + reward calls", maxValue: plan.Requests);
+                    return await RunAsync(client, loop, bodies, plan.Requests, plan.Concurrency, () => measured.Increment(1), cancellationToken);
+                });
+                using var state = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/loops/{loop}", UriKind.Relative), cancellationToken));
+                var learned = state.RootElement.GetProperty("learnedSequence").GetInt64();
+                var table = Report(plan, result, learned);
+                AnsiConsole.Write(Tables.From(table));
+                if (parse.GetValue(output) is { } folder)
+                {
+                    AtomicFile.WriteAllText(Path.Combine(folder.FullName, "results.md"), $"# Service load test\n\n{Describe(plan)}\n\n{table.ToMarkdown()}");
+                    AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder.FullName)}[/]");
+                }
+                return result.Failures == 0 ? 0 : Errors.Report($"{result.Failures} calls failed; first: {result.FirstFailure}");
+            }
+            catch (HttpRequestException e)
+            {
+                return Errors.Report($"could not reach the service at {client.BaseAddress}: {e.Message} (start it with `cobalt serve`).");
+            }
+        });
+        return command;
+    }
+
+    private sealed record LoadPlan(int Requests, int Warmup, int Concurrency, int Actions, int Features);
+
+    private sealed record LoadResult(double[] RankMilliseconds, double[] RewardMilliseconds, double Seconds, int Failures, string? FirstFailure);
+
+    private static async Task<string> CreateLoopAsync(HttpClient client, string loop, string policy, int features, string? adminKey, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri($"/loops/{loop}", UriKind.Relative))
+        {
+            Content = new StringContent($$"""{ "policy": {{policy}}, "options": { "context-dimension": {{features}}, "action-dimension": {{features}}, "reward-wait-seconds": 60 } }""", Encoding.UTF8, "application/json"),
+        };
+        if (adminKey is not null)
+        {
+            request.Headers.Add("X-Admin-Key", adminKey);
+        }
+        using var response = await client.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new HttpRequestException($"creating loop '{loop}' answered {(int)response.StatusCode}: {body}");
+        }
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("apiKey").GetString()!;
+    }
+
+    /// <summary>256 rank bodies over one action set with random contexts (generated up front so the client does little work per call).</summary>
+    private static byte[][] Bodies(LoadPlan plan, ulong seed)
+    {
+        var rng = new Rng(seed);
+        string Vector() => "[" + string.Join(",", Enumerable.Range(0, plan.Features).Select(_ => rng.NextGaussian().ToString("F4", CultureInfo.InvariantCulture))) + "]";
+        var actions = string.Join(",", Enumerable.Range(0, plan.Actions).Select(a => $$"""{"id":"item-{{a}}","features":{{Vector()}}}"""));
+        return Enumerable.Range(0, 256).Select(_ => Encoding.UTF8.GetBytes($$"""{"context":{{Vector()}},"actions":[{{actions}}]}""")).ToArray();
+    }
+
+    /// <summary>Sends <paramref name="count"/> rank calls, each followed by a 0/1 reward, from <paramref name="concurrency"/> workers.</summary>
+    private static async Task<LoadResult> RunAsync(HttpClient client, string loop, byte[][] bodies, int count, int concurrency, Action progress, CancellationToken cancellationToken)
+    {
+        var rank = new double[count];
+        var reward = new double[count];
+        var next = -1;
+        var failures = 0;
+        string? first = null;
+        var rankPath = new Uri($"/loops/{loop}/rank", UriKind.Relative);
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                try
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    using var content = new ByteArrayContent(bodies[i % bodies.Length]);
+                    content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                    using var response = await client.PostAsync(rankPath, content, cancellationToken);
+                    var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                    rank[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    response.EnsureSuccessStatusCode();
+                    using var answer = JsonDocument.Parse(body);
+                    var eventId = answer.RootElement.GetProperty("eventId").GetString();
+                    var chosen = answer.RootElement.GetProperty("chosen").GetString()!;
+                    started = Stopwatch.GetTimestamp();
+                    // Reward the lower-numbered half of the items, so there is something to learn.
+                    var value = int.Parse(chosen.AsSpan("item-".Length), CultureInfo.InvariantCulture) % 2 == 0 ? 1 : 0;
+                    using var rewardContent = new StringContent($$"""{"value":{{value}}}""", Encoding.UTF8, "application/json");
+                    using var rewarded = await client.PostAsync(new Uri($"/loops/{loop}/events/{eventId}/reward", UriKind.Relative), rewardContent, cancellationToken);
+                    reward[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    rewarded.EnsureSuccessStatusCode();
+                }
+                catch (HttpRequestException e)
+                {
+                    Interlocked.Increment(ref failures);
+                    Interlocked.CompareExchange(ref first, e.Message, null);
+                }
+                progress();
+            }
+        }, cancellationToken)));
+        return new LoadResult(rank, reward, clock.Elapsed.TotalSeconds, failures, first);
+    }
+
+    private static string Describe(LoadPlan plan) =>
+        $"{plan.Requests:N0} rank calls (each followed by its reward) after {plan.Warmup:N0} warm-up calls, {plan.Concurrency} concurrent connections, " +
+        $"{plan.Actions} actions x {plan.Features} features per call, {Environment.ProcessorCount} cores on this machine, learning on.";
+
+    private static MarkdownTable Report(LoadPlan plan, LoadResult result, long learned)
+    {
+        var table = new MarkdownTable(new Reporting.TableColumn("Measure"), new Reporting.TableColumn("Value", ColumnAlignment.Right));
+        table.AddRow("rank p50 (ms)", Format.Number(Percentile(result.RankMilliseconds, 0.50), 3));
+        table.AddRow("rank p90 (ms)", Format.Number(Percentile(result.RankMilliseconds, 0.90), 3));
+        table.AddRow("rank p99 (ms)", Format.Number(Percentile(result.RankMilliseconds, 0.99), 3));
+        table.AddRow("rank max (ms)", Format.Number(result.RankMilliseconds.Max(), 3));
+        table.AddRow("reward p99 (ms)", Format.Number(Percentile(result.RewardMilliseconds, 0.99), 3));
+        table.AddRow("rank calls per second", Format.Number(plan.Requests / result.Seconds, 0));
+        table.AddRow("HTTP calls per second (rank + reward)", Format.Number(2 * plan.Requests / result.Seconds, 0));
+        table.AddRow("learned up to log sequence", learned.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("failed calls", result.Failures.ToString(CultureInfo.InvariantCulture));
+        return table;
+    }
+
+    /// <summary>The nearest-rank percentile.</summary>
+    private static double Percentile(double[] values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+}

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Cobalt.Core.Configuration;
+using Cobalt.Service.Evaluation;
+using Cobalt.Service.Loops;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cobalt.Service.Api;
+
+/// <summary>
+/// <c>GET /loops/{loop}/evaluations</c>: candidate policies compared on the loop's own log (see <see cref="LoopEvaluator"/>).
+/// Query: <c>last</c> (events, default 10,000) and <c>candidates</c> (a JSON array of policy specifications; default: the
+/// loop's policy and the standard alternatives). An answer is reused for <see cref="CacheFor"/>, so a dashboard that polls
+/// does not replay the log each time; concurrent identical requests share one evaluation.
+/// </summary>
+internal static class EvaluationEndpoints
+{
+    /// <summary>How long an evaluation answer is reused.</summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default evaluation window (latest finished events).</summary>
+    public const int DefaultWindow = 10_000;
+
+    public static void Map(IEndpointRouteBuilder app, LoopRegistry loops, TimeProvider time)
+    {
+        var cache = new ConcurrentDictionary<string, (DateTimeOffset At, Task<LoopEvaluation> Evaluation)>(StringComparer.Ordinal);
+        app.MapGet("/loops/{loop}/evaluations", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
+        {
+            var l = await Endpoints.AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
+            var query = http.Request.Query;
+            var window = DefaultWindow;
+            if (query.TryGetValue("last", out var last)
+                && !(int.TryParse(last, NumberStyles.Integer, CultureInfo.InvariantCulture, out window) && window is >= 1 and <= LoopEvaluator.MaxEvents))
+            {
+                throw new BadRequestException(400, $"last must be a whole number of events between 1 and {LoopEvaluator.MaxEvents}.");
+            }
+            var candidatesJson = query.TryGetValue("candidates", out var c) ? c.ToString() : null;
+            var candidates = candidatesJson is null
+                ? LoopEvaluator.DefaultCandidates(l.Spec, l.Options)
+                : Parse(candidatesJson, l.Options);
+            var now = time.GetUtcNow();
+            var key = $"{loop}\n{window}\n{candidatesJson}";
+            foreach (var stale in cache.Where(e => now - e.Value.At >= CacheFor && e.Value.Evaluation.IsCompleted))
+            {
+                cache.TryRemove(stale);
+            }
+            var entry = cache.AddOrUpdate(key,
+                _ => (now, Start(loops, l, candidates, window, now)),
+                (_, old) => now - old.At < CacheFor && !old.Evaluation.IsFaulted ? old : (now, Start(loops, l, candidates, window, now)));
+            var result = await entry.Evaluation.WaitAsync(http.RequestAborted).ConfigureAwait(false);
+            return Results.Ok(new
+            {
+                loop = result.Loop,
+                events = result.Events,
+                skipped = result.Skipped,
+                window,
+                computedAt = entry.At,
+                estimates = result.Estimates.Select(e => new { policy = e.Policy, estimator = e.Estimator, value = e.Value, lower = e.Lower, upper = e.Upper }),
+            });
+        })).WithName("Evaluations").WithDescription("Compare candidate policies on the loop's own log (progressive replay; IPS, clipped IPS, SNIPS, Replay with bootstrap intervals).");
+    }
+
+    private static IReadOnlyList<Policies.Catalog.PolicySpec> Parse(string json, LoopOptions options)
+    {
+        try
+        {
+            return LoopEvaluator.ParseCandidates(json, options);
+        }
+        catch (OptionsException e)
+        {
+            throw new BadRequestException(400, e.Message);
+        }
+    }
+
+    // The replay runs off the request thread so an abandoned request does not stop an evaluation others may share.
+    private static Task<LoopEvaluation> Start(LoopRegistry loops, Loop loop, IReadOnlyList<Policies.Catalog.PolicySpec> candidates, int window, DateTimeOffset now) =>
+        Task.Run(() => LoopEvaluator.EvaluateAsync(loops.Store, loop.Name, loop.Options, candidates, window, now));
+}

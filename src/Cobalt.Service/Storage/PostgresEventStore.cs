@@ -1,0 +1,323 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Cobalt.Service.Loops;
+using Npgsql;
+
+namespace Cobalt.Service.Storage;
+
+/// <summary>
+/// The shared event store: PostgreSQL, so that several service processes (replicas) can serve the same loops and learn
+/// the same model. Every write is its own transaction and returns only once it has committed.
+/// </summary>
+/// <remarks>
+/// <para>Consistency model. Every replica accepts every call; each runs its own learner over the one shared log, so
+/// replicas converge on the same model rather than sharing one in memory:</para>
+/// <list type="bullet">
+/// <item>A loop's log is totally ordered. A rank call takes the loop's sequence number (the loop's largest plus one)
+/// under a per-loop transaction lock (<c>pg_advisory_xact_lock</c>) held until commit, so sequence numbers commit in
+/// order: once a reader sees number n it sees everything before n, and reading <c>seq &gt; last</c> never skips an
+/// event. Appends to one loop are therefore serialised (one commit at a time per loop); different loops do not wait
+/// for each other.</item>
+/// <item>Action names get their dense ids from the store (<see cref="AssignActionsAsync"/>, under a second per-loop
+/// lock), so every replica uses the same id for a name; a replica learns ids it has not seen from the store.</item>
+/// <item>Event ids are unique per loop across replicas (a unique key); a reward is accepted once per slot and only
+/// within the event's reward wait, as with SQLite.</item>
+/// <item>A checkpoint only replaces one of an older sequence number; it is one row written by one statement, with the
+/// SHA-256 of its state checked when it is read.</item>
+/// <item>Learners are eventually consistent: each learns the same events in the same order with the same rewards, so
+/// replicas that have learned up to the same sequence number hold the same model. The exception is a reward that
+/// commits at the very end of its event's reward wait: a replica whose learner passed the event a moment earlier
+/// (or whose clock runs ahead) has already learned the default reward for that slot.</item>
+/// </list>
+/// </remarks>
+public sealed class PostgresEventStore : IEventStore
+{
+    private const int SchemaLock = 0x436f62; // advisory lock keys: (class, hashtext(loop)) for per-loop locks
+    private const int DecisionLock = 1;
+    private const int ActionLock = 2;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _database;
+
+    /// <summary>Uses the PostgreSQL database of an Npgsql connection string (the tables are created by <see cref="InitializeAsync"/>).</summary>
+    /// <exception cref="ArgumentException">The connection string cannot be read.</exception>
+    public PostgresEventStore(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+        {
+            throw new ArgumentException($"The PostgreSQL connection string is not valid: {e.Message}", e);
+        }
+        Server = $"{builder.Host ?? "localhost"}:{builder.Port}";
+        _database = builder.Database ?? builder.Username ?? "";
+        _dataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    /// <summary>The server as host:port, for messages.</summary>
+    public string Server { get; }
+
+    /// <inheritdoc />
+    /// <exception cref="IOException">The server cannot be reached, or the tables cannot be created there.</exception>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CreateTablesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e)
+        {
+            throw new IOException($"could not create the event store's tables in PostgreSQL at {Server} (database '{_database}'): {e.MessageText}", e);
+        }
+    }
+
+    private async Task CreateTablesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Replicas starting together would race on CREATE TABLE IF NOT EXISTS; one lock makes them take turns.
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1)", cancellationToken, SchemaLock).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, """
+            CREATE TABLE IF NOT EXISTS cobalt_loops (name text PRIMARY KEY, definition text NOT NULL, api_key_hash text NOT NULL, created_ms bigint NOT NULL);
+            CREATE TABLE IF NOT EXISTS cobalt_decisions (loop text NOT NULL, seq bigint NOT NULL, event_id text NOT NULL, created_ms bigint NOT NULL,
+                slate_size integer NOT NULL, payload bytea NOT NULL, PRIMARY KEY (loop, seq), UNIQUE (loop, event_id));
+            CREATE TABLE IF NOT EXISTS cobalt_rewards (loop text NOT NULL, event_id text NOT NULL, slot integer NOT NULL, value double precision NOT NULL,
+                created_ms bigint NOT NULL, PRIMARY KEY (loop, event_id, slot));
+            CREATE TABLE IF NOT EXISTS cobalt_actions (loop text NOT NULL, name text NOT NULL, id integer NOT NULL, PRIMARY KEY (loop, name), UNIQUE (loop, id));
+            CREATE TABLE IF NOT EXISTS cobalt_checkpoints (loop text PRIMARY KEY, seq bigint NOT NULL, state bytea NOT NULL, sha256 bytea NOT NULL, created_ms bigint NOT NULL);
+            """, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LoopRecord>> LoopsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT name, definition, api_key_hash, created_ms FROM cobalt_loops ORDER BY name");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var loops = new List<LoopRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            loops.Add(new LoopRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+        }
+        return loops;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> CreateLoopAsync(LoopRecord loop, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, "INSERT INTO cobalt_loops (name, definition, api_key_hash, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+            cancellationToken, loop.Name, loop.Definition, loop.ApiKeyHash, loop.CreatedMilliseconds).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, int>> AssignActionsAsync(string loop, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1, hashtext($2))", cancellationToken, ActionLock, loop).ConfigureAwait(false);
+        await using (var find = Command(connection, transaction, "SELECT name, id FROM cobalt_actions WHERE loop = $1 AND name = ANY($2)", loop, names.ToArray()))
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                ids[reader.GetString(0)] = reader.GetInt32(1);
+            }
+        }
+        var fresh = names.Where(n => !ids.ContainsKey(n)).Distinct(StringComparer.Ordinal).ToArray();
+        if (fresh.Length > 0)
+        {
+            await using var next = Command(connection, transaction, "SELECT coalesce(max(id) + 1, 0) FROM cobalt_actions WHERE loop = $1", loop);
+            var first = (int)(await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            await ExecuteAsync(connection, transaction, "INSERT INTO cobalt_actions (loop, name, id) SELECT $1, n, $3 + o::integer - 1 FROM unnest($2::text[]) WITH ORDINALITY AS t(n, o)",
+                cancellationToken, loop, fresh, first).ConfigureAwait(false);
+            for (var i = 0; i < fresh.Length; i++)
+            {
+                ids[fresh[i]] = first + i;
+            }
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return ids;
+    }
+
+    /// <inheritdoc />
+    public async Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Held until commit: the next append to this loop reads the largest sequence number only after this one is visible.
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1, hashtext($2))", cancellationToken, DecisionLock, loop).ConfigureAwait(false);
+        var inserted = await ExecuteAsync(connection, transaction, """
+            INSERT INTO cobalt_decisions (loop, seq, event_id, created_ms, slate_size, payload)
+            SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5 FROM cobalt_decisions WHERE loop = $1
+            ON CONFLICT (loop, event_id) DO NOTHING
+            """, cancellationToken, loop, eventId, createdMilliseconds, slateSize, payload).ConfigureAwait(false);
+        if (inserted == 0)
+        {
+            throw new DuplicateEventException(eventId); // the transaction rolls back on disposal
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var find = Command(connection, null, "SELECT created_ms, slate_size FROM cobalt_decisions WHERE loop = $1 AND event_id = $2", loop, eventId))
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return RewardOutcome.UnknownEvent;
+            }
+            if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds)
+            {
+                return RewardOutcome.Expired;
+            }
+            if (slot >= reader.GetInt32(1))
+            {
+                return RewardOutcome.SlotOutOfRange;
+            }
+        }
+        var inserted = await ExecuteAsync(connection, null, "INSERT INTO cobalt_rewards (loop, event_id, slot, value, created_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            cancellationToken, loop, eventId, slot, value, nowMilliseconds).ConfigureAwait(false);
+        return inserted == 1 ? RewardOutcome.Accepted : RewardOutcome.Duplicate;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LoggedEvent>> ReadAfterAsync(string loop, long afterSequence, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // One statement, one snapshot: the events and their rewards as of the same moment.
+        await using var command = Command(connection, null, EventsSql + " WHERE d.loop = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3", loop, afterSequence, limit);
+        return await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<LoggedEvent?> GetEventAsync(string loop, string eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, EventsSql + " WHERE d.loop = $1 AND d.event_id = $2", loop, eventId);
+        var events = await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false);
+        return events.Count == 0 ? null : events[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, int>> ActionsAsync(string loop, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT name, id FROM cobalt_actions WHERE loop = $1", loop);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var actions = new Dictionary<string, int>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            actions[reader.GetString(0)] = reader.GetInt32(1);
+        }
+        return actions;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Replaces the stored checkpoint only when <paramref name="sequence"/> is newer (several replicas checkpoint the same loop).</remarks>
+    public async Task SaveCheckpointAsync(string loop, long sequence, byte[] state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, """
+            INSERT INTO cobalt_checkpoints (loop, seq, state, sha256, created_ms) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (loop) DO UPDATE SET seq = excluded.seq, state = excluded.state, sha256 = excluded.sha256, created_ms = excluded.created_ms
+            WHERE excluded.seq > cobalt_checkpoints.seq
+            """, cancellationToken, loop, sequence, state, SHA256.HashData(state), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidDataException">The stored state does not match its checksum.</exception>
+    public async Task<(long Sequence, byte[] State)?> LoadCheckpointAsync(string loop, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT seq, state, sha256 FROM cobalt_checkpoints WHERE loop = $1", loop);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+        var state = (byte[])reader[1];
+        return SHA256.HashData(state).AsSpan().SequenceEqual((byte[])reader[2])
+            ? (reader.GetInt64(0), state)
+            : throw new InvalidDataException($"The checkpoint of loop '{loop}' (sequence {reader.GetInt64(0)}) does not match its SHA-256 checksum: it is damaged.");
+    }
+
+    /// <inheritdoc />
+    public async Task<(long Decisions, long Rewards)> CountAsync(string loop, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT (SELECT count(*) FROM cobalt_decisions WHERE loop = $1), (SELECT count(*) FROM cobalt_rewards WHERE loop = $1)", loop);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private const string EventsSql = """
+        SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload,
+            ARRAY(SELECT r.slot FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
+            ARRAY(SELECT r.value FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot)
+        FROM cobalt_decisions d
+        """;
+
+    private static async Task<List<LoggedEvent>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var events = new List<LoggedEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var rewards = Enumerable.Repeat(double.NaN, reader.GetInt32(3)).ToArray();
+            var slots = reader.GetFieldValue<int[]>(5);
+            var values = reader.GetFieldValue<double[]>(6);
+            for (var i = 0; i < slots.Length; i++)
+            {
+                rewards[slots[i]] = values[i];
+            }
+            events.Add(new LoggedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), StoredDecision.FromBytes(reader.GetFieldValue<byte[]>(4)), rewards));
+        }
+        return events;
+    }
+
+    /// <summary>Opens a pooled connection; failing to reach the server is an <see cref="IOException"/> that names it.</summary>
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+        {
+            throw new IOException($"could not connect to PostgreSQL at {Server}: {e.Message}", e);
+        }
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] parameters)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
