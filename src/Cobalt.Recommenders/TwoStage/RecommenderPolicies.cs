@@ -22,5 +22,5 @@ public static class RecommenderPolicies
         (options, context, specification) => new Recommenders.Neural.NeuralPolicy("neural", specification, (Recommenders.Neural.NeuralOptions)options, context.Seed, context.Known));
 
     /// <summary>Registers every recommender kind.</summary>
-    public static void Register() => PolicyCatalog.Register(TwoStage, Neural);
+    public static void Register() => PolicyCatalog.Register(TwoStage, Neural, Nominators.NominatorPolicy.Definition);
 }

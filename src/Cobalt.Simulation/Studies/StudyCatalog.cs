@@ -17,6 +17,12 @@ public static class StudyCatalog
             (s, f) => UserProfileStudy.Run(s, f)),
         new(MixedMovieLensStudy.Name, "Mixed UCB/LinUCB on MovieLens genres: UCB1 and LinUCB for four beta, and context-aware, dynamic and weighted mixing (Chen 2024, fig. 1-3).",
             (s, f) => MixedMovieLensStudy.Run(s, f)),
+        new(NominatorGridStudy.Name, "Nominators + ranker on the synthetic linear world: regret at T = 1,000 against d/s for U+U, U+G, G+U, G+G and single-stage U, G; N = 5 for d = 10, 20, 40 and N = 2..20 for d = 40; regret shares R^N/R^R; training on all vs own (Hron et al. 2021, fig. 3).",
+            (s, f) => NominatorGridStudy.Run(s, f)),
+        new(NominatorMovieLensStudy.Name, "Nominators + ranker on MovieLens genres as a multi-label bandit: regret / random agent's at T = 5,000 against d/s for N = 2, 4, 8, and the nominator/ranker regret shares as N grows (Hron et al. 2021, fig. 4).",
+            (s, f) => NominatorMovieLensStudy.Run(s, f)),
+        new(ExpertPoolsStudy.Name, "Mixture-of-Experts pool allocation against random pools on MovieLens genres: precision@5 and recall@5 on held-out movies for several s, d_e, c and N; distilled hard pools played as nominator pools in the genre bandit (Hron et al. 2021, section 4, fig. 5).",
+            (s, f) => ExpertPoolsStudy.Run(s, f)),
     ];
 
     /// <summary>Every study.</summary>

@@ -31,6 +31,8 @@ public static class WorldCatalog
             typeof(UserProfileWorldOptions), o => new UserProfileWorld((UserProfileWorldOptions)o)),
         new("genre-rating", "MovieLens genres as arms: a pull returns the user's rating of a movie of that genre; history-based user context, new users without (Chen 2024).",
             typeof(GenreRatingWorldOptions), o => new GenreRatingWorld((GenreRatingWorldOptions)o)),
+        new("movielens-genres", "MovieLens as a multi-label bandit: a movie per round (its rating-factorisation features as context), the genres as arms, reward 1 for a genre the movie has (Hron et al. 2021's AmazonCat conversion).",
+            typeof(MovieLensGenreWorldOptions), o => new MovieLensGenreWorld((MovieLensGenreWorldOptions)o)),
     ];
 
     /// <summary>Every world kind.</summary>
