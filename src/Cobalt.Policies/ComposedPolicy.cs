@@ -75,31 +75,20 @@ public sealed class ComposedPolicy : IPolicy
             ((IPosteriorSampler)Model).SamplePosterior(narrowed, draws, _rng);
         }
         var withPropensities = Stage.IsDeterministic && !Strategy.NeedsPosteriorDraws;
-        double[]? firstSlot = null;
+        IReadOnlyList<double>? firstSlot = null;
         if (Strategy.Kind == ExplorationKind.Scores)
         {
             Strategy.Apply(new RewardEstimates(mean, width, draws), output);
             CheckOutput(output);
             if (withPropensities)
             {
-                // The argmax, ties split evenly: the first slot's distribution.
-                var best = System.Numerics.Tensors.TensorPrimitives.Max(output);
-                var ties = 0;
-                foreach (var v in output)
-                {
-                    ties += v == best ? 1 : 0;
-                }
-                firstSlot = new double[n];
-                for (var i = 0; i < n; i++)
-                {
-                    firstSlot[i] = output[i] == best ? 1.0 / ties : 0;
-                }
+                firstSlot = ArgmaxDistribution(output, positions, context.Candidates.Count);
             }
             SlateSelection.TopScores(output, slateSize, _rng, withPropensities, _slate);
         }
-        else
+        else if (SampleSlots(n, slateSize, withPropensities) is { } distribution)
         {
-            firstSlot = SampleSlots(n, slateSize, withPropensities);
+            firstSlot = OverAllCandidates(distribution, positions, context.Candidates.Count);
         }
         var slots = new SlateSlot[_slate.Count];
         for (var i = 0; i < slots.Length; i++)
@@ -107,7 +96,7 @@ public sealed class ComposedPolicy : IPolicy
             var original = positions.Length == context.Candidates.Count ? _slate[i].Index : positions[_slate[i].Index];
             slots[i] = new SlateSlot(original, context.Candidates.Ids[original], _slate[i].Propensity);
         }
-        return new Decision(context, slots, firstSlotProbabilities: firstSlot is null ? null : OverAllCandidates(firstSlot, positions, context.Candidates.Count));
+        return new Decision(context, slots, firstSlotProbabilities: firstSlot);
     }
 
     /// <inheritdoc />
@@ -167,6 +156,21 @@ public sealed class ComposedPolicy : IPolicy
             remaining.RemoveAt(pick);
         }
         return firstSlot;
+    }
+
+    /// <summary>The first slot's distribution under a score strategy: the argmax, ties split evenly, over every candidate.</summary>
+    private static TiedArgmax ArgmaxDistribution(ReadOnlySpan<double> scores, int[] positions, int count)
+    {
+        var best = System.Numerics.Tensors.TensorPrimitives.Max(scores);
+        var ties = new List<int>(1);
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (scores[i] == best)
+            {
+                ties.Add(positions.Length == count ? i : positions[i]);
+            }
+        }
+        return new TiedArgmax(count, ties);
     }
 
     /// <summary>Spreads probabilities over the narrowed candidates back onto every candidate (zero off the shortlist).</summary>

@@ -369,4 +369,38 @@ public class DataContractTests
         var write = () => ((FeatureMap)42).Write(MapContext(), 0, new double[3]);
         write.Should().Throw<ArgumentOutOfRangeException>();
     }
+
+    [Fact]
+    public void A_tied_argmax_is_uniform_over_its_ties_and_zero_elsewhere()
+    {
+        var p = new TiedArgmax(6, [4, 1]);
+        p.Should().HaveCount(6);
+        p.Should().Equal(0, 0.5, 0, 0, 0.5, 0);
+        p[1].Should().Be(0.5);
+        p[5].Should().Be(0);
+        p.Ties.Should().Equal(1, 4);
+        var outside = () => p[6];
+        outside.Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Theory]
+    [InlineData(new int[0], "Ties must be at least one position*")]
+    [InlineData(new[] { 3 }, "Ties must be at least one position in [0, 3)*")]
+    [InlineData(new[] { -1 }, "Ties must be at least one position*")]
+    [InlineData(new[] { 2, 2 }, "Position 2 is given twice*")]
+    public void A_tied_argmax_refuses_positions_that_are_not_ties(int[] ties, string message)
+    {
+        var act = () => new TiedArgmax(3, ties);
+        act.Should().Throw<ArgumentException>().WithMessage(message);
+    }
+
+    [Fact]
+    public void A_decision_takes_a_tied_argmax_of_its_candidate_count_only()
+    {
+        var context = new DecisionContext(0, CandidateSet.FromFeatures([7, 8, 9], new FeatureMatrix(3, 1, [1, 2, 3])));
+        var decision = new Decision(context, [new SlateSlot(2, 9, 1.0)], firstSlotProbabilities: new TiedArgmax(3, [2]));
+        decision.FirstSlotProbabilities![2].Should().Be(1);
+        var wrongCount = () => new Decision(context, [new SlateSlot(2, 9, 1.0)], firstSlotProbabilities: new TiedArgmax(4, [2]));
+        wrongCount.Should().Throw<ArgumentException>().WithMessage("First-slot probabilities need one probability per candidate*");
+    }
 }

@@ -73,6 +73,8 @@ public class ConformanceTests
             if (decision.FirstSlotProbabilities is { } first)
             {
                 first.Should().HaveCount(decision.Context.Candidates.Count);
+                first.Should().OnlyContain(q => q >= 0 && q <= 1);
+                first.Sum().Should().BeApproximately(1, 1e-9);
                 first[decision.Top.CandidateIndex].Should().BeApproximately(decision.Top.Propensity!.Value, 1e-12, "the first slot's distribution gives the top slot's propensity");
             }
             else

@@ -44,7 +44,9 @@ public sealed class Decision
             throw new ArgumentException("Every chosen action must be on the shortlist the final stage chose from.", nameof(shortlist));
         }
         if (firstSlotProbabilities is not null
-            && (firstSlotProbabilities.Count != context.Candidates.Count || firstSlotProbabilities.Any(p => !(p >= 0 && p <= 1)) || Math.Abs(firstSlotProbabilities.Sum() - 1) > 1e-6))
+            && (firstSlotProbabilities.Count != context.Candidates.Count
+                || (firstSlotProbabilities is not TiedArgmax // valid by construction
+                    && (firstSlotProbabilities.Any(p => !(p >= 0 && p <= 1)) || Math.Abs(firstSlotProbabilities.Sum() - 1) > 1e-6))))
         {
             throw new ArgumentException("First-slot probabilities need one probability per candidate, summing to 1.", nameof(firstSlotProbabilities));
         }
