@@ -403,4 +403,16 @@ public class DataContractTests
         var wrongCount = () => new Decision(context, [new SlateSlot(2, 9, 1.0)], firstSlotProbabilities: new TiedArgmax(4, [2]));
         wrongCount.Should().Throw<ArgumentException>().WithMessage("First-slot probabilities need one probability per candidate*");
     }
+
+    [Fact]
+    public void A_catalogue_names_its_topics_only_when_every_topic_id_has_a_name()
+    {
+        var features = new FeatureMatrix(3, 1, [1, 2, 3]);
+        new ItemCatalog(features, [0, 2, 1], topicNames: ["a", "b", "c"]).TopicNames.Should().Equal("a", "b", "c");
+        new ItemCatalog(features, [0, 2, 1]).TopicNames.Should().BeNull();
+        var tooFew = () => new ItemCatalog(features, [0, 2, 1], topicNames: ["a", "b"]);
+        tooFew.Should().Throw<ArgumentException>().WithMessage("2 topic names given; every topic id of the items needs one*");
+        var withoutTopics = () => new ItemCatalog(features, topicNames: ["a"]);
+        withoutTopics.Should().Throw<ArgumentException>();
+    }
 }

@@ -9,8 +9,11 @@ public sealed class ItemCatalog
 {
     private readonly CandidateSet _all;
 
-    /// <summary>Creates a catalogue whose item i has features <c>features.Row(i)</c>, topic <c>topics[i]</c> and title <c>titles[i]</c> (both optional).</summary>
-    public ItemCatalog(FeatureMatrix features, int[]? topics = null, IReadOnlyList<string>? titles = null)
+    /// <summary>
+    /// Creates a catalogue whose item i has features <c>features.Row(i)</c>, topic <c>topics[i]</c> and title <c>titles[i]</c>,
+    /// and whose topic t is called <c>topicNames[t]</c> (all optional).
+    /// </summary>
+    public ItemCatalog(FeatureMatrix features, int[]? topics = null, IReadOnlyList<string>? titles = null, IReadOnlyList<string>? topicNames = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         if (topics is not null && topics.Length != features.Rows)
@@ -25,9 +28,14 @@ public sealed class ItemCatalog
         {
             throw new ArgumentException($"{titles.Count} titles given for {features.Rows} items.", nameof(titles));
         }
+        if (topicNames is not null && (topics is null || topics.Any(t => t >= topicNames.Count)))
+        {
+            throw new ArgumentException($"{topicNames.Count} topic names given; every topic id of the items needs one (index = id).", nameof(topicNames));
+        }
         Features = features;
         Topics = topics;
         Titles = titles;
+        TopicNames = topicNames;
         _all = CandidateSet.FromCatalog(this, Enumerable.Range(0, features.Rows).ToArray());
     }
 
@@ -39,6 +47,9 @@ public sealed class ItemCatalog
 
     /// <summary>Title of each item, when the catalogue has text (for text encoders such as NRMS).</summary>
     public IReadOnlyList<string>? Titles { get; }
+
+    /// <summary>Name of each topic id (index = id), when the catalogue has them (for topic encoders).</summary>
+    public IReadOnlyList<string>? TopicNames { get; }
 
     /// <summary>Number of items.</summary>
     public int Count => Features.Rows;

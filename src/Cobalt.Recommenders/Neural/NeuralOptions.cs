@@ -23,6 +23,20 @@ public enum NeuralModel
     Gblm,
 }
 
+/// <summary>How the two-stage neural policy represents topics (stage one).</summary>
+public enum TopicRepresentation
+{
+    /// <summary>
+    /// The two-stage paper's NRMS topic model (section 4): topic vector y_v = MLP(mean of the word embeddings of the topic's name),
+    /// user-topic vector from NRMS's user encoder over the topics of the user's clicked items, trained on the clicks mapped to
+    /// topics and retrained every <see cref="NeuralOptions.TopicRetrainEvery"/> rounds.
+    /// </summary>
+    Encoder,
+
+    /// <summary>The mean of the topic's item vectors, with the item model's user vector (no topic model; the earlier behaviour, kept for comparison).</summary>
+    ItemMean,
+}
+
 /// <summary>Options of the neural policies: NRMS representations (pre-trained on known samples, retrained as clicks arrive) under a bandit.</summary>
 public sealed record NeuralOptions : PolicyOptions
 {
@@ -31,7 +45,7 @@ public sealed record NeuralOptions : PolicyOptions
     public NeuralModel Model { get; init; } = NeuralModel.Galm;
 
     /// <summary>Two-stage (topics first) instead of one-stage.</summary>
-    [Description("Two-stage topic -> item recommender over the representations (topics = mean of their items' vectors); not for dropout-ucb.")]
+    [Description("Two-stage topic -> item recommender over the representations (topics from topic-representation); not for dropout-ucb.")]
     public bool TwoStage { get; init; }
 
     /// <summary>Exploration weight.</summary>
@@ -49,6 +63,18 @@ public sealed record NeuralOptions : PolicyOptions
     /// <summary>Rounds between retrainings.</summary>
     [Description("Rounds between retrainings of NRMS on the known samples and the clicks gathered so far (the paper: 100 for items).")]
     public int RetrainEvery { get; init; } = 100;
+
+    /// <summary>Two-stage: where the topic vectors come from.</summary>
+    [Description("Two-stage topic vectors: encoder (the paper's NRMS topic model: topic name -> word embeddings -> MLP, user vector from the user's clicked topics, retrained every topic-retrain-every rounds) or item-mean (mean of the topic's item vectors with the item model's user vector, the earlier behaviour).")]
+    public TopicRepresentation TopicRepresentation { get; init; } = TopicRepresentation.Encoder;
+
+    /// <summary>Two-stage with the topic encoder: rounds between retrainings of the topic model.</summary>
+    [Description("Two-stage with topic-representation encoder: rounds between retrainings of the NRMS topic model (the paper: 50; items use retrain-every, 100).")]
+    public int TopicRetrainEvery { get; init; } = 50;
+
+    /// <summary>Two-stage with the topic encoder: the name of each topic id (index = id); empty: the catalogue's names, else one word per topic.</summary>
+    [Description("Two-stage with topic-representation encoder: the name of each topic id (index = id) that the topic encoder reads; empty: the catalogue's topic names (the genres or categories of the user-choice world), else topic t is the single word topic_t (a learned vector per topic).")]
+    public IReadOnlyList<string> TopicNames { get; init; } = [];
 
     /// <summary>Pre-training epochs on the known samples.</summary>
     [Description("Epochs of pre-training on the world's known samples.")]
@@ -83,6 +109,19 @@ public sealed record NeuralOptions : PolicyOptions
         Require.InRange(Gamma, 0, 1, nameof(Gamma));
         Require.AtLeast(BudgetPerSlot, 0, nameof(BudgetPerSlot));
         Require.AtLeast(RetrainEvery, 1, nameof(RetrainEvery));
+        Require.Defined(TopicRepresentation, nameof(TopicRepresentation));
+        Require.AtLeast(TopicRetrainEvery, 1, nameof(TopicRetrainEvery));
+        if (TopicNames is null)
+        {
+            throw new OptionsException(Names.Kebab(nameof(TopicNames)), "is missing (use an empty list).");
+        }
+        for (var i = 0; i < TopicNames.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(TopicNames[i]))
+            {
+                throw new OptionsException($"{Names.Kebab(nameof(TopicNames))}[{i}]", "is empty; every topic needs a name for the topic encoder.");
+            }
+        }
         Require.AtLeast(PretrainEpochs, 0, nameof(PretrainEpochs));
         Require.AtLeast(MaxTrainingSamples, 1, nameof(MaxTrainingSamples));
         Require.AtLeast(WordDimension, 4, nameof(WordDimension));

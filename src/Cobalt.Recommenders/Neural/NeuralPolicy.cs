@@ -1,3 +1,4 @@
+using Cobalt.Core.Configuration;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.LinearAlgebra;
@@ -21,13 +22,39 @@ namespace Cobalt.Recommenders.Neural;
 /// constant 1 appended).
 /// </summary>
 /// <remarks>
-/// Topics of the two-stage variant are the mean of their items' vectors (the paper's topic encoder is not used).
-/// After a retraining the item vectors change; the inner models keep their coefficients, as the paper's do.
+/// <para>Topics of the two-stage variant (<see cref="NeuralOptions.TopicRepresentation"/>), after the two-stage paper,
+/// section 4 ("NRMS Item and Topic Neural Model") and specs/two-stage-topic-item.md:</para>
+/// <list type="bullet">
+/// <item><see cref="TopicRepresentation.Encoder"/> (default): a second NRMS model, the topic model, whose item tower is the
+/// topic encoder (<see cref="ItemEncoderKind.MeanMlp"/>): topic vector y_v = MLP(mean of the word embeddings of v's name),
+/// of the item vectors' dimension; its user encoder reads the topics of the user's clicked items, z'_u = UserEncoder(y_{v(h_1)}, ...).
+/// Stage one scores topic v with the inner model over (y_v, 1) and (z'_u, 1). The topic model is trained on the same
+/// interactions mapped to topics (a click on item i is a click on its topic v(i), the history is the topics of the earlier
+/// clicks, negatives are other topics drawn uniformly), pre-trained on the known samples and retrained every
+/// <see cref="NeuralOptions.TopicRetrainEvery"/> rounds (the paper's 50; the item model every
+/// <see cref="NeuralOptions.RetrainEvery"/>, 100); the GLM parts update every round. Topic names come from
+/// <see cref="NeuralOptions.TopicNames"/> (index = topic id), else from the catalogue (<see cref="ItemCatalog.TopicNames"/>: the
+/// MovieLens genres or MIND categories of the user-choice world), else are the single word topic_t.</item>
+/// <item><see cref="TopicRepresentation.ItemMean"/>: y_v = the mean of v's item vectors x_i, with the item model's z_u
+/// (no topic model; the behaviour before the topic encoder, kept for comparison).</item>
+/// </list>
+/// <para>After a retraining the item (topic) vectors change; the inner models keep their coefficients, as the paper's do.</para>
 /// </remarks>
-public sealed class NeuralPolicy : IPolicy
+public sealed class NeuralPolicy : IPolicy, ITopicStage
 {
     private readonly NeuralOptions _options;
     private readonly NrmsOptions _nrmsOptions;
+    private readonly NrmsOptions _topicNrmsOptions;
+    private readonly bool _topicEncoder;
+    private readonly Rng _topicRng;
+    private readonly List<NrmsSample> _topicSamples = [];
+    private readonly Dictionary<int, double[]> _topicUsers = [];
+    private NrmsModel? _topicNrms;
+    private ItemVectors? _topicVectors;
+    private TopicCatalog? _layout;
+    private ItemCatalog? _topicCatalog;
+    private (DecisionContext Item, DecisionContext Topic)? _lastTopic;
+    private int _itemRetrainings, _topicRetrainings;
     private readonly ulong _seed;
     private readonly Rng _rng;
     private readonly IReadOnlyList<KnownInteraction> _known;
@@ -53,6 +80,9 @@ public sealed class NeuralPolicy : IPolicy
         _nrmsOptions = new NrmsOptions { WordDimension = options.WordDimension };
         _seed = seed;
         _rng = Seeds.Stream(seed, "neural/policy");
+        _topicNrmsOptions = _nrmsOptions with { ItemEncoder = ItemEncoderKind.MeanMlp };
+        _topicEncoder = options.TwoStage && options.TopicRepresentation == TopicRepresentation.Encoder;
+        _topicRng = Seeds.Stream(seed, "neural/topics");
         _known = known;
         _inner = Inner(options, _nrmsOptions.Dimension + 1, Seeds.Derive(seed, "neural/inner"));
     }
@@ -65,6 +95,21 @@ public sealed class NeuralPolicy : IPolicy
 
     /// <summary>Rounds learned from.</summary>
     public long Rounds => _rounds;
+
+    /// <summary>The NRMS item model (built on the first catalogue).</summary>
+    public NrmsModel? ItemModel => _nrms;
+
+    /// <summary>The NRMS topic model of the two-stage variant with the topic encoder (built on the first catalogue); null otherwise.</summary>
+    public NrmsModel? TopicModel => _topicNrms;
+
+    /// <summary>The topic vectors y_v the topic stage reads (row r: the r-th smallest topic id), from the topic encoder; null without it.</summary>
+    public ItemVectors? TopicVectors => _topicVectors;
+
+    /// <summary>Retrainings of the item model so far (pre-training not counted).</summary>
+    public int ItemRetrainings => _itemRetrainings;
+
+    /// <summary>Retrainings of the topic model so far (pre-training not counted).</summary>
+    public int TopicRetrainings => _topicRetrainings;
 
     /// <inheritdoc />
     public Decision Select(DecisionContext context, int slateSize = 1)
@@ -96,16 +141,52 @@ public sealed class NeuralPolicy : IPolicy
                 if (history.Count > 0)
                 {
                     _samples.Add(new NrmsSample([.. history.TakeLast(_nrmsOptions.MaxHistory)], f.ActionId, Negatives(f.ActionId)));
+                    if (_topicEncoder && _layout is not null)
+                    {
+                        var topic = _layout.RowOfItem(f.ActionId);
+                        _topicSamples.Add(new NrmsSample(TopicHistory(history), topic, TopicNegatives(topic)));
+                    }
                 }
                 history.Add(f.ActionId);
                 _users.Remove(f.UserId);
+                _topicUsers.Remove(f.UserId);
             }
         }
-        if (++_rounds % _options.RetrainEvery == 0 && _nrms is not null && _samples.Count > 0)
+        _rounds++;
+        if (_rounds % _options.RetrainEvery == 0 && _nrms is not null && _samples.Count > 0)
         {
             _nrms.Train(_samples[Math.Max(0, _samples.Count - _options.MaxTrainingSamples)..], 1, _rng);
+            _itemRetrainings++;
             Encode();
         }
+        if (_topicEncoder && _rounds % _options.TopicRetrainEvery == 0 && _topicNrms is not null && _topicSamples.Count > 0)
+        {
+            _topicNrms.Train(_topicSamples[Math.Max(0, _topicSamples.Count - _options.MaxTrainingSamples)..], 1, _topicRng);
+            _topicRetrainings++;
+            EncodeTopics();
+        }
+    }
+
+    /// <inheritdoc />
+    TopicCatalog ITopicStage.Layout(ItemCatalog items)
+    {
+        if (_layout is null)
+        {
+            throw new InvalidOperationException("The topic layout is built with the first catalogue.");
+        }
+        return _layout;
+    }
+
+    /// <inheritdoc />
+    DecisionContext ITopicStage.TopicContext(DecisionContext itemContext)
+    {
+        if (_lastTopic is { } last && ReferenceEquals(last.Item, itemContext))
+        {
+            return last.Topic;
+        }
+        var topic = new DecisionContext(itemContext.Round, itemContext.UserId, TopicUserVector(itemContext.UserId), _topicCatalog!.All());
+        _lastTopic = (itemContext, topic);
+        return topic;
     }
 
     /// <summary>The context as the inner policy sees it: NRMS item vectors as candidates and the user's NRMS vector.</summary>
@@ -139,7 +220,7 @@ public sealed class NeuralPolicy : IPolicy
             _nrms = NrmsModel.FromTitles(titles, _nrmsOptions, Seeds.Derive(_seed, "neural/nrms"));
             if (_options.PretrainEpochs > 0)
             {
-                var pretraining = KnownSamples(catalog.Count);
+                var pretraining = KnownSamples(catalog.Count, item => item, Negatives);
                 if (pretraining.Count > 0)
                 {
                     _nrms.Train(pretraining[Math.Max(0, pretraining.Count - _options.MaxTrainingSamples)..], _options.PretrainEpochs, _rng);
@@ -152,6 +233,106 @@ public sealed class NeuralPolicy : IPolicy
         }
         _source = catalog;
         Encode();
+        if (_topicEncoder)
+        {
+            PrepareTopics(catalog);
+        }
+    }
+
+    /// <summary>
+    /// On the first catalogue, with the topic encoder: builds the NRMS topic model from the topic names (rows in ascending
+    /// topic id), pre-trains it on the known samples mapped to topics, encodes the topics.
+    /// </summary>
+    private void PrepareTopics(ItemCatalog catalog)
+    {
+        if (catalog.Topics is null)
+        {
+            throw new ArgumentException("A two-stage neural policy needs a catalogue whose items have topics.", nameof(catalog));
+        }
+        _layout = TopicCatalog.For(catalog);
+        var q = _layout.TopicIds.Length;
+        if (_topicNrms is null)
+        {
+            var names = _layout.TopicIds.Select(t => TopicName(t, catalog.TopicNames)).ToArray();
+            _topicNrms = NrmsModel.FromTitles(names, _topicNrmsOptions, Seeds.Derive(_seed, "neural/topic-nrms"));
+            if (_options.PretrainEpochs > 0)
+            {
+                var pretraining = KnownSamples(catalog.Count, _layout.RowOfItem, TopicNegatives);
+                if (pretraining.Count > 0)
+                {
+                    _topicNrms.Train(pretraining[Math.Max(0, pretraining.Count - _options.MaxTrainingSamples)..], _options.PretrainEpochs, _topicRng);
+                }
+            }
+        }
+        else if (_topicNrms.ItemCount != q)
+        {
+            throw new ArgumentException($"The policy's NRMS topic model knows {_topicNrms.ItemCount} topics; this catalogue has {q}.", nameof(catalog));
+        }
+        EncodeTopics();
+    }
+
+    /// <summary>The name the topic encoder reads for topic id <paramref name="topic"/>: the option's, else the catalogue's, else topic_t.</summary>
+    private string TopicName(int topic, IReadOnlyList<string>? catalogNames)
+    {
+        var names = _options.TopicNames;
+        if (names.Count == 0)
+        {
+            return catalogNames?[topic] ?? $"topic_{topic}";
+        }
+        if (topic >= names.Count)
+        {
+            throw new OptionsException(Names.Kebab(nameof(NeuralOptions.TopicNames)), $"names {names.Count} topics; the catalogue uses topic id {topic} (give one name per topic id, index = id).");
+        }
+        return names[topic];
+    }
+
+    /// <summary>Re-encodes every topic and forgets cached user-topic vectors (after building or retraining the topic model).</summary>
+    private void EncodeTopics()
+    {
+        _topicVectors = _topicNrms!.EncodeItems();
+        _topicCatalog = new ItemCatalog(_topicVectors.ToFeatureMatrix(appendBias: true));
+        _topicUsers.Clear();
+        _lastTopic = null;
+    }
+
+    /// <summary>The user's vector for the topic stage: the topic model's user encoder over the topics of the user's clicks, with a 1 appended.</summary>
+    private double[] TopicUserVector(int user)
+    {
+        if (_topicUsers.TryGetValue(user, out var cached))
+        {
+            return cached;
+        }
+        var history = user == DecisionContext.NoUser ? [] : TopicHistory(History(user));
+        var z = _topicNrms!.EncodeUser(history, _topicVectors!);
+        var vector = new double[z.Length + 1];
+        for (var j = 0; j < z.Length; j++)
+        {
+            vector[j] = z[j];
+        }
+        vector[^1] = 1.0;
+        _topicUsers[user] = vector;
+        return vector;
+    }
+
+    /// <summary>The topic rows of the last <see cref="NrmsOptions.MaxHistory"/> clicked items.</summary>
+    private int[] TopicHistory(List<int> history) => history.TakeLast(_topicNrmsOptions.MaxHistory).Select(_layout!.RowOfItem).ToArray();
+
+    /// <summary>Negatives of the topic model: topic rows other than <paramref name="positive"/>, uniformly (its own stream).</summary>
+    private int[] TopicNegatives(int positive)
+    {
+        var count = _layout!.TopicIds.Length;
+        var negatives = new int[_topicNrmsOptions.Negatives];
+        for (var k = 0; k < negatives.Length; k++)
+        {
+            int topic;
+            do
+            {
+                topic = _topicRng.NextInt(count);
+            }
+            while (topic == positive && count > 1);
+            negatives[k] = topic;
+        }
+        return negatives;
     }
 
     /// <summary>Re-encodes every item and forgets cached user vectors (after building or retraining NRMS).</summary>
@@ -202,8 +383,11 @@ public sealed class NeuralPolicy : IPolicy
         return history;
     }
 
-    /// <summary>Training samples from the known clicks, in order: each click with the user's earlier clicks as history.</summary>
-    private List<NrmsSample> KnownSamples(int items)
+    /// <summary>
+    /// Training samples from the known clicks, in order: each click with the user's earlier clicks as history, both mapped by
+    /// <paramref name="map"/> (the identity for items, item -> topic row for topics), negatives from <paramref name="negatives"/>.
+    /// </summary>
+    private List<NrmsSample> KnownSamples(int items, Func<int, int> map, Func<int, int[]> negatives)
     {
         var histories = new Dictionary<int, List<int>>();
         var samples = new List<NrmsSample>();
@@ -218,9 +402,10 @@ public sealed class NeuralPolicy : IPolicy
                 history = [];
                 histories[known.User] = history;
             }
+            var positive = map(known.Item);
             if (history.Count > 0)
             {
-                samples.Add(new NrmsSample([.. history.TakeLast(_nrmsOptions.MaxHistory)], known.Item, Negatives(known.Item)));
+                samples.Add(new NrmsSample([.. history.TakeLast(_nrmsOptions.MaxHistory).Select(map)], positive, negatives(positive)));
             }
             history.Add(known.Item);
         }
@@ -256,7 +441,11 @@ public sealed class NeuralPolicy : IPolicy
                 NeuralModel.Galm => StageModel.Galm,
                 _ => StageModel.Gblm,
             };
-            return new TwoStagePolicy(Kind, Specification, new TwoStageOptions { Model = stage, Beta = o.Beta, Gamma = o.Gamma, BudgetPerSlot = o.BudgetPerSlot }, dimension, dimension, seed);
+            var twoStage = new TwoStageOptions { Model = stage, Beta = o.Beta, Gamma = o.Gamma, BudgetPerSlot = o.BudgetPerSlot };
+            // The topic model's vectors have the item model's width (the paper: the user representation's dimension).
+            return o.TopicRepresentation == TopicRepresentation.Encoder
+                ? new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (_topicNrmsOptions.Dimension + 1, _topicNrmsOptions.Dimension + 1), this, "neural-two-stage", seed)
+                : new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, seed);
         }
         ICandidateStage candidates = o.CandidateBudget > 0 ? new UniformSample(o.CandidateBudget) : new AllCandidates();
         return o.Model switch
@@ -289,13 +478,19 @@ public sealed class NeuralPolicy : IPolicy
             writer.Write(user);
             writer.Write(_histories[user].ToArray().AsSpan());
         }
-        writer.Write(_samples.Count);
-        foreach (var sample in _samples)
+        WriteSamples(writer, _samples);
+        writer.Tag("neural-topics");
+        writer.Write(_topicRng);
+        writer.Write(_topicNrms is not null);
+        if (_topicNrms is not null)
         {
-            writer.Write(sample.History.AsSpan());
-            writer.Write(sample.Positive);
-            writer.Write(sample.Negatives.AsSpan());
+            using var topics = new MemoryStream();
+            _topicNrms.Save(topics);
+            writer.Write(topics.ToArray().AsSpan());
         }
+        WriteSamples(writer, _topicSamples);
+        writer.Write(_itemRetrainings);
+        writer.Write(_topicRetrainings);
         _inner.WriteState(writer);
     }
 
@@ -313,16 +508,43 @@ public sealed class NeuralPolicy : IPolicy
             var user = reader.ReadInt32();
             _histories[user] = [.. reader.ReadInts("click history")];
         }
-        _samples.Clear();
-        for (var count = reader.ReadInt32(); count > 0; count--)
-        {
-            _samples.Add(new NrmsSample(reader.ReadInts("sample history"), reader.ReadInt32(), reader.ReadInts("sample negatives")));
-        }
+        ReadSamples(reader, _samples);
+        reader.Tag("neural-topics");
+        reader.ReadInto(_topicRng);
+        _topicNrms = reader.ReadBoolean() ? NrmsModel.Load(new MemoryStream(reader.ReadBytes("NRMS topic model")), "the saved policy's topic model") : null;
+        ReadSamples(reader, _topicSamples);
+        _itemRetrainings = reader.ReadInt32();
+        _topicRetrainings = reader.ReadInt32();
         _inner.ReadState(reader);
         _users.Clear();
         _source = null;
         _neural = null;
         _last = null;
+        _topicUsers.Clear();
+        _layout = null;
+        _topicCatalog = null;
+        _topicVectors = null;
+        _lastTopic = null;
+    }
+
+    private static void WriteSamples(StateWriter writer, List<NrmsSample> samples)
+    {
+        writer.Write(samples.Count);
+        foreach (var sample in samples)
+        {
+            writer.Write(sample.History.AsSpan());
+            writer.Write(sample.Positive);
+            writer.Write(sample.Negatives.AsSpan());
+        }
+    }
+
+    private static void ReadSamples(StateReader reader, List<NrmsSample> samples)
+    {
+        samples.Clear();
+        for (var count = reader.ReadInt32(); count > 0; count--)
+        {
+            samples.Add(new NrmsSample(reader.ReadInts("sample history"), reader.ReadInt32(), reader.ReadInts("sample negatives")));
+        }
     }
 
     /// <summary>N-Dropout-UCB's reward model: mean and standard deviation of the NRMS click score over MC-dropout passes.</summary>

@@ -18,25 +18,40 @@ namespace Cobalt.Recommenders.TwoStage;
 /// With a budget of B = b m scores per round, the q topic scores are spent first and the remaining B - q are shared
 /// evenly between the groups, each sampling uniformly among its items when it holds more. Without dynamic topics only
 /// the top topic is used, padded with items drawn from the whole catalogue. Propensities are not reported (the stages sample).
+/// The topic stage's candidates come from an <see cref="ITopicStage"/>: by default each topic's mean item features under
+/// the item stage's user features; the neural policy gives its NRMS topic model's vectors instead.
 /// </remarks>
 public sealed class TwoStagePolicy : IPolicy
 {
     private readonly TwoStageOptions _options;
+    private readonly ITopicStage _topicStage;
+    private readonly string _stateTag;
     private readonly IRewardModel _topicModel, _itemModel;
     private readonly IExplorationStrategy _strategy;
     private readonly Rng _rng;
-    private TopicCatalog? _topics;
-    private (DecisionContext Item, DecisionContext Topic)? _lastTopicContext;
 
     /// <summary>Creates the policy for items of <paramref name="itemDimension"/> features and users of <paramref name="userDimension"/>.</summary>
     public TwoStagePolicy(string kind, string specification, TwoStageOptions options, int itemDimension, int userDimension, ulong seed)
+        : this(kind, specification, options, itemDimension, userDimension, (itemDimension, userDimension), new MeanItemTopics(), "two-stage", seed)
+    {
+    }
+
+    /// <summary>
+    /// Creates the policy with its own topic stage, whose topics and users have <paramref name="topicDimensions"/>
+    /// features; <paramref name="stateTag"/> names the policy in its state files.
+    /// </summary>
+    internal TwoStagePolicy(string kind, string specification, TwoStageOptions options, int itemDimension, int userDimension,
+        (int Topic, int User) topicDimensions, ITopicStage topicStage, string stateTag, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(topicStage);
         options.Validate();
         Kind = kind;
         Specification = specification;
         _options = options;
-        _topicModel = Model(options, itemDimension, userDimension);
+        _topicStage = topicStage;
+        _stateTag = stateTag;
+        _topicModel = Model(options, topicDimensions.Topic, topicDimensions.User);
         _itemModel = Model(options, itemDimension, userDimension);
         _strategy = options.Model switch
         {
@@ -64,13 +79,13 @@ public sealed class TwoStagePolicy : IPolicy
             throw new ArgumentException("The context has no candidates to choose from.", nameof(context));
         }
         var catalog = candidates.Catalog ?? throw new ArgumentException("A two-stage recommender needs catalogue items with topics.", nameof(context));
-        var topics = TopicsOf(catalog);
+        var topics = _topicStage.Layout(catalog);
         if (candidates.Count != catalog.Count)
         {
             throw new ArgumentException("A two-stage recommender ranks the whole catalogue; the context holds a subset.", nameof(context));
         }
         var m = Math.Min(slateSize, candidates.Count);
-        var order = RankTopics(context, topics);
+        var order = RankTopics(context);
         var q = order.Length;
         var itemBudget = _options.BudgetPerSlot > 0 ? Math.Max(_options.BudgetPerSlot * m - q, m) : int.MaxValue;
 
@@ -131,18 +146,18 @@ public sealed class TwoStagePolicy : IPolicy
         for (var i = 0; i < feedback.Length; i++)
         {
             var f = feedback[i];
-            var topics = TopicsOf(f.Context.Candidates.Catalog ?? throw new ArgumentException("Feedback for a two-stage recommender must come from catalogue items.", nameof(feedback)));
-            topicFeedback[i] = new Feedback(TopicContext(f.Context, topics), topics.RowOfItem(f.ActionId), f.Reward, null, f.Position);
+            var topics = _topicStage.Layout(f.Context.Candidates.Catalog ?? throw new ArgumentException("Feedback for a two-stage recommender must come from catalogue items.", nameof(feedback)));
+            topicFeedback[i] = new Feedback(_topicStage.TopicContext(f.Context), topics.RowOfItem(f.ActionId), f.Reward, null, f.Position);
         }
         _topicModel.Update(topicFeedback);
     }
 
     /// <summary>Topic rows ordered by the topic stage's scores, best first (a random order for the random model).</summary>
-    private int[] RankTopics(DecisionContext context, TopicCatalog topics)
+    private int[] RankTopics(DecisionContext context)
     {
-        var topicContext = TopicContext(context, topics);
-        var q = topics.TopicIds.Length;
-        var scores = Scores(topicContext, q);
+        var topicContext = _topicStage.TopicContext(context);
+        var q = topicContext.Candidates.Count;
+        var scores = Scores(topicContext, q, _topicModel);
         var order = Enumerable.Range(0, q).ToArray();
         var tieBreak = order.Select(_ => _rng.NextDouble()).ToArray();
         Array.Sort(order, (a, b) => scores[a] != scores[b] ? scores[b].CompareTo(scores[a]) : tieBreak[a].CompareTo(tieBreak[b]));
@@ -153,14 +168,14 @@ public sealed class TwoStagePolicy : IPolicy
     private int[] BestItems(DecisionContext context, int[] items, int count)
     {
         var subset = context.WithCandidates(CandidateSet.FromCatalog(context.Candidates.Catalog!, items));
-        var scores = Scores(subset, items.Length);
+        var scores = Scores(subset, items.Length, _itemModel);
         var slate = new List<(int Index, double? Propensity)>();
         SlateSelection.TopScores(scores, count, _rng, withPropensities: false, slate);
         return slate.Select(s => items[s.Index]).ToArray();
     }
 
-    /// <summary>Scores of every candidate of <paramref name="context"/>: UCB scores, or random ones for the random model.</summary>
-    private double[] Scores(DecisionContext context, int n)
+    /// <summary>Scores of every candidate of <paramref name="context"/> by <paramref name="model"/>: UCB scores, or random ones for the random model.</summary>
+    private double[] Scores(DecisionContext context, int n, IRewardModel model)
     {
         var scores = new double[n];
         if (_options.Model == StageModel.Random)
@@ -173,12 +188,10 @@ public sealed class TwoStagePolicy : IPolicy
         }
         var mean = new double[n];
         var width = new double[n];
-        ModelFor(context).Estimate(context, mean, width);
+        model.Estimate(context, mean, width);
         _strategy.Apply(new RewardEstimates(mean, width, []), scores);
         return scores;
     }
-
-    private IRewardModel ModelFor(DecisionContext context) => context.Candidates.Catalog == _topics?.Topics ? _topicModel : _itemModel;
 
     /// <summary>A uniform sample of at most <paramref name="count"/> of <paramref name="items"/> (all of them when they fit), ascending.</summary>
     private int[] Sample(int[] items, int count)
@@ -198,27 +211,6 @@ public sealed class TwoStagePolicy : IPolicy
         return sample;
     }
 
-    private TopicCatalog TopicsOf(ItemCatalog catalog)
-    {
-        if (_topics is null || !ReferenceEquals(_topics.Items, catalog))
-        {
-            _topics = TopicCatalog.For(catalog);
-            _lastTopicContext = null;
-        }
-        return _topics;
-    }
-
-    private DecisionContext TopicContext(DecisionContext itemContext, TopicCatalog topics)
-    {
-        if (_lastTopicContext is { } last && ReferenceEquals(last.Item, itemContext))
-        {
-            return last.Topic;
-        }
-        var topicContext = itemContext.WithCandidates(topics.Topics.All());
-        _lastTopicContext = (itemContext, topicContext);
-        return topicContext;
-    }
-
     private static IRewardModel Model(TwoStageOptions o, int itemDimension, int userDimension) => o.Model switch
     {
         StageModel.Random => new UninformedModel(),
@@ -234,7 +226,7 @@ public sealed class TwoStagePolicy : IPolicy
     public void WriteState(StateWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.Tag("two-stage");
+        writer.Tag(_stateTag);
         writer.Write(_rng);
         _topicModel.WriteState(writer);
         _itemModel.WriteState(writer);
@@ -244,7 +236,7 @@ public sealed class TwoStagePolicy : IPolicy
     public void ReadState(StateReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        reader.Tag("two-stage");
+        reader.Tag(_stateTag);
         reader.ReadInto(_rng);
         _topicModel.ReadState(reader);
         _itemModel.ReadState(reader);

@@ -138,7 +138,8 @@ public sealed class UserChoiceWorld : IWorld
             values[i * d + d - 1] = 1.0;
         }
         var topics = simulator.ItemTopics.Select(t => Math.Max(t, 0)).ToArray();
-        return new ItemCatalog(new FeatureMatrix(f.ItemCount, d, values), topics, simulator.ItemTitles);
+        var names = simulator.TopicNames.Length > topics.DefaultIfEmpty(0).Max() ? simulator.TopicNames : null;
+        return new ItemCatalog(new FeatureMatrix(f.ItemCount, d, values), topics, simulator.ItemTitles, names);
     }
 
     private sealed class Environment(UserChoiceSimulator simulator, ItemCatalog catalog, int[] users, EnvironmentInfo info, ulong trialSeed, KnownInteraction[] known) : IEnvironment, IKnownSamples
