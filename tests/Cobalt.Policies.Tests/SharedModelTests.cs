@@ -90,12 +90,14 @@ public class SharedModelTests
         Cobalt.Core.Statistics.BinaryMetrics.Auc(mean, truth.Select(p => p > 0.5).ToArray()).Should().BeGreaterThan(0.9);
     }
 
-    [Fact]
-    public void The_additive_model_follows_its_formula_and_caches_item_widths()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_additive_model_follows_its_formula_with_or_without_the_catalogue_width_cache(bool cacheCatalog)
     {
         const int d1 = 4, d2 = 3;
         double gamma = 0.3, beta = 1;
-        var cached = new AdditiveModel(d1, d2, gamma, learningRate: 0.1);
+        var cached = new AdditiveModel(d1, d2, gamma, learningRate: 0.1, cacheCatalog: cacheCatalog);
         var rng = new Rng(3);
         var values = new double[20 * d1];
         rng.FillGaussian(values);

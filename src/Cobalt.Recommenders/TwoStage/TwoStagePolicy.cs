@@ -51,8 +51,9 @@ public sealed class TwoStagePolicy : IPolicy
         _options = options;
         _topicStage = topicStage;
         _stateTag = stateTag;
-        _topicModel = Model(options, topicDimensions.Topic, topicDimensions.User);
-        _itemModel = Model(options, itemDimension, userDimension);
+        _topicModel = Model(options, topicDimensions.Topic, topicDimensions.User, cacheCatalog: true);
+        // With a budget the item stage scores B - q items per round, far fewer than the catalogue: no catalogue-wide cache.
+        _itemModel = Model(options, itemDimension, userDimension, cacheCatalog: options.BudgetPerSlot == 0);
         _strategy = options.Model switch
         {
             StageModel.Random => new Uniform(),
@@ -211,12 +212,12 @@ public sealed class TwoStagePolicy : IPolicy
         return sample;
     }
 
-    private static IRewardModel Model(TwoStageOptions o, int itemDimension, int userDimension) => o.Model switch
+    private static IRewardModel Model(TwoStageOptions o, int itemDimension, int userDimension, bool cacheCatalog) => o.Model switch
     {
         StageModel.Random => new UninformedModel(),
         StageModel.GlmUcb => new PerUserModel(() => new LogisticModel(FeatureMap.Item, userDimension, itemDimension, Core.LinearAlgebra.LogisticSolver.GradientDescent,
             learningRate: o.LearningRate > 0 ? o.LearningRate : 0.01, cacheCatalog: false)),
-        StageModel.Galm => new AdditiveModel(itemDimension, userDimension, o.Gamma, o.LearningRate > 0 ? o.LearningRate : 0.01),
+        StageModel.Galm => new AdditiveModel(itemDimension, userDimension, o.Gamma, o.LearningRate > 0 ? o.LearningRate : 0.01, cacheCatalog: cacheCatalog),
         StageModel.Gblm => new BilinearModel(itemDimension, userDimension, o.LearningRate > 0 ? o.LearningRate : 0.001),
         StageModel.TwoTower => new DotProductModel(),
         _ => throw new ArgumentOutOfRangeException(nameof(o), o.Model, null),
