@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Cobalt.Core.Configuration;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.LinearAlgebra;
@@ -186,5 +187,45 @@ public class UserChoiceTests
         report.TrainingSamples.Should().Be(71934, "ratings before 2014-06-01");
         simulator.Users.Should().HaveCount(463);
         again.Theta.ToArray().Should().Equal(simulator.Theta.ToArray(), "training is deterministic under its seed");
+    }
+
+    [Fact]
+    public void Data_spanning_a_week_falls_back_from_the_papers_dates_to_time_quantiles_unless_dates_are_given()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "cobalt-week-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var genres = new[] { "Action", "Comedy", "Drama" };
+            File.WriteAllLines(Path.Combine(folder, "movies.csv"),
+                ["movieId,title,genres", .. Enumerable.Range(1, 20).Select(m => $"{m},Movie {m} ({2000 + m}),{genres[m % 3]}")]);
+            var rng = new Rng(5);
+            var start = new DateTimeOffset(2019, 11, 9, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
+            var ratings = new List<string> { "userId,movieId,rating,timestamp" };
+            for (var u = 1; u <= 30; u++)
+            {
+                for (var m = 1; m <= 20; m++)
+                {
+                    if (rng.NextDouble() < 0.6)
+                    {
+                        var rating = (u + m) % 3 == 0 ? 5.0 : 1 + rng.NextInt(4);
+                        ratings.Add($"{u},{m},{rating.ToString(System.Globalization.CultureInfo.InvariantCulture)},{start + rng.NextInt(6 * 86400)}");
+                    }
+                }
+            }
+            File.WriteAllLines(Path.Combine(folder, "ratings.csv"), ratings);
+            var data = MovieLensReader.Read(folder);
+
+            var (_, report) = UserChoiceTrainer.Train(data, new UserChoiceTrainingOptions { Factorization = new() { Dimension = 4, Epochs = 2 } });
+            report.TrainingSamples.Should().BeCloseTo((int)(0.8 * data.Count), 2, "history and training are the first 80 % of the week");
+            report.ValidationSamples.Should().Be(data.Count - report.TrainingSamples);
+
+            var explicitDates = () => UserChoiceTrainer.Train(data, new UserChoiceTrainingOptions { HistoryEnd = "2001-01-01", TrainingEnd = "2002-01-01" });
+            explicitDates.Should().Throw<OptionsException>().WithMessage("history-end: the split leaves 0 training and * validation interactions*spans 2019-11-09 to 2019-11-14*");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

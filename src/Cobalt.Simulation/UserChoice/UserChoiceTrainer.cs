@@ -13,7 +13,7 @@ namespace Cobalt.Simulation.UserChoice;
 public sealed record UserChoiceTrainingOptions : IValidatable
 {
     /// <summary>End of the history period (ISO date); training data is everything before the validation start.</summary>
-    [Description("First day of the two-stage paper's training period (ISO date); earlier data is history. Both feed the simulator.")]
+    [Description("First day of the two-stage paper's training period (ISO date); earlier data is history. Both feed the simulator. When both dates keep their defaults (the paper's MovieLens dates) and these leave a period empty, as on MIND's weeks, the split falls back to the 60 % and 80 % time quantiles.")]
     public string HistoryEnd { get; init; } = "2010-01-01";
 
     /// <summary>Start of the validation period (ISO date).</summary>
@@ -113,6 +113,12 @@ public static class UserChoiceTrainer
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var split = TimeSplit.ByDate(data, UserChoiceTrainingOptions.Date(options.HistoryEnd, "history-end"), UserChoiceTrainingOptions.Date(options.TrainingEnd, "training-end"));
+        var defaults = new UserChoiceTrainingOptions();
+        if ((split.History.Length + split.Training.Length == 0 || split.Validation.Length == 0)
+            && options.HistoryEnd == defaults.HistoryEnd && options.TrainingEnd == defaults.TrainingEnd && data.Count > 0)
+        {
+            split = TimeSplit.ByFraction(data, 0.6, 0.2); // the paper's dates do not fit this data's span (MIND covers weeks)
+        }
         var train = split.History.Concat(split.Training).ToArray();
         var validation = split.Validation;
         if (train.Length == 0 || validation.Length == 0)
