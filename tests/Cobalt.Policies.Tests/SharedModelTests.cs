@@ -163,4 +163,11 @@ public class SharedModelTests
         }
         return v;
     }
+
+    [Fact]
+    public void A_bilinear_model_too_large_for_memory_is_refused_with_its_size()
+    {
+        var act = () => new BilinearModel(170, 170);
+        act.Should().Throw<ArgumentException>().WithMessage("The bilinear model (S-N-GBLM-UCB) keeps a (d1 d2) x (d1 d2) matrix: d1 = 170 item and d2 = 170 user features need 6.7 GB*");
+    }
 }

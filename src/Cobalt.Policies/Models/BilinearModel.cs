@@ -29,13 +29,25 @@ public sealed class BilinearModel : IRewardModel
     private readonly double[] _thetaZ;      // Theta z (d1)
     private (ReadOnlyMemory<double> User, long Version) _mzFor = (ReadOnlyMemory<double>.Empty, -1);
 
+    /// <summary>The largest d1 d2 the model accepts: its inverse design matrix then takes 2.1 GB.</summary>
+    public const int MaxPairDimension = 16_384;
+
     /// <summary>Creates the model for item features of dimension <paramref name="itemDimension"/> (d1) and user features of <paramref name="userDimension"/> (d2).</summary>
+    /// <exception cref="ArgumentException">No user features, or d1 d2 above <see cref="MaxPairDimension"/>.</exception>
     public BilinearModel(int itemDimension, int userDimension, double learningRate = 0.001, int refactorEvery = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(itemDimension);
         if (userDimension <= 0)
         {
             throw new ArgumentException("The bilinear model (S-N-GBLM-UCB) needs user features; this world offers none.", nameof(userDimension));
+        }
+        var size = (long)itemDimension * userDimension;
+        if (size > MaxPairDimension)
+        {
+            throw new ArgumentException(
+                $"The bilinear model (S-N-GBLM-UCB) keeps a (d1 d2) x (d1 d2) matrix: d1 = {itemDimension} item and d2 = {userDimension} user features "
+                + $"need {size * size * 8 / 1e9:0.#} GB; it allows d1 d2 <= {MaxPairDimension} ({(double)MaxPairDimension * MaxPairDimension * 8 / 1e9:0.#} GB). Use fewer features (the paper's are 64-dimensional).",
+                nameof(itemDimension));
         }
         _d1 = itemDimension;
         _d2 = userDimension;
