@@ -14,9 +14,9 @@ namespace Cobalt.Policies.Models;
 /// <remarks>
 /// Two-stage neural contextual bandits paper, section 3.3 (S-N-GALM-UCB); rho = sigmoid. The coefficients take a gradient
 /// step on the logistic loss (learning rate eta) in every update that holds a click; A_x and A_z grow with every shown
-/// item. Item widths come from a catalogue cache kept current in O(N d) per update, or, with <c>cacheCatalog</c> off, are
-/// computed for the scored items only in O(d^2) each (cheaper when far fewer than N / d items are scored per update, as in
-/// a budgeted item stage).
+/// item. Item widths come from a catalogue cache kept current in O(N d) per update, or, with <see cref="CacheCatalog"/>
+/// off, are computed for the scored items only in O(d^2) each (cheaper when fewer than N / d items are scored per update,
+/// as in a budgeted item stage over a large catalogue).
 /// </remarks>
 public sealed class AdditiveModel : IRewardModel
 {
@@ -24,7 +24,8 @@ public sealed class AdditiveModel : IRewardModel
     private readonly double _gamma, _learningRate;
     private readonly double[] _thetaX, _thetaZ;
     private readonly DesignMatrix _ax, _az;
-    private readonly CatalogWidthCache? _cache;
+    private readonly CatalogWidthCache _cache;
+    private bool _cacheCatalog;
 
     /// <summary>Creates the model for item features of dimension <paramref name="itemDimension"/> and user features of <paramref name="userDimension"/>.</summary>
     public AdditiveModel(int itemDimension, int userDimension, double gamma = 0.5, double learningRate = 0.01, int refactorEvery = 1000, bool cacheCatalog = true)
@@ -46,7 +47,22 @@ public sealed class AdditiveModel : IRewardModel
         _thetaZ = new double[userDimension];
         _ax = new DesignMatrix(itemDimension, 1.0, refactorEvery);
         _az = new DesignMatrix(userDimension, 1.0, refactorEvery);
-        _cache = cacheCatalog ? new CatalogWidthCache(_ax) : null;
+        _cache = new CatalogWidthCache(_ax);
+        _cacheCatalog = cacheCatalog;
+    }
+
+    /// <summary>Whether item widths come from the catalogue cache (switching it on rebuilds the cache on the next estimate).</summary>
+    public bool CacheCatalog
+    {
+        get => _cacheCatalog;
+        set
+        {
+            if (value && !_cacheCatalog)
+            {
+                _cache.Reset();
+            }
+            _cacheCatalog = value;
+        }
     }
 
     /// <inheritdoc />
@@ -62,7 +78,7 @@ public sealed class AdditiveModel : IRewardModel
         var userLogit = (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z);
         var userWidth = (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z));
         var forms = ReadOnlySpan<double>.Empty;
-        var cached = _cache is not null && _cache.TryGetForms(candidates, out forms);
+        var cached = _cacheCatalog && _cache.TryGetForms(candidates, out forms);
         for (var i = 0; i < candidates.Count; i++)
         {
             var x = candidates.Features(i);
@@ -99,7 +115,10 @@ public sealed class AdditiveModel : IRewardModel
         foreach (var f in feedback)
         {
             var change = _ax.AddOuter(f.Features);
-            _cache?.Apply(change);
+            if (_cacheCatalog)
+            {
+                _cache.Apply(change);
+            }
             _az.AddOuter(User(f.Context));
         }
     }
@@ -132,6 +151,6 @@ public sealed class AdditiveModel : IRewardModel
         reader.ReadInto(_thetaZ, "additive theta_z");
         _ax.ReadState(reader);
         _az.ReadState(reader);
-        _cache?.Reset();
+        _cache.Reset();
     }
 }

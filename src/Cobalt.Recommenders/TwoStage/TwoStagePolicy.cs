@@ -51,9 +51,8 @@ public sealed class TwoStagePolicy : IPolicy
         _options = options;
         _topicStage = topicStage;
         _stateTag = stateTag;
-        _topicModel = Model(options, topicDimensions.Topic, topicDimensions.User, cacheCatalog: true);
-        // With a budget the item stage scores B - q items per round, far fewer than the catalogue: no catalogue-wide cache.
-        _itemModel = Model(options, itemDimension, userDimension, cacheCatalog: options.BudgetPerSlot == 0);
+        _topicModel = Model(options, topicDimensions.Topic, topicDimensions.User);
+        _itemModel = Model(options, itemDimension, userDimension);
         _strategy = options.Model switch
         {
             StageModel.Random => new Uniform(),
@@ -86,6 +85,7 @@ public sealed class TwoStagePolicy : IPolicy
             throw new ArgumentException("A two-stage recommender ranks the whole catalogue; the context holds a subset.", nameof(context));
         }
         var m = Math.Min(slateSize, candidates.Count);
+        ChooseItemWidths(catalog, m);
         var order = RankTopics(context);
         var q = order.Length;
         var itemBudget = _options.BudgetPerSlot > 0 ? Math.Max(_options.BudgetPerSlot * m - q, m) : int.MaxValue;
@@ -153,6 +153,19 @@ public sealed class TwoStagePolicy : IPolicy
         _topicModel.Update(topicFeedback);
     }
 
+    /// <summary>
+    /// The additive item model keeps every catalogue item's width current, O(N d) per update, unless the budget lets the
+    /// item stage score at most B = b m items a round with B d &lt; N: then computing the scored items' widths, O(B d^2), is cheaper.
+    /// </summary>
+    private void ChooseItemWidths(ItemCatalog catalog, int m)
+    {
+        if (_itemModel is AdditiveModel additive)
+        {
+            var scored = _options.BudgetPerSlot > 0 ? Math.Min((long)_options.BudgetPerSlot * m, catalog.Count) : catalog.Count;
+            additive.CacheCatalog = scored * catalog.Dimension >= catalog.Count;
+        }
+    }
+
     /// <summary>Topic rows ordered by the topic stage's scores, best first (a random order for the random model).</summary>
     private int[] RankTopics(DecisionContext context)
     {
@@ -212,12 +225,12 @@ public sealed class TwoStagePolicy : IPolicy
         return sample;
     }
 
-    private static IRewardModel Model(TwoStageOptions o, int itemDimension, int userDimension, bool cacheCatalog) => o.Model switch
+    private static IRewardModel Model(TwoStageOptions o, int itemDimension, int userDimension) => o.Model switch
     {
         StageModel.Random => new UninformedModel(),
         StageModel.GlmUcb => new PerUserModel(() => new LogisticModel(FeatureMap.Item, userDimension, itemDimension, Core.LinearAlgebra.LogisticSolver.GradientDescent,
             learningRate: o.LearningRate > 0 ? o.LearningRate : 0.01, cacheCatalog: false)),
-        StageModel.Galm => new AdditiveModel(itemDimension, userDimension, o.Gamma, o.LearningRate > 0 ? o.LearningRate : 0.01, cacheCatalog: cacheCatalog),
+        StageModel.Galm => new AdditiveModel(itemDimension, userDimension, o.Gamma, o.LearningRate > 0 ? o.LearningRate : 0.01),
         StageModel.Gblm => new BilinearModel(itemDimension, userDimension, o.LearningRate > 0 ? o.LearningRate : 0.001),
         StageModel.TwoTower => new DotProductModel(),
         _ => throw new ArgumentOutOfRangeException(nameof(o), o.Model, null),

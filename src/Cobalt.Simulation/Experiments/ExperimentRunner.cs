@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cobalt.Core.Configuration;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.Randomness;
@@ -43,8 +44,15 @@ public static class ExperimentRunner
             MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount,
             CancellationToken = cancellationToken,
         };
-        Parallel.For(0, jobs.Length, options, j =>
-            runs[j] = RunTrial(spec, world, jobs[j].trial, jobs[j].policy, onProgress, cancellationToken));
+        try
+        {
+            Parallel.For(0, jobs.Length, options, j =>
+                runs[j] = RunTrial(spec, world, jobs[j].trial, jobs[j].policy, onProgress, cancellationToken));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is OptionsException) is { } refused)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused); // a policy that does not fit the world: its message, not a trace
+        }
         return new ExperimentResult(spec, world.Info, runs);
     }
 
@@ -59,7 +67,15 @@ public static class ExperimentRunner
         ArgumentNullException.ThrowIfNull(policySpec);
         var trialSeed = TrialSeed(spec.Seed, trial);
         var environment = world.Create(trialSeed);
-        var policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment, Seeds.Derive(trialSeed, "policy/" + policySpec.DisplayName)));
+        IPolicy policy;
+        try
+        {
+            policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment, Seeds.Derive(trialSeed, "policy/" + policySpec.DisplayName)));
+        }
+        catch (ArgumentException e)
+        {
+            throw new OptionsException($"policies ({policySpec.DisplayName})", $"does not fit the world: {e.Message}", e);
+        }
         var rewards = new double[spec.Iterations];
         var regrets = new double[spec.Iterations];
         var optimal = new double[spec.Iterations];
