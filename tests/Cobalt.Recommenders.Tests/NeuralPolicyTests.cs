@@ -11,24 +11,8 @@ public class NeuralPolicyTests
 {
     static NeuralPolicyTests() => RecommenderPolicies.Register();
 
-    private static readonly string[] Words = ["space", "love", "war", "comedy", "night", "city", "dream", "ghost", "king", "road"];
 
-    /// <summary>A small user-choice world whose items have titles and whose logs give known samples.</summary>
-    private static UserChoiceWorld World()
-    {
-        const int users = 30, items = 60, d = 3;
-        var rng = new Rng(1);
-        var z = new double[users * d];
-        var x = new double[items * d];
-        rng.FillGaussian(z);
-        rng.FillGaussian(x);
-        var features = new ChoiceFeatures(PairMode.Elementwise, users, d, z, items, d, x, 0, []);
-        var titles = Enumerable.Range(0, items).Select(i => $"{Words[i % 10]} {Words[(i / 10) % 10]} {i % 7}").ToArray();
-        var logged = Enumerable.Range(0, 400).Select(k => new KnownInteraction(k % users, rng.NextInt(items), rng.NextDouble() < 0.5)).ToArray();
-        var simulator = new UserChoiceSimulator("synthetic", features, [1.5, 1.0, -0.5, 0.0], 0.6, RewardMode.Bernoulli, 0.1,
-            Enumerable.Range(0, items).Select(i => i % 4).ToArray(), ["a", "b", "c", "d"], titles, Enumerable.Range(0, users).ToArray(), logged);
-        return new UserChoiceWorld(simulator, usersPerTrial: 6);
-    }
+    private static UserChoiceWorld World() => TitledWorld.Create(["a", "b", "c", "d"]);
 
     private static IPolicy Build(NeuralOptions options, IEnvironment environment) =>
         PolicyCatalog.Build(new PolicySpec("neural", options), PolicyBuildContext.For(environment, 9));

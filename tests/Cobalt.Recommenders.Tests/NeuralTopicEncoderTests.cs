@@ -15,25 +15,9 @@ public class NeuralTopicEncoderTests
 {
     static NeuralTopicEncoderTests() => RecommenderPolicies.Register();
 
-    private static readonly string[] Words = ["space", "love", "war", "comedy", "night", "city", "dream", "ghost", "king", "road"];
     private static readonly string[] Genres = ["Action", "Comedy", "Drama", "Sci-Fi"];
 
-    /// <summary>A small user-choice world: 60 titled items in 4 topics (item i in topic i % 4, named <paramref name="topicNames"/>), 30 users, logged known samples.</summary>
-    private static UserChoiceWorld World(string[]? topicNames = null)
-    {
-        const int users = 30, items = 60, d = 3;
-        var rng = new Rng(1);
-        var z = new double[users * d];
-        var x = new double[items * d];
-        rng.FillGaussian(z);
-        rng.FillGaussian(x);
-        var features = new ChoiceFeatures(PairMode.Elementwise, users, d, z, items, d, x, 0, []);
-        var titles = Enumerable.Range(0, items).Select(i => $"{Words[i % 10]} {Words[(i / 10) % 10]} {i % 7}").ToArray();
-        var logged = Enumerable.Range(0, 400).Select(k => new KnownInteraction(k % users, rng.NextInt(items), rng.NextDouble() < 0.5)).ToArray();
-        var simulator = new UserChoiceSimulator("synthetic", features, [1.5, 1.0, -0.5, 0.0], 0.6, RewardMode.Bernoulli, 0.1,
-            Enumerable.Range(0, items).Select(i => i % 4).ToArray(), topicNames ?? Genres, titles, Enumerable.Range(0, users).ToArray(), logged);
-        return new UserChoiceWorld(simulator, usersPerTrial: 6);
-    }
+    private static UserChoiceWorld World(string[]? topicNames = null) => TitledWorld.Create(topicNames ?? Genres);
 
     private static readonly NeuralOptions TwoStage = new() { TwoStage = true, WordDimension = 8, MaxTrainingSamples = 200 };
 
