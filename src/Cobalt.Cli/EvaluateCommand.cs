@@ -34,7 +34,7 @@ internal static class EvaluateCommand
         var loop = new Option<string?>("--loop") { Description = "Compare candidate policies on a service loop's own log (with --db, --candidates, --last)." };
         var command = new Command("evaluate", "Off-policy evaluation: estimate a policy's value from logged bandit feedback with every estimator.")
         {
-            log, policy, loop, LoopStore, Candidates, Last, Seed, Model, Output, OpenBandit(), Synthetic(),
+            log, policy, loop, LoopStore, LoopPostgres, Candidates, Last, Seed, Model, Output, OpenBandit(), Synthetic(),
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -64,6 +64,7 @@ internal static class EvaluateCommand
     }
 
     private static readonly Option<FileInfo> LoopStore = new("--db") { Description = "With --loop: the service's SQLite event log.", DefaultValueFactory = _ => new FileInfo("cobalt.db") };
+    private static readonly Option<string?> LoopPostgres = new("--postgres") { Description = "With --loop: the service's PostgreSQL connection string instead of --db (also read from COBALT_POSTGRES)." };
     private static readonly Option<string?> Candidates = new("--candidates")
     {
         Description = "With --loop: a JSON array of policy specifications, or a file holding one (default: the loop's policy, random, epsilon-greedy, LinUCB and linear Thompson sampling).",
@@ -73,14 +74,15 @@ internal static class EvaluateCommand
     /// <summary>Progressive replay of candidate policies on a loop's log, read straight from the service's store.</summary>
     private static async Task<int> EvaluateLoopAsync(string loop, ParseResult parse, CancellationToken cancellationToken)
     {
+        var postgres = parse.GetValue(LoopPostgres) ?? Environment.GetEnvironmentVariable("COBALT_POSTGRES");
         var path = parse.GetValue(LoopStore)!.FullName;
-        if (!File.Exists(path))
+        if (postgres is null && !File.Exists(path))
         {
-            return Errors.Report($"There is no event log at {path}; pass the service's --db file.");
+            return Errors.Report($"There is no event log at {path}; pass the service's --db file or --postgres connection string.");
         }
         try
         {
-            await using var store = new SqliteEventStore(path);
+            await using IEventStore store = postgres is null ? new SqliteEventStore(path) : new PostgresEventStore(postgres);
             await store.InitializeAsync(cancellationToken);
             var (spec, options) = await LoopEvaluator.DefinitionAsync(store, loop, cancellationToken);
             var candidates = parse.GetValue(Candidates) is { } given
@@ -105,7 +107,7 @@ internal static class EvaluateCommand
             AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/] (results.md, estimates.svg)");
             return 0;
         }
-        catch (Exception e) when (e is OptionsException or ArgumentException or IOException or Microsoft.Data.Sqlite.SqliteException or InvalidDataException)
+        catch (Exception e) when (e is OptionsException or ArgumentException or IOException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidDataException)
         {
             return Errors.Report(e.Message);
         }
