@@ -79,12 +79,21 @@ public sealed class AdditiveModel : IRewardModel
         var userWidth = (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z));
         var forms = ReadOnlySpan<double>.Empty;
         var cached = _cacheCatalog && _cache.TryGetForms(candidates, out forms);
-        for (var i = 0; i < candidates.Count; i++)
+        var n = candidates.Count;
+        Span<double> logits = mean[..n], widths = uncertainty[..n];
+        for (var i = 0; i < n; i++)
         {
             var x = candidates.Features(i);
-            mean[i] = OnlineLogisticRegression.Sigmoid(_gamma * TensorPrimitives.Dot(_thetaX, x) + userLogit);
-            uncertainty[i] = _gamma * Math.Sqrt(cached ? forms[candidates.Ids[i]] : _ax.QuadraticForm(x)) + userWidth;
+            logits[i] = TensorPrimitives.Dot(_thetaX, x);
+            widths[i] = cached ? forms[candidates.Ids[i]] : _ax.QuadraticForm(x);
         }
+        // Vectorised over the candidates: mean = sigmoid(gamma x.theta_x + user logit), width = gamma sqrt(x^T A_x^-1 x) + user width.
+        TensorPrimitives.Multiply(logits, _gamma, logits);
+        TensorPrimitives.Add(logits, userLogit, logits);
+        TensorPrimitives.Sigmoid(logits, logits);
+        TensorPrimitives.Sqrt(widths, widths);
+        TensorPrimitives.Multiply(widths, _gamma, widths);
+        TensorPrimitives.Add(widths, userWidth, widths);
     }
 
     /// <inheritdoc />
