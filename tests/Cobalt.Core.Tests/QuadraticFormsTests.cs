@@ -134,6 +134,36 @@ public class QuadraticFormsTests
         cache.Values.ToArray().Should().OnlyContain(q => q >= 0);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(CachedQuadraticForms.MaxPending + 3)]
+    public void One_sweep_folds_in_the_recorded_updates_and_gives_every_rows_dot_product(int updates)
+    {
+        var rng = new Rng(11);
+        const int d = 6, n = 40;
+        var rows = TestMath.RandomVector(rng, n * d, 1 / Math.Sqrt(d));
+        var design = new DesignMatrix(d);
+        var cache = new CachedQuadraticForms(design, rows);
+        for (var t = 0; t < updates; t++)
+        {
+            cache.Apply(design.AddOuter(rows.AsSpan(rng.NextInt(n) * d, d)));
+        }
+        var theta = TestMath.RandomVector(rng, d);
+        var dots = new double[n];
+
+        var forms = cache.ValuesWithDots(theta, dots).ToArray();
+
+        TestMath.MaxAbsDiff(forms, Fresh(design, rows)).Should().BeLessThan(1e-12);
+        for (var i = 0; i < n; i++)
+        {
+            dots[i].Should().BeApproximately(System.Numerics.Tensors.TensorPrimitives.Dot(theta, rows.AsSpan(i * d, d)), 1e-15);
+        }
+        cache.Values.ToArray().Should().Equal(forms, "nothing is folded in twice");
+        Action wrong = () => _ = cache.ValuesWithDots(new double[d + 1], dots).Length;
+        wrong.Should().Throw<ArgumentException>().WithMessage("The vector needs 6 values and the dots 40*");
+    }
+
     [Fact]
     public void Cache_applies_a_hand_computed_update()
     {

@@ -39,15 +39,24 @@ public static class QuadraticForms
 /// </summary>
 /// <remarks>
 /// After A' = A + w x x^T, with u = A^-1 x and c = w / (1 + w x^T u) (Sherman-Morrison),
-/// q_i' = q_i - c (x_i^T u)^2. When the design matrix re-factorises, or an update was missed,
-/// every q_i is recomputed from the fresh inverse, so errors never accumulate beyond one period.
+/// q_i' = q_i - c (x_i^T u)^2. Updates are recorded and folded in when the forms are next read, all of them in one
+/// sweep over the rows, which can also compute every row's dot product with another vector (a model's x_i . theta):
+/// the catalogue is streamed from memory once per round instead of once per update plus once for the scores.
+/// When the design matrix re-factorises, or an update was missed, every q_i is recomputed from the fresh inverse, so
+/// errors never accumulate beyond one period.
 /// </remarks>
 public sealed class CachedQuadraticForms
 {
+    /// <summary>Updates held before they are folded in without waiting for a read.</summary>
+    public const int MaxPending = 8;
+
     private readonly ReadOnlyMemory<double> _rows;
     private readonly int _count;
     private readonly double[] _values;
     private readonly double[] _projections;
+    private readonly double[] _directions;
+    private readonly double[] _coefficients = new double[MaxPending];
+    private int _pending;
     private long _syncedVersion;
 
     /// <summary>Caches the forms of <paramref name="rows"/> (row-major, <c>design.Dimension</c> columns, not copied: keep them unchanged) under <paramref name="design"/>.</summary>
@@ -62,7 +71,8 @@ public sealed class CachedQuadraticForms
         _rows = rows;
         _count = rows.Length / design.Dimension;
         _values = new double[_count];
-        _projections = new double[_count];
+        _projections = new double[MaxPending * _count];
+        _directions = new double[MaxPending * design.Dimension];
         Recompute();
     }
 
@@ -72,7 +82,7 @@ public sealed class CachedQuadraticForms
     /// <summary>Number of cached rows.</summary>
     public int Count => _count;
 
-    /// <summary>Applies the update the design matrix just made (call right after <see cref="DesignMatrix.AddOuter"/>).</summary>
+    /// <summary>Records the update the design matrix just made (call right after <see cref="DesignMatrix.AddOuter"/>).</summary>
     public void Apply(RankOneUpdate update)
     {
         if (update.Refactored || Design.Version != _syncedVersion + 1)
@@ -80,37 +90,73 @@ public sealed class CachedQuadraticForms
             Recompute();
             return;
         }
-        var d = Design.Dimension;
-        var u = Design.LastDirection;
-        var rows = _rows.Span;
-        for (var i = 0; i < _count; i++)
+        if (_pending == MaxPending)
         {
-            _projections[i] = TensorPrimitives.Dot(rows.Slice(i * d, d), u);
+            Sweep(default, default);
         }
-        // q_i -= c * p_i^2, clamped at zero against rounding.
-        TensorPrimitives.Multiply(_projections, _projections, _projections);
-        TensorPrimitives.MultiplyAdd(_projections, -update.Coefficient, _values, _values);
-        TensorPrimitives.Max(_values, 0.0, _values);
+        var d = Design.Dimension;
+        Design.LastDirection.CopyTo(_directions.AsSpan(_pending * d, d));
+        _coefficients[_pending++] = update.Coefficient;
         _syncedVersion = Design.Version;
     }
 
     /// <summary>The forms, up to date with the design matrix (recomputed first if an update was missed).</summary>
-    public ReadOnlySpan<double> Values
+    public ReadOnlySpan<double> Values => ValuesWithDots(default, default);
+
+    /// <summary>
+    /// The forms, up to date with the design matrix, and <paramref name="dots"/>[i] = x_i . <paramref name="vector"/> for
+    /// every row, computed in the same sweep that folds in the recorded updates.
+    /// </summary>
+    public ReadOnlySpan<double> ValuesWithDots(ReadOnlySpan<double> vector, Span<double> dots)
     {
-        get
+        if (!vector.IsEmpty && (vector.Length != Design.Dimension || dots.Length != _count))
         {
-            if (Design.Version != _syncedVersion)
-            {
-                Recompute();
-            }
-            return _values;
+            throw new ArgumentException($"The vector needs {Design.Dimension} values and the dots {_count}; got {vector.Length} and {dots.Length}.");
         }
+        if (Design.Version != _syncedVersion)
+        {
+            Recompute();
+        }
+        Sweep(vector, dots);
+        return _values;
     }
 
-    /// <summary>Recomputes every form from the current inverse (O(N d^2)).</summary>
+    /// <summary>Recomputes every form from the current inverse (O(N d^2)); recorded updates are then already in it.</summary>
     public void Recompute()
     {
         QuadraticForms.Compute(Design.Inverse, Design.Dimension, _rows.Span, _values);
+        _pending = 0;
         _syncedVersion = Design.Version;
+    }
+
+    /// <summary>One pass over the rows: p_ki = x_i . u_k for every recorded update k (and the dots), then q_i -= c_k p_ki^2 in order, clamped at zero.</summary>
+    private void Sweep(ReadOnlySpan<double> vector, Span<double> dots)
+    {
+        if (_pending == 0 && vector.IsEmpty)
+        {
+            return;
+        }
+        var d = Design.Dimension;
+        var rows = _rows.Span;
+        for (var i = 0; i < _count; i++)
+        {
+            var row = rows.Slice(i * d, d);
+            if (!vector.IsEmpty)
+            {
+                dots[i] = TensorPrimitives.Dot(vector, row);
+            }
+            for (var k = 0; k < _pending; k++)
+            {
+                _projections[k * _count + i] = TensorPrimitives.Dot(row, _directions.AsSpan(k * d, d));
+            }
+        }
+        for (var k = 0; k < _pending; k++)
+        {
+            var projections = _projections.AsSpan(k * _count, _count);
+            TensorPrimitives.Multiply(projections, projections, projections);
+            TensorPrimitives.MultiplyAdd(projections, -_coefficients[k], _values, _values);
+            TensorPrimitives.Max(_values, 0.0, _values);
+        }
+        _pending = 0;
     }
 }

@@ -77,15 +77,24 @@ public sealed class AdditiveModel : IRewardModel
         }
         var userLogit = (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z);
         var userWidth = (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z));
-        var forms = ReadOnlySpan<double>.Empty;
-        var cached = _cacheCatalog && _cache.TryGetForms(candidates, out forms);
         var n = candidates.Count;
         Span<double> logits = mean[..n], widths = uncertainty[..n];
-        for (var i = 0; i < n; i++)
+        // Over the whole catalogue the logits come from the cache's sweep: the features are read once per round.
+        var forms = ReadOnlySpan<double>.Empty;
+        var fused = _cacheCatalog && _cache.TryGetFormsAndDots(candidates, _thetaX, logits, out forms);
+        if (fused)
         {
-            var x = candidates.Features(i);
-            logits[i] = TensorPrimitives.Dot(_thetaX, x);
-            widths[i] = cached ? forms[candidates.Ids[i]] : _ax.QuadraticForm(x);
+            forms.CopyTo(widths); // the whole catalogue in order: candidate i is item i
+        }
+        else
+        {
+            var cached = _cacheCatalog && _cache.TryGetForms(candidates, out forms);
+            for (var i = 0; i < n; i++)
+            {
+                var x = candidates.Features(i);
+                logits[i] = TensorPrimitives.Dot(_thetaX, x);
+                widths[i] = cached ? forms[candidates.Ids[i]] : _ax.QuadraticForm(x);
+            }
         }
         // Vectorised over the candidates: mean = sigmoid(gamma x.theta_x + user logit), width = gamma sqrt(x^T A_x^-1 x) + user width.
         TensorPrimitives.Multiply(logits, _gamma, logits);

@@ -16,17 +16,27 @@ internal sealed class CatalogWidthCache(DesignMatrix design)
     /// <summary>The cached x^T A^-1 x of every catalogue item, or false when the candidates are not catalogue items.</summary>
     public bool TryGetForms(CandidateSet candidates, out ReadOnlySpan<double> forms)
     {
-        if (candidates.Catalog is not { } catalog || catalog.Dimension != design.Dimension)
+        if (For(candidates) is not { } cache)
         {
             forms = default;
             return false;
         }
-        if (!ReferenceEquals(catalog, _catalog))
+        forms = cache.Values;
+        return true;
+    }
+
+    /// <summary>
+    /// When the candidates are the whole catalogue in order (<see cref="ItemCatalog.All"/>): the cached forms, and
+    /// <paramref name="dots"/>[i] = x_i . <paramref name="vector"/> from the same sweep over the features; otherwise false.
+    /// </summary>
+    public bool TryGetFormsAndDots(CandidateSet candidates, ReadOnlySpan<double> vector, Span<double> dots, out ReadOnlySpan<double> forms)
+    {
+        if (For(candidates) is not { } cache || !ReferenceEquals(candidates, _catalog!.All()))
         {
-            _catalog = catalog;
-            _forms = new CachedQuadraticForms(design, catalog.Features.Memory);
+            forms = default;
+            return false;
         }
-        forms = _forms!.Values;
+        forms = cache.ValuesWithDots(vector, dots[..candidates.Count]);
         return true;
     }
 
@@ -38,5 +48,20 @@ internal sealed class CatalogWidthCache(DesignMatrix design)
     {
         _forms = null;
         _catalog = null;
+    }
+
+    /// <summary>The cache of the candidates' catalogue (built on first sight of it), or null when they are not catalogue items.</summary>
+    private CachedQuadraticForms? For(CandidateSet candidates)
+    {
+        if (candidates.Catalog is not { } catalog || catalog.Dimension != design.Dimension)
+        {
+            return null;
+        }
+        if (!ReferenceEquals(catalog, _catalog))
+        {
+            _catalog = catalog;
+            _forms = new CachedQuadraticForms(design, catalog.Features.Memory);
+        }
+        return _forms;
     }
 }
