@@ -47,6 +47,13 @@ public sealed class DecisionContext
     /// <summary>Features of the user, shared by every candidate (may be empty).</summary>
     public ReadOnlyMemory<double> UserFeatures { get; }
 
+    /// <summary>The user features, checked to have the <paramref name="dimension"/> a model was built for.</summary>
+    /// <exception cref="ArgumentException">They have another length.</exception>
+    public ReadOnlySpan<double> UserFeaturesOf(int dimension) =>
+        UserFeatures.Length == dimension
+            ? UserFeatures.Span
+            : throw new ArgumentException($"The context has {UserFeatures.Length} user features; the model was built for {dimension}.");
+
     /// <summary>The actions to choose from.</summary>
     public CandidateSet Candidates { get; }
 

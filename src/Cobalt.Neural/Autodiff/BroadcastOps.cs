@@ -24,6 +24,41 @@ internal readonly struct Broadcast
 
     public Shape Result { get; }
 
+    /// <summary>z = x (op) y over the broadcast shape, one row of the last axis at a time (the op must be commutative).</summary>
+    public void Combine<TOp, T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z)
+        where TOp : IRowOp<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var i0 = 0; i0 < D0; i0++)
+        {
+            for (var i1 = 0; i1 < D1; i1++)
+            {
+                for (var i2 = 0; i2 < D2; i2++)
+                {
+                    var o = ((i0 * D1 + i1) * D2 + i2) * D3;
+                    var ia = i0 * A0 + i1 * A1 + i2 * A2;
+                    var ib = i0 * B0 + i1 * B1 + i2 * B2;
+                    var row = z.Slice(o, D3);
+                    switch (A3, B3)
+                    {
+                        case (1, 1):
+                            TOp.Rows(x.Slice(ia, D3), y.Slice(ib, D3), row);
+                            break;
+                        case (1, 0):
+                            TOp.RowScalar(x.Slice(ia, D3), y[ib], row);
+                            break;
+                        case (0, 1):
+                            TOp.RowScalar(y.Slice(ib, D3), x[ia], row);
+                            break;
+                        default:
+                            row.Fill(TOp.Scalars(x[ia], y[ib]));
+                            break;
+                    }
+                }
+            }
+        }
+    }
+
     public static Broadcast Of(Shape a, Shape b, string operation)
     {
         var rank = Math.Max(a.Rank, b.Rank);
@@ -53,6 +88,40 @@ internal readonly struct Broadcast
     }
 }
 
+/// <summary>A commutative elementwise operation on rows, for <see cref="Broadcast.Combine"/>.</summary>
+internal interface IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>z = x (op) y.</summary>
+    static abstract void Rows(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z);
+
+    /// <summary>z = x (op) y for a scalar y.</summary>
+    static abstract void RowScalar(ReadOnlySpan<T> x, T y, Span<T> z);
+
+    /// <summary>x (op) y.</summary>
+    static abstract T Scalars(T x, T y);
+}
+
+internal readonly struct AddRows<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static void Rows(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z) => TensorPrimitives.Add(x, y, z);
+
+    public static void RowScalar(ReadOnlySpan<T> x, T y, Span<T> z) => TensorPrimitives.Add(x, y, z);
+
+    public static T Scalars(T x, T y) => x + y;
+}
+
+internal readonly struct MultiplyRows<T> : IRowOp<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static void Rows(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z) => TensorPrimitives.Multiply(x, y, z);
+
+    public static void RowScalar(ReadOnlySpan<T> x, T y, Span<T> z) => TensorPrimitives.Multiply(x, y, z);
+
+    public static T Scalars(T x, T y) => x * y;
+}
+
 /// <summary>Broadcast addition y = a + b. Backward: da = dy summed over a's stretched axes (likewise db).</summary>
 internal sealed class AddOp<T> : Op<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -67,37 +136,7 @@ internal sealed class AddOp<T> : Op<T>
         tape.Own(b, nameof(b));
         var plan = Broadcast.Of(a.Shape, b.Shape, "Add");
         var node = tape.Record(Instance, plan.Result, a, b);
-        var x = a.Data;
-        var y = b.Data;
-        var z = node.Out;
-        for (var i0 = 0; i0 < plan.D0; i0++)
-        {
-            for (var i1 = 0; i1 < plan.D1; i1++)
-            {
-                for (var i2 = 0; i2 < plan.D2; i2++)
-                {
-                    var o = ((i0 * plan.D1 + i1) * plan.D2 + i2) * plan.D3;
-                    var ia = i0 * plan.A0 + i1 * plan.A1 + i2 * plan.A2;
-                    var ib = i0 * plan.B0 + i1 * plan.B1 + i2 * plan.B2;
-                    var row = z.Slice(o, plan.D3);
-                    switch (plan.A3, plan.B3)
-                    {
-                        case (1, 1):
-                            TensorPrimitives.Add(x.Slice(ia, plan.D3), y.Slice(ib, plan.D3), row);
-                            break;
-                        case (1, 0):
-                            TensorPrimitives.Add(x.Slice(ia, plan.D3), y[ib], row);
-                            break;
-                        case (0, 1):
-                            TensorPrimitives.Add(y.Slice(ib, plan.D3), x[ia], row);
-                            break;
-                        default:
-                            row.Fill(x[ia] + y[ib]);
-                            break;
-                    }
-                }
-            }
-        }
+        plan.Combine<AddRows<T>, T>(a.Data, b.Data, node.Out);
         return node;
     }
 
@@ -155,37 +194,7 @@ internal sealed class MultiplyOp<T> : Op<T>
         tape.Own(b, nameof(b));
         var plan = Broadcast.Of(a.Shape, b.Shape, "Multiply");
         var node = tape.Record(Instance, plan.Result, a, b);
-        var x = a.Data;
-        var y = b.Data;
-        var z = node.Out;
-        for (var i0 = 0; i0 < plan.D0; i0++)
-        {
-            for (var i1 = 0; i1 < plan.D1; i1++)
-            {
-                for (var i2 = 0; i2 < plan.D2; i2++)
-                {
-                    var o = ((i0 * plan.D1 + i1) * plan.D2 + i2) * plan.D3;
-                    var ia = i0 * plan.A0 + i1 * plan.A1 + i2 * plan.A2;
-                    var ib = i0 * plan.B0 + i1 * plan.B1 + i2 * plan.B2;
-                    var row = z.Slice(o, plan.D3);
-                    switch (plan.A3, plan.B3)
-                    {
-                        case (1, 1):
-                            TensorPrimitives.Multiply(x.Slice(ia, plan.D3), y.Slice(ib, plan.D3), row);
-                            break;
-                        case (1, 0):
-                            TensorPrimitives.Multiply(x.Slice(ia, plan.D3), y[ib], row);
-                            break;
-                        case (0, 1):
-                            TensorPrimitives.Multiply(y.Slice(ib, plan.D3), x[ia], row);
-                            break;
-                        default:
-                            row.Fill(x[ia] * y[ib]);
-                            break;
-                    }
-                }
-            }
-        }
+        plan.Combine<MultiplyRows<T>, T>(a.Data, b.Data, node.Out);
         return node;
     }
 

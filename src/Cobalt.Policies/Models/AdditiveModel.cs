@@ -141,13 +141,7 @@ public sealed class AdditiveModel : IRewardModel
         }
     }
 
-    private ReadOnlySpan<double> User(DecisionContext context)
-    {
-        var z = context.UserFeatures.Span;
-        return z.Length == _userDimension
-            ? z
-            : throw new ArgumentException($"The context has {z.Length} user features; the model was built for {_userDimension}.", nameof(context));
-    }
+    private ReadOnlySpan<double> User(DecisionContext context) => context.UserFeaturesOf(_userDimension);
 
     /// <inheritdoc />
     public void WriteState(StateWriter writer)

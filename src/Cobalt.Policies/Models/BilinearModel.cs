@@ -148,13 +148,7 @@ public sealed class BilinearModel : IRewardModel
         }
     }
 
-    private ReadOnlySpan<double> User(DecisionContext context)
-    {
-        var z = context.UserFeatures.Span;
-        return z.Length == _d2
-            ? z
-            : throw new ArgumentException($"The context has {z.Length} user features; the model was built for {_d2}.", nameof(context));
-    }
+    private ReadOnlySpan<double> User(DecisionContext context) => context.UserFeaturesOf(_d2);
 
     /// <inheritdoc />
     public void WriteState(StateWriter writer)
