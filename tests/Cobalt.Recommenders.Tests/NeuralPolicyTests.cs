@@ -14,23 +14,9 @@ public class NeuralPolicyTests
 
     private static UserChoiceWorld World() => TitledWorld.Create(["a", "b", "c", "d"]);
 
-    private static IPolicy Build(NeuralOptions options, IEnvironment environment) =>
-        PolicyCatalog.Build(new PolicySpec("neural", options), PolicyBuildContext.For(environment, 9));
+    private static NeuralPolicy Build(NeuralOptions options, IEnvironment environment) => TitledWorld.Build(options, environment);
 
-    private static List<int> Play(IPolicy policy, IEnvironment environment, int rounds)
-    {
-        var chosen = new List<int>();
-        var rewards = new double[3];
-        for (var t = 0; t < rounds; t++)
-        {
-            var round = environment.Next();
-            var decision = policy.Select(round.Context, 3);
-            chosen.AddRange(decision.Slots.Select(s => s.ActionId));
-            environment.Respond(round, decision, rewards);
-            policy.Update(decision.ToFeedback(rewards));
-        }
-        return chosen;
-    }
+    private static List<int> Play(IPolicy policy, IEnvironment environment, int rounds) => TitledWorld.Play(policy, environment, rounds);
 
     private static readonly NeuralOptions Small = new() { WordDimension = 8, RetrainEvery = 10, MaxTrainingSamples = 200 };
 

@@ -21,24 +21,10 @@ public class NeuralTopicEncoderTests
 
     private static readonly NeuralOptions TwoStage = new() { TwoStage = true, WordDimension = 8, MaxTrainingSamples = 200 };
 
-    private static NeuralPolicy Build(NeuralOptions options, IEnvironment environment) =>
-        (NeuralPolicy)PolicyCatalog.Build(new PolicySpec("neural", options), PolicyBuildContext.For(environment, 9));
+    private static NeuralPolicy Build(NeuralOptions options, IEnvironment environment) => TitledWorld.Build(options, environment);
 
-    private static List<int> Play(NeuralPolicy policy, IEnvironment environment, int rounds, Action<int>? afterRound = null)
-    {
-        var chosen = new List<int>();
-        var rewards = new double[3];
-        for (var t = 1; t <= rounds; t++)
-        {
-            var round = environment.Next();
-            var decision = policy.Select(round.Context, 3);
-            chosen.AddRange(decision.Slots.Select(s => s.ActionId));
-            environment.Respond(round, decision, rewards);
-            policy.Update(decision.ToFeedback(rewards));
-            afterRound?.Invoke(t);
-        }
-        return chosen;
-    }
+    private static List<int> Play(IPolicy policy, IEnvironment environment, int rounds, Action<int>? afterRound = null) =>
+        TitledWorld.Play(policy, environment, rounds, afterRound);
 
     [Fact]
     public void The_topic_model_is_retrained_every_50_rounds_and_the_item_model_every_100()

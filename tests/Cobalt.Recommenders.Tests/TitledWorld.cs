@@ -1,10 +1,12 @@
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Randomness;
+using Cobalt.Policies.Catalog;
+using Cobalt.Recommenders.Neural;
 using Cobalt.Simulation.UserChoice;
 
 namespace Cobalt.Recommenders.Tests;
 
-/// <summary>The neural policies' test world: a small user-choice world whose items have titles and whose logs give known samples.</summary>
+/// <summary>The neural policies' test world (a small user-choice world whose items have titles and whose logs give known samples) and how tests play it.</summary>
 internal static class TitledWorld
 {
     private static readonly string[] Words = ["space", "love", "war", "comedy", "night", "city", "dream", "ghost", "king", "road"];
@@ -24,5 +26,26 @@ internal static class TitledWorld
         var simulator = new UserChoiceSimulator("synthetic", features, [1.5, 1.0, -0.5, 0.0], 0.6, RewardMode.Bernoulli, 0.1,
             Enumerable.Range(0, items).Select(i => i % 4).ToArray(), topicNames, titles, Enumerable.Range(0, users).ToArray(), logged);
         return new UserChoiceWorld(simulator, usersPerTrial: 6);
+    }
+
+    /// <summary>The <c>neural</c> policy with <paramref name="options"/> for <paramref name="environment"/> (seed 9).</summary>
+    public static NeuralPolicy Build(NeuralOptions options, IEnvironment environment) =>
+        (NeuralPolicy)PolicyCatalog.Build(new PolicySpec("neural", options), PolicyBuildContext.For(environment, 9));
+
+    /// <summary>Plays <paramref name="rounds"/> slates of 3, learning from each; returns the chosen actions in order.</summary>
+    public static List<int> Play(IPolicy policy, IEnvironment environment, int rounds, Action<int>? afterRound = null)
+    {
+        var chosen = new List<int>();
+        var rewards = new double[3];
+        for (var t = 1; t <= rounds; t++)
+        {
+            var round = environment.Next();
+            var decision = policy.Select(round.Context, 3);
+            chosen.AddRange(decision.Slots.Select(s => s.ActionId));
+            environment.Respond(round, decision, rewards);
+            policy.Update(decision.ToFeedback(rewards));
+            afterRound?.Invoke(t);
+        }
+        return chosen;
     }
 }
