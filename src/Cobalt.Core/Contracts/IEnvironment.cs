@@ -49,3 +49,29 @@ public interface IKnownSamples
     /// <summary>The known samples, oldest first.</summary>
     IReadOnlyList<KnownInteraction> KnownSamples { get; }
 }
+
+/// <summary>
+/// A logged impression in the MIND format: a user with the history a recommender had logged for them, one clicked item and the
+/// items shown beside it that were not clicked (the two-stage paper's pre-training and validation data).
+/// </summary>
+/// <param name="User">User id.</param>
+/// <param name="History">The user's logged positives before the impression, oldest first (shared, never copied).</param>
+/// <param name="Positive">The clicked item.</param>
+/// <param name="Negatives">Items of the same impression that were not clicked.</param>
+public sealed record LoggedImpression(int User, int[] History, int Positive, int[] Negatives);
+
+/// <summary>
+/// What a deployed recommender has logged before a trial starts, offered by a world to its policies: the trial users' initial
+/// histories and impressions of other users to pre-train and validate representations on. Never the simulator's parameters.
+/// </summary>
+public interface IObservedLog
+{
+    /// <summary>Each trial user's logged positives before the trial (oldest first); users without a history are absent.</summary>
+    IReadOnlyDictionary<int, int[]> InitialHistories { get; }
+
+    /// <summary>Impressions of users outside the trial to pre-train on, oldest first.</summary>
+    IReadOnlyList<LoggedImpression> PretrainingImpressions { get; }
+
+    /// <summary>Impressions of users outside the trial to choose a pre-training checkpoint on.</summary>
+    IReadOnlyList<LoggedImpression> ValidationImpressions { get; }
+}

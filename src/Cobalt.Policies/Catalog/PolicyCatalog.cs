@@ -19,6 +19,9 @@ public sealed record PolicyBuildContext(int UserFeatureDimension, int ItemFeatur
     /// <summary>Logged interactions of other users the policy may pre-train on (empty when the world has none).</summary>
     public IReadOnlyList<KnownInteraction> Known { get; init; } = [];
 
+    /// <summary>What the world's recommender had logged before the trial (histories, impressions), when it offers it.</summary>
+    public IObservedLog? Observed { get; init; }
+
     /// <summary>The build context for an environment: its dimensions, and its known samples if it offers them.</summary>
     public static PolicyBuildContext For(EnvironmentInfo info, ulong seed)
     {
@@ -30,7 +33,7 @@ public sealed record PolicyBuildContext(int UserFeatureDimension, int ItemFeatur
     public static PolicyBuildContext For(IEnvironment environment, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        return For(environment.Info, seed) with { Known = (environment as IKnownSamples)?.KnownSamples ?? [] };
+        return For(environment.Info, seed) with { Known = (environment as IKnownSamples)?.KnownSamples ?? [], Observed = environment as IObservedLog };
     }
 }
 
