@@ -42,6 +42,10 @@ public class ConformanceTests
         variants["linucb-hybrid/li-2010"] = new("linucb-hybrid", new HybridLinUcbOptions { SharedFeatures = FeatureMap.UserOuterItem, ArmFeatures = FeatureMap.User });
         variants["linucb-disjoint/user-then-item"] = new("linucb-disjoint", new DisjointLinUcbOptions { Features = FeatureMap.UserThenItem });
         variants["linucb-shared/budget"] = new("linucb-shared", new LinUcbOptions { CandidateBudget = 10 });
+        variants["glm-ucb/as-coded-per-user"] = new("glm-ucb", new GlmUcbOptions { Fit = Models.GlmFit.AsCoded, PerUser = true });
+        variants["glm-ucb/as-coded-per-user-buffer"] = new("glm-ucb", new GlmUcbOptions { Fit = Models.GlmFit.AsCoded, PerUser = true, Buffer = Models.RefitBuffer.PerUser, History = Models.HistorySeed.Buffer, Epochs = 1 });
+        variants["s-n-galm-ucb/as-coded"] = new("s-n-galm-ucb", new AdditiveOptions { Fit = Models.GlmFit.AsCoded });
+        variants["s-n-gblm-ucb/as-coded"] = new("s-n-gblm-ucb", new BilinearOptions { Fit = Models.GlmFit.AsCoded });
         return variants;
     }
 
@@ -210,7 +214,7 @@ public class ConformanceTests
     {
         var environment = TestWorlds.Linear().Create(TrialSeed);
         var needsClicks = new[] { "thompson-beta", "glm-ucb", "glm-ucb/per-user-sgd", "thompson-logistic", "epsilon-greedy/logistic" };
-        var needsUsers = new[] { "s-n-galm-ucb", "s-n-gblm-ucb" };
+        var needsUsers = new[] { "s-n-galm-ucb", "s-n-gblm-ucb", "s-n-galm-ucb/as-coded", "s-n-gblm-ucb/as-coded" };
         foreach (var (name, spec) in Variants.Where(v => !needsClicks.Contains(v.Key) && !needsUsers.Contains(v.Key) && !v.Key.Contains("user", StringComparison.Ordinal) && v.Key != "linucb-hybrid/li-2010"))
         {
             var policy = PolicyCatalog.Build(spec, PolicyBuildContext.For(environment.Info, 3));
