@@ -148,6 +148,11 @@ public sealed partial class DatasetFetcher(HttpClient http)
 
     private async Task VerifyAsync(RemoteFile file, string path, CancellationToken cancellationToken)
     {
+        if (file.Size is { } size && new FileInfo(path).Length is var length && length != size)
+        {
+            File.Delete(path);
+            throw new InvalidDataException($"{file.FileName}: {length} bytes arrived but the published file has {size}; the download was discarded.");
+        }
         if (file.Sha256 is { } sha)
         {
             await Compare(path, SHA256.Create(), sha, "SHA-256", file, cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,8 @@ namespace Cobalt.Data.Fetch;
 /// <param name="Url">Where it is published.</param>
 /// <param name="ChecksumUrl">A published MD5 file for it (GroupLens publishes <c>.zip.md5</c> beside each archive), or null.</param>
 /// <param name="Sha256">A known SHA-256 of the file, or null.</param>
-public sealed record RemoteFile(Uri Url, Uri? ChecksumUrl = null, string? Sha256 = null)
+/// <param name="Size">The file's known length in bytes (checked where no checksum is published), or null.</param>
+public sealed record RemoteFile(Uri Url, Uri? ChecksumUrl = null, string? Sha256 = null, long? Size = null)
 {
     /// <summary>The file name in the URL.</summary>
     public string FileName => Path.GetFileName(Url.LocalPath);
@@ -42,5 +43,8 @@ public static class DatasetRegistry
     /// <exception cref="ArgumentException">No such dataset (the message lists them).</exception>
     public static RemoteDataset Get(string name) =>
         All.FirstOrDefault(d => d.Name == name)
-        ?? throw new ArgumentException($"Unknown dataset '{name}'; known: {string.Join(", ", All.Select(d => d.Name))}.", nameof(name));
+        ?? throw new ArgumentException($"Unknown dataset '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
+
+    /// <summary>Every name <c>cobalt data fetch</c> takes: the datasets, then the word vectors (<see cref="GloveFetcher.Name"/>).</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. All.Select(d => d.Name), GloveFetcher.Name];
 }
