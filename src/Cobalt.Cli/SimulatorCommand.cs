@@ -4,6 +4,7 @@ using Cobalt.Core.Configuration;
 using Cobalt.Data;
 using Cobalt.Data.Coat;
 using Cobalt.Data.MovieLens;
+using Cobalt.Data.Splits;
 using Cobalt.Reporting;
 using Cobalt.Simulation.UserChoice;
 using Spectre.Console;
@@ -28,9 +29,21 @@ internal static class SimulatorCommand
         var noIps = new Option<bool>("--no-ips") { Description = "Fit without inverse-propensity weights." };
         var historyEnd = new Option<string>("--history-end") { Description = "First day of the training period.", DefaultValueFactory = _ => "2010-01-01" };
         var trainingEnd = new Option<string>("--training-end") { Description = "First day of the validation period.", DefaultValueFactory = _ => "2014-06-01" };
-        var command = new Command("train", "Train the simulator on MovieLens or MIND, report its quality and save it.") { data, output, threshold, maxRate, noIps, historyEnd, trainingEnd };
+        var kind = new Option<string>("--kind") { Description = "logistic (a logistic regression over fixed features) or nrms-ips (the authors' NRMS simulator, CB4Rec NRMS_IPS_Sim).", DefaultValueFactory = _ => "logistic" };
+        kind.AcceptOnlyFromAmong("logistic", "nrms-ips");
+        var epochs = new Option<int>("--epochs") { Description = "nrms-ips: training epochs (the best validation-AUC epoch is kept).", DefaultValueFactory = _ => new NrmsIpsOptions().Epochs };
+        var vectors = new Option<string>("--vectors") { Description = "nrms-ips: GloVe text file (its width sets the word dimension); default: the shipped data/glove-100d subset; 'none': random words." };
+        var split = new Option<string>("--split") { Description = "nrms-ips: 'fraction' (60 % history / 20 % training / 20 % validation of the ratings by time) or 'date' (--history-end, --training-end).", DefaultValueFactory = _ => "fraction" };
+        split.AcceptOnlyFromAmong("fraction", "date");
+        var seed = new Option<ulong>("--seed") { Description = "nrms-ips: root seed.", DefaultValueFactory = _ => 2022UL };
+        var command = new Command("train", "Train the simulator on MovieLens or MIND, report its quality and save it.") { data, output, threshold, maxRate, noIps, historyEnd, trainingEnd, kind, epochs, vectors, split, seed };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(kind) == "nrms-ips")
+            {
+                return TrainNrmsIps(parse.GetValue(data)?.FullName, parse.GetValue(output)!, parse.GetValue(epochs), parse.GetValue(vectors), parse.GetValue(threshold),
+                    parse.GetValue(split)!, parse.GetValue(historyEnd)!, parse.GetValue(trainingEnd)!, parse.GetValue(seed));
+            }
             var options = new UserChoiceTrainingOptions
             {
                 Threshold = parse.GetValue(threshold),
@@ -56,6 +69,65 @@ internal static class SimulatorCommand
             }
         });
         return command;
+    }
+
+    /// <summary><c>--kind nrms-ips</c>: train the authors' NRMS simulator, print its validation quality, THRES and good-item shares, save it.</summary>
+    private static int TrainNrmsIps(string? folder, FileInfo output, int epochs, string? vectors, double threshold, string split, string historyEnd, string trainingEnd, ulong seed)
+    {
+        try
+        {
+            var options = new NrmsIpsOptions { Epochs = epochs, Threshold = threshold, WordVectors = vectors ?? "" };
+            if (vectors is { Length: > 0 } and not "none")
+            {
+                options = options with { Nrms = options.Nrms with { WordDimension = GloveWidth(vectors) } };
+            }
+            options.Validate();
+            var dataset = InteractionReader.Read(folder ?? UserChoiceWorld.ShippedMovieLens());
+            var timeSplit = split == "date"
+                ? TimeSplit.ByDate(dataset, Day(historyEnd, "--history-end"), Day(trainingEnd, "--training-end"))
+                : TimeSplit.ByFraction(dataset, 0.6, 0.2);
+            var progress = new Progress<NrmsIpsEpoch>(e => AnsiConsole.MarkupLine(
+                $"epoch {e.Epoch}: loss {Format.Number(e.Loss, 5)}, validation AUC {Format.Number(e.ValidationAuc, 4)} ({Format.Number(e.Seconds, 1)} s)"));
+            var (simulator, report) = NrmsIpsTrainer.Train(dataset, timeSplit, options, seed, progress);
+            simulator.Save(output.FullName);
+            var table = new MarkdownTable(new Cobalt.Reporting.TableColumn("NRMS IPS simulator"), new Cobalt.Reporting.TableColumn(simulator.Source, ColumnAlignment.Right));
+            string N(int v) => v.ToString("N0", CultureInfo.InvariantCulture);
+            table.AddRow("eligible users / validation users", $"{N(report.EligibleUsers)} / {N(report.ValidationUsers)}");
+            table.AddRow("training / validation impressions", $"{N(report.TrainingImpressions)} / {N(report.ValidationImpressions)}");
+            table.AddRow("word vectors (words with a vector)", $"{report.WordVectors} ({N(report.WordsWithVectors)})");
+            table.AddRow("epochs run / kept", $"{report.Epochs.Count} / {report.BestEpoch}");
+            table.AddRow("validation AUC / MRR / nDCG@5 / nDCG@10", $"{Format.Number(report.Validation.Auc, 4)} / {Format.Number(report.Validation.Mrr, 4)} / {Format.Number(report.Validation.Ndcg5, 4)} / {Format.Number(report.Validation.Ndcg10, 4)}");
+            table.AddRow("mean sigmoid score: positives / negatives", $"{Format.Number(report.PositiveScoreMean, 4)} / {Format.Number(report.NegativeScoreMean, 4)}");
+            table.AddRow("best-F1 threshold (validation): F1", $"{Format.Number(report.BestF1Threshold, 6)}: F1 {Format.Number(report.BestF1, 4)}");
+            table.AddRow("THRES in use", Format.Number(report.Threshold, 6));
+            table.AddRow("good items, empty history", Format.Number(100 * report.GoodShareEmptyHistory, 2) + " %");
+            table.AddRow("good items, validation users' histories (mean)", Format.Number(100 * report.GoodShareValidationUsers, 2) + " %");
+            table.AddRow("reward", $"1{{sigmoid(score) > THRES}}, flipped with p = {simulator.FlipProbability}");
+            table.AddRow("training time", $"{Format.Number(report.Elapsed.TotalSeconds, 1)} s");
+            AnsiConsole.Write(Tables.From(table));
+            AnsiConsole.MarkupLine($"Saved to [link]{Markup.Escape(output.FullName)}[/].");
+            return 0;
+        }
+        catch (Exception e) when (e is OptionsException or DataFormatException or IOException or ArgumentException)
+        {
+            return Errors.Report(e.Message);
+        }
+    }
+
+    private static DateTimeOffset Day(string text, string option) =>
+        DateTimeOffset.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var day)
+            ? day
+            : throw new OptionsException(option.TrimStart('-'), $"'{text}' is not a yyyy-MM-dd date.");
+
+    /// <summary>The width of the first vector line of a GloVe text file.</summary>
+    private static int GloveWidth(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new OptionsException("vectors", $"the file '{path}' does not exist.");
+        }
+        var first = File.ReadLines(path).FirstOrDefault(l => l.Length > 0) ?? throw new OptionsException("vectors", $"'{path}' is empty.");
+        return first.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length - 1;
     }
 
     private static Command Coat()
