@@ -60,7 +60,7 @@ public sealed record TwoStageOptions : PolicyOptions
     public double LearningRate { get; init; }
 
     /// <summary>Whether DynaTopicRec groups topics.</summary>
-    [Description("Group topics with DynaTopicRec (true) or use only the top topic, padded with random items (the 'no dynamic topic' ablation).")]
+    [Description("Group topics with DynaTopicRec (true) or run the 'no dynamic topic' ablation of Figure 3 (false; see no-dynamic).")]
     public bool DynamicTopics { get; init; } = true;
 
     /// <summary>p of DynaTopicRec.</summary>

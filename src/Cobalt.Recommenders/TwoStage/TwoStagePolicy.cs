@@ -273,19 +273,20 @@ public sealed class TwoStagePolicy : IPolicy
         return sizes;
     }
 
-    /// <summary>Group <paramref name="g"/>'s items to score: all of them, or a uniform sample of <paramref name="budget"/> (ascending ids).</summary>
+    /// <summary>Group <paramref name="g"/>'s items to score: all of them (in group order), or a uniform sample of <paramref name="budget"/> (ascending ids).</summary>
     private int[] SampleGroup(int g, int size, int budget)
     {
         var region = _items.AsSpan(_groupStart[g], size);
-        if (budget < size)
+        if (budget >= size)
         {
-            for (var k = 0; k < budget; k++)
-            {
-                var j = k + _rng.NextInt(size - k);
-                (region[k], region[j]) = (region[j], region[k]);
-            }
+            return region.ToArray();
         }
-        var sample = region[..Math.Min(budget, size)].ToArray();
+        for (var k = 0; k < budget; k++)
+        {
+            var j = k + _rng.NextInt(size - k);
+            (region[k], region[j]) = (region[j], region[k]);
+        }
+        var sample = region[..budget].ToArray();
         Array.Sort(sample);
         return sample;
     }
