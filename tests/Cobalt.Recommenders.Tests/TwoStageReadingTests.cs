@@ -255,6 +255,30 @@ public class TwoStageReadingTests
     }
 
     [Theory]
+    [InlineData(StageModel.Random, true)]
+    [InlineData(StageModel.TwoTower, true)]
+    [InlineData(StageModel.TwoTower, false)]
+    public void More_slots_than_topics_fill_from_the_rest_of_the_catalogue(StageModel model, bool dynamic)
+    {
+        // Two topics (3 and 2 items), a slate of 4: the code would fail; here two slots come from the topics' groups and
+        // the rest from the items not yet chosen (2-Random as coded: uniformly, propensity 1 / items left).
+        var catalog = new ItemCatalog(new FeatureMatrix(5, 1, [0.1, 0.2, 0.3, 0.4, 0.5]), [0, 0, 0, 1, 1]);
+        var context = new DecisionContext(0, 0, [1.0], catalog.All());
+        var policy = new TwoStagePolicy("two-stage", "test", new TwoStageOptions { Model = model, DynamicTopics = dynamic, MinGroupSize = 2 }, 1, 1, 3);
+
+        var slots = policy.Select(context, 4).Slots;
+
+        slots.Should().HaveCount(4);
+        slots.Select(s => s.ActionId).Should().OnlyHaveUniqueItems();
+        catalog.Topics![slots[0].ActionId].Should().NotBe(catalog.Topics[slots[1].ActionId]);
+        if (model == StageModel.Random)
+        {
+            slots[2].Propensity.Should().BeApproximately(1 / 3.0, 1e-12);
+            slots[3].Propensity.Should().BeApproximately(1 / 2.0, 1e-12);
+        }
+    }
+
+    [Theory]
     [InlineData(TwoStageReading.AsCoded, true)]
     [InlineData(TwoStageReading.AsCoded, false)]
     [InlineData(TwoStageReading.PaperText, true)]
