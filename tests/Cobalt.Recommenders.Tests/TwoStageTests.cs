@@ -53,10 +53,15 @@ public class TwoStageTests
     [InlineData(StageModel.Gblm, true, 0)]
     [InlineData(StageModel.GlmUcb, true, 20)]
     [InlineData(StageModel.Galm, false, 20)]
-    public void Slates_hold_distinct_items_and_dynamic_slots_come_from_distinct_groups(StageModel model, bool dynamic, int budget)
+    [InlineData(StageModel.Random, true, 0, true)]
+    [InlineData(StageModel.Galm, true, 20, true)]
+    [InlineData(StageModel.Galm, false, 20, true)]
+    public void Slates_hold_distinct_items_and_dynamic_slots_come_from_distinct_groups(StageModel model, bool dynamic, int budget, bool paperText = false)
     {
         var environment = World().Create(1);
-        var policy = Build(new TwoStageOptions { Model = model, DynamicTopics = dynamic, BudgetPerSlot = budget }, environment);
+        var options = new TwoStageOptions { Model = model, DynamicTopics = dynamic, BudgetPerSlot = budget };
+        var policy = Build(paperText ? options.WithReading(TwoStageReading.PaperText) : options, environment);
+        var exact = model == StageModel.Random && !paperText; // 2-Random as coded has closed-form propensities
         var rewards = new double[4];
         for (var t = 0; t < 40; t++)
         {
@@ -64,7 +69,8 @@ public class TwoStageTests
             var decision = policy.Select(round.Context, 4);
             decision.Slots.Should().HaveCount(4);
             decision.Slots.Select(s => s.ActionId).Should().OnlyHaveUniqueItems();
-            decision.Slots.Should().OnlyContain(s => s.Propensity == null);
+            decision.Slots.Should().OnlyContain(s => exact ? s.Propensity > 0 && s.Propensity <= 1 : s.Propensity == null);
+            (decision.FirstSlotProbabilities is not null).Should().Be(exact);
             environment.Respond(round, decision, rewards);
             policy.Update(decision.ToFeedback(rewards));
         }

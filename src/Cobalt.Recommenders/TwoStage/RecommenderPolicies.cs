@@ -9,7 +9,7 @@ public static class RecommenderPolicies
     public static readonly PolicyDefinition TwoStage = new(
         "two-stage",
         "Two-stage topic -> item recommender: scores topics, groups them with DynaTopicRec, picks the best item of each group (2-X with X = model).",
-        "two-stage neural contextual bandits, Algorithms 1 and 2",
+        "two-stage neural contextual bandits, Algorithms 1 and 2; by default as coded in CB4Rec algorithms/neural_greedy.py and uniform_random.py @67f4029 (paper-text readings selectable)",
         typeof(TwoStageOptions),
         (options, context, specification) => new TwoStagePolicy("two-stage", specification, (TwoStageOptions)options, context.ItemFeatureDimension, context.UserFeatureDimension, context.Seed));
 

@@ -17,6 +17,7 @@ public sealed class TopicCatalog
         Topics = topics;
         TopicIds = topicIds;
         Members = members;
+        Counts = Array.ConvertAll(members, m => m.Length);
         _rowOfItem = rowOfItem;
     }
 
@@ -31,6 +32,9 @@ public sealed class TopicCatalog
 
     /// <summary>Item ids of each topic row, ascending.</summary>
     public int[][] Members { get; }
+
+    /// <summary>Number of items of each topic row (<c>Members[r].Length</c>).</summary>
+    public int[] Counts { get; }
 
     /// <summary>Row of the topic of item <paramref name="item"/>.</summary>
     public int RowOfItem(int item) => _rowOfItem[item];

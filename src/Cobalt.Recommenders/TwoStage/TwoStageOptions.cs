@@ -23,7 +23,24 @@ public enum StageModel
     TwoTower,
 }
 
-/// <summary>Options of the two-stage topic -> item recommender.</summary>
+/// <summary>
+/// Which reading of a rule the two-stage recommender follows where the paper's text and its authors' code (CB4Rec
+/// @67f4029, from which the paper's numbers come) disagree.
+/// </summary>
+public enum TwoStageReading
+{
+    /// <summary>What CB4Rec's code does (the default: the paper's presets reproduce the code).</summary>
+    AsCoded,
+
+    /// <summary>What the paper's text (Algorithms 1 and 2, section 4) says.</summary>
+    PaperText,
+}
+
+/// <summary>
+/// Options of the two-stage topic -> item recommender. Where the paper and its code differ, each rule has its own
+/// <see cref="TwoStageReading"/> (default <see cref="TwoStageReading.AsCoded"/>); <see cref="WithReading"/> sets them
+/// all and <see cref="Variant"/> says which ran.
+/// </summary>
 public sealed record TwoStageOptions : PolicyOptions
 {
     /// <summary>The model of both stages.</summary>
@@ -43,16 +60,76 @@ public sealed record TwoStageOptions : PolicyOptions
     public double LearningRate { get; init; }
 
     /// <summary>Whether DynaTopicRec groups topics.</summary>
-    [Description("Group topics with DynaTopicRec (true) or use only the top topic, padded with random items (the 'no dynamic topic' ablation).")]
+    [Description("Group topics with DynaTopicRec (true) or run the 'no dynamic topic' ablation of Figure 3 (false; see no-dynamic).")]
     public bool DynamicTopics { get; init; } = true;
 
     /// <summary>p of DynaTopicRec.</summary>
-    [Description("p: a topic group keeps growing while it holds at most p items; 0 uses the per-slot budget b, or the mean topic size without a budget.")]
+    [Description("p: DynaTopicRec's minimum group size (and the no-dynamic padding target as coded); 0 uses the per-slot budget b, or the mean topic size without a budget.")]
     public int MinGroupSize { get; init; }
 
     /// <summary>b of the budget B = b m.</summary>
     [Description("b: acquisition scores per slate position; the round may compute B = b m scores (q topics, then items). 0: no budget.")]
     public int BudgetPerSlot { get; init; }
+
+    /// <summary>How DynaTopicRec builds groups.</summary>
+    [Description("DynaTopicRec groups. as-coded (CB4Rec neural_greedy.py): a group grows while it holds fewer than p items and takes from the next topic only the shortfall, a uniform random subset (groups of exactly p, the top m topics whole); paper-text (Algorithm 2): whole topics while a group holds at most p items.")]
+    public TwoStageReading Groups { get; init; } = TwoStageReading.AsCoded;
+
+    /// <summary>How the B - q item scores are split between the groups.</summary>
+    [Description("Item budget split. as-coded (CB4Rec neural_greedy.py): the B - q scores go to the groups in ascending order of size, each min(size, (scores left) / (groups left)), leftovers carried forward; paper-text: (B - q) / m per group.")]
+    public TwoStageReading Budget { get; init; } = TwoStageReading.AsCoded;
+
+    /// <summary>The "no dynamic topic" ablation (dynamic-topics false).</summary>
+    [Description("No-dynamic ablation (dynamic-topics false). as-coded (CB4Rec neural_greedy.py): the m top topics, each padded to p with random items from outside them, one item from each; paper-text (Figure 3): the top topic only, padded with random catalogue items to the budget, all m items from it.")]
+    public TwoStageReading NoDynamic { get; init; } = TwoStageReading.AsCoded;
+
+    /// <summary>What the random model (2-Random) does.</summary>
+    [Description("2-Random (model random). as-coded (CB4Rec uniform_random.py): m distinct uniformly random topics, one uniformly random item of each, no grouping or budget (exact propensities); paper-text: random topic scores through DynaTopicRec and the budget, a random item per group.")]
+    public TwoStageReading RandomStages { get; init; } = TwoStageReading.AsCoded;
+
+    /// <summary>The order of the slate's positions.</summary>
+    [Description("Slate order. as-coded (CB4Rec neural_greedy.py): groups in ascending order of size (ties in score order); paper-text: groups in topic-score order.")]
+    public TwoStageReading SlotOrder { get; init; } = TwoStageReading.AsCoded;
+
+    /// <summary>These options with every rule read as <paramref name="reading"/>.</summary>
+    public TwoStageOptions WithReading(TwoStageReading reading) =>
+        this with { Groups = reading, Budget = reading, NoDynamic = reading, RandomStages = reading, SlotOrder = reading };
+
+    /// <summary>
+    /// Which variant these options run, for reports: "as coded (CB4Rec ... @67f4029)", "paper text (...)", or the rules
+    /// one by one where they are mixed. Only the rules that apply count (the budget split with a budget, the groups with
+    /// dynamic topics, the no-dynamic padding without, nothing but 2-Random's rule for an as-coded 2-Random).
+    /// </summary>
+    public string Variant
+    {
+        get
+        {
+            if (Model == StageModel.Random && RandomStages == TwoStageReading.AsCoded)
+            {
+                return "as coded (CB4Rec uniform_random.py Two_Random @67f4029)";
+            }
+            var rules = new List<(string Name, TwoStageReading Reading)>();
+            if (Model == StageModel.Random)
+            {
+                rules.Add(("2-random", RandomStages));
+            }
+            rules.Add(DynamicTopics ? ("groups", Groups) : ("no-dynamic", NoDynamic));
+            if (BudgetPerSlot > 0)
+            {
+                rules.Add(("budget", Budget));
+            }
+            rules.Add(("slot order", SlotOrder));
+            if (rules.TrueForAll(r => r.Reading == TwoStageReading.AsCoded))
+            {
+                return "as coded (CB4Rec neural_greedy.py Two_NeuralGreedy @67f4029)";
+            }
+            if (rules.TrueForAll(r => r.Reading == TwoStageReading.PaperText))
+            {
+                return DynamicTopics ? "paper text (Algorithm 2)" : "paper text (Algorithm 2, no-dynamic ablation of Figure 3)";
+            }
+            return "mixed: " + string.Join(", ", rules.Select(r => $"{r.Name} {(r.Reading == TwoStageReading.AsCoded ? "as coded" : "paper text")}"));
+        }
+    }
 
     /// <inheritdoc />
     public override void Validate()
@@ -68,5 +145,10 @@ public sealed record TwoStageOptions : PolicyOptions
         Require.NonNegative(LearningRate, nameof(LearningRate));
         Require.AtLeast(MinGroupSize, 0, nameof(MinGroupSize));
         Require.AtLeast(BudgetPerSlot, 0, nameof(BudgetPerSlot));
+        Require.Defined(Groups, nameof(Groups));
+        Require.Defined(Budget, nameof(Budget));
+        Require.Defined(NoDynamic, nameof(NoDynamic));
+        Require.Defined(RandomStages, nameof(RandomStages));
+        Require.Defined(SlotOrder, nameof(SlotOrder));
     }
 }
