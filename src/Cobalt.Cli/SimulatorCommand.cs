@@ -35,14 +35,15 @@ internal static class SimulatorCommand
         var vectors = new Option<string>("--vectors") { Description = "nrms-ips: GloVe text file (its width sets the word dimension); default: the shipped data/glove-100d subset; 'none': random words." };
         var split = new Option<string>("--split") { Description = "nrms-ips: 'fraction' (60 % history / 20 % training / 20 % validation of the ratings by time) or 'date' (--history-end, --training-end).", DefaultValueFactory = _ => "fraction" };
         split.AcceptOnlyFromAmong("fraction", "date");
+        var lr = new Option<double>("--lr") { Description = "nrms-ips: Adam learning rate (1e-4 as coded for MovieLens).", DefaultValueFactory = _ => new NrmsIpsOptions().Nrms.Optimiser.LearningRate };
         var seed = new Option<ulong>("--seed") { Description = "nrms-ips: root seed.", DefaultValueFactory = _ => 2022UL };
-        var command = new Command("train", "Train the simulator on MovieLens or MIND, report its quality and save it.") { data, output, threshold, maxRate, noIps, historyEnd, trainingEnd, kind, epochs, vectors, split, seed };
+        var command = new Command("train", "Train the simulator on MovieLens or MIND, report its quality and save it.") { data, output, threshold, maxRate, noIps, historyEnd, trainingEnd, kind, epochs, vectors, split, lr, seed };
         command.SetAction(parse =>
         {
             if (parse.GetValue(kind) == "nrms-ips")
             {
                 return TrainNrmsIps(parse.GetValue(data)?.FullName, parse.GetValue(output)!, parse.GetValue(epochs), parse.GetValue(vectors), parse.GetValue(threshold),
-                    parse.GetValue(split)!, parse.GetValue(historyEnd)!, parse.GetValue(trainingEnd)!, parse.GetValue(seed));
+                    parse.GetValue(split)!, parse.GetValue(historyEnd)!, parse.GetValue(trainingEnd)!, parse.GetValue(lr), parse.GetValue(seed));
             }
             var options = new UserChoiceTrainingOptions
             {
@@ -72,11 +73,12 @@ internal static class SimulatorCommand
     }
 
     /// <summary><c>--kind nrms-ips</c>: train the authors' NRMS simulator, print its validation quality, THRES and good-item shares, save it.</summary>
-    private static int TrainNrmsIps(string? folder, FileInfo output, int epochs, string? vectors, double threshold, string split, string historyEnd, string trainingEnd, ulong seed)
+    private static int TrainNrmsIps(string? folder, FileInfo output, int epochs, string? vectors, double threshold, string split, string historyEnd, string trainingEnd, double lr, ulong seed)
     {
         try
         {
             var options = new NrmsIpsOptions { Epochs = epochs, Threshold = threshold, WordVectors = vectors ?? "" };
+            options = options with { Nrms = options.Nrms with { Optimiser = options.Nrms.Optimiser with { LearningRate = lr } } };
             if (vectors is { Length: > 0 } and not "none")
             {
                 options = options with { Nrms = options.Nrms with { WordDimension = GloveWidth(vectors) } };

@@ -26,7 +26,12 @@ public sealed class NrmsIpsSimulator
     private readonly ItemVectors _vectors; // every model item, padding row 0 included
     private readonly int _dimension;
 
-    internal NrmsIpsSimulator(NrmsModel model, double threshold, double flipProbability, string source)
+    /// <summary>
+    /// A simulator over a trained <paramref name="model"/> whose item 0 is the padding item and item i + 1 catalogue item i (as
+    /// <see cref="NrmsIpsTrainer"/> builds it); the simulator owns the model from now on. Encodes every item once.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">THRES or the flip probability is out of range.</exception>
+    public NrmsIpsSimulator(NrmsModel model, double threshold, double flipProbability, string source)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!(threshold is >= 0 and < 1))
