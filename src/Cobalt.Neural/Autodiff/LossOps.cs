@@ -7,7 +7,8 @@ namespace Cobalt.Neural.Autodiff;
 /// <summary>
 /// Mean binary cross-entropy of logits z against labels y in [0, 1], in the stable form
 /// ℓ = (1/n) Σ_i [max(z_i, 0) - z_i y_i + log(1 + e^{-|z_i|})] (equal to -y log σ(z) - (1 - y) log(1 - σ(z))).
-/// Backward: dz_i = dℓ (σ(z_i) - y_i) / n.
+/// Backward: dz_i = dℓ (σ(z_i) - y_i) / n. With weights w (one per logit) every term is multiplied by w_i:
+/// ℓ = (1/n) Σ_i w_i BCE_i, dz_i = dℓ w_i (σ(z_i) - y_i) / n. Node fields: I0 = 1 when weighted, Saved = w.
 /// </summary>
 internal sealed class BinaryCrossEntropyOp<T> : Op<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -16,7 +17,7 @@ internal sealed class BinaryCrossEntropyOp<T> : Op<T>
 
     public override string Name => "binary-cross-entropy";
 
-    public static Node<T> Forward(Tape<T> tape, Node<T> logits, ReadOnlyMemory<T> labels)
+    public static Node<T> Forward(Tape<T> tape, Node<T> logits, ReadOnlyMemory<T> labels, ReadOnlySpan<T> weights = default, bool weighted = false)
     {
         tape.Own(logits, nameof(logits));
         var z = logits.Data;
@@ -25,8 +26,25 @@ internal sealed class BinaryCrossEntropyOp<T> : Op<T>
         {
             throw new ArgumentException($"Binary cross-entropy needs one label per logit: {y.Length} labels for {z.Length} logits {logits.Shape}.", nameof(labels));
         }
+        if (weighted && weights.Length != z.Length)
+        {
+            throw new ArgumentException($"Weighted binary cross-entropy needs one weight per logit: {weights.Length} weights for {z.Length} logits {logits.Shape}.", nameof(weights));
+        }
         var node = tape.Record(Instance, Shape.Scalar, logits);
         node.Constants = labels;
+        node.I0 = weighted ? 1 : 0;
+        if (weighted)
+        {
+            node.Saved = tape.Rent(z.Length, clear: false);
+            for (var i = 0; i < z.Length; i++)
+            {
+                if (!(T.IsFinite(weights[i]) && weights[i] >= T.Zero))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(weights), $"Weight {i} is {weights[i]}; loss weights must be finite and non-negative.");
+                }
+            }
+            weights.CopyTo(node.Saved.Span);
+        }
         var total = T.Zero;
         for (var i = 0; i < z.Length; i++)
         {
@@ -38,7 +56,8 @@ internal sealed class BinaryCrossEntropyOp<T> : Op<T>
             {
                 throw new ArgumentOutOfRangeException(nameof(labels), $"Label {i} is {y[i]}; binary labels must lie in [0, 1].");
             }
-            total += T.Max(z[i], T.Zero) - z[i] * y[i] + T.Log(T.One + T.Exp(-T.Abs(z[i])));
+            var term = T.Max(z[i], T.Zero) - z[i] * y[i] + T.Log(T.One + T.Exp(-T.Abs(z[i])));
+            total += weighted ? weights[i] * term : term;
         }
         node.Out[0] = total / T.CreateChecked(z.Length);
         return node;
@@ -50,9 +69,11 @@ internal sealed class BinaryCrossEntropyOp<T> : Op<T>
         var y = node.Constants.Span;
         var g = node.A.Gradient.Span;
         var scale = node.Grad[0] / T.CreateChecked(z.Length);
+        var w = node.I0 == 1 ? node.Saved.Span : default;
         for (var i = 0; i < z.Length; i++)
         {
-            g[i] += scale * (T.One / (T.One + T.Exp(-z[i])) - y[i]);
+            var d = scale * (T.One / (T.One + T.Exp(-z[i])) - y[i]);
+            g[i] += node.I0 == 1 ? w[i] * d : d;
         }
     }
 }
@@ -140,6 +161,19 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(tape);
         return BinaryCrossEntropyOp<T>.Forward(tape, logits, labels);
+    }
+
+    /// <summary>
+    /// Weighted mean binary cross-entropy with logits, ℓ = (1/n) Σ_i w_i [max(z, 0) - z y + log(1 + e^{-|z|})] (PyTorch's
+    /// BCEWithLogitsLoss(reduction='none') times w, then the mean). The labels are read again by the backward pass; the weights are copied.
+    /// </summary>
+    /// <exception cref="ArgumentException">Counts differ, or a logit is not finite (the model diverged).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, 1], or a weight is negative or not finite.</exception>
+    public static Node<T> BinaryCrossEntropyWithLogits<T>(this Tape<T> tape, Node<T> logits, ReadOnlyMemory<T> labels, ReadOnlySpan<T> weights)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        return BinaryCrossEntropyOp<T>.Forward(tape, logits, labels, weights, weighted: true);
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace Cobalt.Neural.Nrms;
 /// Encoding each distinct item once per batch (instead of once per occurrence) saves most of the item-tower work on
 /// histories that share items; all occurrences of an item within one batch then share that item's dropout mask.
 /// Candidates are [positive, K negatives]; histories are the last <see cref="NrmsOptions.MaxHistory"/> items, left-aligned and
-/// padded to the longest in the batch (at least 1).
+/// padded to the longest in the batch (at least 1); under <see cref="NrmsPadding.Attended"/> every history is padded with item 0 to
+/// <see cref="NrmsOptions.MaxHistory"/> and every title mask is all true (CB4Rec as coded).
 /// </remarks>
 /// <typeparam name="T">Element type.</typeparam>
 internal sealed class NrmsBatch<T>
@@ -28,7 +29,9 @@ internal sealed class NrmsBatch<T>
     private int[] _targets = [];
     private T[] _labels = [];
     private int[] _negatives = [];
+    private int[] _negativeSource = [];
     private int[] _pool = [];
+    private T[] _weights = [];
 
     public int Size { get; private set; }
 
@@ -54,6 +57,11 @@ internal sealed class NrmsBatch<T>
 
     public ReadOnlyMemory<T> Labels => _labels.AsMemory(0, Size * Candidates);
 
+    /// <summary>Whether some sample of the batch carries weights (then <see cref="Weights"/> holds every candidate's, normalised per <see cref="NrmsOptions.Weighting"/>).</summary>
+    public bool Weighted { get; private set; }
+
+    public ReadOnlyMemory<T> Weights => _weights.AsMemory(0, Size * Candidates);
+
     /// <summary>Fills the buffers from <paramref name="samples"/>[<paramref name="order"/>[start..end)], drawing negatives from <paramref name="rng"/>.</summary>
     public void Fill(IReadOnlyList<NrmsSample> samples, ReadOnlySpan<int> order, TokenSequences items, NrmsOptions options, Rng rng)
     {
@@ -62,18 +70,23 @@ internal sealed class NrmsBatch<T>
         TitleLength = items.MaxLength;
         _slotOf.Clear();
         _items.Clear();
+        var attended = options.Padding == NrmsPadding.Attended;
         var longest = 1;
+        Weighted = false;
         foreach (var index in order)
         {
             longest = Math.Max(longest, Math.Min(samples[index].History.Length, options.MaxHistory));
+            Weighted |= samples[index].Weights is not null;
         }
-        HistoryLength = longest;
+        HistoryLength = attended ? options.MaxHistory : longest;
         Grow(ref _historySlots, Size * HistoryLength);
         Grow(ref _historyMask, Size * HistoryLength);
         Grow(ref _candidateSlots, Size * Candidates);
         Grow(ref _targets, Size);
         Grow(ref _labels, Size * Candidates);
         Grow(ref _negatives, options.Negatives);
+        Grow(ref _negativeSource, options.Negatives);
+        Grow(ref _weights, Size * Candidates);
         for (var b = 0; b < Size; b++)
         {
             var sample = samples[order[b]];
@@ -81,8 +94,9 @@ internal sealed class NrmsBatch<T>
             for (var h = 0; h < HistoryLength; h++)
             {
                 var valid = h < history.Length;
-                _historySlots[b * HistoryLength + h] = valid ? Slot(history[h]) : 0;
-                _historyMask[b * HistoryLength + h] = valid;
+                // Masked: padding slots point at slot 0 and are masked out. Attended (CB4Rec): they hold item 0 and are read.
+                _historySlots[b * HistoryLength + h] = valid ? Slot(history[h]) : attended ? Slot(0) : 0;
+                _historyMask[b * HistoryLength + h] = valid || attended;
             }
             DrawNegatives(sample, items.Count, options.Negatives, rng);
             _candidateSlots[b * Candidates] = Slot(sample.Positive);
@@ -93,6 +107,7 @@ internal sealed class NrmsBatch<T>
                 _labels[b * Candidates + 1 + k] = T.Zero;
             }
             _targets[b] = 0;
+            FillWeights(sample, b, options.Negatives, options.Weighting);
         }
         if (_items.Count == 0)
         {
@@ -103,7 +118,7 @@ internal sealed class NrmsBatch<T>
         for (var s = 0; s < _items.Count; s++)
         {
             items.Row(_items[s]).CopyTo(_tokens.AsSpan(s * TitleLength, TitleLength));
-            var length = items.Length(_items[s]);
+            var length = attended ? TitleLength : items.Length(_items[s]);
             var mask = _tokenMask.AsSpan(s * TitleLength, TitleLength);
             mask[..length].Fill(true);
             mask[length..].Clear();
@@ -126,6 +141,7 @@ internal sealed class NrmsBatch<T>
                 var j = i + rng.NextInt(given.Length - i);
                 (_pool[i], _pool[j]) = (_pool[j], _pool[i]);
                 _negatives[i] = given[_pool[i]];
+                _negativeSource[i] = _pool[i];
             }
             return;
         }
@@ -133,12 +149,42 @@ internal sealed class NrmsBatch<T>
         {
             if (given.Length > 0)
             {
-                _negatives[i] = given[rng.NextInt(given.Length)];
+                var pick = rng.NextInt(given.Length);
+                _negatives[i] = given[pick];
+                _negativeSource[i] = pick;
                 continue;
             }
+            _negativeSource[i] = -1;
             // Uniform over the catalogue without the positive: draw from catalogue - 1 ids and skip over the positive.
             var draw = rng.NextInt(catalogue - 1);
             _negatives[i] = draw >= sample.Positive ? draw + 1 : draw;
+        }
+    }
+
+    /// <summary>
+    /// Row <paramref name="b"/>'s candidate weights: the sample's (a drawn negative takes its source entry's; catalogue draws and
+    /// unweighted samples weigh 1), divided by the row sum under <see cref="NrmsWeighting.PerRow"/>.
+    /// </summary>
+    private void FillWeights(NrmsSample sample, int b, int k, NrmsWeighting weighting)
+    {
+        var row = _weights.AsSpan(b * Candidates, Candidates);
+        var given = sample.Weights;
+        row[0] = given is null ? T.One : T.CreateChecked(given[0]);
+        for (var i = 0; i < k; i++)
+        {
+            row[1 + i] = given is null || _negativeSource[i] < 0 ? T.One : T.CreateChecked(given[1 + _negativeSource[i]]);
+        }
+        if (weighting == NrmsWeighting.PerRow && Weighted)
+        {
+            var sum = T.Zero;
+            foreach (var w in row)
+            {
+                sum += w;
+            }
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] /= sum;
+            }
         }
     }
 

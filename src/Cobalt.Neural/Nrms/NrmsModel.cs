@@ -234,6 +234,13 @@ public sealed class NrmsModel
     public float[] EncodeUser(ReadOnlySpan<int> history)
     {
         var recent = Recent(history);
+        if (Options.Padding == NrmsPadding.Attended)
+        {
+            // Encode the padding item 0 after the history's items: identity rows 0..n-1, padding row n.
+            var ids = new int[recent.Length + 1];
+            recent.CopyTo(ids);
+            return EncodeUsers([recent.ToArray()], EncodeItems(ids), identity: true).Values;
+        }
         return EncodeUsers([recent.ToArray()], EncodeItems(recent), identity: true).Values;
     }
 
@@ -276,17 +283,19 @@ public sealed class NrmsModel
             return new McDropoutScores([], [], passes);
         }
         // One pass encodes [history..., candidates...] together, so every pass draws fresh masks for both towers' inputs.
-        var ids = new int[recent.Length + candidates.Length];
+        // Attended padding (CB4Rec): item 0 is encoded last and fills the history to MaxHistory, read by the attention.
+        var attended = Options.Padding == NrmsPadding.Attended;
+        var ids = new int[recent.Length + candidates.Length + (attended ? 1 : 0)];
         recent.CopyTo(ids);
         candidates.CopyTo(ids.AsSpan(recent.Length));
         var mean = new double[candidates.Length];
         var m2 = new double[candidates.Length];
-        var historyMask = new bool[Math.Max(1, recent.Length)];
-        historyMask.AsSpan(0, recent.Length).Fill(true);
+        var historyMask = new bool[attended ? Options.MaxHistory : Math.Max(1, recent.Length)];
+        historyMask.AsSpan(0, attended ? historyMask.Length : recent.Length).Fill(true);
         var historySlots = new int[historyMask.Length];
-        for (var h = 0; h < recent.Length; h++)
+        for (var h = 0; h < historySlots.Length; h++)
         {
-            historySlots[h] = h;
+            historySlots[h] = h < recent.Length ? h : attended ? ids.Length - 1 : 0;
         }
         var candidateSlots = new int[candidates.Length];
         for (var c = 0; c < candidates.Length; c++)
@@ -411,7 +420,7 @@ public sealed class NrmsModel
         {
             Items.Row(ids[i]).CopyTo(_tokens.AsSpan(i * length, length));
             var mask = _mask.AsSpan(i * length, length);
-            var valid = Items.Length(ids[i]);
+            var valid = Options.Padding == NrmsPadding.Attended ? length : Items.Length(ids[i]);
             mask[..valid].Fill(true);
             mask[valid..].Clear();
         }
@@ -430,6 +439,7 @@ public sealed class NrmsModel
         {
             throw new ArgumentException($"The item vectors hold {vectors.Count} x {vectors.Dimension}; this model has {ItemCount} items of {Dimension}.", nameof(vectors));
         }
+        var attended = Options.Padding == NrmsPadding.Attended;
         var longest = 1;
         for (var b = 0; b < histories.Count; b++)
         {
@@ -440,6 +450,12 @@ public sealed class NrmsModel
             }
             longest = Math.Max(longest, history.Length);
         }
+        if (attended)
+        {
+            longest = Options.MaxHistory;
+        }
+        // Attended: padding slots hold item 0's vector (the last row under identity, see EncodeUser).
+        var padding = !attended ? default : vectors.Row(identity ? vectors.Count - 1 : 0);
         var output = new float[histories.Count * Dimension];
         var chunkSize = Math.Max(1, Options.EncodeBatchSize);
         var values = new float[Math.Min(chunkSize, Math.Max(1, histories.Count)) * longest * Dimension];
@@ -455,10 +471,14 @@ public sealed class NrmsModel
                 for (var h = 0; h < longest; h++)
                 {
                     var valid = h < history.Length;
-                    _slotMask[b * longest + h] = valid;
+                    _slotMask[b * longest + h] = valid || attended;
                     if (valid)
                     {
                         vectors.Row(identity ? h : history[h]).CopyTo(values.AsSpan((b * longest + h) * Dimension, Dimension));
+                    }
+                    else if (attended)
+                    {
+                        padding.CopyTo(values.AsSpan((b * longest + h) * Dimension, Dimension));
                     }
                 }
             }
@@ -514,6 +534,24 @@ public sealed class NrmsModel
                 if ((uint)sample.Negatives[i] >= (uint)ItemCount)
                 {
                     throw new ArgumentException($"Sample {s}: negatives[{i}] = {sample.Negatives[i]} is not an item id (the model has {ItemCount} items).", nameof(samples));
+                }
+            }
+            if (sample.Weights is { } weights)
+            {
+                if (Options.Loss != NrmsLoss.BinaryCrossEntropy)
+                {
+                    throw new ArgumentException($"Sample {s} has weights; weights need the binary-cross-entropy loss (the options say {Options.Loss}).", nameof(samples));
+                }
+                if (weights.Length != 1 + sample.Negatives.Length)
+                {
+                    throw new ArgumentException($"Sample {s} has {weights.Length} weights for 1 positive and {sample.Negatives.Length} negatives.", nameof(samples));
+                }
+                for (var i = 0; i < weights.Length; i++)
+                {
+                    if (!(float.IsFinite(weights[i]) && weights[i] > 0))
+                    {
+                        throw new ArgumentException($"Sample {s}: weights[{i}] = {weights[i]}; weights must be positive and finite.", nameof(samples));
+                    }
                 }
             }
             if (sample.Negatives.Length == 0 && ItemCount < 2)

@@ -17,7 +17,12 @@ namespace Cobalt.Neural.Nrms;
 /// embeddings → dropout → MLP (ReLU) → vector of width H d_k.</para>
 /// <para>User tower (NRMS's user encoder): the clicked items' vectors → item-level multi-head self-attention → additive
 /// attention → user vector u. Click score ŷ = uᵀ r (NRMS eq. 8).</para>
-/// <para>Parameter names: <c>word.table</c>, <c>item.*</c>, <c>user.*</c>.</para>
+/// <para>With <see cref="NrmsOptions.ProjectedDimension"/> P &gt; 0, both towers end in a linear layer from H d_k to P (CB4Rec's
+/// reduce_dim_linear, algorithms/nrms_model.py TextEncoder and UserEncoder @67f4029), so item and user vectors have P entries and the
+/// user tower's self-attention reads P-wide item vectors. The mean-mlp item tower's MLP ends at P directly.</para>
+/// <para>Loss with <see cref="NrmsLoss.BinaryCrossEntropy"/> and per-candidate weights (<see cref="NrmsSample.Weights"/>): ℓ = (1/(B C))
+/// Σ_bc w'_bc BCE(ŷ_bc, y_bc), w' = w / Σ_c w_bc per row under <see cref="NrmsWeighting.PerRow"/> (CB4Rec's NRMS_IPS_Model, normalize=True).</para>
+/// <para>Parameter names: <c>word.table</c>, <c>item.*</c>, <c>user.*</c> (<c>item.projection.*</c>, <c>user.projection.*</c> when projected).</para>
 /// </remarks>
 /// <typeparam name="T">Element type.</typeparam>
 public sealed class NrmsNetwork<T>
@@ -29,6 +34,8 @@ public sealed class NrmsNetwork<T>
     private readonly Mlp<T>? _topicMlp;
     private readonly MultiHeadSelfAttention<T> _itemAttention;
     private readonly AdditiveAttention<T> _itemPooling;
+    private readonly Linear<T>? _itemProjection;
+    private readonly Linear<T>? _userProjection;
     private T[] _meanWeights = [];
 
     /// <summary>Creates the network with parameters drawn from <paramref name="rng"/>.</summary>
@@ -45,14 +52,22 @@ public sealed class NrmsNetwork<T>
         if (options.ItemEncoder == ItemEncoderKind.SelfAttention)
         {
             _wordAttention = new MultiHeadSelfAttention<T>(Parameters, "item.self-attention", options.WordDimension, options.Heads, options.HeadDimension, rng);
-            _wordPooling = new AdditiveAttention<T>(Parameters, "item.pooling", options.Dimension, options.QueryDimension, rng);
+            _wordPooling = new AdditiveAttention<T>(Parameters, "item.pooling", options.AttentionDimension, options.QueryDimension, rng);
+            if (options.ProjectedDimension > 0)
+            {
+                _itemProjection = new Linear<T>(Parameters, "item.projection", options.AttentionDimension, options.ProjectedDimension, bias: true, rng);
+            }
         }
         else
         {
             _topicMlp = new Mlp<T>(Parameters, "item.mlp", [options.WordDimension, options.HiddenDimension, options.Dimension], Activation.Relu, rng);
         }
         _itemAttention = new MultiHeadSelfAttention<T>(Parameters, "user.self-attention", options.Dimension, options.Heads, options.HeadDimension, rng);
-        _itemPooling = new AdditiveAttention<T>(Parameters, "user.pooling", options.Dimension, options.QueryDimension, rng);
+        _itemPooling = new AdditiveAttention<T>(Parameters, "user.pooling", options.AttentionDimension, options.QueryDimension, rng);
+        if (options.ProjectedDimension > 0)
+        {
+            _userProjection = new Linear<T>(Parameters, "user.projection", options.AttentionDimension, options.ProjectedDimension, bias: true, rng);
+        }
     }
 
     /// <summary>The options.</summary>
@@ -81,11 +96,12 @@ public sealed class NrmsNetwork<T>
         var embedded = _dropout.Forward(tape, Words.Forward(tape, tokens, Shape.Of(count, length)), dropout); // [N, L, W]
         if (_topicMlp is not null)
         {
-            var pooled = MaskedMean(tape, embedded, mask.Span, count, length);
-            return _topicMlp.Forward(tape, pooled);
+            var mean = MaskedMean(tape, embedded, mask.Span, count, length);
+            return _topicMlp.Forward(tape, mean);
         }
-        var contextual = _dropout.Forward(tape, _wordAttention!.Forward(tape, embedded, mask), dropout);  // [N, L, D]
-        return _wordPooling!.Forward(tape, contextual, mask);                                              // [N, D]
+        var contextual = _dropout.Forward(tape, _wordAttention!.Forward(tape, embedded, mask), dropout);  // [N, L, H d_k]
+        var pooled = _wordPooling!.Forward(tape, contextual, mask);                                        // [N, H d_k]
+        return _itemProjection is null ? pooled : _itemProjection.Forward(tape, pooled);                  // [N, D]
     }
 
     /// <summary>User vectors [B, D] from the vectors of their clicked items <paramref name="history"/> [B, H, D] and <paramref name="mask"/> [B, H].</summary>
@@ -93,7 +109,8 @@ public sealed class NrmsNetwork<T>
     {
         ArgumentNullException.ThrowIfNull(tape);
         var contextual = _itemAttention.Forward(tape, history, mask);
-        return _itemPooling.Forward(tape, contextual, mask);
+        var pooled = _itemPooling.Forward(tape, contextual, mask);
+        return _userProjection is null ? pooled : _userProjection.Forward(tape, pooled);
     }
 
     /// <summary>Click scores [B, C]: ŷ_bc = u_b · r_bc for users [B, D] and candidates [B, C, D].</summary>
@@ -115,8 +132,12 @@ public sealed class NrmsNetwork<T>
         var users = EncodeUsers(tape, history, batch.HistoryMask);
         var candidates = tape.Gather(items, batch.CandidateSlots, Shape.Of(batch.Size, batch.Candidates));
         var scores = Scores(tape, users, candidates);
-        return Options.Loss == NrmsLoss.Softmax
-            ? tape.SoftmaxCrossEntropy(scores, batch.Targets)
+        if (Options.Loss == NrmsLoss.Softmax)
+        {
+            return tape.SoftmaxCrossEntropy(scores, batch.Targets);
+        }
+        return batch.Weighted
+            ? tape.BinaryCrossEntropyWithLogits(scores, batch.Labels, batch.Weights.Span)
             : tape.BinaryCrossEntropyWithLogits(scores, batch.Labels);
     }
 

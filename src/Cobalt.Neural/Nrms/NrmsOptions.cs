@@ -26,6 +26,34 @@ public enum NrmsLoss
     BinaryCrossEntropy,
 }
 
+/// <summary>How per-candidate training weights (<see cref="NrmsSample.Weights"/>) enter the binary cross-entropy.</summary>
+public enum NrmsWeighting
+{
+    /// <summary>
+    /// As coded in CB4Rec (algorithms/nrms_model.py NRMS_IPS_Model with normalize=True @67f4029): each drawn candidate's weight
+    /// divided by the sum of the weights of its row's drawn candidates, w'_bj = w_bj / Σ_j w_bj, then ℓ = mean_{b,j} w'_bj BCE_bj.
+    /// </summary>
+    PerRow,
+
+    /// <summary>The weights as given (CB4Rec normalize=False): ℓ = mean_{b,j} w_bj BCE_bj.</summary>
+    None,
+}
+
+/// <summary>Whether padding (title words past a title's end, history slots past a history's end) is seen by the attention layers.</summary>
+public enum NrmsPadding
+{
+    /// <summary>Padding is masked out: attention and pooling read only real words and real history items (an empty history gives a zero user vector).</summary>
+    Masked,
+
+    /// <summary>
+    /// As coded in CB4Rec (algorithms/nrms_model.py TextEncoder and UserEncoder call their attention without a mask @67f4029):
+    /// titles are padded with word 0 to the title length and histories with item 0 to <see cref="NrmsOptions.MaxHistory"/>, and
+    /// attention and pooling read the padding like real input. Item 0 must then be the padding item (no tokens), as CB4Rec's
+    /// news index 0 is; an empty history is MaxHistory copies of it.
+    /// </summary>
+    Attended,
+}
+
 /// <summary>
 /// Options of an <see cref="NrmsModel"/>: the NRMS architecture (Wu et al. 2019) with the item vector of the two-stage
 /// paper (64 = 16 heads x 4), its training, and how it uses the machine.
@@ -76,6 +104,21 @@ public sealed record NrmsOptions : IValidatable
     [Description("Training loss: softmax (NRMS) or binary-cross-entropy (the two-stage paper).")]
     public NrmsLoss Loss { get; init; } = NrmsLoss.Softmax;
 
+    /// <summary>How per-candidate sample weights are normalised (only with <see cref="NrmsLoss.BinaryCrossEntropy"/>; samples without weights weigh 1).</summary>
+    [Description("How per-candidate sample weights enter the binary cross-entropy: per-row (CB4Rec's normalised IPS, as coded) or none.")]
+    public NrmsWeighting Weighting { get; init; } = NrmsWeighting.PerRow;
+
+    /// <summary>
+    /// Width of a linear projection applied after the item encoder's additive attention and after the user encoder's
+    /// (CB4Rec's reduce_dim_linear, algorithms/nrms_model.py @67f4029); 0 = none, vectors keep H d_k entries.
+    /// </summary>
+    [Description("Project item and user vectors from heads x head-dimension to this width with a linear layer (CB4Rec's reduce_dim_linear); 0 = no projection.")]
+    public int ProjectedDimension { get; init; }
+
+    /// <summary>Whether attention reads padding (see <see cref="NrmsPadding"/>).</summary>
+    [Description("Padding: masked (attention ignores it) or attended (CB4Rec as coded: titles and histories padded, attention reads the padding; item 0 is the padding item).")]
+    public NrmsPadding Padding { get; init; } = NrmsPadding.Masked;
+
     /// <summary>Training samples per gradient step.</summary>
     [Description("Training samples per gradient step.")]
     public int BatchSize { get; init; } = 32;
@@ -112,8 +155,11 @@ public sealed record NrmsOptions : IValidatable
     [Description("Work (multiply-adds) below which a kernel call stays on one thread.")]
     public long ParallelMinWork { get; init; } = Parallelism.DefaultMinWork;
 
-    /// <summary>Width of item and user vectors (H d_k).</summary>
-    public int Dimension => Heads * HeadDimension;
+    /// <summary>Width of the attention layers' outputs, H d_k.</summary>
+    public int AttentionDimension => Heads * HeadDimension;
+
+    /// <summary>Width of item and user vectors: <see cref="ProjectedDimension"/> when set, else H d_k.</summary>
+    public int Dimension => ProjectedDimension > 0 ? ProjectedDimension : Heads * HeadDimension;
 
     /// <inheritdoc />
     public void Validate()
@@ -132,6 +178,9 @@ public sealed record NrmsOptions : IValidatable
         Require.AtLeast(MaxHistory, 1, nameof(MaxHistory));
         Require.AtLeast(Negatives, 1, nameof(Negatives));
         Require.Defined(Loss, nameof(Loss));
+        Require.Defined(Weighting, nameof(Weighting));
+        Require.AtLeast(ProjectedDimension, 0, nameof(ProjectedDimension));
+        Require.Defined(Padding, nameof(Padding));
         Require.AtLeast(BatchSize, 1, nameof(BatchSize));
         if (Optimiser is null)
         {

@@ -10,11 +10,16 @@ namespace Cobalt.Neural.Nrms;
 /// Training uses the last <see cref="NrmsOptions.MaxHistory"/> history items and K = <see cref="NrmsOptions.Negatives"/> negatives:
 /// K drawn without replacement when more are given, drawn with replacement when fewer, and drawn uniformly from the catalogue
 /// (never the positive) when none are given.
+/// <para>Optional <paramref name="Weights"/> weigh each candidate's binary cross-entropy (the inverse propensities of CB4Rec's IPS
+/// simulator, algorithms/nrms_sim.py NRMS_IPS_Sim @67f4029): Weights[0] is the positive's, Weights[1 + k] is Negatives[k]'s, and a
+/// drawn negative carries the weight of the entry it was drawn from (1 when drawn from the catalogue). They are normalised as
+/// <see cref="NrmsOptions.Weighting"/> says. Weights need <see cref="NrmsLoss.BinaryCrossEntropy"/>.</para>
 /// </remarks>
 /// <param name="History">Clicked item ids, oldest first (may be empty).</param>
 /// <param name="Positive">The clicked item.</param>
 /// <param name="Negatives">Items not clicked (may be empty).</param>
-public sealed record NrmsSample(int[] History, int Positive, int[] Negatives);
+/// <param name="Weights">Per-candidate loss weights, 1 + Negatives.Length positive finite values; null = all 1.</param>
+public sealed record NrmsSample(int[] History, int Positive, int[] Negatives, float[]? Weights = null);
 
 /// <summary>Progress of training after each epoch.</summary>
 /// <param name="Epoch">The epoch just finished (1-based).</param>
