@@ -5,6 +5,7 @@ using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.LinearAlgebra;
 using Cobalt.Core.Persistence;
+using Cobalt.Core.Randomness;
 using Cobalt.Policies.CoFine;
 using Cobalt.Policies.Exploration;
 using Cobalt.Policies.Mixed;
@@ -95,14 +96,20 @@ public static class PolicyCatalog
                 : new LinearModel(o.Features, c.UserFeatureDimension, c.ItemFeatureDimension, o.Ridge, o.Scale, cacheCatalog: false, o.RefactorEvery),
                 new ThompsonSampling())),
         Define<GlmUcbOptions>("glm-ucb", "GLM-UCB with logistic link: sigmoid(theta^T x) + rho ||x||_{V^-1}, shared or per user.", "Filippi et al. 2010",
-            (o, c) => (o.PerUser
+            (o, c) => (o.Fit == GlmFit.AsCoded
+                ? new RefitLogisticModel(c.ItemFeatureDimension, c.Observed?.InitialHistories, Seeds.Derive(c.Seed, "glm-ucb/as-coded"), o.LearningRate, o.Epochs, o.Buffer, o.History, o.Ridge, o.RefactorEvery)
+                : o.PerUser
                 ? new PerUserModel(() => Logistic(o, c))
                 : Logistic(o, c),
                 new UpperConfidenceBound(o.Beta))),
         Define<AdditiveOptions>("s-n-galm-ucb", "Shared additive GLM-UCB: rho(gamma x^T theta_x + (1 - gamma) theta_z^T z) + beta (gamma ||x||_{A_x^-1} + (1 - gamma) ||z||_{A_z^-1}).", "two-stage neural contextual bandits, 3.3",
-            (o, c) => (new AdditiveModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.Gamma, o.LearningRate, o.RefactorEvery), new UpperConfidenceBound(o.Beta))),
+            (o, c) => (o.Fit == GlmFit.AsCoded
+                ? new RefitAdditiveModel(c.ItemFeatureDimension, c.UserFeatureDimension, Seeds.Derive(c.Seed, "s-n-galm-ucb/as-coded"), o.LearningRate, o.Epochs, o.RefactorEvery)
+                : new AdditiveModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.Gamma, o.LearningRate, o.RefactorEvery), new UpperConfidenceBound(o.Beta))),
         Define<BilinearOptions>("s-n-gblm-ucb", "Shared bilinear GLM-UCB: rho(x^T Theta z) + beta ||vec(x z^T)||_{W^-1}, via a per-user d1 x d1 matrix M_z.", "two-stage neural contextual bandits, 3.3",
-            (o, c) => (new BilinearModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.LearningRate, o.RefactorEvery), new UpperConfidenceBound(o.Beta))),
+            (o, c) => (o.Fit == GlmFit.AsCoded
+                ? new RefitBilinearModel(c.ItemFeatureDimension, c.UserFeatureDimension, Seeds.Derive(c.Seed, "s-n-gblm-ucb/as-coded"), o.LearningRate, o.Epochs, o.RefactorEvery)
+                : new BilinearModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.LearningRate, o.RefactorEvery), new UpperConfidenceBound(o.Beta))),
         Define<LogisticThompsonOptions>("thompson-logistic", "Logistic Thompson sampling with the Laplace posterior N(theta, H^-1).", "Chapelle and Li 2011",
             (o, c) => (new LogisticModel(o.Features, c.UserFeatureDimension, c.ItemFeatureDimension, LogisticSolver.OnlineNewton, o.Ridge, refactorEvery: o.RefactorEvery), new ThompsonSampling())),
         Define<CoFineUcbOptions>("cofineucb", "CoFineUCB: w regularised towards U w~, score w^T x + alpha ||x||_{M^-1} + alpha~ ||lambda U^T M^-1 x||_{M~^-1}.", "Yue, Hong and Guestrin 2012",

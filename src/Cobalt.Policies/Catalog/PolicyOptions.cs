@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Cobalt.Core.Configuration;
 using Cobalt.Core.Data;
 using Cobalt.Core.LinearAlgebra;
+using Cobalt.Policies.Models;
 
 namespace Cobalt.Policies.Catalog;
 
@@ -263,6 +264,28 @@ public sealed record GlmUcbOptions : LinearOptions
     [Description("One model theta_u per user (the two-stage paper's GLM-UCB) instead of one shared model.")]
     public bool PerUser { get; init; }
 
+    /// <summary>
+    /// How theta is fitted. <see cref="GlmFit.Online"/> (default): the <see cref="Solver"/>'s step on every shown item.
+    /// <see cref="GlmFit.AsCoded"/>: CB4Rec algorithms/linucb.py @67f4029 GLMUCB (<see cref="RefitLogisticModel"/>): per user
+    /// sigmoid(w_u . x + b_u) + beta ||x||_{A_u^-1}, refitted after every round but the first by a fresh Adam
+    /// (<see cref="LearningRate"/>, CB4Rec 0.01) over <see cref="Epochs"/> full-batch epochs; needs <see cref="PerUser"/>
+    /// and item features; the initial histories of the build context seed A_u (<see cref="History"/>).
+    /// </summary>
+    [Description("How theta is fitted: online (the solver's steps on every shown item) or as-coded (CB4Rec GLMUCB: per-user logistic model refitted each round by a fresh Adam over a buffer of logged rounds).")]
+    public GlmFit Fit { get; init; } = GlmFit.Online;
+
+    /// <summary>Full-batch Adam epochs per refit of the as-coded fit.</summary>
+    [Description("As-coded fit: full-batch Adam epochs per refit (CB4Rec GLMUCB 5; NeuralGLMUCB takes 1 step).")]
+    public int Epochs { get; init; } = 5;
+
+    /// <summary>Which rounds an as-coded refit sees.</summary>
+    [Description("As-coded fit: as-coded (CB4Rec linucb.py: one list of all rounds, consumed by each refit with Python's remove-while-iterating skip) or per-user (the user's rounds with a click, kept).")]
+    public RefitBuffer Buffer { get; init; } = RefitBuffer.AsCoded;
+
+    /// <summary>Where the as-coded fit puts a user's initial history.</summary>
+    [Description("As-coded fit: the initial history seeds the design matrix (design-matrix, CB4Rec GLMUCB), enters the buffer as positives (buffer, CB4Rec NeuralGLMUCB), or is unused (none).")]
+    public HistorySeed History { get; init; } = HistorySeed.DesignMatrix;
+
     /// <inheritdoc />
     public override void Validate()
     {
@@ -271,6 +294,18 @@ public sealed record GlmUcbOptions : LinearOptions
         Require.Defined(Features, nameof(Features));
         Require.Defined(Solver, nameof(Solver));
         Require.Positive(LearningRate, nameof(LearningRate));
+        Require.Defined(Fit, nameof(Fit));
+        Require.AtLeast(Epochs, 1, nameof(Epochs));
+        Require.Defined(Buffer, nameof(Buffer));
+        Require.Defined(History, nameof(History));
+        if (Fit == GlmFit.AsCoded && !PerUser)
+        {
+            throw new OptionsException(Names.Kebab(nameof(PerUser)), "the as-coded fit (CB4Rec GLMUCB) keeps one model per user: set per-user to true.");
+        }
+        if (Fit == GlmFit.AsCoded && Features != FeatureMap.Item)
+        {
+            throw new OptionsException(Names.Kebab(nameof(Features)), "the as-coded fit (CB4Rec GLMUCB) reads item features only: set features to item.");
+        }
     }
 }
 
@@ -308,6 +343,21 @@ public sealed record AdditiveOptions : PolicyOptions
     [Description("Rank-one updates between Cholesky re-factorisations of A_x and A_z.")]
     public int RefactorEvery { get; init; } = 1000;
 
+    /// <summary>
+    /// Which model. <see cref="GlmFit.Online"/> (default, the paper's text, <see cref="AdditiveModel"/>):
+    /// rho(gamma x^T theta_x + (1 - gamma) theta_z^T z) + beta (gamma ||x||_{A_x^-1} + (1 - gamma) ||z||_{A_z^-1}), one
+    /// gradient step per shown item of a round with a click. <see cref="GlmFit.AsCoded"/> (CB4Rec algorithms/neural_linear.py
+    /// @67f4029 NeuralGLMAddUCB, <see cref="RefitAdditiveModel"/>): sigmoid(w_x . x + b_x + w_z . z + b_z) + beta ||x||_{A^-1}
+    /// (no gamma, no user width), refitted after every round but the first by a fresh Adam (<see cref="LearningRate"/>) over
+    /// <see cref="Epochs"/> full-batch epochs on a buffer the neural policy resets at each retrain.
+    /// </summary>
+    [Description("Which model: online (the paper's text: gamma-weighted logit and widths, one step per shown item) or as-coded (CB4Rec NeuralGLMAddUCB: sigmoid(w_x.x + b_x + w_z.z + b_z) + beta ||x||_{A^-1}, refitted each round by a fresh Adam over a buffer; gamma unused).")]
+    public GlmFit Fit { get; init; } = GlmFit.Online;
+
+    /// <summary>Full-batch Adam epochs per refit of the as-coded model.</summary>
+    [Description("As-coded model: full-batch Adam epochs per refit (CB4Rec 5).")]
+    public int Epochs { get; init; } = 5;
+
     /// <inheritdoc />
     public override void Validate()
     {
@@ -316,6 +366,8 @@ public sealed record AdditiveOptions : PolicyOptions
         Require.InRange(Gamma, 0, 1, nameof(Gamma));
         Require.Positive(LearningRate, nameof(LearningRate));
         Require.AtLeast(RefactorEvery, 1, nameof(RefactorEvery));
+        Require.Defined(Fit, nameof(Fit));
+        Require.AtLeast(Epochs, 1, nameof(Epochs));
     }
 }
 
@@ -334,6 +386,21 @@ public sealed record BilinearOptions : PolicyOptions
     [Description("Rank-one updates between Cholesky re-factorisations of W (d1 d2 x d1 d2, so O((d1 d2)^3) each); the default never re-factorises.")]
     public int RefactorEvery { get; init; } = int.MaxValue;
 
+    /// <summary>
+    /// Which model. <see cref="GlmFit.Online"/> (default, the paper's text, <see cref="BilinearModel"/>): rho(x^T Theta z) +
+    /// beta ||vec(x z^T)||_{W^-1}, one gradient step per shown item of a round with a click. <see cref="GlmFit.AsCoded"/>
+    /// (CB4Rec algorithms/neural_bilinear.py @67f4029 NeuralGBiLinUCB, <see cref="RefitBilinearModel"/>):
+    /// sigmoid(x^T Theta z + b) + beta ||vec(x z^T)||_{W^-1}, refitted after every round but the first by a fresh Adam
+    /// (<see cref="LearningRate"/>, CB4Rec 1e-3) over <see cref="Epochs"/> full-batch epochs on a buffer the neural policy
+    /// resets at each retrain.
+    /// </summary>
+    [Description("Which model: online (the paper's text: one step per shown item) or as-coded (CB4Rec NeuralGBiLinUCB: nn.Bilinear with bias refitted each round by a fresh Adam over a buffer).")]
+    public GlmFit Fit { get; init; } = GlmFit.Online;
+
+    /// <summary>Full-batch Adam epochs per refit of the as-coded model.</summary>
+    [Description("As-coded model: full-batch Adam epochs per refit (CB4Rec 5).")]
+    public int Epochs { get; init; } = 5;
+
     /// <inheritdoc />
     public override void Validate()
     {
@@ -341,5 +408,7 @@ public sealed record BilinearOptions : PolicyOptions
         Require.NonNegative(Beta, nameof(Beta));
         Require.Positive(LearningRate, nameof(LearningRate));
         Require.AtLeast(RefactorEvery, 1, nameof(RefactorEvery));
+        Require.Defined(Fit, nameof(Fit));
+        Require.AtLeast(Epochs, 1, nameof(Epochs));
     }
 }
