@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Cobalt.Core.Configuration;
 using Cobalt.Neural.Nrms;
 using Cobalt.Policies.Catalog;
+using Cobalt.Policies.Models;
 
 namespace Cobalt.Recommenders.Neural;
 
@@ -105,6 +106,10 @@ public sealed record NeuralOptions : PolicyOptions
     /// <summary>Which history the as-coded retraining samples read.</summary>
     [Description("As-coded retraining samples read the user's history at retraining time (live, as coded: it includes the sample's own click) or before the round (at-round).")]
     public RetrainHistory RetrainHistory { get; init; } = RetrainHistory.Live;
+
+    /// <summary>How the one-stage GLM parts are fitted; null: the protocol's (as-coded: <see cref="GlmFit.AsCoded"/>, earlier: online).</summary>
+    [Description("Fit of the one-stage GLM parts (glm-ucb, galm, gblm): as-coded (CB4Rec: Adam refits over a buffer reset at each NRMS retraining; N-GLM-UCB's history enters the buffer as positives) or online; absent: as-coded under the as-coded protocol, online under earlier.")]
+    public GlmFit? Fit { get; init; }
 
     /// <summary>Pre-train once per trial for all neural policies (process-wide cache keyed by the observed log's content, NRMS settings and word vectors).</summary>
     [Description("As-coded: pre-train once per trial and share the checkpoint among the trial's neural policies (the authors load one checkpoint per trial); false pre-trains per policy (same result, more time).")]
@@ -214,6 +219,9 @@ public sealed record NeuralOptions : PolicyOptions
         Require.AtLeast(DropoutPasses, 2, nameof(DropoutPasses));
     }
 
+    /// <summary>The GLM fit this protocol uses.</summary>
+    public GlmFit EffectiveFit => Fit ?? (Protocol == NeuralProtocol.AsCoded ? GlmFit.AsCoded : GlmFit.Online);
+
     /// <summary>The pre-training epochs this protocol runs.</summary>
     public int EffectivePretrainEpochs => PretrainEpochs ?? (Protocol == NeuralProtocol.AsCoded ? 5 : 1);
 
@@ -233,7 +241,7 @@ public sealed record NeuralOptions : PolicyOptions
         WordDimension = wordDimension,
         Heads = 20,
         HeadDimension = 20,
-        //PROJECTED ProjectedDimension = 64,
+        ProjectedDimension = 64,
         QueryDimension = 200,
         Dropout = 0.2,
         MaxTitleLength = 30,

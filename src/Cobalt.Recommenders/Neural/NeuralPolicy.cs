@@ -158,6 +158,11 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         {
             return;
         }
+        if (_asCoded)
+        {
+            UpdateAsCoded(feedback);
+            return;
+        }
         var translated = new Feedback[feedback.Length];
         for (var i = 0; i < feedback.Length; i++)
         {
@@ -165,11 +170,6 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             translated[i] = new Feedback(Translate(f.Context), f.CandidateIndex, f.Reward, f.Propensity, f.Position);
         }
         _inner.Update(translated);
-        if (_asCoded)
-        {
-            UpdateAsCoded(feedback);
-            return;
-        }
         foreach (var f in feedback)
         {
             if (f.Reward > 0 && f.UserId != DecisionContext.NoUser)
@@ -252,7 +252,27 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             if (t % _options.RetrainEvery == 0 && t > 0 && _nrms is not null)
             {
                 RetrainAsCoded();
+                // CB4Rec resets the GLM buffers at every item update (neural_linear.py update mode 'item', reset_buffer), after the
+                // round entered them and before their refit.
+                if (_inner is ComposedPolicy { Model: var model })
+                {
+                    switch (model)
+                    {
+                        case RefitAdditiveModel additive: additive.ResetBufferAtNextUpdate(); break;
+                        case RefitBilinearModel bilinear: bilinear.ResetBufferAtNextUpdate(); break;
+                        case RefitLogisticModel logistic: logistic.ResetBufferAtNextUpdate(); break;
+                    }
+                }
             }
+            // The GLM parts learn from the round with the item vectors of now (after a retraining: the new ones, as CB4Rec's
+            // item-linear update reads news_embs after train()).
+            var translated = new Feedback[round.Length];
+            for (var i = 0; i < round.Length; i++)
+            {
+                var f = round[i];
+                translated[i] = new Feedback(Translate(f.Context), f.CandidateIndex, f.Reward, f.Propensity, f.Position);
+            }
+            _inner.Update(translated);
             start = end;
         }
     }
@@ -652,7 +672,8 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
 
     private IPolicy Inner(NeuralOptions o, int dimension, ulong seed)
     {
-        var context = new PolicyBuildContext(dimension, dimension, seed);
+        var context = new PolicyBuildContext(dimension, dimension, seed) { Observed = _observed };
+        var fit = o.EffectiveFit;
         if (o.TwoStage)
         {
             var stage = o.Model switch
@@ -671,9 +692,9 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         ICandidateStage candidates = o.CandidateBudget > 0 ? new UniformSample(o.CandidateBudget) : new AllCandidates();
         return o.Model switch
         {
-            NeuralModel.GlmUcb => PolicyCatalog.Build(new PolicySpec("glm-ucb", new GlmUcbOptions { PerUser = true, Beta = o.Beta, Solver = LogisticSolver.GradientDescent, LearningRate = 0.01, CandidateBudget = o.CandidateBudget }), context),
-            NeuralModel.Galm => PolicyCatalog.Build(new PolicySpec("s-n-galm-ucb", new AdditiveOptions { Beta = o.Beta, Gamma = o.Gamma, CandidateBudget = o.CandidateBudget }), context),
-            NeuralModel.Gblm => PolicyCatalog.Build(new PolicySpec("s-n-gblm-ucb", new BilinearOptions { Beta = o.Beta, CandidateBudget = o.CandidateBudget }), context),
+            NeuralModel.GlmUcb => PolicyCatalog.Build(new PolicySpec("glm-ucb", new GlmUcbOptions { PerUser = true, Beta = o.Beta, Solver = LogisticSolver.GradientDescent, LearningRate = 0.01, CandidateBudget = o.CandidateBudget, Fit = fit, History = HistorySeed.Buffer }), context),
+            NeuralModel.Galm => PolicyCatalog.Build(new PolicySpec("s-n-galm-ucb", new AdditiveOptions { Beta = o.Beta, Gamma = o.Gamma, CandidateBudget = o.CandidateBudget, Fit = fit }), context),
+            NeuralModel.Gblm => PolicyCatalog.Build(new PolicySpec("s-n-gblm-ucb", new BilinearOptions { Beta = o.Beta, CandidateBudget = o.CandidateBudget, Fit = fit }), context),
             NeuralModel.Greedy => new ComposedPolicy(Kind, Specification, candidates, new DotProductModel(), new Greedy(), seed),
             _ => new ComposedPolicy(Kind, Specification, candidates, new DropoutModel(this), new UpperConfidenceBound(o.Beta), seed),
         };
