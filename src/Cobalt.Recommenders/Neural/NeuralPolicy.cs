@@ -39,6 +39,14 @@ namespace Cobalt.Recommenders.Neural;
 /// (no topic model; the behaviour before the topic encoder, kept for comparison).</item>
 /// </list>
 /// <para>After a retraining the item (topic) vectors change; the inner models keep their coefficients, as the paper's do.</para>
+/// <para>Protocol <see cref="NeuralProtocol.AsCoded"/> (default; CB4Rec @67f4029, see the enum value): per-trial pre-training on
+/// <see cref="IObservedLog"/> shared through <see cref="NeuralPretraining"/>, logged starting histories, retraining on the buffered
+/// rounds, as-coded GLM refits (<see cref="NeuralOptions.Fit"/>) for the one-stage policies. Not ported, on purpose: CB4Rec hands
+/// every algorithm of a trial the same history dictionary (core/contextual_bandit.py set_clicked_history), so one algorithm's
+/// clicks enter the others' histories, and the lists persist across trials; here each policy keeps its own histories. The
+/// authors' user encoder reads the whole history padded with item 0 and unmasked; here the last 50 clicks, masked. Two-stage
+/// policies still use the topic encoder of <see cref="NeuralOptions.TopicRepresentation"/> and TwoStagePolicy's own GLM fits
+/// (the as-coded topic model and GLM fits need TwoStagePolicy hooks).</para>
 /// </remarks>
 public sealed class NeuralPolicy : IPolicy, ITopicStage
 {
