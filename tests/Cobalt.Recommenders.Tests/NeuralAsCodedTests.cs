@@ -19,7 +19,7 @@ public class NeuralAsCodedTests
     private sealed record TestLog(IReadOnlyDictionary<int, int[]> InitialHistories, IReadOnlyList<LoggedImpression> PretrainingImpressions, IReadOnlyList<LoggedImpression> ValidationImpressions) : IObservedLog;
 
     /// <summary>Small NRMS (2 heads x 4 projected to 8) so the tests stay fast; the as-coded structure otherwise.</summary>
-    private static readonly NrmsOptions SmallNrms = NeuralOptions.AsCodedNrms(8) with { Heads = 2, HeadDimension = 4, BatchSize = 16, Optimiser = new AdamOptions { LearningRate = 1e-2 } };
+    private static readonly NrmsOptions SmallNrms = NeuralOptions.AsCodedNrms(8) with { Heads = 2, HeadDimension = 4, ProjectedDimension = 6, BatchSize = 16, Optimiser = new AdamOptions { LearningRate = 1e-2 } };
 
     private static readonly NeuralOptions Small = new() { Nrms = SmallNrms, WordVectors = "", PretrainEpochs = 3, RetrainEvery = 5 };
 
@@ -58,8 +58,8 @@ public class NeuralAsCodedTests
         options.RetrainHistory.Should().Be(RetrainHistory.Live);
         options.SharePretraining.Should().BeTrue();
         var nrms = NeuralOptions.AsCodedNrms(100);
-        (nrms.Heads, nrms.HeadDimension, nrms.WordDimension, nrms.Negatives, nrms.BatchSize, nrms.MaxTitleLength, nrms.MaxHistory)
-            .Should().Be((20, 20, 100, 4, 64, 30, 50));
+        (nrms.Heads, nrms.HeadDimension, nrms.ProjectedDimension, nrms.Dimension, nrms.WordDimension, nrms.Negatives, nrms.BatchSize, nrms.MaxTitleLength, nrms.MaxHistory)
+            .Should().Be((20, 20, 64, 64, 100, 4, 64, 30, 50));
         nrms.Optimiser.LearningRate.Should().Be(1e-4);
         nrms.Loss.Should().Be(NrmsLoss.Softmax);
         nrms.ClipNorm.Should().Be(0);
