@@ -18,7 +18,7 @@ public class NeuralPolicyTests
 
     private static List<int> Play(IPolicy policy, IEnvironment environment, int rounds) => TitledWorld.Play(policy, environment, rounds);
 
-    private static readonly NeuralOptions Small = new() { WordDimension = 8, RetrainEvery = 10, MaxTrainingSamples = 200 };
+    private static readonly NeuralOptions Small = new() { Protocol = NeuralProtocol.Earlier, WordDimension = 8, RetrainEvery = 10, MaxTrainingSamples = 200 };
 
     [Theory]
     [InlineData(NeuralModel.GlmUcb, false)]

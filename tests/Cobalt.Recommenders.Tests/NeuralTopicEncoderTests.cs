@@ -19,7 +19,7 @@ public class NeuralTopicEncoderTests
 
     private static UserChoiceWorld World(string[]? topicNames = null) => TitledWorld.Create(topicNames ?? Genres);
 
-    private static readonly NeuralOptions TwoStage = new() { TwoStage = true, WordDimension = 8, MaxTrainingSamples = 200 };
+    private static readonly NeuralOptions TwoStage = new() { Protocol = NeuralProtocol.Earlier, TwoStage = true, WordDimension = 8, MaxTrainingSamples = 200 };
 
     private static NeuralPolicy Build(NeuralOptions options, IEnvironment environment) => TitledWorld.Build(options, environment);
 

@@ -207,6 +207,29 @@ public sealed class NrmsModel
         return new ItemVectors(itemIds.Length, Dimension, output);
     }
 
+    /// <summary>
+    /// The vectors of every item with dropout on in the item tower (masks from <paramref name="rng"/>): one stochastic encoding of the
+    /// catalogue, as the two-stage paper's authors precompute for N-Dropout-UCB (CB4Rec @67f4029 algorithms/neural_greedy.py
+    /// _get_news_embs with the model in training mode).
+    /// </summary>
+    public ItemVectors EncodeItemsWithDropout(Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var output = new float[ItemCount * Dimension];
+        var ids = Enumerable.Range(0, ItemCount).ToArray();
+        _tape.RecordsGradients = false;
+        for (var start = 0; start < ids.Length; start += Options.EncodeBatchSize)
+        {
+            var chunk = ids.AsSpan(start, Math.Min(Options.EncodeBatchSize, ids.Length - start));
+            _tape.Reset();
+            var vectors = EncodeOnTape(chunk, Options.Dropout > 0 ? rng : null);
+            vectors.Data.CopyTo(output.AsSpan(start * Dimension, chunk.Length * Dimension));
+        }
+        _tape.Reset();
+        _tape.RecordsGradients = true;
+        return new ItemVectors(ids.Length, Dimension, output);
+    }
+
     /// <summary>The user vector of a click history (oldest first; the last <see cref="NrmsOptions.MaxHistory"/> are read), encoding the history's items.</summary>
     public float[] EncodeUser(ReadOnlySpan<int> history)
     {

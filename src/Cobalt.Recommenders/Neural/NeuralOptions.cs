@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using Cobalt.Core.Configuration;
+using Cobalt.Neural.Nrms;
 using Cobalt.Policies.Catalog;
+using Cobalt.Policies.Models;
 
 namespace Cobalt.Recommenders.Neural;
 
@@ -37,9 +39,82 @@ public enum TopicRepresentation
     ItemMean,
 }
 
+/// <summary>
+/// How the neural policies build, pre-train and retrain NRMS: as the two-stage paper's authors coded it (CB4Rec @67f4029) or
+/// as Cobalt did before (kept for comparison).
+/// </summary>
+public enum NeuralProtocol
+{
+    /// <summary>
+    /// The authors' code (CB4Rec @67f4029): NRMS with 20 heads x 20 dims projected to 64 (algorithms/nrms_model.py NRMS_Model,
+    /// configs/params.py num_attention_heads, attention_dim, news_dim), word embeddings from GloVe (trainable), batch 64, Adam lr
+    /// 1e-4, no gradient clipping; pre-trained once per trial on the world's pre-training impressions (softmax over 1 + 4, 5
+    /// epochs), keeping the epoch with the best validation AUC (preprocess.py pretrain_cb_learner); trial users start from their
+    /// logged history (core/contextual_bandit.py set_clicked_history) and clicks are appended without duplicates
+    /// (update_clicked_history); every 100 rounds one epoch with a fresh Adam over the rounds since the last retraining, each
+    /// click a positive against the unclicked items of its slate (neural_greedy.py construct_trainable_samples, train,
+    /// reset_buffer); N-Dropout-UCB scores against 5 dropout-on encodings of the catalogue made at each retraining
+    /// (neural_greedy.py _get_news_embs with n_inference 5, neural_ucb.py item_rec).
+    /// </summary>
+    AsCoded,
+
+    /// <summary>
+    /// Cobalt's earlier choices: NRMS 16 x 4 = 64 with random word embeddings of <see cref="NeuralOptions.WordDimension"/>,
+    /// pre-trained on the world's known interactions (random negatives, the latest <see cref="NeuralOptions.MaxTrainingSamples"/>,
+    /// 1 epoch), empty starting histories, retraining on every click so far with random negatives, MC dropout re-encoding the
+    /// candidates each round.
+    /// </summary>
+    Earlier,
+}
+
+/// <summary>Which history a retraining sample of the as-coded protocol reads.</summary>
+public enum RetrainHistory
+{
+    /// <summary>
+    /// The user's history at retraining time, as coded: CB4Rec's data buffer stores a reference to the user's history list,
+    /// which later clicks (the sample's own positive included) extend in place (core/contextual_bandit.py update_data_buffer).
+    /// </summary>
+    Live,
+
+    /// <summary>The history before the round's clicks (what the buffer evidently meant to store).</summary>
+    AtRound,
+}
+
 /// <summary>Options of the neural policies: NRMS representations (pre-trained on known samples, retrained as clicks arrive) under a bandit.</summary>
+/// <remarks>
+/// With <see cref="Protocol"/> <see cref="NeuralProtocol.AsCoded"/> (the default) the NRMS settings are
+/// <see cref="AsCodedNrms"/> unless <see cref="Nrms"/> overrides them; the shipped word vectors are GloVe 6B 100-d
+/// (data/glove-100d), where the authors used GloVe-300.
+/// </remarks>
 public sealed record NeuralOptions : PolicyOptions
 {
+    /// <summary>The shipped GloVe 6B 100-d subset covering the MovieLens titles (repository-relative).</summary>
+    public const string ShippedWordVectors = "data/glove-100d/movielens-latest-small.100d.txt";
+
+    /// <summary>Authors' code or Cobalt's earlier choices.</summary>
+    [Description("as-coded (the authors' CB4Rec settings: NRMS 20x20->64 from GloVe, per-trial pre-training on the world's impressions with the best validation-AUC epoch, logged starting histories, retraining on the rounds since the last retraining) or earlier (Cobalt's previous choices).")]
+    public NeuralProtocol Protocol { get; init; } = NeuralProtocol.AsCoded;
+
+    /// <summary>NRMS settings; null: the protocol's (<see cref="AsCodedNrms"/>, or 16 x 4 heads over <see cref="WordDimension"/>-wide random words).</summary>
+    [Description("NRMS settings; absent: the protocol's (as-coded: 20 heads x 20 dims projected to 64, batch 64, Adam 1e-4, no clipping, titles of 30 tokens; earlier: 16 x 4 heads over word-dimension).")]
+    public NrmsOptions? Nrms { get; init; }
+
+    /// <summary>GloVe text file the word embeddings start from; null: the protocol's (as-coded: <see cref="ShippedWordVectors"/>; earlier: none); empty: none.</summary>
+    [Description("GloVe text file the word embeddings start from (relative paths are looked up from the working directory and above); absent: as-coded uses the shipped data/glove-100d/movielens-latest-small.100d.txt (100-d; the authors used GloVe-300), earlier none; empty: random words.")]
+    public string? WordVectors { get; init; }
+
+    /// <summary>Which history the as-coded retraining samples read.</summary>
+    [Description("As-coded retraining samples read the user's history at retraining time (live, as coded: it includes the sample's own click) or before the round (at-round).")]
+    public RetrainHistory RetrainHistory { get; init; } = RetrainHistory.Live;
+
+    /// <summary>How the one-stage GLM parts are fitted; null: the protocol's (as-coded: <see cref="GlmFit.AsCoded"/>, earlier: online).</summary>
+    [Description("Fit of the one-stage GLM parts (glm-ucb, galm, gblm): as-coded (CB4Rec: Adam refits over a buffer reset at each NRMS retraining; N-GLM-UCB's history enters the buffer as positives) or online; absent: as-coded under the as-coded protocol, online under earlier.")]
+    public GlmFit? Fit { get; init; }
+
+    /// <summary>Pre-train once per trial for all neural policies (process-wide cache keyed by the observed log's content, NRMS settings and word vectors).</summary>
+    [Description("As-coded: pre-train once per trial and share the checkpoint among the trial's neural policies (the authors load one checkpoint per trial); false pre-trains per policy (same result, more time).")]
+    public bool SharePretraining { get; init; } = true;
+
     /// <summary>The bandit on the representations.</summary>
     [Description("Bandit on the representations: glm-ucb (N-GLM-UCB), greedy (N-Greedy), dropout-ucb (N-Dropout-UCB), galm or gblm (S-N-GALM/GBLM-UCB).")]
     public NeuralModel Model { get; init; } = NeuralModel.Galm;
@@ -76,16 +151,16 @@ public sealed record NeuralOptions : PolicyOptions
     [Description("Two-stage with topic-representation encoder: the name of each topic id (index = id) that the topic encoder reads; empty: the catalogue's topic names (the genres or categories of the user-choice world), else topic t is the single word topic_t (a learned vector per topic).")]
     public IReadOnlyList<string> TopicNames { get; init; } = [];
 
-    /// <summary>Pre-training epochs on the known samples.</summary>
-    [Description("Epochs of pre-training on the world's known samples.")]
-    public int PretrainEpochs { get; init; } = 1;
+    /// <summary>Pre-training epochs; null: the protocol's (as-coded 5, keeping the best validation-AUC epoch; earlier 1).</summary>
+    [Description("Epochs of pre-training; absent: as-coded 5 (the epoch with the best validation AUC is kept), earlier 1.")]
+    public int? PretrainEpochs { get; init; }
 
     /// <summary>Most samples per (re)training.</summary>
-    [Description("Most training samples per (re)training (the latest), to bound its cost.")]
+    [Description("Earlier protocol: most training samples per (re)training (the latest), to bound its cost.")]
     public int MaxTrainingSamples { get; init; } = 2000;
 
     /// <summary>Word embedding size.</summary>
-    [Description("NRMS word-embedding size (NRMS uses 300; smaller is faster).")]
+    [Description("Word-embedding size when no word vectors are read (earlier protocol, or as-coded with word-vectors empty); with a vectors file its width is used.")]
     public int WordDimension { get; init; } = 64;
 
     /// <summary>Monte-Carlo dropout passes.</summary>
@@ -122,9 +197,59 @@ public sealed record NeuralOptions : PolicyOptions
                 throw new OptionsException($"{Names.Kebab(nameof(TopicNames))}[{i}]", "is empty; every topic needs a name for the topic encoder.");
             }
         }
-        Require.AtLeast(PretrainEpochs, 0, nameof(PretrainEpochs));
+        Require.Defined(Protocol, nameof(Protocol));
+        Require.Defined(RetrainHistory, nameof(RetrainHistory));
+        if (PretrainEpochs is { } epochs)
+        {
+            Require.AtLeast(epochs, 0, nameof(PretrainEpochs));
+        }
+        if (Nrms is not null)
+        {
+            try
+            {
+                Nrms.Validate();
+            }
+            catch (OptionsException e)
+            {
+                throw e.Under(Names.Kebab(nameof(Nrms)));
+            }
+        }
         Require.AtLeast(MaxTrainingSamples, 1, nameof(MaxTrainingSamples));
         Require.AtLeast(WordDimension, 4, nameof(WordDimension));
         Require.AtLeast(DropoutPasses, 2, nameof(DropoutPasses));
     }
+
+    /// <summary>The GLM fit this protocol uses.</summary>
+    public GlmFit EffectiveFit => Fit ?? (Protocol == NeuralProtocol.AsCoded ? GlmFit.AsCoded : GlmFit.Online);
+
+    /// <summary>The pre-training epochs this protocol runs.</summary>
+    public int EffectivePretrainEpochs => PretrainEpochs ?? (Protocol == NeuralProtocol.AsCoded ? 5 : 1);
+
+    /// <summary>The word-vectors file this protocol reads (null: none).</summary>
+    public string? EffectiveWordVectors => WordVectors is null
+        ? Protocol == NeuralProtocol.AsCoded ? ShippedWordVectors : null
+        : WordVectors.Length == 0 ? null : WordVectors;
+
+    /// <summary>
+    /// The authors' NRMS (CB4Rec @67f4029 algorithms/nrms_model.py NRMS_Model with news_dim 64; configs/params.py): 20 heads x 20
+    /// dims (400) projected to 64 in both towers, additive-attention query 200, dropout 0.2, titles of 30 tokens, history 50, 4
+    /// negatives under softmax, batch 64, Adam lr 1e-4, no gradient clipping, trainable word embeddings of
+    /// <paramref name="wordDimension"/> (GloVe-300 there; the shipped vectors are 100-d).
+    /// </summary>
+    public static NrmsOptions AsCodedNrms(int wordDimension) => new()
+    {
+        WordDimension = wordDimension,
+        Heads = 20,
+        HeadDimension = 20,
+        ProjectedDimension = 64,
+        QueryDimension = 200,
+        Dropout = 0.2,
+        MaxTitleLength = 30,
+        MaxHistory = 50,
+        Negatives = 4,
+        Loss = NrmsLoss.Softmax,
+        BatchSize = 64,
+        Optimiser = new Cobalt.Neural.Optimisers.AdamOptions { LearningRate = 1e-4 },
+        ClipNorm = 0,
+    };
 }

@@ -39,11 +39,25 @@ namespace Cobalt.Recommenders.Neural;
 /// (no topic model; the behaviour before the topic encoder, kept for comparison).</item>
 /// </list>
 /// <para>After a retraining the item (topic) vectors change; the inner models keep their coefficients, as the paper's do.</para>
+/// <para>Protocol <see cref="NeuralProtocol.AsCoded"/> (default; CB4Rec @67f4029, see the enum value): per-trial pre-training on
+/// <see cref="IObservedLog"/> shared through <see cref="NeuralPretraining"/>, logged starting histories, retraining on the buffered
+/// rounds, as-coded GLM refits (<see cref="NeuralOptions.Fit"/>) for the one-stage policies. Not ported, on purpose: CB4Rec hands
+/// every algorithm of a trial the same history dictionary (core/contextual_bandit.py set_clicked_history), so one algorithm's
+/// clicks enter the others' histories, and the lists persist across trials; here each policy keeps its own histories. The
+/// authors' user encoder reads the whole history padded with item 0 and unmasked; here the last 50 clicks, masked. Two-stage
+/// policies still use the topic encoder of <see cref="NeuralOptions.TopicRepresentation"/> and TwoStagePolicy's own GLM fits
+/// (the as-coded topic model and GLM fits need TwoStagePolicy hooks).</para>
 /// </remarks>
 public sealed class NeuralPolicy : IPolicy, ITopicStage
 {
     private readonly NeuralOptions _options;
-    private readonly NrmsOptions _nrmsOptions;
+    private readonly bool _asCoded;
+    private readonly IObservedLog? _observed;
+    private readonly List<BufferedRound> _buffer = [];
+    private ItemVectors[] _dropoutVectors = [];
+    private readonly Dictionary<int, float[][]> _dropoutUsers = [];
+    private NrmsPretraining? _pretraining;
+    private NrmsOptions _nrmsOptions;
     private readonly NrmsOptions _topicNrmsOptions;
     private readonly bool _topicEncoder;
     private readonly Rng _topicRng;
@@ -68,8 +82,12 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
     private (DecisionContext Source, DecisionContext Neural)? _last;
     private long _rounds;
 
-    /// <summary>Creates the policy; <paramref name="known"/> are the interactions it pre-trains on.</summary>
-    public NeuralPolicy(string kind, string specification, NeuralOptions options, ulong seed, IReadOnlyList<KnownInteraction> known)
+    /// <summary>
+    /// Creates the policy; <paramref name="known"/> are the interactions the earlier protocol pre-trains on, <paramref name="observed"/>
+    /// the world's log the as-coded protocol pre-trains on and takes the trial users' starting histories from (without it, the
+    /// as-coded protocol pre-trains on <paramref name="known"/> as the earlier one does, with empty starting histories).
+    /// </summary>
+    public NeuralPolicy(string kind, string specification, NeuralOptions options, ulong seed, IReadOnlyList<KnownInteraction> known, IObservedLog? observed = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(known);
@@ -77,13 +95,23 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         Kind = kind;
         Specification = specification;
         _options = options;
-        _nrmsOptions = new NrmsOptions { WordDimension = options.WordDimension };
+        _asCoded = options.Protocol == NeuralProtocol.AsCoded;
+        _observed = observed;
+        _nrmsOptions = options.Nrms ?? (_asCoded ? NeuralOptions.AsCodedNrms(options.WordDimension) : new NrmsOptions { WordDimension = options.WordDimension });
         _seed = seed;
         _rng = Seeds.Stream(seed, "neural/policy");
         _topicNrmsOptions = _nrmsOptions with { ItemEncoder = ItemEncoderKind.MeanMlp };
         _topicEncoder = options.TwoStage && options.TopicRepresentation == TopicRepresentation.Encoder;
         _topicRng = Seeds.Stream(seed, "neural/topics");
         _known = known;
+        if (_asCoded && observed is not null)
+        {
+            // CB4Rec @67f4029 core/contextual_bandit.py set_clicked_history: the learners start from the users' logged positives.
+            foreach (var (user, items) in observed.InitialHistories)
+            {
+                _histories[user] = [.. items];
+            }
+        }
         _inner = Inner(options, _nrmsOptions.Dimension + 1, Seeds.Derive(seed, "neural/inner"));
     }
 
@@ -105,6 +133,18 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
     /// <summary>The topic vectors y_v the topic stage reads (row r: the r-th smallest topic id), from the topic encoder; null without it.</summary>
     public ItemVectors? TopicVectors => _topicVectors;
 
+    /// <summary>The as-coded pre-training this policy's item model started from (null: none ran, or the earlier protocol).</summary>
+    public NrmsPretraining? Pretraining => _pretraining;
+
+    /// <summary>The NRMS settings in use (the word width is the vectors file's once the model is built).</summary>
+    public NrmsOptions NrmsSettings => _nrmsOptions;
+
+    /// <summary>The user's clicked history as the policy holds it (oldest first; empty for an unknown user).</summary>
+    public IReadOnlyList<int> HistoryOf(int user) => _histories.TryGetValue(user, out var history) ? history : [];
+
+    /// <summary>As-coded: the retraining samples the buffered rounds give now (each click against its slate's unclicked items).</summary>
+    public IReadOnlyList<NrmsSample> PendingRetrainingSamples() => BufferSamples();
+
     /// <summary>Retrainings of the item model so far (pre-training not counted).</summary>
     public int ItemRetrainings => _itemRetrainings;
 
@@ -124,6 +164,11 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
     {
         if (feedback.IsEmpty)
         {
+            return;
+        }
+        if (_asCoded)
+        {
+            UpdateAsCoded(feedback);
             return;
         }
         var translated = new Feedback[feedback.Length];
@@ -165,6 +210,132 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             _topicRetrainings++;
             EncodeTopics();
         }
+    }
+
+    /// <summary>
+    /// The as-coded update (CB4Rec @67f4029 core/contextual_bandit.py run_contextual_bandit): per round (the feedback of one
+    /// context), buffer the round's clicks and unclicked items with the user's history, then append the clicks to the history
+    /// without duplicates; after round t (0-based) with t % retrain-every == 0 and t &gt; 0, retrain on the buffer.
+    /// </summary>
+    private void UpdateAsCoded(ReadOnlySpan<Feedback> feedback)
+    {
+        var start = 0;
+        while (start < feedback.Length)
+        {
+            var end = start + 1;
+            while (end < feedback.Length && ReferenceEquals(feedback[end].Context, feedback[start].Context))
+            {
+                end++;
+            }
+            var round = feedback[start..end];
+            var user = round[0].UserId;
+            var positives = new List<int>();
+            var negatives = new List<int>();
+            foreach (var f in round)
+            {
+                (f.Reward > 0 ? positives : negatives).Add(f.ActionId);
+            }
+            if (user != DecisionContext.NoUser)
+            {
+                var history = History(user);
+                _buffer.Add(new BufferedRound(user, [.. history], [.. positives], [.. negatives]));
+                var changed = false;
+                foreach (var item in positives)
+                {
+                    if (!history.Contains(item))
+                    {
+                        history.Add(item);
+                        changed = true;
+                    }
+                }
+                if (changed)
+                {
+                    _users.Remove(user);
+                    _dropoutUsers.Remove(user);
+                    _topicUsers.Remove(user);
+                }
+            }
+            var t = _rounds;
+            _rounds++;
+            if (t % _options.RetrainEvery == 0 && t > 0 && _nrms is not null)
+            {
+                RetrainAsCoded();
+                // CB4Rec resets the GLM buffers at every item update (neural_linear.py update mode 'item', reset_buffer), after the
+                // round entered them and before their refit.
+                if (_inner is ComposedPolicy { Model: var model })
+                {
+                    switch (model)
+                    {
+                        case RefitAdditiveModel additive: additive.ResetBufferAtNextUpdate(); break;
+                        case RefitBilinearModel bilinear: bilinear.ResetBufferAtNextUpdate(); break;
+                        case RefitLogisticModel logistic: logistic.ResetBufferAtNextUpdate(); break;
+                    }
+                }
+            }
+            // The GLM parts learn from the round with the item vectors of now (after a retraining: the new ones, as CB4Rec's
+            // item-linear update reads news_embs after train()).
+            var translated = new Feedback[round.Length];
+            for (var i = 0; i < round.Length; i++)
+            {
+                var f = round[i];
+                translated[i] = new Feedback(Translate(f.Context), f.CandidateIndex, f.Reward, f.Propensity, f.Position);
+            }
+            _inner.Update(translated);
+            start = end;
+        }
+    }
+
+    /// <summary>
+    /// One epoch over the buffered rounds' samples with a fresh Adam (CB4Rec @67f4029 algorithms/neural_greedy.py train, which
+    /// builds optim.Adam anew each time), then re-encodes the catalogue and empties the buffer (reset_buffer); nothing happens
+    /// while the buffer has no round with both a click and an unclicked item.
+    /// </summary>
+    private void RetrainAsCoded()
+    {
+        var samples = BufferSamples();
+        if (samples.Count == 0)
+        {
+            return;
+        }
+        _nrms = WithFreshOptimiser(_nrms!, Seeds.Derive(_seed, "neural/fresh-adam", _itemRetrainings));
+        _nrms.Train(samples, 1, _rng);
+        _itemRetrainings++;
+        _buffer.Clear();
+        Encode();
+    }
+
+    /// <summary>Samples of the buffered rounds with a click and an unclicked item: one per click, against all the round's unclicked items.</summary>
+    private List<NrmsSample> BufferSamples()
+    {
+        var samples = new List<NrmsSample>();
+        foreach (var round in _buffer)
+        {
+            if (round.Positives.Length == 0 || round.Negatives.Length == 0)
+            {
+                continue;
+            }
+            var history = _options.RetrainHistory == RetrainHistory.Live ? [.. History(round.User)] : round.History;
+            foreach (var positive in round.Positives)
+            {
+                samples.Add(new NrmsSample(history, positive, round.Negatives));
+            }
+        }
+        return samples;
+    }
+
+    /// <summary>A copy of <paramref name="model"/> with the same parameters and a new optimiser (Adam moments and step count at zero).</summary>
+    private static NrmsModel WithFreshOptimiser(NrmsModel model, ulong seed)
+    {
+        var fresh = new NrmsModel(model.Options, model.Vocabulary, model.Items, seed);
+        using var buffer = new MemoryStream();
+        using (var writer = new StateWriter(buffer))
+        {
+            model.Network.Parameters.Write(writer);
+        }
+        buffer.Position = 0;
+        using var reader = new StateReader(buffer);
+        fresh.Network.Parameters.Read(reader);
+        return fresh;
     }
 
     /// <inheritdoc />
@@ -217,13 +388,27 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         var titles = catalog.Titles ?? throw new ArgumentException("A neural policy needs item titles; this catalogue has none.", nameof(catalog));
         if (_nrms is null)
         {
-            _nrms = NrmsModel.FromTitles(titles, _nrmsOptions, Seeds.Derive(_seed, "neural/nrms"));
-            if (_options.PretrainEpochs > 0)
+            var vectors = _options.EffectiveWordVectors is { } path ? WordVectorsFile(path) : null;
+            if (vectors is not null && _options.Nrms is null)
             {
-                var pretraining = KnownSamples(catalog.Count, item => item, Negatives);
-                if (pretraining.Count > 0)
+                _nrmsOptions = _nrmsOptions with { WordDimension = GloveWidth(vectors) };
+            }
+            var epochs = _options.EffectivePretrainEpochs;
+            if (_asCoded && _observed is { } observed && epochs > 0 && observed.PretrainingImpressions.Count > 0)
+            {
+                _pretraining = PretrainAsCoded(titles, vectors, observed, epochs);
+                _nrms = NeuralPretraining.Clone(_pretraining.Checkpoint);
+            }
+            else
+            {
+                _nrms = NrmsModel.FromTitles(titles, _nrmsOptions, Seeds.Derive(_seed, "neural/nrms"), glovePath: vectors);
+                if (epochs > 0)
                 {
-                    _nrms.Train(pretraining[Math.Max(0, pretraining.Count - _options.MaxTrainingSamples)..], _options.PretrainEpochs, _rng);
+                    var pretraining = KnownSamples(catalog.Count, item => item, Negatives);
+                    if (pretraining.Count > 0)
+                    {
+                        _nrms.Train(pretraining[Math.Max(0, pretraining.Count - _options.MaxTrainingSamples)..], epochs, _rng);
+                    }
                 }
             }
         }
@@ -237,6 +422,58 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         {
             PrepareTopics(catalog);
         }
+    }
+
+    /// <summary>
+    /// The as-coded pre-training on the observed log (<see cref="NeuralPretraining.Pretrain"/>), shared through the process-wide
+    /// cache unless <see cref="NeuralOptions.SharePretraining"/> is off; its randomness comes from the log's fingerprint, so every
+    /// neural policy of a trial gets the same checkpoint whether it ran the pre-training or found it cached.
+    /// </summary>
+    private NrmsPretraining PretrainAsCoded(IReadOnlyList<string> titles, string? vectors, IObservedLog observed, int epochs)
+    {
+        var fingerprint = NeuralPretraining.Fingerprint(observed, titles);
+        var options = _nrmsOptions;
+        NrmsPretraining Run()
+        {
+            var model = NrmsModel.FromTitles(titles, options, Seeds.Derive(fingerprint, "neural/pretrain/parameters"), glovePath: vectors);
+            return NeuralPretraining.Pretrain(model, observed.PretrainingImpressions, observed.ValidationImpressions, epochs, Seeds.Stream(fingerprint, "neural/pretrain"));
+        }
+        if (!_options.SharePretraining)
+        {
+            return Run();
+        }
+        var key = $"{fingerprint:X16}|{epochs}|{vectors}|{OptionsBinder.ToJson(options)}";
+        return NeuralPretraining.Shared(key, Run);
+    }
+
+    /// <summary>The word-vectors file: as given when it exists, else looked up from the working directory and the program's folder upwards.</summary>
+    private static string WordVectorsFile(string path)
+    {
+        if (File.Exists(path) || Path.IsPathRooted(path))
+        {
+            return File.Exists(path) ? path : throw new OptionsException(Names.Kebab(nameof(NeuralOptions.WordVectors)), $"'{path}' does not exist.");
+        }
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            {
+                var candidate = Path.Combine(folder.FullName, path);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+        throw new OptionsException(Names.Kebab(nameof(NeuralOptions.WordVectors)), $"'{path}' was found neither in the working directory nor above it nor above the program's folder.");
+    }
+
+    /// <summary>The vector width of a GloVe text file (the fields after the word on its first line).</summary>
+    private static int GloveWidth(string path)
+    {
+        using var reader = new StreamReader(path);
+        var line = reader.ReadLine();
+        var fields = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length ?? 0;
+        return fields >= 2 ? fields - 1 : throw new OptionsException(Names.Kebab(nameof(NeuralOptions.WordVectors)), $"'{path}' line 1 is not 'word v1 v2 ...'.");
     }
 
     /// <summary>
@@ -255,12 +492,12 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         {
             var names = _layout.TopicIds.Select(t => TopicName(t, catalog.TopicNames)).ToArray();
             _topicNrms = NrmsModel.FromTitles(names, _topicNrmsOptions, Seeds.Derive(_seed, "neural/topic-nrms"));
-            if (_options.PretrainEpochs > 0)
+            if (_options.EffectivePretrainEpochs > 0)
             {
                 var pretraining = KnownSamples(catalog.Count, _layout.RowOfItem, TopicNegatives);
                 if (pretraining.Count > 0)
                 {
-                    _topicNrms.Train(pretraining[Math.Max(0, pretraining.Count - _options.MaxTrainingSamples)..], _options.PretrainEpochs, _topicRng);
+                    _topicNrms.Train(pretraining[Math.Max(0, pretraining.Count - _options.MaxTrainingSamples)..], _options.EffectivePretrainEpochs, _topicRng);
                 }
             }
         }
@@ -353,6 +590,18 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         _neural = new ItemCatalog(new FeatureMatrix(_vectors.Count, d, values), _source!.Topics?.ToArray(), _source.Titles);
         _users.Clear();
         _last = null;
+        _dropoutUsers.Clear();
+        _dropoutVectors = [];
+        if (_asCoded && _options.Model == NeuralModel.DropoutUcb)
+        {
+            // CB4Rec @67f4029 neural_greedy.py _get_news_embs: n_inference dropout-on encodings of the catalogue per retraining.
+            var rng = Seeds.Stream(_seed, "neural/dropout-encodings", _itemRetrainings);
+            _dropoutVectors = new ItemVectors[_options.DropoutPasses];
+            for (var pass = 0; pass < _dropoutVectors.Length; pass++)
+            {
+                _dropoutVectors[pass] = _nrms.EncodeItemsWithDropout(rng);
+            }
+        }
     }
 
     private double[] UserVector(int user)
@@ -431,7 +680,8 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
 
     private IPolicy Inner(NeuralOptions o, int dimension, ulong seed)
     {
-        var context = new PolicyBuildContext(dimension, dimension, seed);
+        var context = new PolicyBuildContext(dimension, dimension, seed) { Observed = _observed };
+        var fit = o.EffectiveFit;
         if (o.TwoStage)
         {
             var stage = o.Model switch
@@ -450,9 +700,9 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         ICandidateStage candidates = o.CandidateBudget > 0 ? new UniformSample(o.CandidateBudget) : new AllCandidates();
         return o.Model switch
         {
-            NeuralModel.GlmUcb => PolicyCatalog.Build(new PolicySpec("glm-ucb", new GlmUcbOptions { PerUser = true, Beta = o.Beta, Solver = LogisticSolver.GradientDescent, LearningRate = 0.01, CandidateBudget = o.CandidateBudget }), context),
-            NeuralModel.Galm => PolicyCatalog.Build(new PolicySpec("s-n-galm-ucb", new AdditiveOptions { Beta = o.Beta, Gamma = o.Gamma, CandidateBudget = o.CandidateBudget }), context),
-            NeuralModel.Gblm => PolicyCatalog.Build(new PolicySpec("s-n-gblm-ucb", new BilinearOptions { Beta = o.Beta, CandidateBudget = o.CandidateBudget }), context),
+            NeuralModel.GlmUcb => PolicyCatalog.Build(new PolicySpec("glm-ucb", new GlmUcbOptions { PerUser = true, Beta = o.Beta, Solver = LogisticSolver.GradientDescent, LearningRate = 0.01, CandidateBudget = o.CandidateBudget, Fit = fit, History = HistorySeed.Buffer }), context),
+            NeuralModel.Galm => PolicyCatalog.Build(new PolicySpec("s-n-galm-ucb", new AdditiveOptions { Beta = o.Beta, Gamma = o.Gamma, CandidateBudget = o.CandidateBudget, Fit = fit }), context),
+            NeuralModel.Gblm => PolicyCatalog.Build(new PolicySpec("s-n-gblm-ucb", new BilinearOptions { Beta = o.Beta, CandidateBudget = o.CandidateBudget, Fit = fit }), context),
             NeuralModel.Greedy => new ComposedPolicy(Kind, Specification, candidates, new DotProductModel(), new Greedy(), seed),
             _ => new ComposedPolicy(Kind, Specification, candidates, new DropoutModel(this), new UpperConfidenceBound(o.Beta), seed),
         };
@@ -491,6 +741,16 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         WriteSamples(writer, _topicSamples);
         writer.Write(_itemRetrainings);
         writer.Write(_topicRetrainings);
+        writer.Tag("neural-buffer");
+        writer.Write(_nrmsOptions.WordDimension);
+        writer.Write(_buffer.Count);
+        foreach (var round in _buffer)
+        {
+            writer.Write(round.User);
+            writer.Write(round.History.AsSpan());
+            writer.Write(round.Positives.AsSpan());
+            writer.Write(round.Negatives.AsSpan());
+        }
         _inner.WriteState(writer);
     }
 
@@ -515,12 +775,21 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         ReadSamples(reader, _topicSamples);
         _itemRetrainings = reader.ReadInt32();
         _topicRetrainings = reader.ReadInt32();
+        reader.Tag("neural-buffer");
+        _nrmsOptions = _nrmsOptions with { WordDimension = reader.ReadInt32() };
+        _buffer.Clear();
+        for (var count = reader.ReadInt32(); count > 0; count--)
+        {
+            _buffer.Add(new BufferedRound(reader.ReadInt32(), reader.ReadInts("buffered history"), reader.ReadInts("buffered clicks"), reader.ReadInts("buffered unclicked items")));
+        }
         _inner.ReadState(reader);
         _users.Clear();
         _source = null;
         _neural = null;
         _last = null;
         _topicUsers.Clear();
+        _dropoutUsers.Clear();
+        _dropoutVectors = [];
         _layout = null;
         _topicCatalog = null;
         _topicVectors = null;
@@ -547,11 +816,54 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         }
     }
 
+    /// <summary>
+    /// As-coded N-Dropout-UCB scores (CB4Rec @67f4029 algorithms/neural_ucb.py item_rec): pass k scores candidate i with
+    /// z_u^(k) . x_i^(k), x^(k) the k-th dropout-on catalogue encoding and z_u^(k) the user encoder over it; mean and population
+    /// standard deviation over the passes. The user's vectors are cached until their history changes.
+    /// </summary>
+    private void DropoutEstimate(DecisionContext context, Span<double> mean, Span<double> uncertainty)
+    {
+        var user = context.UserId;
+        if (!_dropoutUsers.TryGetValue(user, out var users))
+        {
+            var history = user == DecisionContext.NoUser ? [] : History(user).TakeLast(_nrmsOptions.MaxHistory).ToArray();
+            users = new float[_dropoutVectors.Length][];
+            for (var k = 0; k < users.Length; k++)
+            {
+                users[k] = _nrms!.EncodeUser(history, _dropoutVectors[k]);
+            }
+            _dropoutUsers[user] = users;
+        }
+        var ids = context.Candidates.Ids;
+        var passes = users.Length;
+        for (var i = 0; i < ids.Length; i++)
+        {
+            double sum = 0, squares = 0;
+            for (var k = 0; k < passes; k++)
+            {
+                double score = System.Numerics.Tensors.TensorPrimitives.Dot(users[k], _dropoutVectors[k].Row(ids[i]));
+                sum += score;
+                squares += score * score;
+            }
+            var m = sum / passes;
+            mean[i] = m;
+            uncertainty[i] = Math.Sqrt(Math.Max(0, squares / passes - m * m));
+        }
+    }
+
+    /// <summary>A buffered round of the as-coded protocol: the user, their history before the round, the clicked and the unclicked items.</summary>
+    private sealed record BufferedRound(int User, int[] History, int[] Positives, int[] Negatives);
+
     /// <summary>N-Dropout-UCB's reward model: mean and standard deviation of the NRMS click score over MC-dropout passes.</summary>
     private sealed class DropoutModel(NeuralPolicy owner) : IRewardModel
     {
         public void Estimate(DecisionContext context, Span<double> mean, Span<double> uncertainty)
         {
+            if (owner._dropoutVectors.Length > 0)
+            {
+                owner.DropoutEstimate(context, mean, uncertainty);
+                return;
+            }
             var history = context.UserId == DecisionContext.NoUser ? [] : owner.History(context.UserId).TakeLast(owner._nrmsOptions.MaxHistory).ToArray();
             var scores = owner._nrms!.McDropoutScores(history, context.Candidates.Ids, owner._options.DropoutPasses, owner._rng);
             for (var i = 0; i < scores.Mean.Length; i++)

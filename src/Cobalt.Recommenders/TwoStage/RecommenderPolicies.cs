@@ -19,7 +19,7 @@ public static class RecommenderPolicies
         "A bandit over NRMS representations pre-trained on known samples and retrained as clicks arrive: glm-ucb, greedy, dropout-ucb, galm or gblm; one- or two-stage.",
         "two-stage neural contextual bandits, Table 3; Wu et al. 2019 (NRMS)",
         typeof(Recommenders.Neural.NeuralOptions),
-        (options, context, specification) => new Recommenders.Neural.NeuralPolicy("neural", specification, (Recommenders.Neural.NeuralOptions)options, context.Seed, context.Known));
+        (options, context, specification) => new Recommenders.Neural.NeuralPolicy("neural", specification, (Recommenders.Neural.NeuralOptions)options, context.Seed, context.Known, context.Observed));
 
     /// <summary>Registers every recommender kind.</summary>
     public static void Register() => PolicyCatalog.Register(TwoStage, Neural, Nominators.NominatorPolicy.Definition);
