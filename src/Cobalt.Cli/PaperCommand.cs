@@ -4,6 +4,7 @@ using Cobalt.Core.Persistence;
 using Cobalt.Data;
 using Cobalt.Simulation.Experiments;
 using Cobalt.Simulation.Paper;
+using Cobalt.Simulation.UserChoice;
 using Spectre.Console;
 
 namespace Cobalt.Cli;
@@ -22,23 +23,39 @@ internal static class PaperCommand
         var seed = new Option<ulong>("--seed") { Description = "Root seed.", DefaultValueFactory = _ => 2026 };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the study (default reports/paper-STUDY)." };
         var noNeural = new Option<bool>("--no-neural") { Description = "Leave out the NRMS-based policies (the slow ones)." };
-        var command = new Command("paper", "Reproduce a table or figure of the two-stage topic -> item paper on the user-choice simulator.") { study, data, iterations, trials, beta, budget, seed, output, noNeural };
+        var world = new Option<string>("--world") { Description = "nrms-ips (the authors' NRMS-IPS simulator) or user-choice (Cobalt's logistic simulator).", DefaultValueFactory = _ => "nrms-ips" };
+        var history = new Option<string>("--history") { Description = "nrms-ips: empty (as the authors ran it: rewards depend on the item alone) or user (the user's logged history).", DefaultValueFactory = _ => "empty" };
+        var users = new Option<int>("--users") { Description = "Users per trial; default the paper's (10, 100, 1,000 in table4; 100 elsewhere)." };
+        var simulator = new Option<FileInfo?>("--simulator") { Description = "A saved simulator of the chosen world; default the shipped one (or one trained on --data)." };
+        var pretrainEpochs = new Option<int?>("--pretrain-epochs") { Description = "Pre-training epochs of the neural policies (default the authors' 5, keeping the best validation epoch)." };
+        var command = new Command("paper", "Reproduce a table or figure of the two-stage topic -> item paper on a user-choice simulator.") { study, data, iterations, trials, beta, budget, seed, output, noNeural, world, history, users, simulator, pretrainEpochs };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(study)!;
-            var options = new PaperStudyOptions
-            {
-                Data = parse.GetValue(data)?.FullName ?? string.Empty,
-                Iterations = parse.GetValue(iterations),
-                Trials = parse.GetValue(trials),
-                Beta = parse.GetValue(beta),
-                BudgetPerSlot = parse.GetValue(budget),
-                Seed = parse.GetValue(seed),
-                Neural = !parse.GetValue(noNeural),
-            };
             StudyResult result;
+            PaperStudyOptions options;
             try
             {
+                options = new PaperStudyOptions
+                {
+                    Data = parse.GetValue(data)?.FullName ?? string.Empty,
+                    Iterations = parse.GetValue(iterations),
+                    Trials = parse.GetValue(trials),
+                    Beta = parse.GetValue(beta),
+                    BudgetPerSlot = parse.GetValue(budget),
+                    Seed = parse.GetValue(seed),
+                    Neural = !parse.GetValue(noNeural),
+                    World = parse.GetValue(world)!,
+                    History = parse.GetValue(history) switch
+                    {
+                        "empty" => SimulatorHistory.Empty,
+                        "user" => SimulatorHistory.User,
+                        var other => throw new OptionsException("--history", $"'{other}' is not a history; allowed: empty, user."),
+                    },
+                    Users = parse.GetValue(users),
+                    Simulator = parse.GetValue(simulator)?.FullName ?? string.Empty,
+                    PretrainEpochs = parse.GetValue(pretrainEpochs),
+                };
                 options.Validate();
                 if (!PaperStudies.Names.Contains(name))
                 {
@@ -57,8 +74,8 @@ internal static class PaperCommand
                 return Errors.Report(e.Message);
             }
             var folder = parse.GetValue(output)?.FullName ?? Path.Combine("reports", $"paper-{name}");
-            AtomicFile.WriteAllText(Path.Combine(folder, "results.md"), $"# {result.Title}\n\n{options.Trials} trials x {options.Iterations} iterations, beta {options.Beta}, b = {options.BudgetPerSlot}, seed {options.Seed}; mean ± std over trials.\n\n{result.Table.ToMarkdown()}\n"
-                + string.Concat(result.Figures.Keys.Select(f => $"\n![{f}]({f})\n")));
+            AtomicFile.WriteAllText(Path.Combine(folder, "results.md"), PaperReport.Markdown(result, options));
+            AtomicFile.WriteAllText(Path.Combine(folder, "results.csv"), PaperReport.Csv(result, options));
             foreach (var (file, svg) in result.Figures)
             {
                 AtomicFile.WriteAllText(Path.Combine(folder, file), svg);

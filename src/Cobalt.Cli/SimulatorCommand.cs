@@ -33,10 +33,10 @@ internal static class SimulatorCommand
         kind.AcceptOnlyFromAmong("logistic", "nrms-ips");
         var epochs = new Option<int>("--epochs") { Description = "nrms-ips: training epochs (the best validation-AUC epoch is kept).", DefaultValueFactory = _ => new NrmsIpsOptions().Epochs };
         var vectors = new Option<string>("--vectors") { Description = "nrms-ips: GloVe text file (its width sets the word dimension); default: the shipped data/glove-100d subset; 'none': random words." };
-        var split = new Option<string>("--split") { Description = "nrms-ips: 'fraction' (60 % history / 20 % training / 20 % validation of the ratings by time) or 'date' (--history-end, --training-end).", DefaultValueFactory = _ => "fraction" };
+        var split = new Option<string>("--split") { Description = "nrms-ips: 'auto' (the nrms-ips world's split: the paper's dates where they leave 100 validation-period users, else user-quantiles), 'user-quantiles' (each user's first 60 % of ratings history, next 20 % training, last 20 % validation), 'fraction' (60/20/20 % of all ratings by time) or 'date' (--history-end, --training-end).", DefaultValueFactory = _ => "auto" };
         split.AcceptOnlyFromAmong("fraction", "date");
         var lr = new Option<double>("--lr") { Description = "nrms-ips: Adam learning rate (1e-4 as coded for MovieLens).", DefaultValueFactory = _ => new NrmsIpsOptions().Nrms.Optimiser.LearningRate };
-        var seed = new Option<ulong>("--seed") { Description = "nrms-ips: root seed.", DefaultValueFactory = _ => 2022UL };
+        var seed = new Option<ulong>("--seed") { Description = "nrms-ips: root seed.", DefaultValueFactory = _ => NrmsIpsTrainer.DefaultSeed };
         var command = new Command("train", "Train the simulator on MovieLens or MIND, report its quality and save it.") { data, output, threshold, maxRate, noIps, historyEnd, trainingEnd, kind, epochs, vectors, split, lr, seed };
         command.SetAction(parse =>
         {
@@ -85,9 +85,14 @@ internal static class SimulatorCommand
             }
             options.Validate();
             var dataset = InteractionReader.Read(folder ?? UserChoiceWorld.ShippedMovieLens());
-            var timeSplit = split == "date"
-                ? TimeSplit.ByDate(dataset, Day(historyEnd, "--history-end"), Day(trainingEnd, "--training-end"))
-                : TimeSplit.ByFraction(dataset, 0.6, 0.2);
+            var timeSplit = split switch
+            {
+                "date" => TimeSplit.ByDate(dataset, Day(historyEnd, "--history-end"), Day(trainingEnd, "--training-end")),
+                "fraction" => TimeSplit.ByFraction(dataset, 0.6, 0.2),
+                "user-quantiles" => TimeSplit.ByUserFraction(dataset, 0.6, 0.2),
+                "auto" => TrialProtocol.ChooseSplit(dataset, new TrialProtocolOptions()),
+                _ => throw new OptionsException("split", $"'{split}' is not a split; allowed: auto, user-quantiles, fraction, date."),
+            };
             var progress = new Progress<NrmsIpsEpoch>(e => AnsiConsole.MarkupLine(
                 $"epoch {e.Epoch}: loss {Format.Number(e.Loss, 5)}, validation AUC {Format.Number(e.ValidationAuc, 4)} ({Format.Number(e.Seconds, 1)} s)"));
             var (simulator, report) = NrmsIpsTrainer.Train(dataset, timeSplit, options, seed, progress);

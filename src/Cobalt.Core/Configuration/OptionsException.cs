@@ -88,6 +88,20 @@ public static class Require
         }
     }
 
+    /// <summary>Validates nested options, naming a bad field under <paramref name="field"/> (for example <c>training.epochs</c>).</summary>
+    public static void Nested(IValidatable options, string field)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            options.Validate();
+        }
+        catch (OptionsException e)
+        {
+            throw e.Under(Names.Kebab(field));
+        }
+    }
+
     /// <summary>A defined enum value.</summary>
     public static void Defined<T>(T value, string field)
         where T : struct, Enum

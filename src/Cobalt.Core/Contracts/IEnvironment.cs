@@ -75,3 +75,20 @@ public interface IObservedLog
     /// <summary>Impressions of users outside the trial to choose a pre-training checkpoint on.</summary>
     IReadOnlyList<LoggedImpression> ValidationImpressions { get; }
 }
+
+/// <summary>
+/// The data of an <see cref="IObservedLog"/> and nothing else: what a policy is handed, so that it cannot reach the environment
+/// (and through it the simulator) that offered the log.
+/// </summary>
+public sealed record ObservedLog(
+    IReadOnlyDictionary<int, int[]> InitialHistories,
+    IReadOnlyList<LoggedImpression> PretrainingImpressions,
+    IReadOnlyList<LoggedImpression> ValidationImpressions) : IObservedLog
+{
+    /// <summary>A data-only copy of <paramref name="log"/> (the collections are shared, not copied).</summary>
+    public static ObservedLog From(IObservedLog log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        return log as ObservedLog ?? new ObservedLog(log.InitialHistories, log.PretrainingImpressions, log.ValidationImpressions);
+    }
+}

@@ -34,7 +34,7 @@ public sealed record PolicyBuildContext(int UserFeatureDimension, int ItemFeatur
     public static PolicyBuildContext For(IEnvironment environment, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        return For(environment.Info, seed) with { Known = (environment as IKnownSamples)?.KnownSamples ?? [], Observed = environment as IObservedLog };
+        return For(environment.Info, seed) with { Known = (environment as IKnownSamples)?.KnownSamples ?? [], Observed = environment is IObservedLog log ? ObservedLog.From(log) : null };
     }
 }
 
@@ -64,8 +64,7 @@ public sealed record PolicyDefinition(
         new(kind, summary, source, typeof(T), (options, context, specification) =>
         {
             var (model, strategy) = compose((T)options, context);
-            ICandidateStage stage = options.CandidateBudget > 0 ? new UniformSample(options.CandidateBudget) : new AllCandidates();
-            return new ComposedPolicy(kind, specification, stage, model, strategy, context.Seed);
+            return new ComposedPolicy(kind, specification, options.CandidateStage(), model, strategy, context.Seed);
         });
 }
 

@@ -2,7 +2,9 @@ using System.ComponentModel;
 using Cobalt.Core.Configuration;
 using Cobalt.Core.Data;
 using Cobalt.Core.LinearAlgebra;
+using Cobalt.Core.Contracts;
 using Cobalt.Policies.Models;
+using Cobalt.Policies.Stages;
 
 namespace Cobalt.Policies.Catalog;
 
@@ -12,6 +14,18 @@ public abstract record PolicyOptions : IValidatable
     /// <summary>0 scores every candidate; B > 0 scores a uniform sample of at most B (a computation budget).</summary>
     [Description("0 scores every candidate; B > 0 scores a uniform random sample of at most B candidates per round.")]
     public int CandidateBudget { get; init; }
+
+    /// <summary>0: the budget's sample comes from the policy's own stream; otherwise from this seed and the round number alone.</summary>
+    /// <remarks>
+    /// With a common seed every policy scores the same candidates in round t of every trial, as the two-stage paper's authors
+    /// drew one candidate set per iteration for all algorithms after <c>np.random.seed(2022)</c> in each trial (CB4Rec
+    /// core/contextual_bandit.py @67f4029).
+    /// </remarks>
+    [Description("0: the budget's candidate sample comes from the policy's own random stream; otherwise from this seed and the round number alone, so every policy with the same seed scores the same candidates in round t of every trial (the authors' common candidate sets, seed 2022).")]
+    public ulong CandidateSeed { get; init; }
+
+    /// <summary>The candidate stage these options ask for: every candidate, or a uniform sample of <see cref="CandidateBudget"/>.</summary>
+    public ICandidateStage CandidateStage() => CandidateBudget > 0 ? new UniformSample(CandidateBudget, CandidateSeed) : new AllCandidates();
 
     /// <inheritdoc />
     public virtual void Validate() => Require.AtLeast(CandidateBudget, 0, nameof(CandidateBudget));

@@ -33,12 +33,19 @@ public sealed class UniformSample : ICandidateStage
 {
     private readonly AllCandidates _all = new();
 
-    /// <summary>Creates the stage with budget <paramref name="budget"/> >= 1.</summary>
-    public UniformSample(int budget)
+    /// <summary>
+    /// Creates the stage with budget <paramref name="budget"/> >= 1; with a non-zero <paramref name="commonSeed"/> round t's sample
+    /// depends on that seed and t alone (not on the policy's stream), so every policy with the seed scores the same candidates.
+    /// </summary>
+    public UniformSample(int budget, ulong commonSeed = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budget);
         Budget = budget;
+        CommonSeed = commonSeed;
     }
+
+    /// <summary>The seed of common samples, or 0 when each policy draws from its own stream.</summary>
+    public ulong CommonSeed { get; }
 
     /// <summary>The most candidates scored per round.</summary>
     public int Budget { get; }
@@ -55,6 +62,10 @@ public sealed class UniformSample : ICandidateStage
         if (count <= Budget)
         {
             return _all.Narrow(context, rng);
+        }
+        if (CommonSeed != 0)
+        {
+            rng = Seeds.Stream(CommonSeed, "candidates", context.Round);
         }
         // Floyd's algorithm: a uniform B-subset in O(B) draws, returned in ascending order.
         var chosen = new HashSet<int>(Budget);

@@ -86,7 +86,7 @@ public enum RetrainHistory
 /// <see cref="AsCodedNrms"/> unless <see cref="Nrms"/> overrides them; the shipped word vectors are GloVe 6B 100-d
 /// (data/glove-100d), where the authors used GloVe-300.
 /// </remarks>
-public sealed record NeuralOptions : PolicyOptions
+public sealed record NeuralOptions : PolicyOptions, IDescribesVariant
 {
     /// <summary>The shipped GloVe 6B 100-d subset covering the MovieLens titles (repository-relative).</summary>
     public const string ShippedWordVectors = "data/glove-100d/movielens-latest-small.100d.txt";
@@ -134,6 +134,19 @@ public sealed record NeuralOptions : PolicyOptions
     /// <summary>b of a two-stage budget.</summary>
     [Description("Two-stage: scores per slate position (B = b m); 0: no budget. One-stage budgets use candidate-budget.")]
     public int BudgetPerSlot { get; init; }
+
+    /// <summary>Two-stage: dynamic topic groups (DynaTopicRec); false is the paper's "no dynamic topic" ablation (Figure 3).</summary>
+    [Description("Two-stage: DynaTopicRec's dynamic topic groups; false: the no-dynamic-topic ablation of Figure 3.")]
+    public bool DynamicTopics { get; init; } = true;
+
+    /// <summary>Two-stage: the minimum group size p; 0 is the per-slot budget (or # items / # topics without one).</summary>
+    [Description("Two-stage: DynaTopicRec's minimum group size p; 0: the per-slot budget, or # items / # topics without a budget.")]
+    public int MinGroupSize { get; init; }
+
+    /// <inheritdoc />
+    public string Variant => Protocol == NeuralProtocol.AsCoded
+        ? "neural policies as coded (CB4Rec @67f4029: NRMS 20x20->64 from GloVe 100-d, per-trial pre-training on the logged impressions, logged starting histories, retraining every 100 rounds on the rounds since; GLM parts refitted by Adam)"
+        : "neural policies with Cobalt's earlier protocol";
 
     /// <summary>Rounds between retrainings.</summary>
     [Description("Rounds between retrainings of NRMS on the known samples and the clicks gathered so far (the paper: 100 for items).")]
@@ -183,6 +196,7 @@ public sealed record NeuralOptions : PolicyOptions
         Require.NonNegative(Beta, nameof(Beta));
         Require.InRange(Gamma, 0, 1, nameof(Gamma));
         Require.AtLeast(BudgetPerSlot, 0, nameof(BudgetPerSlot));
+        Require.AtLeast(MinGroupSize, 0, nameof(MinGroupSize));
         Require.AtLeast(RetrainEvery, 1, nameof(RetrainEvery));
         Require.Defined(TopicRepresentation, nameof(TopicRepresentation));
         Require.AtLeast(TopicRetrainEvery, 1, nameof(TopicRetrainEvery));

@@ -691,18 +691,18 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
                 NeuralModel.Galm => StageModel.Galm,
                 _ => StageModel.Gblm,
             };
-            var twoStage = new TwoStageOptions { Model = stage, Beta = o.Beta, Gamma = o.Gamma, BudgetPerSlot = o.BudgetPerSlot };
+            var twoStage = new TwoStageOptions { Model = stage, Beta = o.Beta, Gamma = o.Gamma, BudgetPerSlot = o.BudgetPerSlot, DynamicTopics = o.DynamicTopics, MinGroupSize = o.MinGroupSize };
             // The topic model's vectors have the item model's width (the paper: the user representation's dimension).
             return o.TopicRepresentation == TopicRepresentation.Encoder
                 ? new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (_topicNrmsOptions.Dimension + 1, _topicNrmsOptions.Dimension + 1), this, "neural-two-stage", seed)
                 : new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, seed);
         }
-        ICandidateStage candidates = o.CandidateBudget > 0 ? new UniformSample(o.CandidateBudget) : new AllCandidates();
+        var candidates = o.CandidateStage();
         return o.Model switch
         {
-            NeuralModel.GlmUcb => PolicyCatalog.Build(new PolicySpec("glm-ucb", new GlmUcbOptions { PerUser = true, Beta = o.Beta, Solver = LogisticSolver.GradientDescent, LearningRate = 0.01, CandidateBudget = o.CandidateBudget, Fit = fit, History = HistorySeed.Buffer }), context),
-            NeuralModel.Galm => PolicyCatalog.Build(new PolicySpec("s-n-galm-ucb", new AdditiveOptions { Beta = o.Beta, Gamma = o.Gamma, CandidateBudget = o.CandidateBudget, Fit = fit }), context),
-            NeuralModel.Gblm => PolicyCatalog.Build(new PolicySpec("s-n-gblm-ucb", new BilinearOptions { Beta = o.Beta, CandidateBudget = o.CandidateBudget, Fit = fit }), context),
+            NeuralModel.GlmUcb => PolicyCatalog.Build(new PolicySpec("glm-ucb", new GlmUcbOptions { PerUser = true, Beta = o.Beta, Solver = LogisticSolver.GradientDescent, LearningRate = 0.01, CandidateBudget = o.CandidateBudget, CandidateSeed = o.CandidateSeed, Fit = fit, History = HistorySeed.Buffer }), context),
+            NeuralModel.Galm => PolicyCatalog.Build(new PolicySpec("s-n-galm-ucb", new AdditiveOptions { Beta = o.Beta, Gamma = o.Gamma, CandidateBudget = o.CandidateBudget, CandidateSeed = o.CandidateSeed, Fit = fit }), context),
+            NeuralModel.Gblm => PolicyCatalog.Build(new PolicySpec("s-n-gblm-ucb", new BilinearOptions { Beta = o.Beta, CandidateBudget = o.CandidateBudget, CandidateSeed = o.CandidateSeed, Fit = fit }), context),
             NeuralModel.Greedy => new ComposedPolicy(Kind, Specification, candidates, new DotProductModel(), new Greedy(), seed),
             _ => new ComposedPolicy(Kind, Specification, candidates, new DropoutModel(this), new UpperConfidenceBound(o.Beta), seed),
         };

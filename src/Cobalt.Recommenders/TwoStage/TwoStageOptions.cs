@@ -41,7 +41,7 @@ public enum TwoStageReading
 /// <see cref="TwoStageReading"/> (default <see cref="TwoStageReading.AsCoded"/>); <see cref="WithReading"/> sets them
 /// all and <see cref="Variant"/> says which ran.
 /// </summary>
-public sealed record TwoStageOptions : PolicyOptions
+public sealed record TwoStageOptions : PolicyOptions, IDescribesVariant
 {
     /// <summary>The model of both stages.</summary>
     [Description("Model of both stages: random, glm-ucb (per user), galm (S-N-GALM-UCB), gblm (S-N-GBLM-UCB) or two-tower (N-Greedy).")]

@@ -54,6 +54,9 @@ public sealed record NrmsIpsReport(
 /// </remarks>
 public static class NrmsIpsTrainer
 {
+    /// <summary>The seed simulators are trained with unless told otherwise (by worlds and by <c>cobalt simulator train</c>).</summary>
+    public const ulong DefaultSeed = 2022;
+
     /// <summary>Where the shipped GloVe subset lives under the repository.</summary>
     public const string ShippedWordVectors = "data/glove-100d/movielens-latest-small.100d.txt";
 
@@ -117,7 +120,7 @@ public static class NrmsIpsTrainer
         var (scores, labels) = ValidationScores(model, validation);
         var (f1Threshold, f1, _, _) = BinaryMetrics.BestF1(scores, labels);
         var threshold = options.Threshold > 0 ? options.Threshold : f1Threshold;
-        var source = $"{data.Name}, history to {split.HistoryEnd:yyyy-MM-dd}, training to {split.TrainingEnd:yyyy-MM-dd}, seed {seed}";
+        var source = $"{data.Name}, split {split.Rule}, seed {seed}";
         var simulator = new NrmsIpsSimulator(model, threshold, options.FlipProbability, source);
         var goodEmpty = GoodShare(simulator, []);
         var goodUsers = impressions.ValidationUsers.Average(u => GoodShare(simulator, ValidationHistory(impressions, u)));

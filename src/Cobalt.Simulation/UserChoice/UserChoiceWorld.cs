@@ -5,6 +5,7 @@ using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.Randomness;
 using Cobalt.Data;
+using Cobalt.Neural.Text;
 
 namespace Cobalt.Simulation.UserChoice;
 
@@ -12,100 +13,109 @@ namespace Cobalt.Simulation.UserChoice;
 public sealed record UserChoiceWorldOptions : IValidatable
 {
     /// <summary>A saved simulator to load; empty trains one from <see cref="Data"/>.</summary>
-    [Description("A simulator saved by `cobalt simulator train`; empty trains one from `data` with `training`.")]
+    [Description("A simulator saved by `cobalt simulator train` on the same data; empty trains one from `data` with `training`.")]
     public string Simulator { get; init; } = string.Empty;
 
     /// <summary>A MovieLens or MIND folder to train on; empty is the shipped ml-latest-small.</summary>
     [Description("MovieLens or MIND folder to train the simulator on; empty uses the shipped data/movielens-latest-small.")]
     public string Data { get; init; } = string.Empty;
 
+    /// <summary>Word vectors for titles; empty is the shipped 100-d subset.</summary>
+    [Description("Word vectors (GloVe text file or wink-embeddings JSON) for the titles; empty uses the shipped data/glove-100d subset.")]
+    public string Vectors { get; init; } = string.Empty;
+
     /// <summary>How to train the simulator.</summary>
     [Description("Simulator training options (when no saved simulator is given).")]
     public UserChoiceTrainingOptions Training { get; init; } = new();
 
-    /// <summary>Share of logged interactions offered as known samples.</summary>
-    [Description("epsilon: share of the logged training interactions (of users outside the trial) offered to policies as known samples for pre-training.")]
-    public double KnownShare { get; init; } = 0.1;
-
     /// <summary>Users drawn for each trial.</summary>
-    [Description("Users drawn at random for each trial (the paper uses 10, 100 and 1,000); each round's user is one of them.")]
+    [Description("Users drawn at random for each trial from the validation-period users the simulator knows (the paper uses 10, 100 and 1,000); each round's user is one of them.")]
     public int UsersPerTrial { get; init; } = 100;
+
+    /// <summary>The trial protocol.</summary>
+    [Description("The trial protocol: time split, pre-training share, user sequence.")]
+    public TrialProtocolOptions Protocol { get; init; } = new();
 
     /// <inheritdoc />
     public void Validate()
     {
         Require.AtLeast(UsersPerTrial, 1, nameof(UsersPerTrial));
-        Require.InRange(KnownShare, 0, 1, nameof(KnownShare));
         if (Simulator.Length > 0 && !File.Exists(Simulator))
         {
             throw new OptionsException(Names.Kebab(nameof(Simulator)), $"the file '{Simulator}' does not exist.");
         }
-        if (Simulator.Length == 0 && Data.Length > 0 && !InteractionReader.CanRead(Data))
+        if (Data.Length > 0 && !InteractionReader.CanRead(Data))
         {
             throw new OptionsException(Names.Kebab(nameof(Data)), $"'{Data}' holds neither MovieLens nor MIND files.");
         }
-        try
-        {
-            Training.Validate();
-        }
-        catch (OptionsException e)
-        {
-            throw e.Under(Names.Kebab(nameof(Training)));
-        }
+        Require.Nested(Training, nameof(Training));
+        Require.Nested(Protocol, nameof(Protocol));
     }
 }
 
 /// <summary>
-/// A world of real users' tastes: the user-choice simulator trained on logged data decides clicks. Each trial
-/// draws its users; each round shows one of them the whole catalogue (items with the simulator's item features
-/// and a constant 1, topics from the data); the expected reward of every item is known, so regret is exact.
+/// A world of real users' tastes decided by the IPS-weighted logistic user-choice simulator (a cheaper, personalised second
+/// simulator; the two-stage paper's own is <see cref="NrmsIpsWorld"/>). Policies see what a recommender could observe: the
+/// <see cref="ObservedCatalogue"/> (titles, genres, GloVe title vectors), each user's history profile and the
+/// <see cref="IObservedLog"/>; the simulator's features and parameters stay inside. The expected reward of every item is known,
+/// so regret is exact.
 /// </summary>
 public sealed class UserChoiceWorld : IWorld
 {
-    private static readonly ConcurrentDictionary<string, Lazy<UserChoiceSimulator>> Trained = new();
-    private readonly UserChoiceWorldOptions _options;
-    private readonly Lazy<UserChoiceSimulator> _simulator;
-    private readonly Lazy<ItemCatalog> _catalog;
+    private static readonly ConcurrentDictionary<string, Lazy<(TrialProtocol Protocol, UserChoiceSimulator Simulator, int[] Users)>> Shared = new();
+    private readonly int _usersPerTrial;
+    private readonly Lazy<(TrialProtocol? Protocol, UserChoiceSimulator Simulator, int[] Users)> _state;
+    private readonly Lazy<ItemCatalog> _topicCatalogue;
 
-    /// <summary>Creates the world; the simulator is loaded or trained on first use (and trained at most once per process for the same data and options).</summary>
+    /// <summary>Creates the world; data, protocol and simulator are built on first use (at most once per process for the same options).</summary>
     public UserChoiceWorld(UserChoiceWorldOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _options = options;
-        _simulator = options.Simulator.Length > 0
-            ? new Lazy<UserChoiceSimulator>(() => UserChoiceSimulator.Load(options.Simulator))
-            : Trained.GetOrAdd(Path.GetFullPath(DataFolder(options)) + "|" + OptionsBinder.ToJson(options.Training),
-                _ => new Lazy<UserChoiceSimulator>(() => UserChoiceTrainer.Train(InteractionReader.Read(DataFolder(options)), options.Training).Simulator));
-        _catalog = new Lazy<ItemCatalog>(() => BuildCatalog(_simulator.Value));
+        _usersPerTrial = options.UsersPerTrial;
+        var key = string.Join('|', Path.GetFullPath(DataFolder(options)), options.Simulator, options.Vectors, OptionsBinder.ToJson(options.Training), OptionsBinder.ToJson(options.Protocol));
+        var shared = Shared.GetOrAdd(key, _ => new Lazy<(TrialProtocol, UserChoiceSimulator, int[])>(() => Load(options)));
+        _state = new Lazy<(TrialProtocol?, UserChoiceSimulator, int[])>(() => shared.Value);
+        _topicCatalogue = new Lazy<ItemCatalog>(() => BuildTopicCatalog(Simulator));
     }
 
-    /// <summary>Creates the world around a simulator already in memory.</summary>
+    /// <summary>
+    /// Creates a world around a simulator already in memory, without logged data: items show their topic (one-hot, then a
+    /// constant 1) and title, users a constant 1, and the simulator's logged interactions are the known samples.
+    /// </summary>
     public UserChoiceWorld(UserChoiceSimulator simulator, int usersPerTrial = 100)
     {
         ArgumentNullException.ThrowIfNull(simulator);
-        _options = new UserChoiceWorldOptions { UsersPerTrial = usersPerTrial };
-        _options.Validate();
-        _simulator = new Lazy<UserChoiceSimulator>(simulator);
-        _catalog = new Lazy<ItemCatalog>(() => BuildCatalog(simulator));
+        Require.AtLeast(usersPerTrial, 1, "users-per-trial");
+        _usersPerTrial = usersPerTrial;
+        _state = new Lazy<(TrialProtocol?, UserChoiceSimulator, int[])>((null, simulator, simulator.Users));
+        _topicCatalogue = new Lazy<ItemCatalog>(() => BuildTopicCatalog(simulator));
     }
 
-    /// <summary>The simulator that decides clicks.</summary>
-    public UserChoiceSimulator Simulator => _simulator.Value;
+    /// <summary>The simulator that decides clicks (for reports and tests; never handed to a policy).</summary>
+    public UserChoiceSimulator Simulator => _state.Value.Simulator;
+
+    /// <summary>The trial protocol, when the world was built from data.</summary>
+    public TrialProtocol? Protocol => _state.Value.Protocol;
 
     /// <inheritdoc />
-    public EnvironmentInfo Info => new("user-choice", Simulator.Features.ItemCount, Simulator.Features.ItemDimension + 1, Simulator.Features.UserDimension + 1, BinaryRewards: true);
+    public EnvironmentInfo Info => Protocol is { } protocol
+        ? new("user-choice", protocol.Catalogue.Catalog.Count, protocol.Catalogue.Catalog.Dimension, protocol.Catalogue.UserDimension, BinaryRewards: true)
+        : new("user-choice", Simulator.Features.ItemCount, _topicCatalogue.Value.Dimension, 1, BinaryRewards: true);
 
     /// <inheritdoc />
     public IEnvironment Create(ulong trialSeed)
     {
-        var simulator = Simulator;
-        var count = Math.Min(_options.UsersPerTrial, simulator.Users.Length);
-        var users = Data.Splits.TrialSamples.Users(simulator.Users, count, Seeds.Stream(trialSeed, "user-choice/users"));
-        var trialUsers = users.ToHashSet();
-        var known = Seeds.Stream(trialSeed, "user-choice/known");
-        var samples = simulator.Logged.Where(l => !trialUsers.Contains(l.User) && known.NextDouble() < _options.KnownShare).ToArray();
-        return new Environment(simulator, _catalog.Value, users, Info, trialSeed, samples);
+        var (protocol, simulator, users) = _state.Value;
+        if (protocol is null)
+        {
+            var count = Math.Min(_usersPerTrial, users.Length);
+            var trialUsers = Data.Splits.TrialSamples.Users(users, count, Seeds.Stream(trialSeed, "user-choice/users"));
+            return new Environment(simulator, _topicCatalogue.Value, trialUsers, Info, trialSeed);
+        }
+        var (drawn, log) = protocol.Trial(trialSeed, _usersPerTrial, users);
+        var sequence = protocol.Options.SequenceSeed == 0 ? (ulong?)null : protocol.Options.SequenceSeed;
+        return new ObservedEnvironment(new Clicks(simulator), protocol.Catalogue, drawn, Info, trialSeed, sequence, log);
     }
 
     /// <summary>The shipped MovieLens folder, found by walking up from the working directory and from the program's folder.</summary>
@@ -127,37 +137,59 @@ public sealed class UserChoiceWorld : IWorld
 
     private static string DataFolder(UserChoiceWorldOptions options) => options.Data.Length > 0 ? options.Data : ShippedMovieLens();
 
-    private static ItemCatalog BuildCatalog(UserChoiceSimulator simulator)
+    private static (TrialProtocol, UserChoiceSimulator, int[]) Load(UserChoiceWorldOptions options)
     {
-        var f = simulator.Features;
-        var d = f.ItemDimension + 1;
-        var values = new double[f.ItemCount * d];
-        for (var i = 0; i < f.ItemCount; i++)
+        var data = InteractionReader.Read(DataFolder(options));
+        var protocol = TrialProtocol.Build(data, options.Protocol, ObservedCatalogue.Build(data, options.Vectors.Length > 0 ? options.Vectors : ShippedWordVectors.Find()));
+        var simulator = options.Simulator.Length > 0 ? UserChoiceSimulator.Load(options.Simulator) : UserChoiceTrainer.Train(data, options.Training).Simulator;
+        if (simulator.Features.ItemCount != data.Items.Count)
         {
-            f.Item(i).CopyTo(values.AsSpan(i * d, d - 1));
-            values[i * d + d - 1] = 1.0;
+            throw new OptionsException(Names.Kebab(nameof(UserChoiceWorldOptions.Simulator)), $"'{options.Simulator}' knows {simulator.Features.ItemCount} items; the data has {data.Items.Count}.");
         }
-        var topics = simulator.ItemTopics.Select(t => Math.Max(t, 0)).ToArray();
-        var names = simulator.TopicNames.Length > topics.DefaultIfEmpty(0).Max() ? simulator.TopicNames : null;
-        return new ItemCatalog(new FeatureMatrix(f.ItemCount, d, values), topics, simulator.ItemTitles, names);
+        var known = simulator.Users.ToHashSet();
+        return (protocol, simulator, [.. protocol.Candidates.Where(known.Contains)]);
     }
 
-    private sealed class Environment(UserChoiceSimulator simulator, ItemCatalog catalog, int[] users, EnvironmentInfo info, ulong trialSeed, KnownInteraction[] known) : IEnvironment, IKnownSamples
+    private static ItemCatalog BuildTopicCatalog(UserChoiceSimulator simulator)
     {
-        private readonly Dictionary<int, (double[] Scores, double[] Expected, double[] Features)> _users = [];
+        var topics = simulator.ItemTopics.Select(t => Math.Max(t, 0)).ToArray();
+        var topicCount = topics.DefaultIfEmpty(0).Max() + 1;
+        var d = topicCount + 1;
+        var values = new double[topics.Length * d];
+        for (var i = 0; i < topics.Length; i++)
+        {
+            values[(i * d) + topics[i]] = 1.0;
+            values[(i * d) + d - 1] = 1.0;
+        }
+        var names = simulator.TopicNames.Length >= topicCount ? simulator.TopicNames : null;
+        return new ItemCatalog(new FeatureMatrix(topics.Length, d, values), topics, simulator.ItemTitles, names);
+    }
+
+    private sealed class Clicks(UserChoiceSimulator simulator) : IClickModel
+    {
+        public void Scores(int user, Span<double> scores) => simulator.Scores(user, scores);
+
+        public double ExpectedReward(double score) => simulator.ExpectedReward(score);
+
+        public double DrawReward(double score, double uniform) => simulator.DrawReward(score, uniform);
+    }
+
+    private sealed class Environment(UserChoiceSimulator simulator, ItemCatalog catalog, int[] users, EnvironmentInfo info, ulong trialSeed) : IEnvironment, IKnownSamples
+    {
+        private static readonly double[] NoUserFeatures = [1.0];
+        private readonly Dictionary<int, (double[] Scores, double[] Expected)> _users = [];
         private readonly Rng _rounds = Seeds.Stream(trialSeed, "user-choice/rounds");
         private readonly ulong _clickSeed = Seeds.Derive(trialSeed, "user-choice/clicks");
         private long _round;
 
         public EnvironmentInfo Info { get; } = info;
 
-        public IReadOnlyList<KnownInteraction> KnownSamples { get; } = known;
+        public IReadOnlyList<KnownInteraction> KnownSamples { get; } = [.. simulator.Logged.Where(l => !users.Contains(l.User))];
 
         public Round Next()
         {
             var user = users[_rounds.NextInt(users.Length)];
-            var (_, expected, features) = UserState(user);
-            return new Round(new DecisionContext(_round++, user, features, catalog.All()), expected);
+            return new Round(new DecisionContext(_round++, user, NoUserFeatures, catalog.All()), UserState(user).Expected);
         }
 
         public void Respond(Round round, Decision decision, Span<double> rewards)
@@ -170,16 +202,13 @@ public sealed class UserChoiceWorld : IWorld
             }
         }
 
-        private (double[] Scores, double[] Expected, double[] Features) UserState(int user)
+        private (double[] Scores, double[] Expected) UserState(int user)
         {
             if (!_users.TryGetValue(user, out var state))
             {
                 var scores = new double[simulator.Features.ItemCount];
                 simulator.Scores(user, scores);
-                var features = new double[simulator.Features.UserDimension + 1];
-                simulator.Features.User(user).CopyTo(features);
-                features[^1] = 1.0;
-                state = (scores, scores.Select(simulator.ExpectedReward).ToArray(), features);
+                state = (scores, scores.Select(simulator.ExpectedReward).ToArray());
                 _users[user] = state;
             }
             return state;
