@@ -41,7 +41,7 @@ public class ExperimentSpecTests
 
     [Theory]
     [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "linucb" } ] }""", "policies[0].kind", "unknown policy 'linucb'; allowed: random, epsilon-greedy")]
-    [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "linucb-shared", "options": { "alpah": 1 } } ] }""", "policies[0].options.alpah", "unknown option; allowed: candidate-budget, ridge, refactor-every, alpha, features, cache-catalog")]
+    [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "linucb-shared", "options": { "alpah": 1 } } ] }""", "policies[0].options.alpah", "unknown option; allowed: candidate-budget, candidate-seed, ridge, refactor-every, alpha, features, cache-catalog")]
     [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "linucb-shared", "options": { "alpha": -1 } } ] }""", "policies[0].options.alpha", "must be a finite number of at least 0 (got -1)")]
     [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "linucb-shared", "options": { "features": "items" } } ] }""", "policies[0].options.features", "'items' is not allowed; allowed values: item, user, user-then-item, user-outer-item")]
     [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "epsilon-greedy", "options": { "epsilon": "high" } } ] }""", "policies[0].options.epsilon", "must be a number, not 'high'")]

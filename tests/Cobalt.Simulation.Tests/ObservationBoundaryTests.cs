@@ -2,6 +2,7 @@ using System.Reflection;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Policies.Catalog;
+using Cobalt.Recommenders.Neural;
 using Cobalt.Simulation.Experiments;
 using Cobalt.Simulation.Paper;
 using Cobalt.Simulation.UserChoice;
@@ -65,6 +66,26 @@ public sealed class ObservationBoundaryTests
                     catalog.Features.Row(i)[..d].ToArray().Should().NotEqual(simulatorItems.AsSpan(i * d, d).ToArray(), "item features must not be the simulator's");
                 }
             }
+        }
+    }
+
+    [Fact]
+    public void No_neural_policy_can_reach_the_simulator()
+    {
+        var options = new PaperStudyOptions { Trials = 1, Iterations = 1, PretrainEpochs = 0 };
+        var spec = PaperStudies.Specs("fig4", options)[0];
+        var environment = spec.World.Build().Create(ExperimentRunner.TrialSeed(spec.Seed, 0));
+        var round = environment.Next();
+        // A small NRMS of the same shape: what the policy can reach does not depend on its width.
+        var small = NeuralOptions.AsCodedNrms(100) with { Heads = 2, HeadDimension = 4, ProjectedDimension = 6, QueryDimension = 8, MaxTitleLength = 8, MaxHistory = 10 };
+        foreach (var neural in spec.Policies.Where(p => p.DisplayName is "S-N-GALM-UCB" or "2-S-N-GALM-UCB"))
+        {
+            var policySpec = neural with { Options = (NeuralOptions)neural.Options with { Nrms = small } };
+            var context = PolicyBuildContext.For(environment, 7);
+            var policy = PolicyCatalog.Build(policySpec, context);
+            policy.Select(round.Context, 5);
+            var leak = Reachable(policy).FirstOrDefault(Forbidden);
+            leak.Should().BeNull($"{policySpec.DisplayName} must not reach a {leak?.GetType().FullName}");
         }
     }
 

@@ -77,10 +77,9 @@ public sealed record NrmsIpsWorldOptions : IValidatable
 /// </summary>
 public sealed class NrmsIpsWorld : IWorld
 {
-    private static readonly ConcurrentDictionary<string, Lazy<(TrialProtocol Protocol, NrmsIpsSimulator Simulator)>> Shared = new();
+    private static readonly ConcurrentDictionary<string, Lazy<Shared>> Loaded = new();
     private readonly NrmsIpsWorldOptions _options;
-    private readonly Lazy<(TrialProtocol Protocol, NrmsIpsSimulator Simulator)> _state;
-    private readonly Lazy<double[]> _emptyHistoryScores;
+    private readonly Lazy<Shared> _state;
 
     /// <summary>Creates the world; data, protocol and simulator are built on first use, at most once per process for the same options.</summary>
     public NrmsIpsWorld(NrmsIpsWorldOptions options)
@@ -89,8 +88,7 @@ public sealed class NrmsIpsWorld : IWorld
         options.Validate();
         _options = options;
         var key = string.Join('|', Path.GetFullPath(DataFolder(options)), options.Simulator, options.Vectors, OptionsBinder.ToJson(options.Training), OptionsBinder.ToJson(options.Protocol));
-        _state = Shared.GetOrAdd(key, _ => new Lazy<(TrialProtocol, NrmsIpsSimulator)>(() => Load(options)));
-        _emptyHistoryScores = new Lazy<double[]>(() => Scores([]));
+        _state = Loaded.GetOrAdd(key, _ => new Lazy<Shared>(() => Load(options)));
     }
 
     /// <summary>The trial protocol (split, impressions, catalogue) the world uses.</summary>
@@ -102,7 +100,7 @@ public sealed class NrmsIpsWorld : IWorld
         get
         {
             var simulator = _state.Value.Simulator;
-            var good = _emptyHistoryScores.Value.Count(simulator.Good);
+            var good = _state.Value.EmptyHistoryScores.Count(simulator.Good);
             return string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"NRMS-IPS ({simulator.Source}), reward 1{{sigmoid(score) > {simulator.Threshold:0.######}}} flipped with probability {simulator.FlipProbability}; with an empty history {good:N0} of {simulator.ItemCount:N0} items ({(double)good / simulator.ItemCount:P1}) are good");
         }
@@ -117,14 +115,6 @@ public sealed class NrmsIpsWorld : IWorld
         var (users, log) = Protocol.Trial(trialSeed, _options.UsersPerTrial);
         var sequence = Protocol.Options.SequenceSeed == 0 ? (ulong?)null : Protocol.Options.SequenceSeed;
         return new ObservedEnvironment(new Clicks(this, log.InitialHistories), Protocol.Catalogue, users, Info, trialSeed, sequence, log);
-    }
-
-    private double[] Scores(int[] history)
-    {
-        var simulator = _state.Value.Simulator;
-        var scores = new double[Protocol.Catalogue.Catalog.Count];
-        simulator.Scores(simulator.UserVector(history), scores);
-        return scores;
     }
 
     /// <summary>Where the shipped simulator lives under the repository.</summary>
@@ -148,7 +138,7 @@ public sealed class NrmsIpsWorld : IWorld
 
     private static string DataFolder(NrmsIpsWorldOptions options) => options.Data.Length > 0 ? options.Data : UserChoiceWorld.ShippedMovieLens();
 
-    private static (TrialProtocol, NrmsIpsSimulator) Load(NrmsIpsWorldOptions options)
+    private static Shared Load(NrmsIpsWorldOptions options)
     {
         var data = InteractionReader.Read(DataFolder(options));
         var protocol = TrialProtocol.Build(data, options.Protocol, ObservedCatalogue.Build(data, options.Vectors.Length > 0 ? options.Vectors : ShippedWordVectors.Find()));
@@ -160,23 +150,52 @@ public sealed class NrmsIpsWorld : IWorld
         {
             throw new OptionsException(Names.Kebab(nameof(NrmsIpsWorldOptions.Simulator)), $"'{options.Simulator}' scores {simulator.ItemCount} items; the data has {data.Items.Count}.");
         }
-        return (protocol, simulator);
+        return new Shared(protocol, simulator);
+    }
+
+    /// <summary>What every world of the same options shares: the protocol, the simulator, and the users' scores (computed once).</summary>
+    private sealed class Shared(TrialProtocol protocol, NrmsIpsSimulator simulator)
+    {
+        private readonly ConcurrentDictionary<int, Lazy<double[]>> _userScores = new();
+        private readonly Lock _gate = new();
+        private double[]? _emptyHistory;
+
+        public TrialProtocol Protocol { get; } = protocol;
+
+        public NrmsIpsSimulator Simulator { get; } = simulator;
+
+        /// <summary>The scores of every item for the all-padding history (the same for every user).</summary>
+        public double[] EmptyHistoryScores => _emptyHistory ??= Scores([]);
+
+        /// <summary>A user's scores under their logged history, which is the same in every trial.</summary>
+        public double[] UserScores(int user, int[] history) => _userScores.GetOrAdd(user, _ => new Lazy<double[]>(() => Scores(history))).Value;
+
+        /// <summary>The simulator's scores of every item for <paramref name="history"/>; its network is not thread-safe, so one at a time.</summary>
+        private double[] Scores(int[] history)
+        {
+            var scores = new double[Simulator.ItemCount];
+            lock (_gate)
+            {
+                Simulator.Scores(Simulator.UserVector(history), scores);
+            }
+            return scores;
+        }
     }
 
     private sealed class Clicks(NrmsIpsWorld world, IReadOnlyDictionary<int, int[]> histories) : IClickModel
     {
-        private readonly NrmsIpsSimulator _simulator = world._state.Value.Simulator;
+        private readonly Shared _state = world._state.Value;
 
         public void Scores(int user, Span<double> scores)
         {
             var source = world._options.History == SimulatorHistory.Empty || !histories.TryGetValue(user, out var history)
-                ? world._emptyHistoryScores.Value
-                : world.Scores(history);
+                ? _state.EmptyHistoryScores
+                : _state.UserScores(user, history);
             source.CopyTo(scores);
         }
 
-        public double ExpectedReward(double score) => _simulator.ExpectedReward(score);
+        public double ExpectedReward(double score) => _state.Simulator.ExpectedReward(score);
 
-        public double DrawReward(double score, double uniform) => _simulator.DrawReward(score, uniform) ? 1 : 0;
+        public double DrawReward(double score, double uniform) => _state.Simulator.DrawReward(score, uniform) ? 1 : 0;
     }
 }
