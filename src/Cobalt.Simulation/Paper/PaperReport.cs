@@ -73,7 +73,7 @@ public static class PaperReport
             {
                 var catalogue = protocol.Catalogue;
                 lines.Add($"Data: {protocol.Data.Name}, {protocol.Data.Items.Count:N0} items in {protocol.Data.Topics.Count} topics (first genre), {protocol.Data.Count:N0} ratings.");
-                lines.Add($"Split: {protocol.Split.Rule}; {protocol.Candidates.Count} validation-period users to draw trial users from.");
+                lines.Add($"Split: {protocol.Split.Rule}; {protocol.Candidates.Count} validation-period users to draw trial users from (a trial asking for more draws them all).");
                 lines.Add($"Protocol: trial users start from their logged positives; policies pre-train on the first {protocol.Options.PretrainShare:P0} of the training-period impressions without the trial's users ({protocol.Impressions.Training.Count:N0} training impressions of 1 positive + {protocol.Options.Impressions.Negatives} of the user's own ratings below 4); "
                     + (protocol.Options.SequenceSeed == 0 ? "a fresh user sequence per trial." : $"every trial replays one user-position sequence (seed {protocol.Options.SequenceSeed}), as the authors' code."));
                 lines.Add($"Item features: sum of GloVe 100-d title word vectors and a constant 1 ({catalogue.WordsWithoutVector:N0} of {catalogue.TitleWords:N0} title tokens had no GloVe vector and add zero, as in the authors' embedding matrix).");
