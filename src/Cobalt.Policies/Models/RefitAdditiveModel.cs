@@ -143,27 +143,10 @@ public sealed class RefitAdditiveModel : IRewardModel
             f.Context.UserFeaturesOf(_d2);
             CheckDimension(f.Features.Length);
         }
-        foreach (var f in feedback)
-        {
-            if (!_latestUsers.TryGetValue(f.UserId, out var latest))
-            {
-                latest = new double[_d2];
-                _latestUsers[f.UserId] = latest;
-            }
-            f.Context.UserFeatures.Span.CopyTo(latest);
-        }
+        SampleBuffer.RememberUsers(_latestUsers, feedback, _d2);
         var first = _updates == 0;
         _updates++;
-        for (var start = 0; start < feedback.Length;)
-        {
-            var end = start + 1;
-            while (end < feedback.Length && feedback[end].UserId == feedback[start].UserId)
-            {
-                end++;
-            }
-            _buffer.Add(feedback[start].UserId, feedback[start..end]);
-            start = end;
-        }
+        _buffer.AddRounds(feedback);
         if (_resetPending)
         {
             ResetBuffer();

@@ -302,6 +302,35 @@ internal sealed class SampleBuffer(int dimension, bool keepRoundsWithoutClicks)
     /// <summary>The held rounds, oldest first.</summary>
     public IReadOnlyList<Entry> Entries => _entries;
 
+    /// <summary>Appends a batch of feedback as rounds: each run of consecutive records of one user is one round.</summary>
+    public void AddRounds(ReadOnlySpan<Feedback> feedback)
+    {
+        for (var start = 0; start < feedback.Length;)
+        {
+            var end = start + 1;
+            while (end < feedback.Length && feedback[end].UserId == feedback[start].UserId)
+            {
+                end++;
+            }
+            Add(feedback[start].UserId, feedback[start..end]);
+            start = end;
+        }
+    }
+
+    /// <summary>Records each feedback record's user features as that user's latest (the shared models' z for later refits).</summary>
+    public static void RememberUsers(Dictionary<int, double[]> latest, ReadOnlySpan<Feedback> feedback, int userDimension)
+    {
+        foreach (var f in feedback)
+        {
+            if (!latest.TryGetValue(f.UserId, out var z))
+            {
+                z = new double[userDimension];
+                latest[f.UserId] = z;
+            }
+            f.Context.UserFeatures.Span.CopyTo(z);
+        }
+    }
+
     /// <summary>Appends one round of <paramref name="user"/>: the rows of the feedback records, positives first.</summary>
     public void Add(int user, ReadOnlySpan<Feedback> round)
     {
