@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using Cobalt.Core.Configuration;
-using Cobalt.Core.LinearAlgebra;
 using Cobalt.Policies.Catalog;
 using Cobalt.Policies.Models;
 using Cobalt.Recommenders.Neural;
