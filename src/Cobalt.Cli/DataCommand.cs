@@ -86,25 +86,7 @@ internal static class DataCommand
             using var http = new HttpClient { Timeout = TimeSpan.FromHours(2) };
             try
             {
-                var folder = await AnsiConsole.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
-                    .StartAsync(async context =>
-                    {
-                        var tasks = new Dictionary<string, ProgressTask>();
-                        var progress = new Progress<FetchProgress>(p =>
-                        {
-                            if (!tasks.TryGetValue(p.File, out var task))
-                            {
-                                tasks[p.File] = task = context.AddTask(p.File, maxValue: p.Total ?? 1);
-                            }
-                            if (p.Total is { } total)
-                            {
-                                task.MaxValue = total;
-                            }
-                            task.Value = p.Done;
-                        });
-                        return await new DatasetFetcher(http).FetchAsync(dataset, parse.GetValue(root)!.FullName, parse.GetValue(replace), progress, cancellationToken);
-                    });
+                var folder = await WithDownloadProgress(progress => new DatasetFetcher(http).FetchAsync(dataset, parse.GetValue(root)!.FullName, parse.GetValue(replace), progress, cancellationToken));
                 AnsiConsole.MarkupLine($"{Markup.Escape(dataset.Name)} is in [link]{Markup.Escape(folder)}[/]. Cite: {Markup.Escape(dataset.Citation)}");
                 return 0;
             }
@@ -116,30 +98,34 @@ internal static class DataCommand
         return command;
     }
 
+    /// <summary>Runs a download with one progress bar per file (bytes, speed, time left).</summary>
+    private static Task<T> WithDownloadProgress<T>(Func<IProgress<FetchProgress>, Task<T>> download) =>
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                var progress = new Progress<FetchProgress>(p =>
+                {
+                    if (!tasks.TryGetValue(p.File, out var task))
+                    {
+                        tasks[p.File] = task = context.AddTask(p.File, maxValue: p.Total ?? 1);
+                    }
+                    if (p.Total is { } total)
+                    {
+                        task.MaxValue = total;
+                    }
+                    task.Value = p.Done;
+                });
+                return await download(progress);
+            });
+
     private static async Task<int> FetchGlove(string root, GloveSource source, bool replace, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromHours(2) };
         try
         {
-            var file = await AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
-                .StartAsync(async context =>
-                {
-                    var tasks = new Dictionary<string, ProgressTask>();
-                    var progress = new Progress<FetchProgress>(p =>
-                    {
-                        if (!tasks.TryGetValue(p.File, out var task))
-                        {
-                            tasks[p.File] = task = context.AddTask(p.File, maxValue: p.Total ?? 1);
-                        }
-                        if (p.Total is { } total)
-                        {
-                            task.MaxValue = total;
-                        }
-                        task.Value = p.Done;
-                    });
-                    return await new GloveFetcher(http).FetchAsync(root, source, replace, progress, cancellationToken);
-                });
+            var file = await WithDownloadProgress(progress => new GloveFetcher(http).FetchAsync(root, source, replace, progress, cancellationToken));
             AnsiConsole.MarkupLine($"GloVe 100-d is in [link]{Markup.Escape(file)}[/]. Cite: {Markup.Escape(GloveFetcher.Citation)}");
             return 0;
         }

@@ -115,30 +115,38 @@ public sealed class BilinearModel : IRewardModel
     }
 
     /// <summary>M_z[i, i'] = sum_{j, j'} z_j z_j' W^-1[(i, j), (i', j')], in O((d1 d2)^2).</summary>
-    private void BuildUserMatrix(ReadOnlySpan<double> z)
+    /// <param name="inverse">W^-1, row-major (d1 d2) x (d1 d2), index (i, j) = i d2 + j.</param>
+    /// <param name="d1">Item dimension.</param>
+    /// <param name="d2">User dimension.</param>
+    /// <param name="z">The user's features (d2).</param>
+    /// <param name="partial">Scratch of (d1 d2) x d1.</param>
+    /// <param name="mz">The result, d1 x d1.</param>
+    internal static void BuildUserMatrix(ReadOnlySpan<double> inverse, int d1, int d2, ReadOnlySpan<double> z, Span<double> partial, Span<double> mz)
     {
-        var inverse = _w.Inverse;
-        var n = _d1 * _d2;
+        var n = d1 * d2;
         // partial[r, i'] = sum_j' W^-1[r, i' d2 + j'] z_j'
         for (var r = 0; r < n; r++)
         {
             var row = inverse.Slice(r * n, n);
-            for (var i2 = 0; i2 < _d1; i2++)
+            for (var i2 = 0; i2 < d1; i2++)
             {
-                _partial[r * _d1 + i2] = TensorPrimitives.Dot(row.Slice(i2 * _d2, _d2), z);
+                partial[r * d1 + i2] = TensorPrimitives.Dot(row.Slice(i2 * d2, d2), z);
             }
         }
         // M_z[i, :] = sum_j z_j partial[(i, j), :]
-        Array.Clear(_mz);
-        for (var i = 0; i < _d1; i++)
+        mz.Clear();
+        for (var i = 0; i < d1; i++)
         {
-            var target = _mz.AsSpan(i * _d1, _d1);
-            for (var j = 0; j < _d2; j++)
+            var target = mz.Slice(i * d1, d1);
+            for (var j = 0; j < d2; j++)
             {
-                TensorPrimitives.MultiplyAdd(_partial.AsSpan((i * _d2 + j) * _d1, _d1), z[j], target, target);
+                TensorPrimitives.MultiplyAdd(partial.Slice((i * d2 + j) * d1, d1), z[j], target, target);
             }
         }
     }
+
+    /// <summary>M_z for <paramref name="z"/> into the model's buffer (see <see cref="BilinearModel.BuildUserMatrix(ReadOnlySpan{double}, int, int, ReadOnlySpan{double}, Span{double}, Span{double})"/>).</summary>
+    private void BuildUserMatrix(ReadOnlySpan<double> z) => BuildUserMatrix(_w.Inverse, _d1, _d2, z, _partial, _mz);
 
     private void Outer(ReadOnlySpan<double> x, ReadOnlySpan<double> z, Span<double> destination)
     {

@@ -223,29 +223,8 @@ public sealed class RefitBilinearModel : IRewardModel
         return _latestUsers[user];
     }
 
-    /// <summary>M_z[i, i'] = sum_{j, j'} z_j z_j' W^-1[(i, j), (i', j')], in O((d1 d2)^2).</summary>
-    private void BuildUserMatrix(ReadOnlySpan<double> z)
-    {
-        var inverse = _w.Inverse;
-        var n = _d1 * _d2;
-        for (var r = 0; r < n; r++)
-        {
-            var row = inverse.Slice(r * n, n);
-            for (var i2 = 0; i2 < _d1; i2++)
-            {
-                _partial[r * _d1 + i2] = TensorPrimitives.Dot(row.Slice(i2 * _d2, _d2), z);
-            }
-        }
-        Array.Clear(_mz);
-        for (var i = 0; i < _d1; i++)
-        {
-            var target = _mz.AsSpan(i * _d1, _d1);
-            for (var j = 0; j < _d2; j++)
-            {
-                TensorPrimitives.MultiplyAdd(_partial.AsSpan((i * _d2 + j) * _d1, _d1), z[j], target, target);
-            }
-        }
-    }
+    /// <summary>M_z for <paramref name="z"/> into the model's buffer (see <see cref="BilinearModel.BuildUserMatrix(ReadOnlySpan{double}, int, int, ReadOnlySpan{double}, Span{double}, Span{double})"/>).</summary>
+    private void BuildUserMatrix(ReadOnlySpan<double> z) => BilinearModel.BuildUserMatrix(_w.Inverse, _d1, _d2, z, _partial, _mz);
 
     private static void RequireUser(int user)
     {
