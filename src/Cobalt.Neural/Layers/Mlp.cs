@@ -53,7 +53,14 @@ public sealed class Mlp<T>
     public int Outputs => _layers[^1].Outputs;
 
     /// <summary>Applies the layers to <paramref name="x"/> [..., in].</summary>
-    public Node<T> Forward(Tape<T> tape, Node<T> x)
+    public Node<T> Forward(Tape<T> tape, Node<T> x) => Forward(tape, x, null, null);
+
+    /// <summary>
+    /// Applies the layers with <paramref name="hiddenDropout"/> on every hidden activation when <paramref name="rng"/> is given
+    /// (PyTorch's Linear, Dropout, ReLU, Linear: dropout before a ReLU equals dropout after it, as the mask and 1/(1-p) are
+    /// non-negative).
+    /// </summary>
+    public Node<T> Forward(Tape<T> tape, Node<T> x, Dropout<T>? hiddenDropout, Rng? rng)
     {
         ArgumentNullException.ThrowIfNull(tape);
         for (var i = 0; i < _layers.Length; i++)
@@ -62,6 +69,10 @@ public sealed class Mlp<T>
             if (i < _layers.Length - 1)
             {
                 x = Activation == Activation.Relu ? tape.Relu(x) : tape.Tanh(x);
+                if (hiddenDropout is not null)
+                {
+                    x = hiddenDropout.Forward(tape, x, rng);
+                }
             }
         }
         return x;
