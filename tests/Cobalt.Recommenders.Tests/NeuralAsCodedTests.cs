@@ -234,6 +234,62 @@ public class NeuralAsCodedTests
         TitledWorld.Play(restored, twin, 8).Should().Equal(TitledWorld.Play(policy, environment, 8));
     }
 
+    [Theory]
+    [InlineData(NeuralModel.Greedy, true)]
+    [InlineData(NeuralModel.Galm, false)]
+    public void Two_stage_policies_pretrain_the_authors_topic_model_and_never_update_it(NeuralModel model, bool redrawnEveryRound)
+    {
+        var world = TitledWorld.Create(["a", "b", "c", "d"]);
+        var environment = world.Create(16);
+        var policy = Build(Small with { Model = model, TwoStage = true }, environment, Log(80, 15));
+        byte[]? frozen = null;
+        float[]? topics = null;
+        var redraws = 0;
+        TitledWorld.Play(policy, environment, 12, t =>
+        {
+            var current = policy.TopicVectors!.Values;
+            if (topics is not null && !current.AsSpan().SequenceEqual(topics))
+            {
+                redraws++;
+            }
+            topics = current;
+            frozen ??= policy.AsCodedTopicModel!.Snapshot();
+        });
+        policy.TopicModel.Should().BeNull("the paper text's topic encoder is not built");
+        policy.TopicPretraining!.BestEpoch.Should().BeInRange(1, 3);
+        policy.TopicPretraining.ValidationAuc.Should().HaveCount(3);
+        policy.TopicVectors!.Dimension.Should().Be(64, "the authors' topic vectors have 64 entries");
+        policy.AsCodedTopicModel!.Snapshot().Should().Equal(frozen, "the authors' topic model is never updated online (RetrainEvery 5 passed twice)");
+        if (redrawnEveryRound)
+        {
+            redraws.Should().Be(11, "2-N-Greedy draws the topic embedding's dropout afresh every round");
+        }
+        else
+        {
+            redraws.Should().Be(0, "the 2-S-N-GALM-UCB policy draws the topic vectors once per trial");
+        }
+    }
+
+    [Fact]
+    public void As_coded_two_stage_greedy_save_load_continues_identically()
+    {
+        var world = TitledWorld.Create(["a", "b", "c", "d"]);
+        var environment = world.Create(17);
+        var policy = Build(Small with { Model = NeuralModel.Greedy, TwoStage = true, RetrainEvery = 3 }, environment, Log(60, 18));
+        TitledWorld.Play(policy, environment, 7);
+
+        using var saved = new MemoryStream();
+        PolicyCatalog.Save(policy, saved);
+        saved.Position = 0;
+        var restored = PolicyCatalog.Load(saved);
+        var twin = world.Create(17);
+        for (var t = 0; t < 7; t++)
+        {
+            twin.Next();
+        }
+        TitledWorld.Play(restored, twin, 8).Should().Equal(TitledWorld.Play(policy, environment, 8));
+    }
+
     private static string[] TitleList()
     {
         var context = TitledWorld.Create(["a", "b", "c", "d"]).Create(1).Next().Context;

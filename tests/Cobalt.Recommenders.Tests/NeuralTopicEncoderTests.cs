@@ -216,7 +216,8 @@ public class NeuralTopicEncoderTests
         options.TopicRepresentation.Should().Be(TopicRepresentation.ItemMean);
         options.TopicRetrainEvery.Should().Be(25);
         options.TopicNames.Should().Equal("a", "b");
-        new NeuralOptions().TopicRepresentation.Should().Be(TopicRepresentation.Encoder);
+        new NeuralOptions().EffectiveTopicRepresentation.Should().Be(TopicRepresentation.AsCoded, "the as-coded protocol uses the authors' topic model");
+        new NeuralOptions { Protocol = NeuralProtocol.Earlier }.EffectiveTopicRepresentation.Should().Be(TopicRepresentation.Encoder);
 
         var validate = () => new NeuralOptions { TopicRetrainEvery = -3 }.Validate();
         validate.Should().Throw<OptionsException>().Where(e => e.Field == "topic-retrain-every");

@@ -37,6 +37,17 @@ public enum TopicRepresentation
 
     /// <summary>The mean of the topic's item vectors, with the item model's user vector (no topic model; the earlier behaviour, kept for comparison).</summary>
     ItemMean,
+
+    /// <summary>
+    /// The authors' topic model as coded (CB4Rec @67f4029 algorithms/nrms_model.py NRMS_Topic_Model, <see cref="TopicNrmsModel"/>):
+    /// a learned vector per topic with dropout 0.5 kept on, then an MLP, y_v of width 64; the user-topic vector from the title NRMS
+    /// over the user's clicked items reduced 400 → 64; pre-trained per trial on the logged impressions mapped to topics (BCE, one
+    /// negative topic, the best validation-AUC epoch; preprocess.py pretrain_cb_learner with pretrain_topic) and never updated
+    /// online (neural_greedy.py train(mode='topic') steps the item model's optimiser, which holds none of the topic model's
+    /// parameters). 2-N-Greedy draws the topic vectors' dropout afresh every round (topic_rec calls get_topic_embeddings_byindex),
+    /// the 2-S-N-GALM/GBLM-UCB policies once per trial (proposed.py _get_topic_embs caches them).
+    /// </summary>
+    AsCoded,
 }
 
 /// <summary>
@@ -144,17 +155,22 @@ public sealed record NeuralOptions : PolicyOptions, IDescribesVariant
     public int MinGroupSize { get; init; }
 
     /// <inheritdoc />
-    public string Variant => Protocol == NeuralProtocol.AsCoded
+    public string Variant => (Protocol == NeuralProtocol.AsCoded
         ? "neural policies as coded (CB4Rec @67f4029: NRMS 20x20->64 from GloVe 100-d, per-trial pre-training on the logged impressions, logged starting histories, retraining every 100 rounds on the rounds since; GLM parts refitted by Adam)"
-        : "neural policies with Cobalt's earlier protocol";
+        : "neural policies with Cobalt's earlier protocol")
+        + (TwoStage ? $"; topics: {Names.Kebab(EffectiveTopicRepresentation.ToString())} topic model" : string.Empty);
 
     /// <summary>Rounds between retrainings.</summary>
     [Description("Rounds between retrainings of NRMS on the known samples and the clicks gathered so far (the paper: 100 for items).")]
     public int RetrainEvery { get; init; } = 100;
 
-    /// <summary>Two-stage: where the topic vectors come from.</summary>
-    [Description("Two-stage topic vectors: encoder (the paper's NRMS topic model: topic name -> word embeddings -> MLP, user vector from the user's clicked topics, retrained every topic-retrain-every rounds) or item-mean (mean of the topic's item vectors with the item model's user vector, the earlier behaviour).")]
-    public TopicRepresentation TopicRepresentation { get; init; } = TopicRepresentation.Encoder;
+    /// <summary>Two-stage: where the topic vectors come from; null: the protocol's (as-coded: <see cref="TopicRepresentation.AsCoded"/>, earlier: <see cref="TopicRepresentation.Encoder"/>).</summary>
+    [Description("Two-stage topic vectors: as-coded (the authors' topic model: a learned vector per topic with dropout 0.5 kept on and an MLP, the user vector from the title NRMS over the clicked items reduced to 64, pre-trained per trial with BCE and one negative topic, not updated online), encoder (the paper text's NRMS topic model: topic name -> word embeddings -> MLP, user vector from the user's clicked topics, retrained every topic-retrain-every rounds) or item-mean (mean of the topic's item vectors with the item model's user vector); absent: as-coded under the as-coded protocol, encoder under earlier.")]
+    public TopicRepresentation? TopicRepresentation { get; init; }
+
+    /// <summary>The topic representation this protocol uses.</summary>
+    public TopicRepresentation EffectiveTopicRepresentation => TopicRepresentation
+        ?? (Protocol == NeuralProtocol.AsCoded ? Neural.TopicRepresentation.AsCoded : Neural.TopicRepresentation.Encoder);
 
     /// <summary>Two-stage with the topic encoder: rounds between retrainings of the topic model.</summary>
     [Description("Two-stage with topic-representation encoder: rounds between retrainings of the NRMS topic model (the paper: 50; items use retrain-every, 100).")]
@@ -198,7 +214,10 @@ public sealed record NeuralOptions : PolicyOptions, IDescribesVariant
         Require.AtLeast(BudgetPerSlot, 0, nameof(BudgetPerSlot));
         Require.AtLeast(MinGroupSize, 0, nameof(MinGroupSize));
         Require.AtLeast(RetrainEvery, 1, nameof(RetrainEvery));
-        Require.Defined(TopicRepresentation, nameof(TopicRepresentation));
+        if (TopicRepresentation is { } representation)
+        {
+            Require.Defined(representation, nameof(TopicRepresentation));
+        }
         Require.AtLeast(TopicRetrainEvery, 1, nameof(TopicRetrainEvery));
         if (TopicNames is null)
         {

@@ -25,7 +25,9 @@ namespace Cobalt.Recommenders.Neural;
 /// <para>Topics of the two-stage variant (<see cref="NeuralOptions.TopicRepresentation"/>), after the two-stage paper,
 /// section 4 ("NRMS Item and Topic Neural Model") and specs/two-stage-topic-item.md:</para>
 /// <list type="bullet">
-/// <item><see cref="TopicRepresentation.Encoder"/> (default): a second NRMS model, the topic model, whose item tower is the
+/// <item><see cref="TopicRepresentation.AsCoded"/> (default under the as-coded protocol): the authors' topic model
+/// (<see cref="TopicNrmsModel"/>; see the enum value), pre-trained per trial, frozen during the run.</item>
+/// <item><see cref="TopicRepresentation.Encoder"/> (default under the earlier protocol; the paper's text): a second NRMS model, the topic model, whose item tower is the
 /// topic encoder (<see cref="ItemEncoderKind.MeanMlp"/>): topic vector y_v = MLP(mean of the word embeddings of v's name),
 /// of the item vectors' dimension; its user encoder reads the topics of the user's clicked items, z'_u = UserEncoder(y_{v(h_1)}, ...).
 /// Stage one scores topic v with the inner model over (y_v, 1) and (z'_u, 1). The topic model is trained on the same
@@ -45,8 +47,7 @@ namespace Cobalt.Recommenders.Neural;
 /// every algorithm of a trial the same history dictionary (core/contextual_bandit.py set_clicked_history), so one algorithm's
 /// clicks enter the others' histories, and the lists persist across trials; here each policy keeps its own histories. The
 /// authors' user encoder reads the whole history padded with item 0 and unmasked; here the last 50 clicks, masked. Two-stage
-/// policies still use the topic encoder of <see cref="NeuralOptions.TopicRepresentation"/> and TwoStagePolicy's own GLM fits
-/// (the as-coded topic model and GLM fits need TwoStagePolicy hooks).</para>
+/// policies use TwoStagePolicy's own online GLM fits, not the as-coded Adam refits (those need TwoStagePolicy hooks).</para>
 /// </remarks>
 public sealed class NeuralPolicy : IPolicy, ITopicStage
 {
@@ -60,7 +61,12 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
     private NrmsOptions _nrmsOptions;
     private readonly NrmsOptions _topicNrmsOptions;
     private readonly bool _topicEncoder;
+    private readonly bool _topicAsCoded;
     private readonly Rng _topicRng;
+    private readonly Rng _topicDropout;
+    private TopicNrmsModel? _asCodedTopics;
+    private NrmsPretraining? _topicPretraining;
+    private byte[]? _savedTopicParameters;
     private readonly List<NrmsSample> _topicSamples = [];
     private readonly Dictionary<int, double[]> _topicUsers = [];
     private NrmsModel? _topicNrms;
@@ -101,8 +107,10 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         _seed = seed;
         _rng = Seeds.Stream(seed, "neural/policy");
         _topicNrmsOptions = _nrmsOptions with { ItemEncoder = ItemEncoderKind.MeanMlp };
-        _topicEncoder = options.TwoStage && options.TopicRepresentation == TopicRepresentation.Encoder;
+        _topicEncoder = options.TwoStage && options.EffectiveTopicRepresentation == TopicRepresentation.Encoder;
+        _topicAsCoded = options.TwoStage && options.EffectiveTopicRepresentation == TopicRepresentation.AsCoded;
         _topicRng = Seeds.Stream(seed, "neural/topics");
+        _topicDropout = Seeds.Stream(seed, "neural/topic-dropout");
         _known = known;
         if (_asCoded && observed is not null)
         {
@@ -129,6 +137,12 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
 
     /// <summary>The NRMS topic model of the two-stage variant with the topic encoder (built on the first catalogue); null otherwise.</summary>
     public NrmsModel? TopicModel => _topicNrms;
+
+    /// <summary>The authors' topic model of the two-stage variant with <see cref="TopicRepresentation.AsCoded"/> topics (built on the first catalogue); null otherwise.</summary>
+    public TopicNrmsModel? AsCodedTopicModel => _asCodedTopics;
+
+    /// <summary>How the as-coded topic model's pre-training went (null before it, or without one).</summary>
+    public NrmsPretraining? TopicPretraining => _topicPretraining;
 
     /// <summary>The topic vectors y_v the topic stage reads (row r: the r-th smallest topic id), from the topic encoder; null without it.</summary>
     public ItemVectors? TopicVectors => _topicVectors;
@@ -355,6 +369,12 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         {
             return last.Topic;
         }
+        if (_topicAsCoded && _options.Model == NeuralModel.Greedy && _lastTopic is not null)
+        {
+            // CB4Rec @67f4029 neural_greedy.py Two_NeuralGreedy.topic_rec: fresh topic-embedding dropout every round.
+            _topicVectors = _asCodedTopics!.EncodeTopics(_topicDropout);
+            _topicCatalog = new ItemCatalog(_topicVectors.ToFeatureMatrix(appendBias: true));
+        }
         var topic = new DecisionContext(itemContext.Round, itemContext.UserId, TopicUserVector(itemContext.UserId), _topicCatalog!.All());
         _lastTopic = (itemContext, topic);
         return topic;
@@ -418,7 +438,7 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         }
         _source = catalog;
         Encode();
-        if (_topicEncoder)
+        if (_topicEncoder || _topicAsCoded)
         {
             PrepareTopics(catalog);
         }
@@ -488,7 +508,11 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         }
         _layout = TopicCatalog.For(catalog);
         var q = _layout.TopicIds.Length;
-        if (_topicNrms is null)
+        if (_topicAsCoded)
+        {
+            PrepareAsCodedTopics(catalog, q);
+        }
+        else if (_topicNrms is null)
         {
             var names = _layout.TopicIds.Select(t => TopicName(t, catalog.TopicNames)).ToArray();
             _topicNrms = NrmsModel.FromTitles(names, _topicNrmsOptions, Seeds.Derive(_seed, "neural/topic-nrms"));
@@ -508,6 +532,47 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         EncodeTopics();
     }
 
+    /// <summary>
+    /// Builds the authors' topic model over the catalogue's titles and <paramref name="topics"/> topic rows: restored from a saved
+    /// policy, else pre-trained on the observed log (shared per trial like the item model's, <see cref="NeuralPretraining"/>), else
+    /// (no log, or no epochs) as initialised.
+    /// </summary>
+    private void PrepareAsCodedTopics(ItemCatalog catalog, int topics)
+    {
+        if (_asCodedTopics is not null)
+        {
+            if (_asCodedTopics.TopicCount != topics || _asCodedTopics.Items.Count != catalog.Count)
+            {
+                throw new ArgumentException($"The policy's topic model knows {_asCodedTopics.Items.Count} items and {_asCodedTopics.TopicCount} topics; this catalogue has {catalog.Count} and {topics}.", nameof(catalog));
+            }
+            return;
+        }
+        var titles = catalog.Titles!;
+        var vectors = _options.EffectiveWordVectors is { } path ? WordVectorsFile(path) : null;
+        var text = _nrmsOptions with { ProjectedDimension = 0 };
+        var seed = _observed is { } log ? Seeds.Derive(NeuralPretraining.Fingerprint(log, titles), "neural/topic-pretrain/parameters") : Seeds.Derive(_seed, "neural/topic-nrms");
+        TopicNrmsModel Build() => TopicNrmsModel.FromTitles(titles, text, topics, AsCodedTopicDimension, seed, vectors);
+        _asCodedTopics = Build();
+        var epochs = _options.EffectivePretrainEpochs;
+        if (_savedTopicParameters is { } saved)
+        {
+            _asCodedTopics.Restore(saved);
+            _savedTopicParameters = null;
+        }
+        else if (_observed is { } observed && epochs > 0 && observed.PretrainingImpressions.Count > 0)
+        {
+            var fingerprint = NeuralPretraining.Fingerprint(observed, titles);
+            var layout = _layout!;
+            NrmsPretraining Run() => NeuralPretraining.PretrainTopics(Build(), layout.RowOfItem, observed.PretrainingImpressions, observed.ValidationImpressions, epochs, Seeds.Stream(fingerprint, "neural/topic-pretrain"));
+            var key = $"topics|{fingerprint:X16}|{epochs}|{vectors}|{topics}|{OptionsBinder.ToJson(text)}";
+            _topicPretraining = _options.SharePretraining ? NeuralPretraining.Shared(key, Run) : Run();
+            _asCodedTopics.Restore(_topicPretraining.Checkpoint);
+        }
+    }
+
+    /// <summary>Width of the authors' topic and user-topic vectors (CB4Rec @67f4029 TopicEncoder reduction_dim and dimmension_reduction: 64).</summary>
+    private const int AsCodedTopicDimension = 64;
+
     /// <summary>The name the topic encoder reads for topic id <paramref name="topic"/>: the option's, else the catalogue's, else topic_t.</summary>
     private string TopicName(int topic, IReadOnlyList<string>? catalogNames)
     {
@@ -526,7 +591,7 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
     /// <summary>Re-encodes every topic and forgets cached user-topic vectors (after building or retraining the topic model).</summary>
     private void EncodeTopics()
     {
-        _topicVectors = _topicNrms!.EncodeItems();
+        _topicVectors = _topicAsCoded ? _asCodedTopics!.EncodeTopics(_topicDropout) : _topicNrms!.EncodeItems();
         _topicCatalog = new ItemCatalog(_topicVectors.ToFeatureMatrix(appendBias: true));
         _topicUsers.Clear();
         _lastTopic = null;
@@ -539,8 +604,9 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         {
             return cached;
         }
-        var history = user == DecisionContext.NoUser ? [] : TopicHistory(History(user));
-        var z = _topicNrms!.EncodeUser(history, _topicVectors!);
+        var z = _topicAsCoded
+            ? _asCodedTopics!.EncodeUser(user == DecisionContext.NoUser ? [] : History(user).TakeLast(_nrmsOptions.MaxHistory).ToArray())
+            : _topicNrms!.EncodeUser(user == DecisionContext.NoUser ? [] : TopicHistory(History(user)), _topicVectors!);
         var vector = new double[z.Length + 1];
         for (var j = 0; j < z.Length; j++)
         {
@@ -693,9 +759,12 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             };
             var twoStage = new TwoStageOptions { Model = stage, Beta = o.Beta, Gamma = o.Gamma, BudgetPerSlot = o.BudgetPerSlot, DynamicTopics = o.DynamicTopics, MinGroupSize = o.MinGroupSize };
             // The topic model's vectors have the item model's width (the paper: the user representation's dimension).
-            return o.TopicRepresentation == TopicRepresentation.Encoder
-                ? new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (_topicNrmsOptions.Dimension + 1, _topicNrmsOptions.Dimension + 1), this, "neural-two-stage", seed)
-                : new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, seed);
+            return o.EffectiveTopicRepresentation switch
+            {
+                TopicRepresentation.Encoder => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (_topicNrmsOptions.Dimension + 1, _topicNrmsOptions.Dimension + 1), this, "neural-two-stage", seed),
+                TopicRepresentation.AsCoded => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (AsCodedTopicDimension + 1, AsCodedTopicDimension + 1), this, "neural-two-stage", seed),
+                _ => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, seed),
+            };
         }
         var candidates = o.CandidateStage();
         return o.Model switch
@@ -739,6 +808,13 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             writer.Write(topics.ToArray().AsSpan());
         }
         WriteSamples(writer, _topicSamples);
+        writer.Write(_topicDropout);
+        var topicParameters = _asCodedTopics?.Snapshot() ?? _savedTopicParameters;
+        writer.Write(topicParameters is not null);
+        if (topicParameters is not null)
+        {
+            writer.Write(topicParameters.AsSpan());
+        }
         writer.Write(_itemRetrainings);
         writer.Write(_topicRetrainings);
         writer.Tag("neural-buffer");
@@ -773,6 +849,9 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         reader.ReadInto(_topicRng);
         _topicNrms = reader.ReadBoolean() ? NrmsModel.Load(new MemoryStream(reader.ReadBytes("NRMS topic model")), "the saved policy's topic model") : null;
         ReadSamples(reader, _topicSamples);
+        reader.ReadInto(_topicDropout);
+        _savedTopicParameters = reader.ReadBoolean() ? reader.ReadBytes("topic model parameters") : null;
+        _asCodedTopics = null;
         _itemRetrainings = reader.ReadInt32();
         _topicRetrainings = reader.ReadInt32();
         reader.Tag("neural-buffer");

@@ -8,7 +8,7 @@ using Cobalt.Neural.Nrms;
 namespace Cobalt.Recommenders.Neural;
 
 /// <summary>What a pre-training run produced: the kept checkpoint (an <see cref="NrmsModel"/> state file) and how it was chosen.</summary>
-/// <param name="Checkpoint">The saved model of the best epoch (load it with <see cref="NeuralPretraining.Clone"/>).</param>
+/// <param name="Checkpoint">The saved model of the best epoch (an NRMS item model: load it with <see cref="NeuralPretraining.Clone"/>; a topic model: <see cref="TopicNrmsModel.Restore"/>).</param>
 /// <param name="BestEpoch">The epoch kept (1-based; 0 when no epoch ran).</param>
 /// <param name="ValidationAuc">Impression-averaged validation AUC after each epoch (empty without validation impressions).</param>
 /// <param name="Samples">Training samples per epoch.</param>
@@ -123,6 +123,51 @@ public static class NeuralPretraining
                 bestAuc = auc;
                 bestEpoch = epoch;
                 best = Save(model);
+            }
+        }
+        return new NrmsPretraining(best, bestEpoch, aucs, samples.Count, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Per-trial pre-training of the authors' topic model (CB4Rec @67f4029 preprocess.py pretrain_cb_learner with pretrain_topic):
+    /// the impressions mapped to topics by <paramref name="topicOf"/> (history: the clicked items' titles; positive: the clicked
+    /// item's topic; negatives: the unclicked items' topics, one drawn per sample and epoch), E epochs, and the checkpoint of the
+    /// epoch with the best impression-averaged topic AUC on <paramref name="validation"/> (strictly better; the last epoch without
+    /// validation impressions). The result's checkpoint holds <see cref="TopicNrmsModel.Snapshot"/> bytes.
+    /// </summary>
+    /// <exception cref="ArgumentException">An impression names an item outside the model (its index and field are named).</exception>
+    public static NrmsPretraining PretrainTopics(TopicNrmsModel model, Func<int, int> topicOf, IReadOnlyList<LoggedImpression> training, IReadOnlyList<LoggedImpression> validation, int epochs, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(topicOf);
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(rng);
+        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
+        var clock = Stopwatch.StartNew();
+        Check(training, model.Items.Count, "pre-training");
+        Check(validation, model.Items.Count, "validation");
+        List<NrmsSample> TopicSamples(IReadOnlyList<LoggedImpression> impressions) =>
+            [.. impressions.Select(i => new NrmsSample(i.History, topicOf(i.Positive), [.. i.Negatives.Select(topicOf)]))];
+        var samples = TopicSamples(training);
+        var held = TopicSamples(validation);
+        var aucs = new List<double>(epochs);
+        var best = model.Snapshot();
+        var bestEpoch = 0;
+        var bestAuc = double.NegativeInfinity;
+        for (var epoch = 1; epoch <= epochs && samples.Count > 0; epoch++)
+        {
+            model.Train(samples, 1, rng);
+            if (held.Count == 0)
+            {
+                (best, bestEpoch) = (model.Snapshot(), epoch);
+                continue;
+            }
+            var auc = model.ValidationAuc(held, rng);
+            aucs.Add(auc);
+            if (auc > bestAuc)
+            {
+                (bestAuc, bestEpoch, best) = (auc, epoch, model.Snapshot());
             }
         }
         return new NrmsPretraining(best, bestEpoch, aucs, samples.Count, clock.Elapsed);
