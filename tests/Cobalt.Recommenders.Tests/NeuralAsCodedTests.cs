@@ -197,6 +197,7 @@ public class NeuralAsCodedTests
     [InlineData(NeuralModel.DropoutUcb, false)]
     [InlineData(NeuralModel.Galm, false)]
     [InlineData(NeuralModel.Greedy, true)]
+    [InlineData(NeuralModel.DropoutUcb, true)]
     public void Policies_are_deterministic_under_a_seed_and_work_without_an_observed_log(NeuralModel model, bool twoStage)
     {
         var world = TitledWorld.Create(["a", "b", "c", "d"]);
@@ -288,6 +289,26 @@ public class NeuralAsCodedTests
             twin.Next();
         }
         TitledWorld.Play(restored, twin, 8).Should().Equal(TitledWorld.Play(policy, environment, 8));
+    }
+
+    [Fact]
+    public void Two_stage_dropout_ucb_scores_topics_by_mc_dropout_and_needs_the_authors_topic_model()
+    {
+        var world = TitledWorld.Create(["a", "b", "c", "d"]);
+        var environment = world.Create(19);
+        var policy = Build(Small with { Model = NeuralModel.DropoutUcb, TwoStage = true }, environment, Log(60, 20));
+        TitledWorld.Play(policy, environment, 6);
+        var first = policy.TopicDropoutScores(3);
+        var second = policy.TopicDropoutScores(3);
+        first.Passes.Should().Be(5);
+        first.Mean.Should().HaveCount(4).And.OnlyContain(m => float.IsFinite(m));
+        first.StandardDeviation.Should().OnlyContain(w => w > 0, "dropout in the topic tower and the user reduction makes every topic's score vary");
+        second.Mean.Should().NotEqual(first.Mean, "the masks are drawn afresh on each call, as each round of the authors' topic_rec");
+
+        var refused = () => (Small with { Model = NeuralModel.DropoutUcb, TwoStage = true, TopicRepresentation = TopicRepresentation.Encoder }).Validate();
+        refused.Should().Throw<OptionsException>().WithMessage("*topic-representation*as-coded*");
+        var twoStageKind = () => PolicyCatalog.Build(new PolicySpec("two-stage", new TwoStageOptions { Model = StageModel.DropoutUcb }), PolicyBuildContext.For(environment, 1));
+        twoStageKind.Should().Throw<OptionsException>().WithMessage("*kind neural*");
     }
 
     private static string[] TitleList()

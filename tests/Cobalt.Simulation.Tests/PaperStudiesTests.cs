@@ -65,7 +65,7 @@ public class PaperStudiesTests
         specs.Select(s => s.Options).OfType<NeuralOptions>().Should().OnlyContain(o => o.Protocol == NeuralProtocol.AsCoded);
         specs.Select(s => s.Options).OfType<GlmUcbOptions>().Single().Fit.Should().Be(Cobalt.Policies.Models.GlmFit.AsCoded);
         var twoStage = PaperStudies.TwoStage(new PaperStudyOptions());
-        twoStage.Select(s => s.DisplayName).Should().Equal("2-Random", "2-N-Greedy", "2-S-N-GALM-UCB", "2-S-N-GBLM-UCB");
+        twoStage.Select(s => s.DisplayName).Should().Equal("2-Random", "2-N-Greedy", "2-N-Dropout-UCB", "2-S-N-GALM-UCB", "2-S-N-GBLM-UCB");
         ((TwoStageOptions)twoStage[0].Options).Variant.Should().Contain("as coded");
         PaperStudies.Specs("table4", new PaperStudyOptions()).Select(s => ((NrmsIpsWorldOptions)s.World.Options).UsersPerTrial).Should().Equal(10, 100, 1000);
         PaperStudies.Specs("table4", new PaperStudyOptions { History = SimulatorHistory.User })

@@ -137,12 +137,15 @@ public sealed class TopicNrmsModel
     }
 
     /// <summary>Topic vectors [q, d]: the embedding's dropout on with masks from <paramref name="embeddingDropout"/> (off when null), the MLP's off.</summary>
-    public ItemVectors EncodeTopics(Rng? embeddingDropout)
+    public ItemVectors EncodeTopics(Rng? embeddingDropout) => EncodeTopics(embeddingDropout, hiddenDropout: null);
+
+    /// <summary>Topic vectors [q, d] with the embedding's and the MLP's dropout on where their <see cref="Rng"/> is given (training mode: both).</summary>
+    public ItemVectors EncodeTopics(Rng? embeddingDropout, Rng? hiddenDropout)
     {
         var ids = Enumerable.Range(0, TopicCount).ToArray();
         _tape.RecordsGradients = false;
         _tape.Reset();
-        var vectors = Network.EncodeTopics(_tape, ids, Shape.Of(ids.Length), embeddingDropout, hiddenDropout: null);
+        var vectors = Network.EncodeTopics(_tape, ids, Shape.Of(ids.Length), embeddingDropout, hiddenDropout);
         var values = vectors.Data.ToArray();
         _tape.Reset();
         _tape.RecordsGradients = true;
@@ -154,12 +157,33 @@ public sealed class TopicNrmsModel
 
     /// <summary>User vectors [B, d] of many histories (item ids, oldest first), every dropout off.</summary>
     /// <exception cref="ArgumentException">A history names an unknown item.</exception>
-    public ItemVectors EncodeUsers(IReadOnlyList<int[]> histories)
+    public ItemVectors EncodeUsers(IReadOnlyList<int[]> histories) => EncodeUsers(histories, _titles ??= EncodeTitles(null), reductionDropout: null);
+
+    /// <summary>
+    /// The title vectors of every item with the title tower's dropout on (masks from <paramref name="rng"/>): one stochastic encoding,
+    /// as CB4Rec's Two_NeuralDropoutUCB precomputes n_inference of them (neural_greedy.py _get_news_embs(topic=True) in training mode).
+    /// </summary>
+    public ItemVectors EncodeTitlesWithDropout(Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        return EncodeTitles(Options.Dropout > 0 ? rng : null);
+    }
+
+    /// <summary>
+    /// User vectors [B, d] of <paramref name="histories"/> read from the title vectors <paramref name="titles"/> (from
+    /// <see cref="EncodeTitlesWithDropout"/>), with the reduction MLP's dropout on where <paramref name="reductionDropout"/> is given.
+    /// </summary>
+    /// <exception cref="ArgumentException">A history names an unknown item, or <paramref name="titles"/> is not one vector per item.</exception>
+    public ItemVectors EncodeUsers(IReadOnlyList<int[]> histories, ItemVectors titles, Rng? reductionDropout)
     {
         ArgumentNullException.ThrowIfNull(histories);
-        _titles ??= EncodeTitles();
+        ArgumentNullException.ThrowIfNull(titles);
+        if (titles.Count != Items.Count || titles.Dimension != Options.Dimension)
+        {
+            throw new ArgumentException($"The title vectors hold {titles.Count} x {titles.Dimension}; this model has {Items.Count} items of {Options.Dimension}.", nameof(titles));
+        }
         var attended = Options.Padding == NrmsPadding.Attended;
-        var width = _titles.Dimension;
+        var width = titles.Dimension;
         var output = new float[histories.Count * Dimension];
         _tape.RecordsGradients = false;
         for (var b = 0; b < histories.Count; b++)
@@ -175,12 +199,12 @@ public sealed class TopicNrmsModel
                 mask[h] = item >= 0;
                 if (item >= 0)
                 {
-                    _titles.Row(item).CopyTo(values.AsSpan(h * width, width));
+                    titles.Row(item).CopyTo(values.AsSpan(h * width, width));
                 }
             }
             _tape.Reset();
             var input = _tape.Constant(Shape.Of(1, length, width), values);
-            Network.EncodeUsers(_tape, input, mask, dropout: null).Data.CopyTo(output.AsSpan(b * Dimension, Dimension));
+            Network.EncodeUsers(_tape, input, mask, reductionDropout).Data.CopyTo(output.AsSpan(b * Dimension, Dimension));
         }
         _tape.Reset();
         _tape.RecordsGradients = true;
@@ -246,8 +270,8 @@ public sealed class TopicNrmsModel
         _titles = null;
     }
 
-    /// <summary>Title vectors of every item (every dropout off).</summary>
-    private ItemVectors EncodeTitles()
+    /// <summary>Title vectors of every item, the title tower's dropout on where <paramref name="dropout"/> is given.</summary>
+    private ItemVectors EncodeTitles(Rng? dropout)
     {
         var width = Options.Dimension;
         var output = new float[Items.Count * width];
@@ -256,7 +280,7 @@ public sealed class TopicNrmsModel
         {
             var ids = Enumerable.Range(start, Math.Min(Options.EncodeBatchSize, Items.Count - start)).ToArray();
             _tape.Reset();
-            EncodeTitlesOnTape(ids, dropout: null).Data.CopyTo(output.AsSpan(start * width, ids.Length * width));
+            EncodeTitlesOnTape(ids, dropout).Data.CopyTo(output.AsSpan(start * width, ids.Length * width));
         }
         _tape.Reset();
         _tape.RecordsGradients = true;

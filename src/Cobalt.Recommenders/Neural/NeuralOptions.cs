@@ -15,7 +15,7 @@ public enum NeuralModel
     /// <summary>N-Greedy: the two-tower prediction rho(z_u^T x_i), no exploration.</summary>
     Greedy,
 
-    /// <summary>N-Dropout-UCB: mean + beta std of Monte-Carlo dropout scores (one-stage only).</summary>
+    /// <summary>N-Dropout-UCB: mean + beta std of Monte-Carlo dropout scores (two-stage: in both stages, with the as-coded topic model).</summary>
     DropoutUcb,
 
     /// <summary>S-N-GALM-UCB over the neural item and user vectors.</summary>
@@ -131,7 +131,7 @@ public sealed record NeuralOptions : PolicyOptions, IDescribesVariant
     public NeuralModel Model { get; init; } = NeuralModel.Galm;
 
     /// <summary>Two-stage (topics first) instead of one-stage.</summary>
-    [Description("Two-stage topic -> item recommender over the representations (topics from topic-representation); not for dropout-ucb.")]
+    [Description("Two-stage topic -> item recommender over the representations (topics from topic-representation; dropout-ucb needs topic-representation as-coded).")]
     public bool TwoStage { get; init; }
 
     /// <summary>Exploration weight.</summary>
@@ -201,9 +201,9 @@ public sealed record NeuralOptions : PolicyOptions, IDescribesVariant
     {
         base.Validate();
         Require.Defined(Model, nameof(Model));
-        if (TwoStage && Model == NeuralModel.DropoutUcb)
+        if (TwoStage && Model == NeuralModel.DropoutUcb && EffectiveTopicRepresentation != Neural.TopicRepresentation.AsCoded)
         {
-            throw new OptionsException(Names.Kebab(nameof(TwoStage)), "N-Dropout-UCB runs one-stage only.");
+            throw new OptionsException(Names.Kebab(nameof(TopicRepresentation)), "2-N-Dropout-UCB needs the authors' topic model (topic-representation as-coded), whose dropout gives the topic stage its uncertainty.");
         }
         if (TwoStage && CandidateBudget > 0)
         {

@@ -67,6 +67,7 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
     private TopicNrmsModel? _asCodedTopics;
     private NrmsPretraining? _topicPretraining;
     private byte[]? _savedTopicParameters;
+    private ItemVectors[] _topicTitleEncodings = [];
     private readonly List<NrmsSample> _topicSamples = [];
     private readonly Dictionary<int, double[]> _topicUsers = [];
     private NrmsModel? _topicNrms;
@@ -755,14 +756,16 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
                 NeuralModel.GlmUcb => StageModel.GlmUcb,
                 NeuralModel.Greedy => StageModel.TwoTower,
                 NeuralModel.Galm => StageModel.Galm,
+                NeuralModel.DropoutUcb => StageModel.DropoutUcb,
                 _ => StageModel.Gblm,
             };
+            (IRewardModel, IRewardModel)? dropout = o.Model == NeuralModel.DropoutUcb ? (new TopicDropoutModel(this), new DropoutModel(this)) : null;
             var twoStage = new TwoStageOptions { Model = stage, Beta = o.Beta, Gamma = o.Gamma, BudgetPerSlot = o.BudgetPerSlot, DynamicTopics = o.DynamicTopics, MinGroupSize = o.MinGroupSize };
             // The topic model's vectors have the item model's width (the paper: the user representation's dimension).
             return o.EffectiveTopicRepresentation switch
             {
                 TopicRepresentation.Encoder => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (_topicNrmsOptions.Dimension + 1, _topicNrmsOptions.Dimension + 1), this, "neural-two-stage", seed),
-                TopicRepresentation.AsCoded => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (AsCodedTopicDimension + 1, AsCodedTopicDimension + 1), this, "neural-two-stage", seed),
+                TopicRepresentation.AsCoded => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (AsCodedTopicDimension + 1, AsCodedTopicDimension + 1), this, "neural-two-stage", seed, dropout),
                 _ => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, seed),
             };
         }
@@ -852,6 +855,7 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         reader.ReadInto(_topicDropout);
         _savedTopicParameters = reader.ReadBoolean() ? reader.ReadBytes("topic model parameters") : null;
         _asCodedTopics = null;
+        _topicTitleEncodings = [];
         _itemRetrainings = reader.ReadInt32();
         _topicRetrainings = reader.ReadInt32();
         reader.Tag("neural-buffer");
@@ -928,6 +932,77 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             mean[i] = m;
             uncertainty[i] = Math.Sqrt(Math.Max(0, squares / passes - m * m));
         }
+    }
+
+    /// <summary>
+    /// 2-N-Dropout-UCB's topic scores for <paramref name="user"/>, one per topic row (CB4Rec @67f4029 algorithms/neural_ucb.py
+    /// Two_NeuralDropoutUCB.topic_rec, the topic model in training mode): pass k scores topic v with z'_u^(k) . y_v^(k), z'_u^(k)
+    /// the user vector over the k-th dropout-on title encoding with the reduction's dropout on, y^(k) the topic vectors with the
+    /// embedding's and the MLP's dropout on, both drawn afresh on each call; mean and population standard deviation over the
+    /// passes. Needs the two-stage policy with <see cref="TopicRepresentation.AsCoded"/> topics, after its first decision.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The policy has no as-coded topic model (yet).</exception>
+    public McDropoutScores TopicDropoutScores(int user)
+    {
+        var model = _asCodedTopics ?? throw new InvalidOperationException("The policy has no as-coded topic model: it needs two-stage with topic-representation as-coded, and is built on the first decision.");
+        if (_topicTitleEncodings.Length == 0)
+        {
+            // neural_greedy.py _get_news_embs(topic=True): n_inference dropout-on title encodings, made once (the topic model never changes).
+            var encodings = Seeds.Stream(_seed, "neural/topic-title-dropout");
+            _topicTitleEncodings = new ItemVectors[_options.DropoutPasses];
+            for (var k = 0; k < _topicTitleEncodings.Length; k++)
+            {
+                _topicTitleEncodings[k] = model.EncodeTitlesWithDropout(encodings);
+            }
+        }
+        int[] history = user == DecisionContext.NoUser ? [] : [.. History(user).TakeLast(_nrmsOptions.MaxHistory)];
+        var q = model.TopicCount;
+        var sums = new double[q];
+        var squares = new double[q];
+        foreach (var titles in _topicTitleEncodings)
+        {
+            var z = model.EncodeUsers([history], titles, _topicDropout).Row(0);
+            var topics = model.EncodeTopics(_topicDropout, _topicDropout);
+            for (var v = 0; v < q; v++)
+            {
+                double score = System.Numerics.Tensors.TensorPrimitives.Dot(z, topics.Row(v));
+                sums[v] += score;
+                squares[v] += score * score;
+            }
+        }
+        var passes = _topicTitleEncodings.Length;
+        var mean = new float[q];
+        var deviation = new float[q];
+        for (var v = 0; v < q; v++)
+        {
+            var m = sums[v] / passes;
+            mean[v] = (float)m;
+            deviation[v] = (float)Math.Sqrt(Math.Max(0, squares[v] / passes - m * m));
+        }
+        return new McDropoutScores(mean, deviation, passes);
+    }
+
+    /// <summary>2-N-Dropout-UCB's topic-stage reward model: <see cref="TopicDropoutScores"/>; it learns nothing online (as coded).</summary>
+    private sealed class TopicDropoutModel(NeuralPolicy owner) : IRewardModel
+    {
+        public void Estimate(DecisionContext context, Span<double> mean, Span<double> uncertainty)
+        {
+            var scores = owner.TopicDropoutScores(context.UserId);
+            var ids = context.Candidates.Ids;
+            for (var i = 0; i < ids.Length; i++)
+            {
+                mean[i] = scores.Mean[ids[i]];
+                uncertainty[i] = scores.StandardDeviation[ids[i]];
+            }
+        }
+
+        public void Update(ReadOnlySpan<Feedback> feedback)
+        {
+        }
+
+        public void WriteState(StateWriter writer) => writer.Tag("topic-dropout");
+
+        public void ReadState(StateReader reader) => reader.Tag("topic-dropout");
     }
 
     /// <summary>A buffered round of the as-coded protocol: the user, their history before the round, the clicked and the unclicked items.</summary>

@@ -21,6 +21,12 @@ public enum StageModel
 
     /// <summary>The two-tower prediction rho(z^T x) without exploration (N-Greedy; needs user and item features of one dimension).</summary>
     TwoTower,
+
+    /// <summary>
+    /// 2-N-Dropout-UCB: mean + beta std of Monte-Carlo dropout scores in both stages (CB4Rec @67f4029 algorithms/neural_ucb.py
+    /// Two_NeuralDropoutUCB); only the neural policy can supply its models (kind neural, model dropout-ucb, two-stage).
+    /// </summary>
+    DropoutUcb,
 }
 
 /// <summary>

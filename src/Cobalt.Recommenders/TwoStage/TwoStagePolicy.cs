@@ -57,7 +57,7 @@ public sealed class TwoStagePolicy : IPolicy
     /// features; <paramref name="stateTag"/> names the policy in its state files.
     /// </summary>
     internal TwoStagePolicy(string kind, string specification, TwoStageOptions options, int itemDimension, int userDimension,
-        (int Topic, int User) topicDimensions, ITopicStage topicStage, string stateTag, ulong seed)
+        (int Topic, int User) topicDimensions, ITopicStage topicStage, string stateTag, ulong seed, (IRewardModel Topic, IRewardModel Item)? models = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(topicStage);
@@ -67,8 +67,7 @@ public sealed class TwoStagePolicy : IPolicy
         _options = options;
         _topicStage = topicStage;
         _stateTag = stateTag;
-        _topicModel = Model(options, topicDimensions.Topic, topicDimensions.User);
-        _itemModel = Model(options, itemDimension, userDimension);
+        (_topicModel, _itemModel) = models ?? (Model(options, topicDimensions.Topic, topicDimensions.User), Model(options, itemDimension, userDimension));
         _strategy = options.Model switch
         {
             StageModel.Random => new Uniform(),
@@ -457,6 +456,7 @@ public sealed class TwoStagePolicy : IPolicy
         StageModel.Galm => new AdditiveModel(itemDimension, userDimension, o.Gamma, o.LearningRate > 0 ? o.LearningRate : 0.01),
         StageModel.Gblm => new BilinearModel(itemDimension, userDimension, o.LearningRate > 0 ? o.LearningRate : 0.001),
         StageModel.TwoTower => new DotProductModel(),
+        StageModel.DropoutUcb => throw new Core.Configuration.OptionsException(Core.Configuration.Names.Kebab(nameof(TwoStageOptions.Model)), "dropout-ucb needs NRMS models: use the policy kind neural with model dropout-ucb and two-stage true."),
         _ => throw new ArgumentOutOfRangeException(nameof(o), o.Model, null),
     };
 

@@ -197,7 +197,7 @@ public static class PaperStudies
 
     /// <summary>
     /// Table 5's two-stage "2-X" policies with per-slot budget b (or none): 2-Random and, with neural policies, 2-N-Greedy,
-    /// 2-S-N-GALM-UCB, 2-S-N-GBLM-UCB (the paper's 2-N-Dropout-UCB is not built yet: the two-stage policy has no dropout stage).
+    /// 2-N-Dropout-UCB, 2-S-N-GALM-UCB, 2-S-N-GBLM-UCB.
     /// </summary>
     public static IReadOnlyList<PolicySpec> TwoStage(PaperStudyOptions o, bool budget = true, bool dynamic = true)
     {
@@ -211,6 +211,7 @@ public static class PaperStudies
             policies.AddRange(
             [
                 Neural(o, NeuralModel.Greedy, "2-N-Greedy" + suffix, b, twoStage: true, dynamic),
+                Neural(o, NeuralModel.DropoutUcb, "2-N-Dropout-UCB" + suffix, b, twoStage: true, dynamic),
                 Neural(o, NeuralModel.Galm, "2-S-N-GALM-UCB" + suffix, b, twoStage: true, dynamic),
                 Neural(o, NeuralModel.Gblm, "2-S-N-GBLM-UCB" + suffix, b, twoStage: true, dynamic),
             ]);
