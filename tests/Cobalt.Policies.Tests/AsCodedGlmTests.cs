@@ -124,6 +124,28 @@ public class AsCodedGlmTests
     }
 
     [Fact]
+    public void A_width_source_lends_its_design_matrix_as_the_two_stage_topic_stage_reads_the_item_stages()
+    {
+        var world = new ToyWorld(items: 20, dimension: 3, userDimension: 2);
+        var item = new RefitAdditiveModel(3, 2, seed: 5);
+        var topic = new RefitAdditiveModel(3, 2, seed: 6);
+        item.Update(world.Round(user: 1, items: [0, 1, 2], clicks: [1, 0, 0]));
+        item.Update(world.Round(user: 2, items: [3, 4, 5], clicks: [0, 1, 0]));
+        var context = world.Context(user: 1, items: [6, 7, 8, 9]);
+        double[] Widths(RefitAdditiveModel model)
+        {
+            var (mean, width) = (new double[4], new double[4]);
+            model.Estimate(context, mean, width);
+            return width;
+        }
+        Widths(topic).Should().NotEqual(Widths(item), "the topic model has seen nothing: A = I");
+        topic.WidthFrom = item;
+        Widths(topic).Should().Equal(Widths(item));
+        var wrong = () => topic.WidthFrom = new RefitAdditiveModel(4, 2, seed: 1);
+        wrong.Should().Throw<ArgumentException>().WithMessage("*4 item features; this one 3*");
+    }
+
+    [Fact]
     public void Negatives_are_drawn_without_replacement_from_the_rounds_own_negatives()
     {
         var world = new ToyWorld(items: 12, dimension: 2, userDimension: 1);

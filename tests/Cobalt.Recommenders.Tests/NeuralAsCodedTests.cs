@@ -5,6 +5,7 @@ using Cobalt.Core.Randomness;
 using Cobalt.Neural.Nrms;
 using Cobalt.Neural.Optimisers;
 using Cobalt.Policies.Catalog;
+using Cobalt.Policies.Models;
 using Cobalt.Recommenders.Neural;
 using Cobalt.Recommenders.TwoStage;
 
@@ -198,6 +199,8 @@ public class NeuralAsCodedTests
     [InlineData(NeuralModel.Galm, false)]
     [InlineData(NeuralModel.Greedy, true)]
     [InlineData(NeuralModel.DropoutUcb, true)]
+    [InlineData(NeuralModel.Galm, true)]
+    [InlineData(NeuralModel.Gblm, true)]
     public void Policies_are_deterministic_under_a_seed_and_work_without_an_observed_log(NeuralModel model, bool twoStage)
     {
         var world = TitledWorld.Create(["a", "b", "c", "d"]);
@@ -259,7 +262,7 @@ public class NeuralAsCodedTests
         policy.TopicModel.Should().BeNull("the paper text's topic encoder is not built");
         policy.TopicPretraining!.BestEpoch.Should().BeInRange(1, 3);
         policy.TopicPretraining.ValidationAuc.Should().HaveCount(3);
-        policy.TopicVectors!.Dimension.Should().Be(64, "the authors' topic vectors have 64 entries");
+        policy.TopicVectors!.Dimension.Should().Be(SmallNrms.Dimension, "the authors' topic vectors are as wide as the item vectors (64 both, as coded)");
         policy.AsCodedTopicModel!.Snapshot().Should().Equal(frozen, "the authors' topic model is never updated online (RetrainEvery 5 passed twice)");
         if (redrawnEveryRound)
         {
@@ -309,6 +312,23 @@ public class NeuralAsCodedTests
         refused.Should().Throw<OptionsException>().WithMessage("*topic-representation*as-coded*");
         var twoStageKind = () => PolicyCatalog.Build(new PolicySpec("two-stage", new TwoStageOptions { Model = StageModel.DropoutUcb }), PolicyBuildContext.For(environment, 1));
         twoStageKind.Should().Throw<OptionsException>().WithMessage("*kind neural*");
+    }
+
+    [Theory]
+    [InlineData(NeuralModel.Galm)]
+    [InlineData(NeuralModel.Gblm)]
+    public void Two_stage_proposed_policies_refit_as_coded_by_default_and_online_on_request(NeuralModel model)
+    {
+        var world = TitledWorld.Create(["a", "b", "c", "d"]);
+        var log = Log(60, 21);
+        List<int> Run(GlmFit? fit)
+        {
+            var environment = world.Create(22);
+            return TitledWorld.Play(Build(Small with { Model = model, TwoStage = true, Fit = fit }, environment, log), environment, 25);
+        }
+        var asCoded = Run(null);
+        asCoded.Should().Equal(Run(GlmFit.AsCoded), "the as-coded protocol refits the stages' GLMs by Adam unless told otherwise");
+        asCoded.Should().NotEqual(Run(GlmFit.Online), "the online fits are another learner");
     }
 
     private static string[] TitleList()

@@ -42,6 +42,7 @@ public sealed class RefitAdditiveModel : IRewardModel
     private double[] _z = [], _scratch = [];
     private long _updates;
     private bool _resetPending;
+    private RefitAdditiveModel? _widthFrom;
 
     /// <summary>Creates the model for item features of dimension <paramref name="itemDimension"/> (d1) and user features of <paramref name="userDimension"/> (d2).</summary>
     /// <param name="itemDimension">d1 (CB4Rec: the NRMS item vector, 64).</param>
@@ -84,6 +85,18 @@ public sealed class RefitAdditiveModel : IRewardModel
     /// </summary>
     public Func<int, ReadOnlyMemory<double>>? CurrentUserFeatures { get; set; }
 
+    /// <summary>
+    /// Another model whose A^-1 gives this one's widths ||x||_{A^-1}; null: its own. As coded, 2-S-N-GALM-UCB's topic stage reads
+    /// the item stage's A^-1 (CB4Rec @67f4029 algorithms/proposed.py Two_NeuralGLMAddUCB.topic_rec uses self.Ainv, and its
+    /// A_topic is updated but never read); the two must have the same d1.
+    /// </summary>
+    /// <exception cref="ArgumentException">The other model has another d1.</exception>
+    public RefitAdditiveModel? WidthFrom
+    {
+        get => _widthFrom;
+        set => _widthFrom = value is null || value._d1 == _d1 ? value : throw new ArgumentException($"The width model has {value._d1} item features; this one {_d1}.", nameof(value));
+    }
+
     /// <summary>The coefficients [w_x (d1), b_x, w_z (d2), b_z].</summary>
     public ReadOnlySpan<double> Coefficients => _parameters;
 
@@ -119,11 +132,12 @@ public sealed class RefitAdditiveModel : IRewardModel
         var userLogit = TensorPrimitives.Dot(_parameters.AsSpan(_d1 + 1, _d2), z) + _parameters[_d1 + 1 + _d2] + _parameters[_d1];
         var wx = _parameters.AsSpan(0, _d1);
         var n = candidates.Count;
+        var design = (_widthFrom ?? this)._a;
         for (var i = 0; i < n; i++)
         {
             var x = candidates.Features(i);
             mean[i] = TensorPrimitives.Dot(wx, x);
-            uncertainty[i] = Math.Sqrt(_a.QuadraticForm(x));
+            uncertainty[i] = Math.Sqrt(design.QuadraticForm(x));
         }
         TensorPrimitives.Add(mean[..n], userLogit, mean[..n]);
         TensorPrimitives.Sigmoid(mean[..n], mean[..n]);

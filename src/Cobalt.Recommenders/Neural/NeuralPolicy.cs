@@ -68,6 +68,7 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
     private NrmsPretraining? _topicPretraining;
     private byte[]? _savedTopicParameters;
     private ItemVectors[] _topicTitleEncodings = [];
+    private IRewardModel[] _stageFits = [];
     private readonly List<NrmsSample> _topicSamples = [];
     private readonly Dictionary<int, double[]> _topicUsers = [];
     private NrmsModel? _topicNrms;
@@ -272,6 +273,11 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             }
             var t = _rounds;
             _rounds++;
+            if (t > 0 && (t % _options.TopicRetrainEvery == 0 || t % _options.RetrainEvery == 0))
+            {
+                // proposed.py update modes 'topic' (every 50 rounds) and 'item' (every 100) both empty data_buffer_lr.
+                ResetStageFitsAtNextUpdate();
+            }
             if (t % _options.RetrainEvery == 0 && t > 0 && _nrms is not null)
             {
                 RetrainAsCoded();
@@ -571,8 +577,11 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         }
     }
 
-    /// <summary>Width of the authors' topic and user-topic vectors (CB4Rec @67f4029 TopicEncoder reduction_dim and dimmension_reduction: 64).</summary>
-    private const int AsCodedTopicDimension = 64;
+    /// <summary>
+    /// Width of the authors' topic and user-topic vectors: the item vectors' width (CB4Rec @67f4029: TopicEncoder's reduction_dim and
+    /// dimmension_reduction are 64, as news_dim).
+    /// </summary>
+    private int AsCodedTopicDimension => _nrmsOptions.Dimension;
 
     /// <summary>The name the topic encoder reads for topic id <paramref name="topic"/>: the option's, else the catalogue's, else topic_t.</summary>
     private string TopicName(int topic, IReadOnlyList<string>? catalogNames)
@@ -759,13 +768,16 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
                 NeuralModel.DropoutUcb => StageModel.DropoutUcb,
                 _ => StageModel.Gblm,
             };
-            (IRewardModel, IRewardModel)? dropout = o.Model == NeuralModel.DropoutUcb ? (new TopicDropoutModel(this), new DropoutModel(this)) : null;
+            var topicDimension = AsCodedTopicDimension + 1;
+            (IRewardModel, IRewardModel)? models = o.Model == NeuralModel.DropoutUcb ? (new TopicDropoutModel(this), new DropoutModel(this))
+                : o.EffectiveTopicRepresentation == TopicRepresentation.AsCoded && fit == GlmFit.AsCoded ? AsCodedStageFits(o.Model, dimension, topicDimension, seed)
+                : null;
             var twoStage = new TwoStageOptions { Model = stage, Beta = o.Beta, Gamma = o.Gamma, BudgetPerSlot = o.BudgetPerSlot, DynamicTopics = o.DynamicTopics, MinGroupSize = o.MinGroupSize };
             // The topic model's vectors have the item model's width (the paper: the user representation's dimension).
             return o.EffectiveTopicRepresentation switch
             {
                 TopicRepresentation.Encoder => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (_topicNrmsOptions.Dimension + 1, _topicNrmsOptions.Dimension + 1), this, "neural-two-stage", seed),
-                TopicRepresentation.AsCoded => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (AsCodedTopicDimension + 1, AsCodedTopicDimension + 1), this, "neural-two-stage", seed, dropout),
+                TopicRepresentation.AsCoded => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, (topicDimension, topicDimension), this, "neural-two-stage", seed, models),
                 _ => new TwoStagePolicy(Kind, Specification, twoStage, dimension, dimension, seed),
             };
         }
@@ -778,6 +790,51 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             NeuralModel.Greedy => new ComposedPolicy(Kind, Specification, candidates, new DotProductModel(), new Greedy(), seed),
             _ => new ComposedPolicy(Kind, Specification, candidates, new DropoutModel(this), new UpperConfidenceBound(o.Beta), seed),
         };
+    }
+
+    /// <summary>
+    /// The as-coded GLM fits of the two-stage proposed policies (CB4Rec @67f4029 algorithms/proposed.py Two_NeuralGLMAddUCB and
+    /// Two_NeuralGBiLinUCB): each stage its own Adam-refitted model (<see cref="RefitAdditiveModel"/> or
+    /// <see cref="RefitBilinearModel"/>) over the round's shown items (topics: their topics), refitted every round after the
+    /// first on the buffer, which is emptied every <see cref="NeuralOptions.TopicRetrainEvery"/> rounds (update mode 'topic') and
+    /// at each item retraining (mode 'item'); z is the user's current vector at refit time (train_lr re-encodes it). GALM's topic
+    /// widths read the item stage's A^-1, as coded; GBLM's topic stage has its own. Other models: null (TwoStagePolicy's own).
+    /// </summary>
+    private (IRewardModel Topic, IRewardModel Item)? AsCodedStageFits(NeuralModel model, int itemDimension, int topicDimension, ulong seed)
+    {
+        var (topicSeed, itemSeed) = (Seeds.Derive(seed, "neural/two-stage/topic-fit"), Seeds.Derive(seed, "neural/two-stage/item-fit"));
+        switch (model)
+        {
+            case NeuralModel.Galm:
+            {
+                var item = new RefitAdditiveModel(itemDimension, itemDimension, itemSeed) { CurrentUserFeatures = user => UserVector(user) };
+                var topic = new RefitAdditiveModel(topicDimension, topicDimension, topicSeed) { CurrentUserFeatures = user => TopicUserVector(user), WidthFrom = item };
+                _stageFits = [topic, item];
+                return (topic, item);
+            }
+            case NeuralModel.Gblm:
+            {
+                var item = new RefitBilinearModel(itemDimension, itemDimension, itemSeed) { CurrentUserFeatures = user => UserVector(user) };
+                var topic = new RefitBilinearModel(topicDimension, topicDimension, topicSeed) { CurrentUserFeatures = user => TopicUserVector(user) };
+                _stageFits = [topic, item];
+                return (topic, item);
+            }
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Empties the as-coded stage fits' buffers inside their next update (see <see cref="RefitAdditiveModel.ResetBufferAtNextUpdate"/>).</summary>
+    private void ResetStageFitsAtNextUpdate()
+    {
+        foreach (var fit in _stageFits)
+        {
+            switch (fit)
+            {
+                case RefitAdditiveModel additive: additive.ResetBufferAtNextUpdate(); break;
+                case RefitBilinearModel bilinear: bilinear.ResetBufferAtNextUpdate(); break;
+            }
+        }
     }
 
     /// <inheritdoc />
