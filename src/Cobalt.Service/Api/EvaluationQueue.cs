@@ -25,7 +25,7 @@ public sealed class EvaluationQueueFullException(string loop, int retryAfterSeco
 /// Runs evaluations so that they cannot starve ranks: each loop has one worker and at most <see cref="QueueLength"/>
 /// evaluations waiting behind it (more are refused with <see cref="EvaluationQueueFullException"/>, answered 429 with
 /// Retry-After); across loops at most <see cref="MaxConcurrent"/> run at once (a quarter of the cores, at least one); and each
-/// runs on its own background thread at the lowest CPU priority (Linux nice 19, elsewhere
+/// runs on its own background thread at a low CPU priority (Linux nice <see cref="Niceness"/>, elsewhere
 /// <see cref="ThreadPriority.Lowest"/>), never on the thread pool that serves requests, so the scheduler gives rank calls
 /// the CPU first. With SQLite the whole evaluation runs on that thread; with PostgreSQL the replay that follows the log
 /// read may continue on a pool thread, so there the bounds, not the priority, are what protect ranks.
@@ -35,8 +35,11 @@ internal sealed class EvaluationQueue : IDisposable
     /// <summary>Evaluations that may wait behind the running one of a loop.</summary>
     public const int QueueLength = 2;
 
-    /// <summary>The Linux nice value of evaluation threads (19: the lowest priority).</summary>
-    public const int Niceness = 19;
+    /// <summary>
+    /// The Linux nice value of evaluation threads: 10 gives a thread about a tenth of the CPU weight of a normal one
+    /// (CFS weights 110 vs 1024), so ranks win the CPU while evaluations still progress on a busy machine.
+    /// </summary>
+    public const int Niceness = 10;
 
     private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _running;

@@ -52,7 +52,9 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
             switch (member.Name)
             {
                 case "eventId":
-                    eventId = InputRules.EventId(Text(member.Value, "eventId", InputRules.MaxEventIdLength), "eventId");
+                    eventId = member.Value.ValueKind == JsonValueKind.String
+                        ? InputRules.EventId(member.Value.GetString()!, "eventId")
+                        : throw new BadRequestException(400, "eventId must be text.");
                     break;
                 case "context":
                     context = Numbers(member.Value, "context", maxFeatures);
