@@ -109,29 +109,41 @@ internal sealed class EvaluationQueue : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> to completion on a new background thread of the lowest priority.</summary>
-    private static Task<T> OnBackgroundThread<T>(Func<Task<T>> work)
-    {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
+    /// <summary>
+    /// Runs <paramref name="work"/> to completion on a new low-priority thread. Linux threads inherit their creator's nice
+    /// value, so the low-priority thread must never create threads the service goes on using: it does not complete the
+    /// task itself (completing it would queue continuations that may start thread-pool workers from it); a normal-priority
+    /// thread waits for it and completes the task.
+    /// </summary>
+    private static Task<T> OnBackgroundThread<T>(Func<Task<T>> work) =>
+        Task.Factory.StartNew(() =>
         {
-            LowerPriority();
-            try
+            T result = default!;
+            Exception? failure = null;
+            var thread = new Thread(() =>
             {
-                done.SetResult(work().GetAwaiter().GetResult());
-            }
-            catch (Exception e)
+                LowerPriority();
+                try
+                {
+                    result = work().GetAwaiter().GetResult();
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+            })
             {
-                done.SetException(e);
+                IsBackground = true,
+                Name = "cobalt evaluation",
+            };
+            thread.Start();
+            thread.Join();
+            if (failure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             }
-        })
-        {
-            IsBackground = true,
-            Name = "cobalt evaluation",
-        };
-        thread.Start();
-        return done.Task;
-    }
+            return result;
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>Lowers the calling thread's priority: per-thread nice on Linux, the thread priority elsewhere.</summary>
     private static void LowerPriority()
