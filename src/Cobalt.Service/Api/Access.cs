@@ -145,7 +145,7 @@ internal sealed class Access(LoopRegistry loops, ServiceSettings settings, TimeP
     }
 
     private static BadRequestException Refused(string loop) =>
-        new(403, $"That API key does not belong to loop '{(InputRules.HasLoneSurrogate(loop) ? "?" : loop)}' (or there is no such loop).");
+        new(403, $"That API key does not belong to loop '{(InputRules.HasLoneSurrogate(loop) ? "?" : loop)}'. A loop that does not exist gets this same answer.");
 
     private static bool Matches(StringValues key, string hash) =>
         key.Count == 1 && key[0] is { Length: > 0 } k
