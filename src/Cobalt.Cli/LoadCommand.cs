@@ -30,9 +30,15 @@ internal static class LoadCommand
         var policy = new Option<string>("--policy") { Description = "The loop's policy specification (JSON).", DefaultValueFactory = _ => """{ "kind": "linucb-shared", "options": { "features": "user-then-item", "alpha": 0.5 } }""" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the generated requests.", DefaultValueFactory = _ => 1 };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for results.md." };
+        var evaluationClients = new Option<int>("--evaluation-clients")
+        {
+            Description = "Also measure ranks while a second loop runs evaluations: the measured calls run twice, first with that loop idle, then with this many clients asking it for evaluations (0: off).",
+            DefaultValueFactory = _ => 0,
+        };
+        var evaluationEvents = new Option<int>("--evaluation-events") { Description = "Rewarded events logged in the evaluated loop before measuring.", DefaultValueFactory = _ => 5_000 };
         var command = new Command("load", "Load-test a running service over loopback: rank latency p50/p99 and throughput with learning on.")
         {
-            url, adminKey, requests, warmup, concurrency, actions, features, policy, seed, output,
+            url, adminKey, requests, warmup, concurrency, actions, features, policy, seed, output, evaluationClients, evaluationEvents,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -40,6 +46,17 @@ internal static class LoadCommand
             if (plan.Requests < 1 || plan.Warmup < 0 || plan.Concurrency < 1 || plan.Actions < 1 || plan.Features < 1)
             {
                 return Errors.Report("--requests, --concurrency, --actions and --features must be at least 1, and --warmup at least 0.");
+            }
+            var evaluators = parse.GetValue(evaluationClients);
+            var evaluatedEvents = parse.GetValue(evaluationEvents);
+            if (evaluators < 0 || evaluatedEvents < 1)
+            {
+                return Errors.Report("--evaluation-clients must be at least 0 and --evaluation-events at least 1.");
+            }
+            if (evaluators > 0)
+            {
+                return await CompareAsync(parse.GetValue(url)!, parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY"), parse.GetValue(policy)!,
+                    plan, parse.GetValue(seed), evaluators, evaluatedEvents, parse.GetValue(output), cancellationToken);
             }
             using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = plan.Concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
             {
@@ -78,6 +95,105 @@ internal static class LoadCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// The ranks of loop B measured twice, first while loop A is idle, then while <paramref name="evaluators"/> clients keep
+    /// asking loop A for evaluations of its log (each for a different window, so none is answered from the cache; a 429
+    /// is waited out as its Retry-After says). Reports both percentiles and their ratio.
+    /// </summary>
+    private static async Task<int> CompareAsync(string url, string? adminKey, string policy, LoadPlan plan, ulong seed, int evaluators, int evaluatedEvents,
+        DirectoryInfo? output, CancellationToken cancellationToken)
+    {
+        using var ranks = Client(url, plan.Concurrency);
+        using var evaluations = Client(url, plan.Concurrency + evaluators);
+        evaluations.Timeout = TimeSpan.FromMinutes(10);
+        try
+        {
+            var stamp = $"{DateTime.UtcNow:yyyyMMddHHmmss}-{Environment.ProcessId}";
+            var ranked = $"load-{stamp}-b";
+            var evaluated = $"load-{stamp}-a";
+            ranks.DefaultRequestHeaders.Add("X-Api-Key", await CreateLoopAsync(ranks, ranked, policy, plan.Features, adminKey, cancellationToken));
+            evaluations.DefaultRequestHeaders.Add("X-Api-Key", await CreateLoopAsync(evaluations, evaluated, policy, plan.Features, adminKey, cancellationToken));
+            var bodies = Bodies(plan, seed);
+            var (idle, busy, done, refused) = await AnsiConsole.Progress().StartAsync(async context =>
+            {
+                var fill = context.AddTask($"log {evaluatedEvents:N0} events in loop A", maxValue: evaluatedEvents);
+                await RunAsync(evaluations, evaluated, bodies, evaluatedEvents, plan.Concurrency, () => fill.Increment(1), cancellationToken);
+                var warm = context.AddTask("warm-up of loop B", maxValue: Math.Max(1, plan.Warmup));
+                await RunAsync(ranks, ranked, bodies, plan.Warmup, plan.Concurrency, () => warm.Increment(1), cancellationToken);
+                warm.Value = warm.MaxValue;
+                var quiet = context.AddTask("loop B, loop A idle", maxValue: plan.Requests);
+                var idle = await RunAsync(ranks, ranked, bodies, plan.Requests, plan.Concurrency, () => quiet.Increment(1), cancellationToken);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var counts = new int[2];
+                var window = 0;
+                var clients = Enumerable.Range(0, evaluators).Select(_ => Task.Run(() => EvaluateAsync(evaluations, evaluated, evaluatedEvents, () => Interlocked.Increment(ref window), counts, stop.Token))).ToArray();
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); // let the first evaluations start
+                var loaded = context.AddTask("loop B, loop A evaluating", maxValue: plan.Requests);
+                var busy = await RunAsync(ranks, ranked, bodies, plan.Requests, plan.Concurrency, () => loaded.Increment(1), cancellationToken);
+                await stop.CancelAsync();
+                await Task.WhenAll(clients);
+                return (idle, busy, counts[0], counts[1]);
+            });
+            var table = new MarkdownTable(new Reporting.TableColumn("Measure"), new Reporting.TableColumn("Loop A idle", ColumnAlignment.Right), new Reporting.TableColumn("Loop A evaluating", ColumnAlignment.Right));
+            foreach (var (name, q) in new[] { ("rank p50 (ms)", 0.50), ("rank p90 (ms)", 0.90), ("rank p99 (ms)", 0.99) })
+            {
+                table.AddRow(name, Format.Number(Percentile(idle.RankMilliseconds, q), 3), Format.Number(Percentile(busy.RankMilliseconds, q), 3));
+            }
+            table.AddRow("rank calls per second", Format.Number(plan.Requests / idle.Seconds, 0), Format.Number(plan.Requests / busy.Seconds, 0));
+            table.AddRow("failed calls", idle.Failures.ToString(CultureInfo.InvariantCulture), busy.Failures.ToString(CultureInfo.InvariantCulture));
+            var ratio = Percentile(busy.RankMilliseconds, 0.99) / Percentile(idle.RankMilliseconds, 0.99);
+            var summary = $"Loop B's rank p99 under loop A's evaluations is {ratio:F2}x its idle value; {done} evaluations of loop A answered, {refused} refused with 429 while measuring.";
+            AnsiConsole.Write(Tables.From(table));
+            AnsiConsole.WriteLine(summary);
+            if (output is not null)
+            {
+                AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.md"),
+                    $"# Service load test: ranks while another loop evaluates\n\n{Describe(plan)} Loop A holds {evaluatedEvents:N0} rewarded events and is asked for evaluations by {evaluators} clients in the second run.\n\n{table.ToMarkdown()}\n{summary}\n");
+                AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(output.FullName)}[/]");
+            }
+            var failures = idle.Failures + busy.Failures;
+            return failures == 0 ? 0 : Errors.Report($"{failures} calls failed; first: {idle.FirstFailure ?? busy.FirstFailure}");
+        }
+        catch (HttpRequestException e)
+        {
+            return Errors.Report($"could not reach the service at {url}: {e.Message} (start it with `cobalt serve`).");
+        }
+    }
+
+    /// <summary>Asks for evaluations of <paramref name="loop"/> until stopped: counts[0] answered, counts[1] refused (429, then waits its Retry-After).</summary>
+    private static async Task EvaluateAsync(HttpClient client, string loop, int events, Func<int> next, int[] counts, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            // A different window each time, so no answer comes from the service's cache.
+            var last = Math.Max(1, events - (next() % Math.Max(1, events / 2)));
+            try
+            {
+                using var response = await client.GetAsync(new Uri($"/loops/{loop}/evaluations?last={last}", UriKind.Relative), stop);
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    Interlocked.Increment(ref counts[1]);
+                    var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+                    await Task.Delay(wait, stop);
+                    continue;
+                }
+                response.EnsureSuccessStatusCode();
+                Interlocked.Increment(ref counts[0]);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private static HttpClient Client(string url, int connections) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        {
+            BaseAddress = new Uri(url),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
 
     private sealed record LoadPlan(int Requests, int Warmup, int Concurrency, int Actions, int Features);
 

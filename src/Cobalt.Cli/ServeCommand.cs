@@ -6,24 +6,39 @@ using Spectre.Console;
 
 namespace Cobalt.Cli;
 
-/// <summary><c>cobalt serve</c>: run the rank/reward service.</summary>
+/// <summary>
+/// <c>cobalt serve</c>: run the rank/reward service. It needs an admin key (<c>--admin-key</c> or <c>COBALT_ADMIN_KEY</c>) and
+/// exits with an error without one, unless <c>--insecure-local</c> asks for a loopback-only demo without a key.
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
         var database = new Option<FileInfo>("--db") { Description = "SQLite event log (created if missing).", DefaultValueFactory = _ => new FileInfo("cobalt.db") };
         var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-        var adminKey = new Option<string?>("--admin-key") { Description = "Key that may create loops (header X-Admin-Key); without it anyone who can reach the service may create loops. Also read from COBALT_ADMIN_KEY." };
+        var adminKey = new Option<string?>("--admin-key") { Description = "Key of the admin calls (header X-Admin-Key): create, list and re-key loops, /metrics. Required (or COBALT_ADMIN_KEY), unless --insecure-local." };
+        var insecureLocal = new Option<bool>("--insecure-local") { Description = "Demo mode: run without an admin key, admin calls open to this machine only; --urls must be loopback (127.0.0.1, [::1] or localhost)." };
         var fullSync = new Option<bool>("--full-sync") { Description = "fsync every commit: acknowledged events also survive power loss (slower)." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Events learned between checkpoints.", DefaultValueFactory = _ => 1000 };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (e.g. \"Host=db;Username=cobalt;Password=...;Database=cobalt\"): use it instead of --db; several replicas may share it. Also read from COBALT_POSTGRES." };
         var command = new Command("serve", "Run the rank/reward service: loops learn online from a durable event log (see GET /openapi/v1.json).")
         {
-            database, urls, adminKey, fullSync, checkpointEvery, postgres,
+            database, urls, adminKey, insecureLocal, fullSync, checkpointEvery, postgres,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = new ServiceSettings(parse.GetValue(database)!.FullName, parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY"))
+            var key = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY");
+            key = string.IsNullOrWhiteSpace(key) ? null : key;
+            var insecure = parse.GetValue(insecureLocal);
+            if (key is null && !insecure)
+            {
+                return Errors.Report("cobalt serve needs an admin key: give --admin-key KEY or set COBALT_ADMIN_KEY (it guards creating, listing and re-keying loops and /metrics). For a demo on this machine only, use --insecure-local instead.");
+            }
+            if (insecure && NonLoopback(parse.GetValue(urls)!) is { } exposed)
+            {
+                return Errors.Report($"--insecure-local listens on loopback only, but --urls has '{exposed}': use http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT, or give an admin key instead.");
+            }
+            var settings = new ServiceSettings(parse.GetValue(database)!.FullName, key)
             {
                 FullSync = parse.GetValue(fullSync),
                 CheckpointEvery = Math.Max(1, parse.GetValue(checkpointEvery)),
@@ -33,7 +48,7 @@ internal static class ServeCommand
             try
             {
                 await using var app = await CobaltService.BuildAsync(settings, parse.GetValue(urls)!, cancellationToken);
-                AnsiConsole.MarkupLine($"Cobalt service on [link]{Markup.Escape(parse.GetValue(urls)!)}[/], event log {Markup.Escape(log)}{(settings.AdminKey is null ? " [yellow](no admin key: anyone may create loops)[/]" : "")}");
+                AnsiConsole.MarkupLine($"Cobalt service on [link]{Markup.Escape(parse.GetValue(urls)!)}[/], event log {Markup.Escape(log)}{(settings.AdminKey is null ? " [yellow](--insecure-local: no admin key, admin calls from this machine only)[/]" : "")}");
                 await app.StartAsync(cancellationToken);
                 await app.WaitForShutdownAsync(cancellationToken);
                 return 0;
@@ -44,5 +59,18 @@ internal static class ServeCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The first address of <paramref name="urls"/> (separated by ';') whose host is not loopback, or null.</summary>
+    internal static string? NonLoopback(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !(uri.IsLoopback || uri.Host == "localhost"))
+            {
+                return url;
+            }
+        }
+        return null;
     }
 }

@@ -48,10 +48,16 @@ public static class CobaltService
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         var app = builder.Build();
         app.MapOpenApi();
-        Endpoints.Map(app, registry, settings, new LatencyRecorder(), TimeProvider.System);
-        DashboardEndpoints.Map(app, registry);
-        EvaluationEndpoints.Map(app, registry, TimeProvider.System);
-        app.Lifetime.ApplicationStopped.Register(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        var access = new Access(registry, settings, TimeProvider.System);
+        Endpoints.Map(app, registry, settings, access, new LatencyRecorder(), TimeProvider.System);
+        DashboardEndpoints.Map(app, access);
+        var evaluations = new EvaluationQueue();
+        EvaluationEndpoints.Map(app, registry, access, evaluations, TimeProvider.System);
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            evaluations.Dispose();
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        });
         return app;
     }
 }

@@ -59,22 +59,25 @@ public sealed class RunningService : IAsyncDisposable
     public async Task<string> CreateLoopAsync(string name, string definition)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, $"/loops/{name}") { Content = new StringContent(definition) };
-        request.Headers.Add("X-Admin-Key", Settings.AdminKey);
+        AddAdminKey(request);
         using var response = await Client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         response.StatusCode.Should().Be(HttpStatusCode.Created, body);
         return JsonDocument.Parse(body).RootElement.GetProperty("apiKey").GetString()!;
     }
 
+    /// <summary>Posts JSON with the loop key <paramref name="key"/> (and the service's admin key, which loop calls ignore).</summary>
     public async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(string path, string key, string json)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json) };
         request.Headers.Add("X-Api-Key", key);
+        AddAdminKey(request);
         using var response = await Client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
 
+    /// <summary>GETs with the loop key <paramref name="key"/>, if any, and the service's admin key (so admin reads such as /metrics work).</summary>
     public async Task<JsonElement> GetAsync(string path, string? key = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -82,9 +85,39 @@ public sealed class RunningService : IAsyncDisposable
         {
             request.Headers.Add("X-Api-Key", key);
         }
+        AddAdminKey(request);
         using var response = await Client.SendAsync(request);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    /// <summary>Sends a request exactly as given (no keys added): status, body text and the Retry-After header's value, if any.</summary>
+    public async Task<(HttpStatusCode Status, string Body, string? RetryAfter)> SendRawAsync(HttpMethod method, string path, string? body = null,
+        string? apiKey = null, string? adminKey = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body);
+        }
+        if (apiKey is not null)
+        {
+            request.Headers.Add("X-Api-Key", apiKey);
+        }
+        if (adminKey is not null)
+        {
+            request.Headers.Add("X-Admin-Key", adminKey);
+        }
+        using var response = await Client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.TryGetValues("Retry-After", out var retry) ? retry.Single() : null);
+    }
+
+    private void AddAdminKey(HttpRequestMessage request)
+    {
+        if (Settings.AdminKey is { } admin)
+        {
+            request.Headers.Add("X-Admin-Key", admin);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -113,7 +113,7 @@ public class ServiceTests
             ("/loops/strict/events/first/reward", """{ "value": 2 }""", HttpStatusCode.BadRequest, "outside this loop's reward range"),
             ("/loops/strict/events/first/reward", """{ "value": 1, "slot": 3 }""", HttpStatusCode.BadRequest, "has no slot 3"),
             ("/loops/strict/events/first/reward", """{ "slot": 0 }""", HttpStatusCode.BadRequest, "value is missing"),
-            ("/loops/absent/rank", Rank(), HttpStatusCode.NotFound, "There is no loop 'absent'"),
+            ("/loops/absent/rank", Rank(), HttpStatusCode.Forbidden, "That API key does not belong to loop 'absent'. A loop that does not exist gets this same answer."),
         };
         foreach (var (path, body, status, message) in cases)
         {

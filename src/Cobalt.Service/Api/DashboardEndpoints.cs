@@ -27,11 +27,11 @@ internal static class DashboardEndpoints
 
     private static readonly Lazy<DashboardPage> Page = new(DashboardPage.Load);
 
-    public static void Map(IEndpointRouteBuilder app, LoopRegistry loops)
+    public static void Map(IEndpointRouteBuilder app, Access access)
     {
         app.MapGet("/loops/{loop}/activity", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
         {
-            var l = await Endpoints.AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
+            var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             var (window, step) = Window(http.Request.Query, l.Activity.Seconds);
             var buckets = l.Activity.Buckets((window + step - 1) / step, step);
             return Results.Ok(new

@@ -1,46 +1,59 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Cobalt.Core.Configuration;
 using Cobalt.Core.Data;
+using Cobalt.Policies.Catalog;
 using Cobalt.Service.Loops;
 using Cobalt.Service.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Cobalt.Service.Api;
 
 /// <summary>
 /// The HTTP API: <c>PUT /loops/{loop}</c> creates a loop from a policy specification; <c>POST /loops/{loop}/rank</c> ranks
 /// actions for a context and logs the decision with its propensities before answering; <c>POST
-/// /loops/{loop}/events/{eventId}/reward</c> logs a reward; <c>GET /loops/{loop}</c>, <c>/health</c> and <c>/metrics</c> report.
-/// Every malformed request gets a 4xx answer with a message naming what is wrong.
+/// /loops/{loop}/events/{eventId}/reward</c> logs a reward; <c>GET /loops/{loop}</c> and <c>/health</c> report. Admin calls
+/// (see <see cref="Access"/>): <c>PUT /loops/{loop}</c>, <c>GET /loops</c>, <c>POST /loops/{loop}/key</c> (rotate the loop's
+/// key) and <c>GET /metrics</c>. Every malformed request gets a 4xx answer with a message naming what is wrong
+/// (<see cref="InputRules"/>).
 /// </summary>
 internal static class Endpoints
 {
-    private const string LoopKeyHeader = "X-Api-Key";
-    private const string AdminKeyHeader = "X-Admin-Key";
+    /// <summary>The largest model feature dimension a loop may ask for (for example context x action with user-outer-item features).</summary>
+    public const int MaxModelFeatures = 4096;
 
-    public static void Map(IEndpointRouteBuilder app, LoopRegistry loops, ServiceSettings settings, LatencyRecorder latency, TimeProvider time)
+    public static void Map(IEndpointRouteBuilder app, LoopRegistry loops, ServiceSettings settings, Access access, LatencyRecorder latency, TimeProvider time)
     {
+        if (settings.PostgresConnectionString is { Length: > 0 })
+        {
+            // Other processes sharing the store may rotate keys: re-read the stored hashes now and then.
+            var lifetime = app.ServiceProvider.GetRequiredService<IHostApplicationLifetime>();
+            _ = Task.Run(() => access.SweepAsync(lifetime.ApplicationStopping));
+        }
+
         app.MapPut("/loops/{loop}", (string loop, HttpContext http) => Handle(http, async () =>
         {
-            if (settings.AdminKey is not null && !KeyMatches(http.Request.Headers[AdminKeyHeader], LoopRegistry.Hash(settings.AdminKey)))
-            {
-                throw new BadRequestException(http.Request.Headers.ContainsKey(AdminKeyHeader) ? 403 : 401, $"Creating a loop needs the service's admin key in {AdminKeyHeader}.");
-            }
+            access.RequireAdmin(http, "Creating a loop");
             CheckName(loop);
             var body = await ReadBodyAsync(http, settings).ConfigureAwait(false);
             string? key;
             try
             {
+                CheckDefinition(body, settings);
                 key = await loops.CreateAsync(loop, body, http.RequestAborted).ConfigureAwait(false);
             }
             catch (OptionsException e)
             {
                 throw new BadRequestException(400, e.Message);
+            }
+            catch (Exception e) when (e is OverflowException or OutOfMemoryException)
+            {
+                throw new BadRequestException(400, $"The policy does not fit in memory with these dimensions ({e.Message}); use smaller context-dimension / action-dimension.");
             }
             catch (InvalidOperationException e)
             {
@@ -49,11 +62,38 @@ internal static class Endpoints
             return key is null
                 ? Results.Ok(new { loop, created = false })
                 : Results.Json(new { loop, created = true, apiKey = key }, statusCode: 201);
-        })).WithName("CreateLoop").WithDescription("Create a loop: {\"policy\": {\"kind\", \"options\"}, \"options\": loop options}. Answers the loop's API key once.");
+        })).WithName("CreateLoop").WithDescription("Create a loop (admin key): {\"policy\": {\"kind\", \"options\"}, \"options\": loop options}. Answers the loop's API key once.");
+
+        app.MapGet("/loops", (Func<HttpContext, Task<IResult>>)(http => Handle(http, async () =>
+        {
+            access.RequireAdmin(http, "Listing loops");
+            await loops.LoadAsync(http.RequestAborted).ConfigureAwait(false);
+            return Results.Ok(new
+            {
+                loops = loops.All.OrderBy(l => l.Name, StringComparer.Ordinal).Select(l => new
+                {
+                    loop = l.Name,
+                    policy = l.Spec.Kind,
+                    ranks = Interlocked.Read(ref l.Ranks),
+                    rewards = Interlocked.Read(ref l.Rewards),
+                    learnedSequence = l.LearnedSequence,
+                    apprentice = l.Options.Apprentice,
+                }),
+            });
+        }))).WithName("ListLoops").WithDescription("Every loop of the store with its policy kind and this process's counters (admin key).");
+
+        app.MapPost("/loops/{loop}/key", (string loop, HttpContext http) => Handle(http, async () =>
+        {
+            access.RequireAdmin(http, "Rotating a loop's key");
+            var l = await loops.FindAsync(loop, http.RequestAborted).ConfigureAwait(false)
+                ?? throw new BadRequestException(404, $"There is no loop '{loop}'.");
+            var key = await access.RotateAsync(l, http.RequestAborted).ConfigureAwait(false);
+            return Results.Ok(new { loop = l.Name, apiKey = key });
+        })).WithName("RotateLoopKey").WithDescription("Give the loop a new API key (admin key); the old key stops working. Answers the new key once.");
 
         app.MapGet("/loops/{loop}", (string loop, HttpContext http) => Handle(http, async () =>
         {
-            var l = await AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
+            var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             var (decisions, rewards) = await loops.Store.CountAsync(loop, http.RequestAborted).ConfigureAwait(false);
             return Results.Ok(new
             {
@@ -70,7 +110,7 @@ internal static class Endpoints
         app.MapPost("/loops/{loop}/rank", (string loop, HttpContext http) => Handle(http, async () =>
         {
             var started = Stopwatch.GetTimestamp();
-            var l = await AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
+            var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             RankRequest request;
             using (var json = await ReadJsonAsync(http, settings).ConfigureAwait(false))
             {
@@ -113,7 +153,8 @@ internal static class Endpoints
 
         app.MapPost("/loops/{loop}/events/{eventId}/reward", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
         {
-            var l = await AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
+            var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
+            CheckRouteEventId(eventId);
             double? value = null;
             var slot = 0;
             using (var json = await ReadJsonAsync(http, settings).ConfigureAwait(false))
@@ -163,7 +204,8 @@ internal static class Endpoints
 
         app.MapGet("/loops/{loop}/events/{eventId}", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
         {
-            await AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
+            await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
+            CheckRouteEventId(eventId);
             var e = await loops.Store.GetEventAsync(loop, eventId, http.RequestAborted).ConfigureAwait(false)
                 ?? throw new BadRequestException(404, $"event '{eventId}' is not in loop '{loop}'.");
             return Results.Ok(new
@@ -182,15 +224,16 @@ internal static class Endpoints
 
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithName("Health");
 
-        app.MapGet("/metrics", () =>
+        app.MapGet("/metrics", (Func<HttpContext, Task<IResult>>)(http => Handle(http, () =>
         {
+            access.RequireAdmin(http, "Reading /metrics");
             var (p50, p99) = latency.Percentiles();
-            return Results.Ok(new
+            return Task.FromResult(Results.Ok(new
             {
                 rankLatencyMilliseconds = new { p50, p99 },
                 loops = loops.All.Select(l => new { loop = l.Name, ranks = l.Ranks, rewards = l.Rewards, learned = l.Learned, learnedSequence = l.LearnedSequence, checkpointSequence = l.CheckpointSequence }),
-            });
-        }).WithName("Metrics");
+            }));
+        }))).WithName("Metrics").WithDescription("Rank latency p50/p99 and per-loop counters (admin key).");
     }
 
     private static IResult Accepted(Loop loop, string eventId, int slot)
@@ -221,24 +264,14 @@ internal static class Endpoints
         }
     }
 
-    /// <summary>The loop named in the route, when the request carries its API key: 401 without a key, 404 for no such loop, 403 for another loop's key.</summary>
-    internal static async ValueTask<Loop> AuthoriseAsync(LoopRegistry loops, string loop, HttpContext http)
+    /// <summary>An event id from a route: any id a rank call ever accepted may be looked up, but never a lone surrogate (the store could not encode it).</summary>
+    private static void CheckRouteEventId(string eventId)
     {
-        var key = http.Request.Headers[LoopKeyHeader];
-        if (key.Count == 0 || string.IsNullOrEmpty(key[0]))
+        if (InputRules.HasLoneSurrogate(eventId))
         {
-            throw new BadRequestException(401, $"Send the loop's API key in the {LoopKeyHeader} header.");
+            throw new BadRequestException(400, "The event id in the path has a lone UTF-16 surrogate; event ids use " + InputRules.EventIdAlphabet + ".");
         }
-        if (await loops.FindAsync(loop, http.RequestAborted).ConfigureAwait(false) is not { } l)
-        {
-            throw new BadRequestException(404, $"There is no loop '{loop}'.");
-        }
-        return KeyMatches(key, l.ApiKeyHash) ? l : throw new BadRequestException(403, $"That API key does not belong to loop '{loop}'.");
     }
-
-    private static bool KeyMatches(Microsoft.Extensions.Primitives.StringValues key, string hash) =>
-        key.Count == 1 && key[0] is { Length: > 0 } k
-        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(LoopRegistry.Hash(k)), Encoding.ASCII.GetBytes(hash));
 
     private static void CheckName(string loop)
     {
@@ -248,37 +281,84 @@ internal static class Endpoints
         }
     }
 
+    /// <summary>
+    /// Checks a loop definition before the registry builds its policy: the JSON rules, each dimension at most
+    /// <see cref="ServiceSettings.MaxFeatures"/>, and every feature map of the policy at most <see cref="MaxModelFeatures"/>
+    /// features (so a definition cannot make the service allocate a huge model or overflow a size).
+    /// </summary>
+    private static void CheckDefinition(string body, ServiceSettings settings)
+    {
+        using var json = InputRules.ParseJson(body, "The body");
+        if (json.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            return; // the registry names this mistake
+        }
+        var options = new LoopOptions();
+        PolicySpec? spec = null;
+        foreach (var member in json.RootElement.EnumerateObject())
+        {
+            if (member.Name == "options")
+            {
+                options = OptionsBinder.Bind<LoopOptions>(member.Value, "options");
+            }
+            else if (member.Name == "policy")
+            {
+                spec = PolicyCatalog.ParseSpec(member.Value, "policy");
+            }
+        }
+        foreach (var (name, value) in new[] { (nameof(LoopOptions.ContextDimension), options.ContextDimension), (nameof(LoopOptions.ActionDimension), options.ActionDimension) })
+        {
+            if (value > settings.MaxFeatures)
+            {
+                throw new OptionsException($"options.{Names.Kebab(name)}", $"{value} is more than the service's limit of {settings.MaxFeatures} features.");
+            }
+        }
+        if (spec is null)
+        {
+            return;
+        }
+        foreach (var property in spec.Options.GetType().GetProperties().Where(p => p.PropertyType == typeof(FeatureMap)))
+        {
+            var map = (FeatureMap)property.GetValue(spec.Options)!;
+            var features = map == FeatureMap.UserOuterItem
+                ? (long)options.ContextDimension * options.ActionDimension
+                : map.Dimension(options.ContextDimension, options.ActionDimension);
+            if (features > MaxModelFeatures)
+            {
+                throw new OptionsException($"policy.options.{Names.Kebab(property.Name)}",
+                    $"{Names.Kebab(map.ToString())} gives {features} features with context-dimension {options.ContextDimension} and action-dimension {options.ActionDimension}; the limit is {MaxModelFeatures}.");
+            }
+        }
+    }
+
     private static async Task<string> ReadBodyAsync(HttpContext http, ServiceSettings settings)
     {
         if (http.Request.ContentLength > settings.MaxRequestBytes)
         {
             throw new BadRequestException(413, $"The body is larger than the limit of {settings.MaxRequestBytes} bytes.");
         }
-        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
+        using var reader = new StreamReader(http.Request.Body, InputRules.StrictUtf8);
         var buffer = new char[8192];
         var body = new StringBuilder();
         int read;
-        while ((read = await reader.ReadAsync(buffer, http.RequestAborted).ConfigureAwait(false)) > 0)
+        try
         {
-            body.Append(buffer, 0, read);
-            if (body.Length > settings.MaxRequestBytes)
+            while ((read = await reader.ReadAsync(buffer, http.RequestAborted).ConfigureAwait(false)) > 0)
             {
-                throw new BadRequestException(413, $"The body is larger than the limit of {settings.MaxRequestBytes} bytes.");
+                body.Append(buffer, 0, read);
+                if (body.Length > settings.MaxRequestBytes)
+                {
+                    throw new BadRequestException(413, $"The body is larger than the limit of {settings.MaxRequestBytes} bytes.");
+                }
             }
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new BadRequestException(400, $"The body is not valid UTF-8 (it has bytes that encode no character, such as an encoded lone surrogate).");
         }
         return body.ToString();
     }
 
-    private static async Task<JsonDocument> ReadJsonAsync(HttpContext http, ServiceSettings settings)
-    {
-        var body = await ReadBodyAsync(http, settings).ConfigureAwait(false);
-        try
-        {
-            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw new BadRequestException(400, $"The body is not valid JSON: {e.Message}");
-        }
-    }
+    private static async Task<JsonDocument> ReadJsonAsync(HttpContext http, ServiceSettings settings) =>
+        InputRules.ParseJson(await ReadBodyAsync(http, settings).ConfigureAwait(false), "The body");
 }

@@ -13,7 +13,8 @@ namespace Cobalt.Service.Api;
 /// <c>GET /loops/{loop}/evaluations</c>: candidate policies compared on the loop's own log (see <see cref="LoopEvaluator"/>).
 /// Query: <c>last</c> (events, default 10,000) and <c>candidates</c> (a JSON array of policy specifications; default: the
 /// loop's policy and the standard alternatives). An answer is reused for <see cref="CacheFor"/>, so a dashboard that polls
-/// does not replay the log each time; concurrent identical requests share one evaluation.
+/// does not replay the log each time; concurrent identical requests share one evaluation. Evaluations run in the loop's
+/// bounded queue (<see cref="EvaluationQueue"/>): one at a time per loop, two waiting, more answered 429 with Retry-After.
 /// </summary>
 internal static class EvaluationEndpoints
 {
@@ -23,12 +24,12 @@ internal static class EvaluationEndpoints
     /// <summary>The default evaluation window (latest finished events).</summary>
     public const int DefaultWindow = 10_000;
 
-    public static void Map(IEndpointRouteBuilder app, LoopRegistry loops, TimeProvider time)
+    public static void Map(IEndpointRouteBuilder app, LoopRegistry loops, Access access, EvaluationQueue queue, TimeProvider time)
     {
         var cache = new ConcurrentDictionary<string, (DateTimeOffset At, Task<LoopEvaluation> Evaluation)>(StringComparer.Ordinal);
         app.MapGet("/loops/{loop}/evaluations", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
         {
-            var l = await Endpoints.AuthoriseAsync(loops, loop, http).ConfigureAwait(false);
+            var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             var query = http.Request.Query;
             var window = DefaultWindow;
             if (query.TryGetValue("last", out var last)
@@ -46,9 +47,18 @@ internal static class EvaluationEndpoints
             {
                 cache.TryRemove(stale);
             }
-            var entry = cache.AddOrUpdate(key,
-                _ => (now, Start(loops, l, candidates, window, now)),
-                (_, old) => now - old.At < CacheFor && !old.Evaluation.IsFaulted ? old : (now, Start(loops, l, candidates, window, now)));
+            (DateTimeOffset At, Task<LoopEvaluation> Evaluation) entry;
+            try
+            {
+                entry = cache.AddOrUpdate(key,
+                    _ => (now, Start(loops, queue, l, candidates, window, now)),
+                    (_, old) => now - old.At < CacheFor && !old.Evaluation.IsFaulted ? old : (now, Start(loops, queue, l, candidates, window, now)));
+            }
+            catch (EvaluationQueueFullException e)
+            {
+                http.Response.Headers.RetryAfter = e.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                throw new BadRequestException(429, e.Message);
+            }
             var result = await entry.Evaluation.WaitAsync(http.RequestAborted).ConfigureAwait(false);
             return Results.Ok(new
             {
@@ -66,6 +76,7 @@ internal static class EvaluationEndpoints
     {
         try
         {
+            InputRules.ParseJson(json, "candidates").Dispose(); // no duplicate keys, no lone surrogates
             return LoopEvaluator.ParseCandidates(json, options);
         }
         catch (OptionsException e)
@@ -74,7 +85,7 @@ internal static class EvaluationEndpoints
         }
     }
 
-    // The replay runs off the request thread so an abandoned request does not stop an evaluation others may share.
-    private static Task<LoopEvaluation> Start(LoopRegistry loops, Loop loop, IReadOnlyList<Policies.Catalog.PolicySpec> candidates, int window, DateTimeOffset now) =>
-        Task.Run(() => LoopEvaluator.EvaluateAsync(loops.Store, loop.Name, loop.Options, candidates, window, now));
+    // The replay runs in the loop's queue, off the request threads, so an abandoned request does not stop an evaluation others may share.
+    private static Task<LoopEvaluation> Start(LoopRegistry loops, EvaluationQueue queue, Loop loop, IReadOnlyList<Policies.Catalog.PolicySpec> candidates, int window, DateTimeOffset now) =>
+        queue.Enqueue(loop.Name, () => LoopEvaluator.EvaluateAsync(loops.Store, loop.Name, loop.Options, candidates, window, now));
 }

@@ -31,7 +31,8 @@ internal sealed record RankedAction(string Id, double[] Features);
 
 /// <summary>
 /// A parsed rank call: <c>{"eventId"?, "context": [..], "actions": [{"id", "features"}], "excluded"?: [ids], "slateSize"?, "defaultAction"?}</c>.
-/// Every check names the field: sizes against the loop, finite numbers, distinct action ids, excluded and default actions among the actions.
+/// Every check names the field: the event id's alphabet and length (<see cref="InputRules"/>), sizes against the loop, finite
+/// numbers, distinct action ids, excluded and default actions among the actions.
 /// </summary>
 internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyList<RankedAction> Actions, IReadOnlySet<string> Excluded, int SlateSize, string? DefaultAction)
 {
@@ -51,7 +52,9 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
             switch (member.Name)
             {
                 case "eventId":
-                    eventId = Text(member.Value, "eventId", 128);
+                    eventId = member.Value.ValueKind == JsonValueKind.String
+                        ? InputRules.EventId(member.Value.GetString()!, "eventId")
+                        : throw new BadRequestException(400, "eventId must be text.");
                     break;
                 case "context":
                     context = Numbers(member.Value, "context", maxFeatures);

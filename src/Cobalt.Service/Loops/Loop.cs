@@ -33,7 +33,8 @@ internal sealed class Loop
 
     public LoopOptions Options { get; }
 
-    public string ApiKeyHash { get; }
+    /// <summary>SHA-256 of the loop's API key; replaced when the key is rotated.</summary>
+    public string ApiKeyHash { get; set; }
 
     /// <summary>Sequence number of the last event learned from.</summary>
     public long LearnedSequence { get; private set; }

@@ -83,7 +83,7 @@ internal sealed class LoopRegistry(IEventStore store)
                 ? null
                 : throw new InvalidOperationException($"Loop '{name}' exists with another definition; loops are not redefined (create a new one).");
         }
-        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var key = NewKey();
         var record = new LoopRecord(name, canonical, Hash(key), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         if (!await Store.CreateLoopAsync(record, cancellationToken).ConfigureAwait(false))
         {
@@ -92,6 +92,9 @@ internal sealed class LoopRegistry(IEventStore store)
         _loops.TryAdd(name, new Loop(name, spec, options, record.ApiKeyHash, new Dictionary<string, int>()));
         return key;
     }
+
+    /// <summary>A new API key: 32 random bytes, base64url.</summary>
+    public static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>SHA-256 (hex) of an API key: only hashes are stored.</summary>
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));

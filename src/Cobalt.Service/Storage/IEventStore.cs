@@ -56,6 +56,9 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Stores a new loop; false when the name is taken.</summary>
     Task<bool> CreateLoopAsync(LoopRecord loop, CancellationToken cancellationToken);
 
+    /// <summary>Replaces the loop's API key hash (key rotation); false when there is no such loop.</summary>
+    Task<bool> SetApiKeyHashAsync(string loop, string apiKeyHash, CancellationToken cancellationToken);
+
     /// <summary>
     /// The dense ids of action names: a stored name keeps its id, a new name gets the loop's next free id (in the order
     /// given). The store assigns them, so every process sharing the store agrees on them.

@@ -117,6 +117,13 @@ public sealed class PostgresEventStore : IEventStore
     }
 
     /// <inheritdoc />
+    public async Task<bool> SetApiKeyHashAsync(string loop, string apiKeyHash, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, "UPDATE cobalt_loops SET api_key_hash = $2 WHERE name = $1", cancellationToken, loop, apiKeyHash).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyDictionary<string, int>> AssignActionsAsync(string loop, IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(names);

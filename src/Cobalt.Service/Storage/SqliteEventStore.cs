@@ -78,6 +78,14 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <inheritdoc />
+    public Task<bool> SetApiKeyHashAsync(string loop, string apiKeyHash, CancellationToken cancellationToken) =>
+        EnqueueAsync((connection, transaction) =>
+        {
+            using var command = Command(connection, transaction, "UPDATE loops SET api_key_hash = $k WHERE name = $n", ("$n", loop), ("$k", apiKeyHash));
+            return command.ExecuteNonQuery() == 1;
+        }, cancellationToken);
+
+    /// <inheritdoc />
     public Task<IReadOnlyDictionary<string, int>> AssignActionsAsync(string loop, IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(names);
