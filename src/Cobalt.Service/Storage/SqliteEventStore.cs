@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Cobalt.Service.Loops;
 using Microsoft.Data.Sqlite;
@@ -11,13 +12,16 @@ namespace Cobalt.Service.Storage;
 /// </summary>
 /// <remarks>
 /// With <c>synchronous = NORMAL</c> (the default) a commit survives the process being killed; <c>FULL</c> also survives
-/// losing power, at the cost of an fsync per group.
+/// losing power, at the cost of an fsync per group. A failed group (a damaged file, a full disk) fails its writes with an
+/// <see cref="IOException"/> and the writer goes on with a fresh connection: it never stops. Completion order
+/// (<see cref="CompleteAsync"/>) is written by the same single writer as rewards, so a complete event's rewards are final.
 /// </remarks>
 public sealed class SqliteEventStore : IEventStore
 {
     private readonly string _connectionString;
     private readonly bool _fullSync;
     private readonly Channel<Write> _writes = Channel.CreateBounded<Write>(new BoundedChannelOptions(10_000) { SingleReader = true });
+    private readonly ConcurrentDictionary<string, long> _completedThrough = new(StringComparer.Ordinal);
     private Task? _writer;
 
     /// <summary>Opens (or creates) the store at <paramref name="path"/>.</summary>
@@ -44,8 +48,19 @@ public sealed class SqliteEventStore : IEventStore
                     created_ms INTEGER NOT NULL, PRIMARY KEY (loop, event_id, slot));
                 CREATE TABLE IF NOT EXISTS actions (loop TEXT NOT NULL, name TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (loop, name));
                 CREATE TABLE IF NOT EXISTS checkpoints (loop TEXT PRIMARY KEY, seq INTEGER NOT NULL, state BLOB NOT NULL, created_ms INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS completions (loop TEXT NOT NULL, cseq INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (loop, cseq), UNIQUE (loop, seq));
                 """;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using (var columns = connection.CreateCommand())
+        {
+            // Files from before checkpoint checksums get the column; their old checkpoints (no checksum) are refused, and the loop replays its log.
+            columns.CommandText = "SELECT count(*) FROM pragma_table_info('checkpoints') WHERE name = 'sha256'";
+            if (Convert.ToInt64(await columns.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                columns.CommandText = "ALTER TABLE checkpoints ADD COLUMN sha256 BLOB";
+                await columns.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         _writer ??= Task.Run(WriteLoopAsync, CancellationToken.None);
     }
@@ -125,20 +140,28 @@ public sealed class SqliteEventStore : IEventStore
     public Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken) =>
         EnqueueAsync((connection, transaction) =>
         {
-            using (var find = Command(connection, transaction, "SELECT created_ms, slate_size FROM decisions WHERE loop = $l AND event_id = $e", ("$l", loop), ("$e", eventId)))
+            using (var find = Command(connection, transaction, """
+                SELECT d.created_ms, d.slate_size, EXISTS (SELECT 1 FROM completions c WHERE c.loop = d.loop AND c.seq = d.seq),
+                    EXISTS (SELECT 1 FROM rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $s)
+                FROM decisions d WHERE d.loop = $l AND d.event_id = $e
+                """, ("$l", loop), ("$e", eventId), ("$s", slot)))
             using (var reader = find.ExecuteReader())
             {
                 if (!reader.Read())
                 {
                     return RewardOutcome.UnknownEvent;
                 }
-                if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds)
-                {
-                    return RewardOutcome.Expired;
-                }
                 if (slot >= reader.GetInt32(1))
                 {
                     return RewardOutcome.SlotOutOfRange;
+                }
+                if (reader.GetBoolean(3))
+                {
+                    return RewardOutcome.Duplicate;
+                }
+                if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
+                {
+                    return RewardOutcome.Expired; // past its wait, or already learned with the default reward for this slot
                 }
             }
             using var insert = Command(connection, transaction, "INSERT OR IGNORE INTO rewards (loop, event_id, slot, value, created_ms) VALUES ($l, $e, $s, $v, $c)",
@@ -160,8 +183,7 @@ public sealed class SqliteEventStore : IEventStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var rewards = Enumerable.Repeat(double.NaN, reader.GetInt32(3)).ToArray();
-                events.Add(new LoggedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), StoredDecision.FromBytes((byte[])reader[4]), rewards));
+                events.Add(ReadEvent(reader, 0, 0));
             }
         }
         if (events.Count > 0)
@@ -175,7 +197,7 @@ public sealed class SqliteEventStore : IEventStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (byId.TryGetValue(reader.GetString(0), out var e))
+                if (byId.TryGetValue(reader.GetString(0), out var e) && reader.GetInt32(1) < e.Rewards.Length)
                 {
                     e.Rewards[reader.GetInt32(1)] = reader.GetDouble(2);
                 }
@@ -199,7 +221,7 @@ public sealed class SqliteEventStore : IEventStore
             {
                 return null;
             }
-            found = new LoggedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), StoredDecision.FromBytes((byte[])reader[4]), Enumerable.Repeat(double.NaN, reader.GetInt32(3)).ToArray());
+            found = ReadEvent(reader, 0, 0);
         }
         await using (var command = connection.CreateCommand())
         {
@@ -209,7 +231,10 @@ public sealed class SqliteEventStore : IEventStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                found.Rewards[reader.GetInt32(0)] = reader.GetDouble(1);
+                if (reader.GetInt32(0) < found.Rewards.Length)
+                {
+                    found.Rewards[reader.GetInt32(0)] = reader.GetDouble(1);
+                }
             }
         }
         return found;
@@ -236,8 +261,8 @@ public sealed class SqliteEventStore : IEventStore
         EnqueueAsync((connection, transaction) =>
         {
             using var command = Command(connection, transaction,
-                "INSERT INTO checkpoints (loop, seq, state, created_ms) VALUES ($l, $s, $b, $c) ON CONFLICT (loop) DO UPDATE SET seq = excluded.seq, state = excluded.state, created_ms = excluded.created_ms WHERE excluded.seq >= checkpoints.seq",
-                ("$l", loop), ("$s", sequence), ("$b", state), ("$c", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+                "INSERT INTO checkpoints (loop, seq, state, sha256, created_ms) VALUES ($l, $s, $b, $h, $c) ON CONFLICT (loop) DO UPDATE SET seq = excluded.seq, state = excluded.state, sha256 = excluded.sha256, created_ms = excluded.created_ms WHERE excluded.seq >= checkpoints.seq",
+                ("$l", loop), ("$s", sequence), ("$b", state), ("$h", Checksums.Checkpoint(sequence, state)), ("$c", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
             return command.ExecuteNonQuery();
         }, cancellationToken);
 
@@ -246,10 +271,123 @@ public sealed class SqliteEventStore : IEventStore
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, state FROM checkpoints WHERE loop = $l";
+        command.CommandText = "SELECT seq, state, sha256 FROM checkpoints WHERE loop = $l";
         command.Parameters.AddWithValue("$l", loop);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetInt64(0), (byte[])reader[1]) : null;
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+        var (sequence, state) = (reader.GetInt64(0), (byte[])reader[1]);
+        // A checkpoint written before checksums has none: it cannot be trusted (and counted the log differently), so it is refused like a damaged one.
+        return !reader.IsDBNull(2) && Checksums.Checkpoint(sequence, state).AsSpan().SequenceEqual((byte[])reader[2])
+            ? (sequence, state)
+            : throw new InvalidDataException(Checksums.CheckpointMismatch(loop, sequence));
+    }
+
+    /// <inheritdoc />
+    public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken)
+    {
+        var after = _completedThrough.GetValueOrDefault(loop);
+        var (completed, through) = await EnqueueAsync((connection, transaction) =>
+        {
+            int inserted;
+            using (var insert = Command(connection, transaction, """
+                INSERT INTO completions (loop, cseq, seq)
+                SELECT $l, (SELECT coalesce(max(cseq), 0) FROM completions WHERE loop = $l) + row_number() OVER (ORDER BY d.seq), d.seq
+                FROM decisions d
+                WHERE d.loop = $l AND d.seq > $a AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.loop = $l AND c.seq = d.seq)
+                    AND (d.created_ms < $x OR (SELECT count(*) FROM rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id) >= d.slate_size)
+                ORDER BY d.seq LIMIT $n
+                """, ("$l", loop), ("$a", after), ("$x", expiredBeforeMilliseconds), ("$n", limit)))
+            {
+                inserted = insert.ExecuteNonQuery();
+            }
+            // Every event up to here is complete: the next call starts after it.
+            using var low = Command(connection, transaction, """
+                SELECT coalesce((SELECT min(d.seq) - 1 FROM decisions d WHERE d.loop = $l AND d.seq > $a AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.loop = $l AND c.seq = d.seq)),
+                    (SELECT max(seq) FROM decisions WHERE loop = $l AND seq > $a), $a)
+                """, ("$l", loop), ("$a", after));
+            return (inserted, Convert.ToInt64(low.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+        }, cancellationToken).ConfigureAwait(false);
+        _completedThrough[loop] = through;
+        return completed;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LoggedEvent>> ReadCompletedAsync(string loop, long afterCompletion, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var events = new List<LoggedEvent>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload, c.cseq FROM completions c JOIN decisions d ON d.seq = c.seq AND d.loop = c.loop
+                WHERE c.loop = $l AND c.cseq > $a ORDER BY c.cseq LIMIT $n
+                """;
+            command.Parameters.AddWithValue("$l", loop);
+            command.Parameters.AddWithValue("$a", afterCompletion);
+            command.Parameters.AddWithValue("$n", limit);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(ReadEvent(reader, 0, reader.GetInt64(5)));
+            }
+        }
+        if (events.Count > 0)
+        {
+            // A complete event's rewards are final (no reward is accepted once it is complete), so a second read agrees.
+            var byId = events.ToDictionary(e => e.EventId);
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT r.event_id, r.slot, r.value FROM completions c JOIN decisions d ON d.seq = c.seq AND d.loop = c.loop
+                JOIN rewards r ON r.loop = d.loop AND r.event_id = d.event_id WHERE c.loop = $l AND c.cseq > $a AND c.cseq <= $b
+                """;
+            command.Parameters.AddWithValue("$l", loop);
+            command.Parameters.AddWithValue("$a", afterCompletion);
+            command.Parameters.AddWithValue("$b", events[^1].Completion);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (byId.TryGetValue(reader.GetString(0), out var e) && reader.GetInt32(1) < e.Rewards.Length)
+                {
+                    e.Rewards[reader.GetInt32(1)] = reader.GetDouble(2);
+                }
+            }
+        }
+        return events;
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CompletedCountAsync(string loop, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT coalesce(max(cseq), 0) FROM completions WHERE loop = $l";
+        command.Parameters.AddWithValue("$l", loop);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Reads the newest page of the log and asks the writer for an empty commit, so a damaged tail or a stuck writer fails it.</remarks>
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT seq, payload FROM decisions ORDER BY seq DESC LIMIT 1";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await EnqueueAsync((_, _) => true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An event from a row of (seq, event_id, created_ms, slate_size, payload) starting at <paramref name="first"/>; a damaged payload is reported, not thrown.</summary>
+    private static LoggedEvent ReadEvent(SqliteDataReader reader, int first, long completion)
+    {
+        var sequence = reader.GetInt64(first);
+        var (decision, damage) = StoredDecision.Decode((byte[])reader[first + 4], sequence);
+        return new LoggedEvent(sequence, reader.GetString(first + 1), reader.GetInt64(first + 2), decision, Enumerable.Repeat(double.NaN, reader.GetInt32(first + 3)).ToArray(), completion, damage);
     }
 
     /// <inheritdoc />
@@ -286,15 +424,13 @@ public sealed class SqliteEventStore : IEventStore
         return (T)(await write.Done.Task.ConfigureAwait(false))!;
     }
 
-    /// <summary>The writer: takes every waiting write, runs them in one transaction, commits, then answers them.</summary>
+    /// <summary>
+    /// The writer: takes every waiting write, runs them in one transaction, commits, then answers them. A group that
+    /// cannot commit fails with an <see cref="IOException"/>; the writer then reopens its connection and goes on.
+    /// </summary>
     private async Task WriteLoopAsync()
     {
-        await using var connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
-        await using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = _fullSync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
-            await pragma.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
+        SqliteConnection? connection = null;
         var batch = new List<(Write Write, object? Result, Exception? Error)>(256);
         while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -305,6 +441,7 @@ public sealed class SqliteEventStore : IEventStore
             }
             try
             {
+                connection ??= await OpenWriterAsync().ConfigureAwait(false);
                 using var transaction = connection.BeginTransaction();
                 for (var i = 0; i < batch.Count; i++)
                 {
@@ -312,18 +449,23 @@ public sealed class SqliteEventStore : IEventStore
                     {
                         batch[i] = (batch[i].Write, batch[i].Write.Operation(connection, transaction), null);
                     }
-                    catch (Exception e) when (e is SqliteException or DuplicateEventException)
+                    catch (Exception e) when (e is DuplicateEventException || (e is SqliteException sqlite && !Fatal(sqlite)))
                     {
                         batch[i] = (batch[i].Write, null, e); // the statement is rolled back, the rest of the group goes on
                     }
                 }
                 transaction.Commit();
             }
-            catch (SqliteException e)
+            catch (Exception e)
             {
                 foreach (var (write, _, _) in batch)
                 {
                     write.Done.TrySetException(new IOException($"The event store could not commit: {e.Message}", e));
+                }
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    connection = null;
                 }
                 continue;
             }
@@ -338,6 +480,30 @@ public sealed class SqliteEventStore : IEventStore
                     write.Done.TrySetException(error);
                 }
             }
+        }
+        if (connection is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Errors that fail the whole group (the file or the transaction is unusable), not one statement.</summary>
+    private static bool Fatal(SqliteException e) => (e.SqliteErrorCode & 0xff) is 5 or 6 or 10 or 11 or 13 or 14 or 26;
+
+    private async Task<SqliteConnection> OpenWriterAsync()
+    {
+        var connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = _fullSync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+            await pragma.ExecuteNonQueryAsync().ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
