@@ -77,24 +77,24 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
                 break;
             }
             var feedback = new List<Feedback>();
-            foreach (var e in events)
-            {
-                if (e.Damage is not null)
-                {
-                    health.ReportDamaged(e.Damage);
-                    ServiceLog.DamagedEvent(_logger, loop.Name, e.Damage);
-                    continue;
-                }
-                var context = e.Decision.ToContext(e.Sequence, loop.Options.ActionDimension);
-                for (var slot = 0; slot < e.Rewards.Length; slot++)
-                {
-                    var reward = double.IsFinite(e.Rewards[slot]) ? e.Rewards[slot] : loop.Options.DefaultReward;
-                    var propensity = e.Decision.Propensities[slot];
-                    feedback.Add(new Feedback(context, e.Decision.Chosen[slot], Normalise(reward, loop.Options), double.IsNaN(propensity) ? null : propensity, slot));
-                }
-            }
             try
             {
+                foreach (var e in events)
+                {
+                    if (e.Damage is not null)
+                    {
+                        health.ReportDamaged(e.Damage);
+                        ServiceLog.DamagedEvent(_logger, loop.Name, e.Damage);
+                        continue;
+                    }
+                    var context = e.Decision.ToContext(e.Sequence, loop.Options.ActionDimension);
+                    for (var slot = 0; slot < e.Rewards.Length; slot++)
+                    {
+                        var reward = double.IsFinite(e.Rewards[slot]) ? e.Rewards[slot] : loop.Options.DefaultReward;
+                        var propensity = e.Decision.Propensities[slot];
+                        feedback.Add(new Feedback(context, e.Decision.Chosen[slot], Normalise(reward, loop.Options), double.IsNaN(propensity) ? null : propensity, slot));
+                    }
+                }
                 loop.Learn(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(feedback), events[^1].Completion, events.Count);
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -278,9 +278,9 @@ public sealed class SqliteEventStore : IEventStore
         {
             return null;
         }
-        var (sequence, state) = (reader.GetInt64(0), (byte[])reader[1]);
+        var sequence = reader.GetInt64(0);
         // A checkpoint written before checksums has none: it cannot be trusted (and counted the log differently), so it is refused like a damaged one.
-        return !reader.IsDBNull(2) && Checksums.Checkpoint(sequence, state).AsSpan().SequenceEqual((byte[])reader[2])
+        return reader[1] is byte[] state && reader[2] is byte[] checksum && Checksums.Checkpoint(sequence, state).AsSpan().SequenceEqual(checksum)
             ? (sequence, state)
             : throw new InvalidDataException(Checksums.CheckpointMismatch(loop, sequence));
     }
@@ -386,7 +386,9 @@ public sealed class SqliteEventStore : IEventStore
     private static LoggedEvent ReadEvent(SqliteDataReader reader, int first, long completion)
     {
         var sequence = reader.GetInt64(first);
-        var (decision, damage) = StoredDecision.Decode((byte[])reader[first + 4], sequence);
+        var (decision, damage) = reader[first + 4] is byte[] payload
+            ? StoredDecision.Decode(payload, sequence)
+            : (StoredDecision.Damaged, $"event {sequence}: the decision payload is not binary data (it was overwritten)");
         return new LoggedEvent(sequence, reader.GetString(first + 1), reader.GetInt64(first + 2), decision, Enumerable.Repeat(double.NaN, reader.GetInt32(first + 3)).ToArray(), completion, damage);
     }
 
