@@ -41,7 +41,7 @@ public sealed class PostgresEventStore : IEventStore
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _database;
-    private readonly ConcurrentDictionary<string, long> _completedThrough = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (long Through, long RewardCursor)> _completedThrough = new(StringComparer.Ordinal);
 
     /// <summary>Uses the PostgreSQL database of an Npgsql connection string (the tables are created by <see cref="InitializeAsync"/>).</summary>
     /// <exception cref="ArgumentException">The connection string cannot be read.</exception>
@@ -94,6 +94,8 @@ public sealed class PostgresEventStore : IEventStore
             CREATE TABLE IF NOT EXISTS cobalt_actions (loop text NOT NULL, name text NOT NULL, id integer NOT NULL, PRIMARY KEY (loop, name), UNIQUE (loop, id));
             CREATE TABLE IF NOT EXISTS cobalt_checkpoints (loop text PRIMARY KEY, seq bigint NOT NULL, state bytea NOT NULL, sha256 bytea NOT NULL, created_ms bigint NOT NULL);
             CREATE TABLE IF NOT EXISTS cobalt_completions (loop text NOT NULL, cseq bigint NOT NULL, seq bigint NOT NULL, PRIMARY KEY (loop, cseq), UNIQUE (loop, seq));
+            ALTER TABLE cobalt_rewards ADD COLUMN IF NOT EXISTS id bigserial;
+            CREATE INDEX IF NOT EXISTS cobalt_rewards_by_id ON cobalt_rewards (loop, id);
             """, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -272,31 +274,63 @@ public sealed class PostgresEventStore : IEventStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Runs under the loop's exclusive completion lock, so no reward of the loop is in flight: every reward with an id up to
+    /// the largest visible one has committed, and reward ids seen by one call are a prefix for the next. It looks only
+    /// where a completion can be: events after the first incomplete one whose wait has run out, and events that received
+    /// a reward after the id cursor; the window of events still waiting is never scanned. The cursors are found once per
+    /// loop and process, then kept.
+    /// </remarks>
     public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken)
     {
-        var after = _completedThrough.GetValueOrDefault(loop);
+        var known = _completedThrough.TryGetValue(loop, out var cursors);
+        var (through, rewardCursor) = cursors;
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1, hashtext($2))", cancellationToken, CompletionLock, loop).ConfigureAwait(false);
-        // Taken after the lock, this statement's snapshot sees every completion and every reward committed before it.
+
+        async Task<long> ScalarAsync(string sql, params object[] parameters)
+        {
+            await using var command = Command(connection, transaction, sql, parameters);
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        // One snapshot each: every event up to the first incomplete one (or the last one) is complete; sequence numbers commit in order.
+        Task<long> FirstIncompleteBeforeAsync(long after) => ScalarAsync("""
+            SELECT coalesce((SELECT d.seq - 1 FROM cobalt_decisions d WHERE d.loop = $1 AND d.seq > $2 AND NOT EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = $1 AND c.seq = d.seq) ORDER BY d.seq LIMIT 1),
+                (SELECT max(seq) FROM cobalt_decisions WHERE loop = $1 AND seq > $2), $2)
+            """, loop, after);
+
+        if (!known)
+        {
+            through = await FirstIncompleteBeforeAsync(0).ConfigureAwait(false);
+            rewardCursor = await ScalarAsync("""
+                SELECT coalesce((SELECT min(r.id) - 1 FROM cobalt_decisions d JOIN cobalt_rewards r ON r.loop = d.loop AND r.event_id = d.event_id WHERE d.loop = $1 AND d.seq > $2),
+                    (SELECT max(id) FROM cobalt_rewards WHERE loop = $1), 0)
+                """, loop, through).ConfigureAwait(false);
+        }
         var completed = await ExecuteAsync(connection, transaction, """
             INSERT INTO cobalt_completions (loop, cseq, seq)
-            SELECT $1, (SELECT coalesce(max(cseq), 0) FROM cobalt_completions WHERE loop = $1) + row_number() OVER (ORDER BY d.seq), d.seq
-            FROM cobalt_decisions d
-            WHERE d.loop = $1 AND d.seq > $2 AND NOT EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = $1 AND c.seq = d.seq)
-                AND (d.created_ms < $3 OR (SELECT count(*) FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id) >= d.slate_size)
-            ORDER BY d.seq LIMIT $4
-            """, cancellationToken, loop, after, expiredBeforeMilliseconds, limit).ConfigureAwait(false);
-        // One snapshot: every event up to the first incomplete one (or the last one) is complete; sequence numbers commit in order.
-        await using (var low = Command(connection, transaction, """
-            SELECT coalesce((SELECT min(d.seq) - 1 FROM cobalt_decisions d WHERE d.loop = $1 AND d.seq > $2 AND NOT EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = $1 AND c.seq = d.seq)),
-                (SELECT max(seq) FROM cobalt_decisions WHERE loop = $1 AND seq > $2), $2)
-            """, loop, after))
+            SELECT $1, (SELECT coalesce(max(cseq), 0) FROM cobalt_completions WHERE loop = $1) + row_number() OVER (ORDER BY c.seq), c.seq
+            FROM (
+                SELECT d.seq FROM cobalt_decisions d
+                WHERE d.loop = $1 AND d.seq > $2
+                    AND d.seq < coalesce((SELECT f.seq FROM cobalt_decisions f WHERE f.loop = $1 AND f.seq > $2 AND f.created_ms >= $3 ORDER BY f.seq LIMIT 1), 9223372036854775807)
+                UNION
+                SELECT d.seq FROM cobalt_rewards r JOIN cobalt_decisions d ON d.loop = r.loop AND d.event_id = r.event_id
+                WHERE r.loop = $1 AND r.id > $4 AND (SELECT count(*) FROM cobalt_rewards q WHERE q.loop = d.loop AND q.event_id = d.event_id) >= d.slate_size
+            ) c
+            WHERE NOT EXISTS (SELECT 1 FROM cobalt_completions x WHERE x.loop = $1 AND x.seq = c.seq)
+            ORDER BY c.seq LIMIT $5
+            """, cancellationToken, loop, through, expiredBeforeMilliseconds, rewardCursor, limit).ConfigureAwait(false);
+        if (completed < limit)
         {
-            var through = (long)(await low.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            _completedThrough[loop] = through;
+            // Everything found was recorded: later calls need only look after these.
+            rewardCursor = await ScalarAsync("SELECT coalesce(max(id), $2) FROM cobalt_rewards WHERE loop = $1", loop, rewardCursor).ConfigureAwait(false);
+            through = await FirstIncompleteBeforeAsync(through).ConfigureAwait(false);
         }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        _completedThrough[loop] = (through, rewardCursor);
         return completed;
     }
 

@@ -21,7 +21,7 @@ public sealed class SqliteEventStore : IEventStore
     private readonly string _connectionString;
     private readonly bool _fullSync;
     private readonly Channel<Write> _writes = Channel.CreateBounded<Write>(new BoundedChannelOptions(10_000) { SingleReader = true });
-    private readonly ConcurrentDictionary<string, long> _completedThrough = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (long Through, long RewardCursor)> _completedThrough = new(StringComparer.Ordinal);
     private Task? _writer;
 
     /// <summary>Opens (or creates) the store at <paramref name="path"/>.</summary>
@@ -49,6 +49,7 @@ public sealed class SqliteEventStore : IEventStore
                 CREATE TABLE IF NOT EXISTS actions (loop TEXT NOT NULL, name TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (loop, name));
                 CREATE TABLE IF NOT EXISTS checkpoints (loop TEXT PRIMARY KEY, seq INTEGER NOT NULL, state BLOB NOT NULL, created_ms INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS completions (loop TEXT NOT NULL, cseq INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (loop, cseq), UNIQUE (loop, seq));
+                CREATE INDEX IF NOT EXISTS rewards_by_loop ON rewards (loop);
                 """;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -286,31 +287,64 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Looks only where a completion can be: events after the first incomplete one whose wait has run out (a short range
+    /// at the front of the pending window), and events that received a reward since the last call (rewards after a rowid
+    /// cursor; the single writer makes rowids follow commit order). The window of events still waiting is never scanned,
+    /// however long their wait. The cursors are found once per loop and process, then kept.
+    /// </remarks>
     public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken)
     {
-        var after = _completedThrough.GetValueOrDefault(loop);
-        var (completed, through) = await EnqueueAsync((connection, transaction) =>
+        var known = _completedThrough.TryGetValue(loop, out var cursors);
+        var (completed, next) = await EnqueueAsync((connection, transaction) =>
         {
+            long Scalar(string sql, params (string Name, object Value)[] parameters)
+            {
+                using var command = Command(connection, transaction, sql, parameters);
+                return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            long FirstIncompleteBefore(long after) => Scalar("""
+                SELECT coalesce((SELECT d.seq - 1 FROM decisions d WHERE d.loop = $l AND d.seq > $a AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.loop = $l AND c.seq = d.seq) ORDER BY d.seq LIMIT 1),
+                    (SELECT max(seq) FROM decisions WHERE loop = $l AND seq > $a), $a)
+                """, ("$l", loop), ("$a", after));
+
+            var (through, rewardCursor) = cursors;
+            if (!known)
+            {
+                through = FirstIncompleteBefore(0);
+                rewardCursor = Scalar("""
+                    SELECT coalesce((SELECT min(r.rowid) - 1 FROM decisions d JOIN rewards r ON r.loop = d.loop AND r.event_id = d.event_id WHERE d.loop = $l AND d.seq > $a),
+                        (SELECT max(rowid) FROM rewards WHERE loop = $l), 0)
+                    """, ("$l", loop), ("$a", through));
+            }
             int inserted;
             using (var insert = Command(connection, transaction, """
                 INSERT INTO completions (loop, cseq, seq)
-                SELECT $l, (SELECT coalesce(max(cseq), 0) FROM completions WHERE loop = $l) + row_number() OVER (ORDER BY d.seq), d.seq
-                FROM decisions d
-                WHERE d.loop = $l AND d.seq > $a AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.loop = $l AND c.seq = d.seq)
-                    AND (d.created_ms < $x OR (SELECT count(*) FROM rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id) >= d.slate_size)
-                ORDER BY d.seq LIMIT $n
-                """, ("$l", loop), ("$a", after), ("$x", expiredBeforeMilliseconds), ("$n", limit)))
+                SELECT $l, (SELECT coalesce(max(cseq), 0) FROM completions WHERE loop = $l) + row_number() OVER (ORDER BY c.seq), c.seq
+                FROM (
+                    SELECT d.seq FROM decisions d
+                    WHERE d.loop = $l AND d.seq > $a
+                        AND d.seq < coalesce((SELECT f.seq FROM decisions f WHERE f.loop = $l AND f.seq > $a AND f.created_ms >= $x ORDER BY f.seq LIMIT 1), 9223372036854775807)
+                    UNION
+                    SELECT d.seq FROM rewards r JOIN decisions d ON d.loop = r.loop AND d.event_id = r.event_id
+                    WHERE r.loop = $l AND r.rowid > $r AND (SELECT count(*) FROM rewards q WHERE q.loop = d.loop AND q.event_id = d.event_id) >= d.slate_size
+                ) c
+                WHERE NOT EXISTS (SELECT 1 FROM completions x WHERE x.loop = $l AND x.seq = c.seq)
+                ORDER BY c.seq LIMIT $n
+                """, ("$l", loop), ("$a", through), ("$x", expiredBeforeMilliseconds), ("$r", rewardCursor), ("$n", limit)))
             {
                 inserted = insert.ExecuteNonQuery();
             }
-            // Every event up to here is complete: the next call starts after it.
-            using var low = Command(connection, transaction, """
-                SELECT coalesce((SELECT min(d.seq) - 1 FROM decisions d WHERE d.loop = $l AND d.seq > $a AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.loop = $l AND c.seq = d.seq)),
-                    (SELECT max(seq) FROM decisions WHERE loop = $l AND seq > $a), $a)
-                """, ("$l", loop), ("$a", after));
-            return (inserted, Convert.ToInt64(low.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+            if (inserted < limit)
+            {
+                // Everything found was recorded: later calls need only look after these.
+                rewardCursor = Scalar("SELECT coalesce(max(rowid), $r) FROM rewards WHERE loop = $l", ("$l", loop), ("$r", rewardCursor));
+                through = FirstIncompleteBefore(through);
+            }
+            return (inserted, (through, rewardCursor));
         }, cancellationToken).ConfigureAwait(false);
-        _completedThrough[loop] = through;
+        _completedThrough[loop] = next;
         return completed;
     }
 
