@@ -162,12 +162,13 @@ public sealed class ResilientEventStore : IEventStore
         var attempts = 0;
         return RunAsync("creating a loop", async token =>
         {
+            attempts++;
             if (await _inner.CreateLoopAsync(loop, token).ConfigureAwait(false))
             {
                 return true;
             }
             // Refused on a retry: the first attempt may have committed.
-            return ++attempts > 1 && (await _inner.LoopsAsync(token).ConfigureAwait(false)).Any(l => l == loop);
+            return attempts > 1 && (await _inner.LoopsAsync(token).ConfigureAwait(false)).Any(l => l == loop);
         }, cancellationToken);
     }
 
@@ -209,8 +210,9 @@ public sealed class ResilientEventStore : IEventStore
         var attempts = 0;
         return RunAsync("appending a reward", async token =>
         {
+            attempts++;
             var outcome = await _inner.AppendRewardAsync(loop, eventId, slot, value, nowMilliseconds, waitMilliseconds, token).ConfigureAwait(false);
-            if (++attempts > 1 && outcome == RewardOutcome.Duplicate
+            if (attempts > 1 && outcome == RewardOutcome.Duplicate
                 && await _inner.GetEventAsync(loop, eventId, token).ConfigureAwait(false) is { } stored && slot < stored.Rewards.Length
                 && stored.Rewards[slot].Equals(value))
             {
