@@ -94,6 +94,8 @@ public class PostgresFaultTests(Xunit.Abstractions.ITestOutputHelper output)
             await Task.Delay(1000);
 
             // PostgreSQL stops under load for three seconds, then comes back: the replicas answer 503 meanwhile and recover by themselves.
+            var afterKills = new Dictionary<string, int>(statuses);
+            var acknowledgedAfterKills = acknowledged.Count;
             var before503 = statuses.GetValueOrDefault("503");
             await cluster.StopAsync();
             var down = Stopwatch.StartNew();
@@ -156,8 +158,11 @@ public class PostgresFaultTests(Xunit.Abstractions.ITestOutputHelper output)
                 agree &= one.AsSpan().SequenceEqual(other);
             }
 
-            var histogram = string.Join(", ", statuses.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} x {p.Value}"));
-            output.WriteLine($"{Kills} kill -9 of a replica and 1 PostgreSQL stop/start under load: {acknowledged.Count} acknowledged ranks, {acknowledged.Count(p => p.Value)} acknowledged rewards, {lost} lost; answers: {histogram}; {servedAfterRestart} answered 200 in the 2 s after both were ready; both replicas learned {decisions} events, models agree: {agree}.");
+            static string Histogram(IEnumerable<KeyValuePair<string, int>> counts) => string.Join(", ", counts.Where(p => p.Value > 0).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} x {p.Value}"));
+            var outage = statuses.Select(p => new KeyValuePair<string, int>(p.Key, p.Value - afterKills.GetValueOrDefault(p.Key)));
+            output.WriteLine($"kill -9 phase: {Kills} kills of a replica, {acknowledgedAfterKills} acknowledged ranks; answers: {Histogram(afterKills)}.");
+            output.WriteLine($"PostgreSQL stop/start phase: {acknowledged.Count - acknowledgedAfterKills} acknowledged ranks; answers: {Histogram(outage)}; {servedAfterRestart} answered 200 in the 2 s after both replicas were ready again.");
+            output.WriteLine($"In all: {acknowledged.Count} acknowledged ranks, {acknowledged.Count(p => p.Value)} acknowledged rewards, {lost} lost; answers: {Histogram(statuses)}; both replicas learned {decisions} events, models agree: {agree}; no replica exited.");
             lost.Should().Be(0);
             statuses.Keys.Should().OnlyContain(s => s == "200" || s == "503" || s == "no answer", "no 5xx but 503, no 4xx for a client that made no mistake");
             statuses.GetValueOrDefault("503").Should().BeGreaterThan(before503, "requests during the outage are answered 503");
