@@ -143,8 +143,16 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // A model that cannot even take its last good state back is replaced by a fresh one (its action ids come back from the store).
             var fresh = new Loop(loop.Name, loop.Spec, loop.Options, loop.ApiKeyHash, new Dictionary<string, int>());
-            fresh.Restore(sequence, state);
+            try
+            {
+                fresh.Restore(sequence, state);
+            }
+            catch (Exception again) when (again is not OperationCanceledException)
+            {
+                sequence = 0;
+            }
             registry.Replace(fresh);
             ServiceLog.LoopFault(_logger, $"Loop '{loop.Name}' was rebuilt after its restore failed: {e.Message}");
         }
