@@ -9,7 +9,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Cobalt.Service;
 
-/// <summary>Builds the Cobalt rank/reward service: Kestrel, the API, the event log (SQLite, or PostgreSQL shared by replicas) and the background learner.</summary>
+/// <summary>
+/// Builds the Cobalt rank/reward service: Kestrel, the API, the event log (SQLite, or PostgreSQL shared by replicas) and
+/// the background learner. Every store call goes through <see cref="ResilientEventStore"/> (retries, then 503 with
+/// Retry-After); a learner error is contained to its loop; <c>/health</c> is liveness, <c>/ready</c> readiness.
+/// </summary>
 public static class CobaltService
 {
     /// <summary>
@@ -25,34 +29,43 @@ public static class CobaltService
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBytes);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddOpenApi();
-        IEventStore store = settings.PostgresConnectionString is { Length: > 0 } postgres
+        IEventStore inner = settings.PostgresConnectionString is { Length: > 0 } postgres
             ? new PostgresEventStore(postgres)
             : new SqliteEventStore(settings.DatabasePath, settings.FullSync);
         try
         {
-            await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            await inner.InitializeAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            await store.DisposeAsync().ConfigureAwait(false);
+            await inner.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        var registry = new LoopRegistry(store);
+        var store = new ResilientEventStore(inner, settings.StoreRetries, settings.StoreRetryDelay, TimeProvider.System);
+        using var loggers = LoggerFactory.Create(l => l.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+        var registry = new LoopRegistry(store, loggers.CreateLogger<LoopRegistry>());
         await registry.LoadAsync(cancellationToken).ConfigureAwait(false);
         builder.Services.AddSingleton<IEventStore>(store);
+        builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Learner>();
         builder.Services.AddHostedService(p => p.GetRequiredService<Learner>());
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore; // the learner contains its errors; never stop the host
+        });
         var app = builder.Build();
+        StoreUnavailableHandler.Use(app, settings.RetryAfterSeconds);
         app.MapOpenApi();
         var access = new Access(registry, settings, TimeProvider.System);
         Endpoints.Map(app, registry, settings, access, new LatencyRecorder(), TimeProvider.System);
         DashboardEndpoints.Map(app, access);
         var evaluations = new EvaluationQueue();
         EvaluationEndpoints.Map(app, registry, access, evaluations, TimeProvider.System);
+        ReadinessEndpoints.Map(app, registry, store, app.Services.GetRequiredService<Learner>(), settings, TimeProvider.System);
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             evaluations.Dispose();

@@ -104,6 +104,10 @@ internal static class Endpoints
                 learnedSequence = l.LearnedSequence,
                 checkpointSequence = l.CheckpointSequence,
                 apprentice = l.Options.Apprentice,
+                status = loops.Health(l.Name).Status,
+                quarantine = loops.Health(l.Name).Quarantine,
+                damagedEvents = loops.Health(l.Name).DamagedEvents,
+                problems = loops.Health(l.Name).Problems,
             });
         })).WithName("GetLoop");
 
@@ -213,6 +217,7 @@ internal static class Endpoints
                 eventId = e.EventId,
                 sequence = e.Sequence,
                 createdMilliseconds = e.CreatedMilliseconds,
+                damage = e.Damage,
                 slots = e.Decision.Chosen.Select((c, i) => new
                 {
                     actionId = e.Decision.ActionIds[c],

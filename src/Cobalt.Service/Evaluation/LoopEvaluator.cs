@@ -183,6 +183,11 @@ public static class LoopEvaluator
             foreach (var e in page)
             {
                 after = e.Sequence;
+                if (e.Damage is not null)
+                {
+                    skipped++; // a damaged payload (reported by the learner) cannot be evaluated
+                    continue;
+                }
                 if (!e.Rewards.All(double.IsFinite) && nowMilliseconds - e.CreatedMilliseconds <= wait)
                 {
                     continue; // still waiting for rewards

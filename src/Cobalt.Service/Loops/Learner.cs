@@ -1,63 +1,116 @@
 using Cobalt.Core.Data;
+using Cobalt.Service.Storage;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cobalt.Service.Loops;
 
 /// <summary>
-/// Learns in the background from the durable event log, never on the request path: every loop replays its log in order
-/// from the last event it learned; an event is learned once all its slots have rewards or its reward wait, plus
-/// <see cref="ServiceSettings.LearnGrace"/>, has passed (missing slots then get the default reward; the grace lets a reward
-/// accepted at the end of its wait reach the log first, so no acknowledged reward is passed over). The oldest unfinished event holds back the ones after it, so every
-/// replica that reads the same log learns the same sequence. Checkpoints are written every
+/// Learns in the background from the durable event log, never on the request path. Events are learned in the order in
+/// which they become complete, not in log order: each pass first records, in the store's completion order, the events
+/// that are complete (all slots rewarded, or the reward wait plus <see cref="ServiceSettings.LearnGrace"/> passed; missing
+/// slots then get the default reward, and the grace lets a reward accepted at the end of its wait reach the log first),
+/// then learns the completion order from where the loop stopped. One event whose reward never comes holds back no
+/// other, and every replica that reads the same completion order learns the same model. Checkpoints are written every
 /// <see cref="ServiceSettings.CheckpointEvery"/> events and when the service stops.
 /// </summary>
-internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, TimeProvider time) : BackgroundService
+/// <remarks>
+/// Faults stay where they happen. A store error (after the store's retries) skips the loop until the next pass. A
+/// damaged decision payload is skipped and reported with its sequence number. Any other error while learning a loop
+/// quarantines that loop: its model goes back to the last good one (its last checkpoint), it keeps ranking with it,
+/// reports itself degraded (<see cref="LoopHealth"/>) and learns no more until the service restarts; other loops go on.
+/// Nothing a loop does stops the learner or the host.
+/// </remarks>
+internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, TimeProvider time, ILogger<Learner>? logger = null) : BackgroundService
 {
-    /// <summary>Learns whatever is ready in every loop once.</summary>
+    private const int Page = 512;
+    private const int CompletionBatch = 4096;
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+    private long _lastPassMilliseconds = time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>When the learner last finished a pass over every loop.</summary>
+    public DateTimeOffset LastPass => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _lastPassMilliseconds));
+
+    /// <summary>Learns whatever is ready in every loop once; a loop's failure is contained to that loop.</summary>
     public async Task LearnAsync(CancellationToken cancellationToken)
     {
         foreach (var loop in registry.All)
         {
-            await LearnAsync(loop, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await LearnAsync(loop, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StoreUnavailableException || ResilientEventStore.IsStoreFault(e))
+            {
+                ServiceLog.StoreSkipped(_logger, loop.Name, e.Message);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Quarantine(loop, $"learning failed: {e.GetType().Name}: {e.Message}");
+            }
         }
+        Interlocked.Exchange(ref _lastPassMilliseconds, time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 
-    /// <summary>Learns the ready events of one loop, then checkpoints if due; returns the number of events learned.</summary>
+    /// <summary>Records the loop's newly complete events, learns them in completion order, then checkpoints if due; returns the number of events learned.</summary>
+    /// <exception cref="StoreUnavailableException">The store failed (after its retries).</exception>
     public async Task<int> LearnAsync(Loop loop, CancellationToken cancellationToken, bool forceCheckpoint = false)
     {
+        ArgumentNullException.ThrowIfNull(loop);
+        var health = registry.Health(loop.Name);
+        if (health.Quarantine is not null)
+        {
+            return 0;
+        }
+        var wait = (long)(loop.Options.RewardWaitSeconds * 1000 + settings.LearnGrace.TotalMilliseconds);
+        var expiredBefore = time.GetUtcNow().ToUnixTimeMilliseconds() - wait;
+        while (await registry.Store.CompleteAsync(loop.Name, expiredBefore, CompletionBatch, cancellationToken).ConfigureAwait(false) == CompletionBatch)
+        {
+        }
         var learned = 0;
         while (true)
         {
-            var events = await registry.Store.ReadAfterAsync(loop.Name, loop.LearnedSequence, 512, cancellationToken).ConfigureAwait(false);
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var wait = (long)(loop.Options.RewardWaitSeconds * 1000 + settings.LearnGrace.TotalMilliseconds);
+            var events = await registry.Store.ReadCompletedAsync(loop.Name, loop.LearnedSequence, Page, cancellationToken).ConfigureAwait(false);
+            if (events.Count == 0)
+            {
+                break;
+            }
             var feedback = new List<Feedback>();
-            long last = loop.LearnedSequence;
-            var count = 0;
+            try
+            {
+                foreach (var e in events)
+                {
+                    if (e.Damage is not null)
+                    {
+                        health.ReportDamaged(e.Damage);
+                        ServiceLog.DamagedEvent(_logger, loop.Name, e.Damage);
+                        continue;
+                    }
+                    var context = e.Decision.ToContext(e.Sequence, loop.Options.ActionDimension);
+                    for (var slot = 0; slot < e.Rewards.Length; slot++)
+                    {
+                        var reward = double.IsFinite(e.Rewards[slot]) ? e.Rewards[slot] : loop.Options.DefaultReward;
+                        var propensity = e.Decision.Propensities[slot];
+                        feedback.Add(new Feedback(context, e.Decision.Chosen[slot], Normalise(reward, loop.Options), double.IsNaN(propensity) ? null : propensity, slot));
+                    }
+                }
+                loop.Learn(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(feedback), events[^1].Completion, events.Count);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Quarantine(loop, $"learning completions {events[0].Completion}..{events[^1].Completion} (log sequences {events[0].Sequence}..{events[^1].Sequence}) failed: {e.GetType().Name}: {e.Message}");
+                return learned;
+            }
             foreach (var e in events)
             {
-                var complete = e.Rewards.All(double.IsFinite);
-                if (!complete && now - e.CreatedMilliseconds <= wait)
+                if (e.Damage is null)
                 {
-                    break; // head of line: learned in order
+                    loop.Activity.RecordLearned(e.CreatedMilliseconds, e.Rewards, loop.Options.DefaultReward);
                 }
-                var context = e.Decision.ToContext(e.Sequence, loop.Options.ActionDimension);
-                for (var slot = 0; slot < e.Rewards.Length; slot++)
-                {
-                    var reward = double.IsFinite(e.Rewards[slot]) ? e.Rewards[slot] : loop.Options.DefaultReward;
-                    var propensity = e.Decision.Propensities[slot];
-                    feedback.Add(new Feedback(context, e.Decision.Chosen[slot], Normalise(reward, loop.Options), double.IsNaN(propensity) ? null : propensity, slot));
-                }
-                last = e.Sequence;
-                count++;
-                loop.Activity.RecordLearned(e.CreatedMilliseconds, e.Rewards, loop.Options.DefaultReward);
             }
-            if (count > 0)
-            {
-                loop.Learn(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(feedback), last, count);
-                learned += count;
-            }
-            if (count < events.Count || events.Count < 512)
+            learned += events.Count;
+            if (events.Count < Page)
             {
                 break;
             }
@@ -69,12 +122,43 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
         return learned;
     }
 
-    /// <summary>Writes the loop's checkpoint (its learned state and the last event it covers).</summary>
+    /// <summary>Writes the loop's checkpoint (its learned state and the last completion it covers); it becomes the loop's last good model.</summary>
     public async Task CheckpointAsync(Loop loop, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(loop);
         var (sequence, state) = loop.Snapshot();
         await registry.Store.SaveCheckpointAsync(loop.Name, sequence, state, cancellationToken).ConfigureAwait(false);
         loop.CheckpointSequence = sequence;
+        registry.Health(loop.Name).LastGood = (sequence, state);
+    }
+
+    /// <summary>Stops the loop's learning and puts its last good model back in service.</summary>
+    private void Quarantine(Loop loop, string problem)
+    {
+        var health = registry.Health(loop.Name);
+        var (sequence, state) = health.LastGood;
+        try
+        {
+            loop.Restore(sequence, state);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A model that cannot even take its last good state back is replaced by a fresh one (its action ids come back from the store).
+            var fresh = new Loop(loop.Name, loop.Spec, loop.Options, loop.ApiKeyHash, new Dictionary<string, int>());
+            try
+            {
+                fresh.Restore(sequence, state);
+            }
+            catch (Exception again) when (again is not OperationCanceledException)
+            {
+                sequence = 0;
+            }
+            registry.Replace(fresh);
+            ServiceLog.LoopFault(_logger, $"Loop '{loop.Name}' was rebuilt after its restore failed: {e.Message}");
+        }
+        var reason = $"loop '{loop.Name}' is quarantined: {problem}; it ranks with its last good model (completion {sequence}) and learns no more until the service restarts.";
+        health.Quarantined(reason);
+        ServiceLog.LoopFault(_logger, reason);
     }
 
     /// <inheritdoc />
@@ -85,7 +169,14 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                await LearnAsync(stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await LearnAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    ServiceLog.LoopFault(_logger, $"The learner's pass failed and is tried again: {e.Message}"); // never stops the host
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -99,7 +190,14 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         foreach (var loop in registry.All)
         {
-            await LearnAsync(loop, cancellationToken, forceCheckpoint: true).ConfigureAwait(false);
+            try
+            {
+                await LearnAsync(loop, cancellationToken, forceCheckpoint: true).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                ServiceLog.LoopWarning(_logger, $"Loop '{loop.Name}' was not checkpointed at shutdown (its log is replayed from its last checkpoint): {e.Message}");
+            }
         }
     }
 
@@ -138,4 +236,16 @@ public sealed record ServiceSettings(string DatabasePath, string? AdminKey = nul
     /// processes may share it (see <see cref="Storage.PostgresEventStore"/>).
     /// </summary>
     public string? PostgresConnectionString { get; init; }
+
+    /// <summary>How often a transient store error (connection lost, server restarting, database busy) is retried before the call fails with 503.</summary>
+    public int StoreRetries { get; init; } = 3;
+
+    /// <summary>Wait before the first retry of a store call; each further retry waits twice as long.</summary>
+    public TimeSpan StoreRetryDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Seconds a 503 answer (the store is unavailable) asks the client to wait (the Retry-After header).</summary>
+    public int RetryAfterSeconds { get; init; } = 2;
+
+    /// <summary>Longest time since the learner's last pass over every loop for <c>/ready</c> to report ready.</summary>
+    public TimeSpan ReadyLearnerLag { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -5,22 +5,43 @@ using System.Text.Json;
 using Cobalt.Core.Configuration;
 using Cobalt.Policies.Catalog;
 using Cobalt.Service.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cobalt.Service.Loops;
 
 /// <summary>
 /// The loops of the service: created through the API, restored from the store (checkpoint plus log tail) at start, and
-/// loaded on first use when another process sharing the store created them.
+/// loaded on first use when another process sharing the store created them. One loop's fault stays its own: a
+/// checkpoint that fails its checksum, claims more than the log holds or cannot be read makes that loop replay its log
+/// from the start (reported in its <see cref="LoopHealth"/>); a definition that cannot be read leaves that loop out
+/// (<see cref="Unloadable"/>), never the others.
 /// </summary>
-internal sealed class LoopRegistry(IEventStore store)
+internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
 {
     private readonly ConcurrentDictionary<string, Loop> _loops = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LoopHealth> _health = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _unloadable = new(StringComparer.Ordinal);
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private readonly Lock _loadGate = new();
     private Task? _load;
 
     public IEventStore Store { get; } = store;
 
     public IReadOnlyCollection<Loop> All => [.. _loops.Values];
+
+    /// <summary>Stored loops this process could not load, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> Unloadable => _unloadable;
+
+    /// <summary>The health of the loop of that name.</summary>
+    public LoopHealth Health(string name) => _health.GetOrAdd(name, _ => new LoopHealth());
+
+    /// <summary>Puts a rebuilt loop in place of the one of the same name (its model back to a known good state).</summary>
+    public void Replace(Loop loop)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        _loops[loop.Name] = loop;
+    }
 
     /// <summary>
     /// The loop of that name, or null. A name this process does not know is looked up in the store (another process sharing
@@ -89,7 +110,9 @@ internal sealed class LoopRegistry(IEventStore store)
         {
             throw new InvalidOperationException($"Loop '{name}' was created concurrently; read it again.");
         }
-        _loops.TryAdd(name, new Loop(name, spec, options, record.ApiKeyHash, new Dictionary<string, int>()));
+        var created = new Loop(name, spec, options, record.ApiKeyHash, new Dictionary<string, int>());
+        Health(name).LastGood = created.Snapshot();
+        _loops.TryAdd(name, created);
         return key;
     }
 
@@ -156,13 +179,63 @@ internal sealed class LoopRegistry(IEventStore store)
             {
                 continue;
             }
-            var (spec, options) = Parse(record.Definition);
-            var loop = new Loop(record.Name, spec, options, record.ApiKeyHash, await Store.ActionsAsync(record.Name, CancellationToken.None).ConfigureAwait(false));
-            if (await Store.LoadCheckpointAsync(record.Name, CancellationToken.None).ConfigureAwait(false) is { } checkpoint)
+            PolicySpec spec;
+            LoopOptions options;
+            try
             {
-                loop.Restore(checkpoint.Sequence, checkpoint.State);
+                (spec, options) = Parse(record.Definition);
             }
+            catch (OptionsException e)
+            {
+                _unloadable[record.Name] = $"loop '{record.Name}' is not served: its stored definition cannot be read ({e.Message}).";
+                ServiceLog.LoopFault(_logger, _unloadable[record.Name]);
+                continue;
+            }
+            _unloadable.TryRemove(record.Name, out _);
+            var actions = await Store.ActionsAsync(record.Name, CancellationToken.None).ConfigureAwait(false);
+            var loop = new Loop(record.Name, spec, options, record.ApiKeyHash, actions);
+            var health = Health(record.Name);
+            if (await CheckpointProblemAsync(loop).ConfigureAwait(false) is { } problem)
+            {
+                problem += " The loop replays its log from the start.";
+                health.Report(problem);
+                ServiceLog.LoopWarning(_logger, problem);
+                loop = new Loop(record.Name, spec, options, record.ApiKeyHash, actions); // a failed restore may have changed the model halfway
+            }
+            health.LastGood = loop.Snapshot();
             _loops.TryAdd(record.Name, loop);
+        }
+    }
+
+    /// <summary>Restores the loop from its checkpoint; returns why that was not possible (the loop must then start afresh), or null.</summary>
+    private async Task<string?> CheckpointProblemAsync(Loop loop)
+    {
+        (long Sequence, byte[] State)? checkpoint;
+        try
+        {
+            checkpoint = await Store.LoadCheckpointAsync(loop.Name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            return e.Message;
+        }
+        if (checkpoint is not { } c)
+        {
+            return null;
+        }
+        var completed = await Store.CompletedCountAsync(loop.Name, CancellationToken.None).ConfigureAwait(false);
+        if (c.Sequence < 0 || c.Sequence > completed)
+        {
+            return $"The checkpoint of loop '{loop.Name}' covers completion {c.Sequence} but the log has {completed} complete events: it was changed by hand or belongs to another log.";
+        }
+        try
+        {
+            loop.Restore(c.Sequence, c.State);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or OptionsException or FormatException or OverflowException or InvalidOperationException)
+        {
+            return $"The checkpoint of loop '{loop.Name}' (completion {c.Sequence}) cannot be restored: {e.Message}";
         }
     }
 

@@ -69,11 +69,38 @@ public interface IEventStore : IAsyncDisposable
     /// <exception cref="DuplicateEventException">The event id is taken.</exception>
     Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken);
 
-    /// <summary>Appends a reward for one slot of an event, if the event exists, has the slot, is not expired and the slot has no reward.</summary>
+    /// <summary>
+    /// Appends a reward for one slot of an event, if the event exists, has the slot, is not expired, is not yet complete
+    /// (see <see cref="CompleteAsync"/>) and the slot has no reward. A complete event's rewards never change, so every
+    /// learner learns it with the same rewards.
+    /// </summary>
     Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken);
 
-    /// <summary>Up to <paramref name="limit"/> events after <paramref name="afterSequence"/>, in log order, with their rewards so far.</summary>
+    /// <summary>
+    /// Up to <paramref name="limit"/> events after <paramref name="afterSequence"/>, in log order, with their rewards so far
+    /// (a damaged payload is returned with <see cref="LoggedEvent.Damage"/> set).
+    /// </summary>
     Task<IReadOnlyList<LoggedEvent>> ReadAfterAsync(string loop, long afterSequence, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records, in the loop's completion order, the events that have become complete: every slot rewarded, or created
+    /// before <paramref name="expiredBeforeMilliseconds"/> (their reward wait, plus grace, has passed). Events are
+    /// appended in log order within one call, after the completions already recorded; any process sharing the store may
+    /// call it, and an event is recorded once. Returns the number of events recorded (at most <paramref name="limit"/>).
+    /// </summary>
+    Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> complete events after position <paramref name="afterCompletion"/> of the completion
+    /// order, in that order, with their (final) rewards; a damaged payload is returned with <see cref="LoggedEvent.Damage"/> set.
+    /// </summary>
+    Task<IReadOnlyList<LoggedEvent>> ReadCompletedAsync(string loop, long afterCompletion, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Length of the loop's completion order (its last position; 0 when none).</summary>
+    Task<long> CompletedCountAsync(string loop, CancellationToken cancellationToken);
+
+    /// <summary>A cheap read that fails when the store cannot be used (for readiness checks).</summary>
+    Task PingAsync(CancellationToken cancellationToken);
 
     /// <summary>One event with its rewards, or null.</summary>
     Task<LoggedEvent?> GetEventAsync(string loop, string eventId, CancellationToken cancellationToken);
@@ -85,6 +112,7 @@ public interface IEventStore : IAsyncDisposable
     Task SaveCheckpointAsync(string loop, long sequence, byte[] state, CancellationToken cancellationToken);
 
     /// <summary>The loop's last checkpoint, if any.</summary>
+    /// <exception cref="InvalidDataException">The checkpoint does not match its checksum (sequence and state).</exception>
     Task<(long Sequence, byte[] State)?> LoadCheckpointAsync(string loop, CancellationToken cancellationToken);
 
     /// <summary>Number of rank calls and rewards in the loop's log.</summary>

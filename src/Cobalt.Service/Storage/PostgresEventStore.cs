@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using Cobalt.Service.Loops;
 using Npgsql;
 
@@ -24,10 +24,12 @@ namespace Cobalt.Service.Storage;
 /// within the event's reward wait, as with SQLite.</item>
 /// <item>A checkpoint only replaces one of an older sequence number; it is one row written by one statement, with the
 /// SHA-256 of its state checked when it is read.</item>
-/// <item>Learners are eventually consistent: each learns the same events in the same order with the same rewards, so
-/// replicas that have learned up to the same sequence number hold the same model. The exception is a reward that
-/// commits at the very end of its event's reward wait: a replica whose learner passed the event a moment earlier
-/// (or whose clock runs ahead) has already learned the default reward for that slot.</item>
+/// <item>Learners learn in completion order, not log order: any replica's learner appends the events that have become
+/// complete (every slot rewarded, or the reward wait plus grace passed) to the loop's completion order
+/// (<see cref="CompleteAsync"/>, under an exclusive per-loop lock), and every learner reads that one order. A reward
+/// takes the same lock shared and is refused once its event is complete, so a complete event's rewards are final:
+/// replicas that have learned up to the same completion hold the same model, and one event waiting for its reward holds
+/// back no other.</item>
 /// </list>
 /// </remarks>
 public sealed class PostgresEventStore : IEventStore
@@ -35,9 +37,11 @@ public sealed class PostgresEventStore : IEventStore
     private const int SchemaLock = 0x436f62; // advisory lock keys: (class, hashtext(loop)) for per-loop locks
     private const int DecisionLock = 1;
     private const int ActionLock = 2;
+    private const int CompletionLock = 3;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _database;
+    private readonly ConcurrentDictionary<string, (long Through, long RewardCursor)> _completedThrough = new(StringComparer.Ordinal);
 
     /// <summary>Uses the PostgreSQL database of an Npgsql connection string (the tables are created by <see cref="InitializeAsync"/>).</summary>
     /// <exception cref="ArgumentException">The connection string cannot be read.</exception>
@@ -89,6 +93,9 @@ public sealed class PostgresEventStore : IEventStore
                 created_ms bigint NOT NULL, PRIMARY KEY (loop, event_id, slot));
             CREATE TABLE IF NOT EXISTS cobalt_actions (loop text NOT NULL, name text NOT NULL, id integer NOT NULL, PRIMARY KEY (loop, name), UNIQUE (loop, id));
             CREATE TABLE IF NOT EXISTS cobalt_checkpoints (loop text PRIMARY KEY, seq bigint NOT NULL, state bytea NOT NULL, sha256 bytea NOT NULL, created_ms bigint NOT NULL);
+            CREATE TABLE IF NOT EXISTS cobalt_completions (loop text NOT NULL, cseq bigint NOT NULL, seq bigint NOT NULL, PRIMARY KEY (loop, cseq), UNIQUE (loop, seq));
+            ALTER TABLE cobalt_rewards ADD COLUMN IF NOT EXISTS id bigserial;
+            CREATE INDEX IF NOT EXISTS cobalt_rewards_by_id ON cobalt_rewards (loop, id);
             """, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -178,24 +185,36 @@ public sealed class PostgresEventStore : IEventStore
     public async Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (var find = Command(connection, null, "SELECT created_ms, slate_size FROM cobalt_decisions WHERE loop = $1 AND event_id = $2", loop, eventId))
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Shared with other rewards, exclusive with CompleteAsync: an event is never completed while one of its rewards is in flight.
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", cancellationToken, CompletionLock, loop).ConfigureAwait(false);
+        await using (var find = Command(connection, transaction, """
+            SELECT d.created_ms, d.slate_size, EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = d.loop AND c.seq = d.seq),
+                EXISTS (SELECT 1 FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $3)
+            FROM cobalt_decisions d WHERE d.loop = $1 AND d.event_id = $2
+            """, loop, eventId, slot))
         await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 return RewardOutcome.UnknownEvent;
             }
-            if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds)
-            {
-                return RewardOutcome.Expired;
-            }
             if (slot >= reader.GetInt32(1))
             {
                 return RewardOutcome.SlotOutOfRange;
             }
+            if (reader.GetBoolean(3))
+            {
+                return RewardOutcome.Duplicate;
+            }
+            if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
+            {
+                return RewardOutcome.Expired; // past its wait, or already learned with the default reward for this slot
+            }
         }
-        var inserted = await ExecuteAsync(connection, null, "INSERT INTO cobalt_rewards (loop, event_id, slot, value, created_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        var inserted = await ExecuteAsync(connection, transaction, "INSERT INTO cobalt_rewards (loop, event_id, slot, value, created_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             cancellationToken, loop, eventId, slot, value, nowMilliseconds).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return inserted == 1 ? RewardOutcome.Accepted : RewardOutcome.Duplicate;
     }
 
@@ -241,7 +260,7 @@ public sealed class PostgresEventStore : IEventStore
             INSERT INTO cobalt_checkpoints (loop, seq, state, sha256, created_ms) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (loop) DO UPDATE SET seq = excluded.seq, state = excluded.state, sha256 = excluded.sha256, created_ms = excluded.created_ms
             WHERE excluded.seq > cobalt_checkpoints.seq
-            """, cancellationToken, loop, sequence, state, SHA256.HashData(state), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).ConfigureAwait(false);
+            """, cancellationToken, loop, sequence, state, Checksums.Checkpoint(sequence, state), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -255,11 +274,105 @@ public sealed class PostgresEventStore : IEventStore
         {
             return null;
         }
-        var state = (byte[])reader[1];
-        return SHA256.HashData(state).AsSpan().SequenceEqual((byte[])reader[2])
-            ? (reader.GetInt64(0), state)
-            : throw new InvalidDataException($"The checkpoint of loop '{loop}' (sequence {reader.GetInt64(0)}) does not match its SHA-256 checksum: it is damaged.");
+        var (sequence, state) = (reader.GetInt64(0), (byte[])reader[1]);
+        return Checksums.Checkpoint(sequence, state).AsSpan().SequenceEqual((byte[])reader[2])
+            ? (sequence, state)
+            : throw new InvalidDataException(Checksums.CheckpointMismatch(loop, sequence));
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Runs under the loop's exclusive completion lock, so no reward of the loop is in flight: every reward with an id up to
+    /// the largest visible one has committed, and reward ids seen by one call are a prefix for the next. It looks only
+    /// where a completion can be: events after the first incomplete one whose wait has run out, and events that received
+    /// a reward after the id cursor; the window of events still waiting is never scanned. The cursors are found once per
+    /// loop and process, then kept.
+    /// </remarks>
+    public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken)
+    {
+        var known = _completedThrough.TryGetValue(loop, out var cursors);
+        var (through, rewardCursor) = cursors;
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1, hashtext($2))", cancellationToken, CompletionLock, loop).ConfigureAwait(false);
+
+        async Task<long> ScalarAsync(string sql, params object[] parameters)
+        {
+            await using var command = Command(connection, transaction, sql, parameters);
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        // One snapshot each: every event up to the first incomplete one (or the last one) is complete; sequence numbers commit in order.
+        Task<long> FirstIncompleteBeforeAsync(long after) => ScalarAsync("""
+            SELECT coalesce((SELECT d.seq - 1 FROM cobalt_decisions d WHERE d.loop = $1 AND d.seq > $2 AND NOT EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = $1 AND c.seq = d.seq) ORDER BY d.seq LIMIT 1),
+                (SELECT max(seq) FROM cobalt_decisions WHERE loop = $1 AND seq > $2), $2)
+            """, loop, after);
+
+        if (!known)
+        {
+            through = await FirstIncompleteBeforeAsync(0).ConfigureAwait(false);
+            rewardCursor = await ScalarAsync("""
+                SELECT coalesce((SELECT min(r.id) - 1 FROM cobalt_decisions d JOIN cobalt_rewards r ON r.loop = d.loop AND r.event_id = d.event_id WHERE d.loop = $1 AND d.seq > $2),
+                    (SELECT max(id) FROM cobalt_rewards WHERE loop = $1), 0)
+                """, loop, through).ConfigureAwait(false);
+        }
+        var completed = await ExecuteAsync(connection, transaction, """
+            INSERT INTO cobalt_completions (loop, cseq, seq)
+            SELECT $1, (SELECT coalesce(max(cseq), 0) FROM cobalt_completions WHERE loop = $1) + row_number() OVER (ORDER BY c.seq), c.seq
+            FROM (
+                SELECT d.seq FROM cobalt_decisions d
+                WHERE d.loop = $1 AND d.seq > $2
+                    AND d.seq < coalesce((SELECT f.seq FROM cobalt_decisions f WHERE f.loop = $1 AND f.seq > $2 AND f.created_ms >= $3 ORDER BY f.seq LIMIT 1), 9223372036854775807)
+                UNION
+                SELECT d.seq FROM cobalt_rewards r JOIN cobalt_decisions d ON d.loop = r.loop AND d.event_id = r.event_id
+                WHERE r.loop = $1 AND r.id > $4 AND (SELECT count(*) FROM cobalt_rewards q WHERE q.loop = d.loop AND q.event_id = d.event_id) >= d.slate_size
+            ) c
+            WHERE NOT EXISTS (SELECT 1 FROM cobalt_completions x WHERE x.loop = $1 AND x.seq = c.seq)
+            ORDER BY c.seq LIMIT $5
+            """, cancellationToken, loop, through, expiredBeforeMilliseconds, rewardCursor, limit).ConfigureAwait(false);
+        if (completed < limit)
+        {
+            // Everything found was recorded: later calls need only look after these.
+            rewardCursor = await ScalarAsync("SELECT coalesce(max(id), $2) FROM cobalt_rewards WHERE loop = $1", loop, rewardCursor).ConfigureAwait(false);
+            through = await FirstIncompleteBeforeAsync(through).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        _completedThrough[loop] = (through, rewardCursor);
+        return completed;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LoggedEvent>> ReadCompletedAsync(string loop, long afterCompletion, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, """
+            SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload,
+                ARRAY(SELECT r.slot FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
+                ARRAY(SELECT r.value FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
+                c.cseq
+            FROM cobalt_completions c JOIN cobalt_decisions d ON d.loop = c.loop AND d.seq = c.seq
+            WHERE c.loop = $1 AND c.cseq > $2 ORDER BY c.cseq LIMIT $3
+            """, loop, afterCompletion, limit);
+        return await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CompletedCountAsync(string loop, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT coalesce(max(cseq), 0) FROM cobalt_completions WHERE loop = $1", loop);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "SELECT 1 FROM cobalt_decisions LIMIT 1", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Drops the pool's idle connections (after the server restarted they are all broken).</summary>
+    public void ClearPool() => _dataSource.Clear();
 
     /// <inheritdoc />
     public async Task<(long Decisions, long Rewards)> CountAsync(string loop, CancellationToken cancellationToken)
@@ -292,9 +405,14 @@ public sealed class PostgresEventStore : IEventStore
             var values = reader.GetFieldValue<double[]>(6);
             for (var i = 0; i < slots.Length; i++)
             {
-                rewards[slots[i]] = values[i];
+                if (slots[i] < rewards.Length)
+                {
+                    rewards[slots[i]] = values[i];
+                }
             }
-            events.Add(new LoggedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), StoredDecision.FromBytes(reader.GetFieldValue<byte[]>(4)), rewards));
+            var sequence = reader.GetInt64(0);
+            var (decision, damage) = StoredDecision.Decode(reader.GetFieldValue<byte[]>(4), sequence);
+            events.Add(new LoggedEvent(sequence, reader.GetString(1), reader.GetInt64(2), decision, rewards, reader.FieldCount > 7 ? reader.GetInt64(7) : 0, damage));
         }
         return events;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Cobalt.Service.Loops;
 using Microsoft.Data.Sqlite;
@@ -11,13 +12,16 @@ namespace Cobalt.Service.Storage;
 /// </summary>
 /// <remarks>
 /// With <c>synchronous = NORMAL</c> (the default) a commit survives the process being killed; <c>FULL</c> also survives
-/// losing power, at the cost of an fsync per group.
+/// losing power, at the cost of an fsync per group. A failed group (a damaged file, a full disk) fails its writes with an
+/// <see cref="IOException"/> and the writer goes on with a fresh connection: it never stops. Completion order
+/// (<see cref="CompleteAsync"/>) is written by the same single writer as rewards, so a complete event's rewards are final.
 /// </remarks>
 public sealed class SqliteEventStore : IEventStore
 {
     private readonly string _connectionString;
     private readonly bool _fullSync;
     private readonly Channel<Write> _writes = Channel.CreateBounded<Write>(new BoundedChannelOptions(10_000) { SingleReader = true });
+    private readonly ConcurrentDictionary<string, (long Through, long RewardCursor)> _completedThrough = new(StringComparer.Ordinal);
     private Task? _writer;
 
     /// <summary>Opens (or creates) the store at <paramref name="path"/>.</summary>
@@ -44,8 +48,20 @@ public sealed class SqliteEventStore : IEventStore
                     created_ms INTEGER NOT NULL, PRIMARY KEY (loop, event_id, slot));
                 CREATE TABLE IF NOT EXISTS actions (loop TEXT NOT NULL, name TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (loop, name));
                 CREATE TABLE IF NOT EXISTS checkpoints (loop TEXT PRIMARY KEY, seq INTEGER NOT NULL, state BLOB NOT NULL, created_ms INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS completions (loop TEXT NOT NULL, cseq INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (loop, cseq), UNIQUE (loop, seq));
+                CREATE INDEX IF NOT EXISTS rewards_by_loop ON rewards (loop);
                 """;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using (var columns = connection.CreateCommand())
+        {
+            // Files from before checkpoint checksums get the column; their old checkpoints (no checksum) are refused, and the loop replays its log.
+            columns.CommandText = "SELECT count(*) FROM pragma_table_info('checkpoints') WHERE name = 'sha256'";
+            if (Convert.ToInt64(await columns.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                columns.CommandText = "ALTER TABLE checkpoints ADD COLUMN sha256 BLOB";
+                await columns.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         _writer ??= Task.Run(WriteLoopAsync, CancellationToken.None);
     }
@@ -133,20 +149,28 @@ public sealed class SqliteEventStore : IEventStore
     public Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken) =>
         EnqueueAsync((connection, transaction) =>
         {
-            using (var find = Command(connection, transaction, "SELECT created_ms, slate_size FROM decisions WHERE loop = $l AND event_id = $e", ("$l", loop), ("$e", eventId)))
+            using (var find = Command(connection, transaction, """
+                SELECT d.created_ms, d.slate_size, EXISTS (SELECT 1 FROM completions c WHERE c.loop = d.loop AND c.seq = d.seq),
+                    EXISTS (SELECT 1 FROM rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $s)
+                FROM decisions d WHERE d.loop = $l AND d.event_id = $e
+                """, ("$l", loop), ("$e", eventId), ("$s", slot)))
             using (var reader = find.ExecuteReader())
             {
                 if (!reader.Read())
                 {
                     return RewardOutcome.UnknownEvent;
                 }
-                if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds)
-                {
-                    return RewardOutcome.Expired;
-                }
                 if (slot >= reader.GetInt32(1))
                 {
                     return RewardOutcome.SlotOutOfRange;
+                }
+                if (reader.GetBoolean(3))
+                {
+                    return RewardOutcome.Duplicate;
+                }
+                if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
+                {
+                    return RewardOutcome.Expired; // past its wait, or already learned with the default reward for this slot
                 }
             }
             using var insert = Command(connection, transaction, "INSERT OR IGNORE INTO rewards (loop, event_id, slot, value, created_ms) VALUES ($l, $e, $s, $v, $c)",
@@ -168,8 +192,7 @@ public sealed class SqliteEventStore : IEventStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var rewards = Enumerable.Repeat(double.NaN, reader.GetInt32(3)).ToArray();
-                events.Add(new LoggedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), StoredDecision.FromBytes((byte[])reader[4]), rewards));
+                events.Add(ReadEvent(reader, 0, 0));
             }
         }
         if (events.Count > 0)
@@ -183,7 +206,7 @@ public sealed class SqliteEventStore : IEventStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (byId.TryGetValue(reader.GetString(0), out var e))
+                if (byId.TryGetValue(reader.GetString(0), out var e) && reader.GetInt32(1) < e.Rewards.Length)
                 {
                     e.Rewards[reader.GetInt32(1)] = reader.GetDouble(2);
                 }
@@ -207,7 +230,7 @@ public sealed class SqliteEventStore : IEventStore
             {
                 return null;
             }
-            found = new LoggedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), StoredDecision.FromBytes((byte[])reader[4]), Enumerable.Repeat(double.NaN, reader.GetInt32(3)).ToArray());
+            found = ReadEvent(reader, 0, 0);
         }
         await using (var command = connection.CreateCommand())
         {
@@ -217,7 +240,10 @@ public sealed class SqliteEventStore : IEventStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                found.Rewards[reader.GetInt32(0)] = reader.GetDouble(1);
+                if (reader.GetInt32(0) < found.Rewards.Length)
+                {
+                    found.Rewards[reader.GetInt32(0)] = reader.GetDouble(1);
+                }
             }
         }
         return found;
@@ -244,8 +270,8 @@ public sealed class SqliteEventStore : IEventStore
         EnqueueAsync((connection, transaction) =>
         {
             using var command = Command(connection, transaction,
-                "INSERT INTO checkpoints (loop, seq, state, created_ms) VALUES ($l, $s, $b, $c) ON CONFLICT (loop) DO UPDATE SET seq = excluded.seq, state = excluded.state, created_ms = excluded.created_ms WHERE excluded.seq >= checkpoints.seq",
-                ("$l", loop), ("$s", sequence), ("$b", state), ("$c", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+                "INSERT INTO checkpoints (loop, seq, state, sha256, created_ms) VALUES ($l, $s, $b, $h, $c) ON CONFLICT (loop) DO UPDATE SET seq = excluded.seq, state = excluded.state, sha256 = excluded.sha256, created_ms = excluded.created_ms WHERE excluded.seq >= checkpoints.seq",
+                ("$l", loop), ("$s", sequence), ("$b", state), ("$h", Checksums.Checkpoint(sequence, state)), ("$c", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
             return command.ExecuteNonQuery();
         }, cancellationToken);
 
@@ -254,10 +280,158 @@ public sealed class SqliteEventStore : IEventStore
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, state FROM checkpoints WHERE loop = $l";
+        command.CommandText = "SELECT seq, state, sha256 FROM checkpoints WHERE loop = $l";
         command.Parameters.AddWithValue("$l", loop);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetInt64(0), (byte[])reader[1]) : null;
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+        var sequence = reader.GetInt64(0);
+        // A checkpoint written before checksums has none: it cannot be trusted (and counted the log differently), so it is refused like a damaged one.
+        return reader[1] is byte[] state && reader[2] is byte[] checksum && Checksums.Checkpoint(sequence, state).AsSpan().SequenceEqual(checksum)
+            ? (sequence, state)
+            : throw new InvalidDataException(Checksums.CheckpointMismatch(loop, sequence));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Looks only where a completion can be: events after the first incomplete one whose wait has run out (a short range
+    /// at the front of the pending window), and events that received a reward since the last call (rewards after a rowid
+    /// cursor; the single writer makes rowids follow commit order). The window of events still waiting is never scanned,
+    /// however long their wait. The cursors are found once per loop and process, then kept.
+    /// </remarks>
+    public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken)
+    {
+        var known = _completedThrough.TryGetValue(loop, out var cursors);
+        var (completed, next) = await EnqueueAsync((connection, transaction) =>
+        {
+            long Scalar(string sql, params (string Name, object Value)[] parameters)
+            {
+                using var command = Command(connection, transaction, sql, parameters);
+                return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            long FirstIncompleteBefore(long after) => Scalar("""
+                SELECT coalesce((SELECT d.seq - 1 FROM decisions d WHERE d.loop = $l AND d.seq > $a AND NOT EXISTS (SELECT 1 FROM completions c WHERE c.loop = $l AND c.seq = d.seq) ORDER BY d.seq LIMIT 1),
+                    (SELECT max(seq) FROM decisions WHERE loop = $l AND seq > $a), $a)
+                """, ("$l", loop), ("$a", after));
+
+            var (through, rewardCursor) = cursors;
+            if (!known)
+            {
+                through = FirstIncompleteBefore(0);
+                rewardCursor = Scalar("""
+                    SELECT coalesce((SELECT min(r.rowid) - 1 FROM decisions d JOIN rewards r ON r.loop = d.loop AND r.event_id = d.event_id WHERE d.loop = $l AND d.seq > $a),
+                        (SELECT max(rowid) FROM rewards WHERE loop = $l), 0)
+                    """, ("$l", loop), ("$a", through));
+            }
+            int inserted;
+            using (var insert = Command(connection, transaction, """
+                INSERT INTO completions (loop, cseq, seq)
+                SELECT $l, (SELECT coalesce(max(cseq), 0) FROM completions WHERE loop = $l) + row_number() OVER (ORDER BY c.seq), c.seq
+                FROM (
+                    SELECT d.seq FROM decisions d
+                    WHERE d.loop = $l AND d.seq > $a
+                        AND d.seq < coalesce((SELECT f.seq FROM decisions f WHERE f.loop = $l AND f.seq > $a AND f.created_ms >= $x ORDER BY f.seq LIMIT 1), 9223372036854775807)
+                    UNION
+                    SELECT d.seq FROM rewards r JOIN decisions d ON d.loop = r.loop AND d.event_id = r.event_id
+                    WHERE r.loop = $l AND r.rowid > $r AND (SELECT count(*) FROM rewards q WHERE q.loop = d.loop AND q.event_id = d.event_id) >= d.slate_size
+                ) c
+                WHERE NOT EXISTS (SELECT 1 FROM completions x WHERE x.loop = $l AND x.seq = c.seq)
+                ORDER BY c.seq LIMIT $n
+                """, ("$l", loop), ("$a", through), ("$x", expiredBeforeMilliseconds), ("$r", rewardCursor), ("$n", limit)))
+            {
+                inserted = insert.ExecuteNonQuery();
+            }
+            if (inserted < limit)
+            {
+                // Everything found was recorded: later calls need only look after these.
+                rewardCursor = Scalar("SELECT coalesce(max(rowid), $r) FROM rewards WHERE loop = $l", ("$l", loop), ("$r", rewardCursor));
+                through = FirstIncompleteBefore(through);
+            }
+            return (inserted, (through, rewardCursor));
+        }, cancellationToken).ConfigureAwait(false);
+        _completedThrough[loop] = next;
+        return completed;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LoggedEvent>> ReadCompletedAsync(string loop, long afterCompletion, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var events = new List<LoggedEvent>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload, c.cseq FROM completions c JOIN decisions d ON d.seq = c.seq AND d.loop = c.loop
+                WHERE c.loop = $l AND c.cseq > $a ORDER BY c.cseq LIMIT $n
+                """;
+            command.Parameters.AddWithValue("$l", loop);
+            command.Parameters.AddWithValue("$a", afterCompletion);
+            command.Parameters.AddWithValue("$n", limit);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(ReadEvent(reader, 0, reader.GetInt64(5)));
+            }
+        }
+        if (events.Count > 0)
+        {
+            // A complete event's rewards are final (no reward is accepted once it is complete), so a second read agrees.
+            var byId = events.ToDictionary(e => e.EventId);
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT r.event_id, r.slot, r.value FROM completions c JOIN decisions d ON d.seq = c.seq AND d.loop = c.loop
+                JOIN rewards r ON r.loop = d.loop AND r.event_id = d.event_id WHERE c.loop = $l AND c.cseq > $a AND c.cseq <= $b
+                """;
+            command.Parameters.AddWithValue("$l", loop);
+            command.Parameters.AddWithValue("$a", afterCompletion);
+            command.Parameters.AddWithValue("$b", events[^1].Completion);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (byId.TryGetValue(reader.GetString(0), out var e) && reader.GetInt32(1) < e.Rewards.Length)
+                {
+                    e.Rewards[reader.GetInt32(1)] = reader.GetDouble(2);
+                }
+            }
+        }
+        return events;
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CompletedCountAsync(string loop, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT coalesce(max(cseq), 0) FROM completions WHERE loop = $l";
+        command.Parameters.AddWithValue("$l", loop);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Reads the newest page of the log and asks the writer for an empty commit, so a damaged tail or a stuck writer fails it.</remarks>
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT seq, payload FROM decisions ORDER BY seq DESC LIMIT 1";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await EnqueueAsync((_, _) => true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An event from a row of (seq, event_id, created_ms, slate_size, payload) starting at <paramref name="first"/>; a damaged payload is reported, not thrown.</summary>
+    private static LoggedEvent ReadEvent(SqliteDataReader reader, int first, long completion)
+    {
+        var sequence = reader.GetInt64(first);
+        var (decision, damage) = reader[first + 4] is byte[] payload
+            ? StoredDecision.Decode(payload, sequence)
+            : (StoredDecision.Damaged, $"event {sequence}: the decision payload is not binary data (it was overwritten)");
+        return new LoggedEvent(sequence, reader.GetString(first + 1), reader.GetInt64(first + 2), decision, Enumerable.Repeat(double.NaN, reader.GetInt32(first + 3)).ToArray(), completion, damage);
     }
 
     /// <inheritdoc />
@@ -294,15 +468,13 @@ public sealed class SqliteEventStore : IEventStore
         return (T)(await write.Done.Task.ConfigureAwait(false))!;
     }
 
-    /// <summary>The writer: takes every waiting write, runs them in one transaction, commits, then answers them.</summary>
+    /// <summary>
+    /// The writer: takes every waiting write, runs them in one transaction, commits, then answers them. A group that
+    /// cannot commit fails with an <see cref="IOException"/>; the writer then reopens its connection and goes on.
+    /// </summary>
     private async Task WriteLoopAsync()
     {
-        await using var connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
-        await using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = _fullSync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
-            await pragma.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
+        SqliteConnection? connection = null;
         var batch = new List<(Write Write, object? Result, Exception? Error)>(256);
         while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -313,6 +485,7 @@ public sealed class SqliteEventStore : IEventStore
             }
             try
             {
+                connection ??= await OpenWriterAsync().ConfigureAwait(false);
                 using var transaction = connection.BeginTransaction();
                 for (var i = 0; i < batch.Count; i++)
                 {
@@ -320,18 +493,23 @@ public sealed class SqliteEventStore : IEventStore
                     {
                         batch[i] = (batch[i].Write, batch[i].Write.Operation(connection, transaction), null);
                     }
-                    catch (Exception e) when (e is SqliteException or DuplicateEventException)
+                    catch (Exception e) when (e is DuplicateEventException || (e is SqliteException sqlite && !Fatal(sqlite)))
                     {
                         batch[i] = (batch[i].Write, null, e); // the statement is rolled back, the rest of the group goes on
                     }
                 }
                 transaction.Commit();
             }
-            catch (SqliteException e)
+            catch (Exception e)
             {
                 foreach (var (write, _, _) in batch)
                 {
                     write.Done.TrySetException(new IOException($"The event store could not commit: {e.Message}", e));
+                }
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    connection = null;
                 }
                 continue;
             }
@@ -346,6 +524,30 @@ public sealed class SqliteEventStore : IEventStore
                     write.Done.TrySetException(error);
                 }
             }
+        }
+        if (connection is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Errors that fail the whole group (the file or the transaction is unusable), not one statement.</summary>
+    private static bool Fatal(SqliteException e) => (e.SqliteErrorCode & 0xff) is 5 or 6 or 10 or 11 or 13 or 14 or 26;
+
+    private async Task<SqliteConnection> OpenWriterAsync()
+    {
+        var connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = _fullSync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+            await pragma.ExecuteNonQueryAsync().ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
