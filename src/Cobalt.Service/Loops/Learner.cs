@@ -1,5 +1,6 @@
 using Cobalt.Core.Data;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Cobalt.Service.Loops;
 
@@ -11,7 +12,7 @@ namespace Cobalt.Service.Loops;
 /// replica that reads the same log learns the same sequence. Checkpoints are written every
 /// <see cref="ServiceSettings.CheckpointEvery"/> events and when the service stops.
 /// </summary>
-internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, TimeProvider time) : BackgroundService
+internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, TimeProvider time, ILogger<Learner>? logger = null) : BackgroundService
 {
     /// <summary>Learns whatever is ready in every loop once.</summary>
     public async Task LearnAsync(CancellationToken cancellationToken)
@@ -54,7 +55,13 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
             }
             if (count > 0)
             {
-                loop.Learn(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(feedback), last, count);
+                foreach (var refusal in loop.Learn(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(feedback), last, count))
+                {
+                    if (logger is not null)
+                    {
+                        RefusedUpdate(logger, loop.Name, refusal, null);
+                    }
+                }
                 learned += count;
             }
             if (count < events.Count || events.Count < 512)
@@ -102,6 +109,9 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
             await LearnAsync(loop, cancellationToken, forceCheckpoint: true).ConfigureAwait(false);
         }
     }
+
+    private static readonly Action<ILogger, string, string, Exception?> RefusedUpdate =
+        LoggerMessage.Define<string, string>(LogLevel.Warning, new EventId(1501, "RefusedUpdate"), "Loop {Loop}: {Refusal}");
 
     /// <summary>Maps a reward from the loop's range onto [0, 1], where the models learn.</summary>
     private static double Normalise(double reward, LoopOptions options) => (reward - options.RewardMin) / (options.RewardMax - options.RewardMin);

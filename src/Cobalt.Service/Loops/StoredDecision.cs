@@ -11,8 +11,12 @@ namespace Cobalt.Service.Loops;
 /// <param name="ActionIds">Dense action ids of the candidates (the loop's id map).</param>
 /// <param name="ActionFeatures">Candidate features, row-major.</param>
 /// <param name="Chosen">Chosen candidate positions, in slate order.</param>
-/// <param name="Propensities">Probability of each chosen slot (NaN when the policy has none).</param>
-public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] ActionFeatures, int[] Chosen, double[] Propensities)
+/// <param name="Propensities">Probability of each chosen slot given the slots before it (NaN when the policy has none).</param>
+/// <param name="FirstSlot">
+/// Every candidate's probability of filling the first slot (the logging distribution evaluations check support against); null
+/// in events logged before it was kept.
+/// </param>
+public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] ActionFeatures, int[] Chosen, double[] Propensities, double[]? FirstSlot = null)
 {
     /// <summary>The decision context this call was ranked in.</summary>
     public DecisionContext ToContext(long round, int actionDimension) =>
@@ -30,6 +34,10 @@ public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] 
             writer.Write(ActionFeatures);
             writer.Write(Chosen);
             writer.Write(Propensities);
+            if (FirstSlot is not null)
+            {
+                writer.Write(FirstSlot); // optional trailing field: older payloads end before it
+            }
         }
         return stream.ToArray();
     }
@@ -37,9 +45,11 @@ public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] 
     /// <summary>Reads a decision written by <see cref="ToBytes"/>.</summary>
     public static StoredDecision FromBytes(byte[] bytes)
     {
-        using var reader = new StateReader(new MemoryStream(bytes));
+        var stream = new MemoryStream(bytes);
+        using var reader = new StateReader(stream);
         reader.Tag("decision");
-        return new StoredDecision(reader.ReadDoubles("context"), reader.ReadInts("action ids"), reader.ReadDoubles("action features"), reader.ReadInts("chosen"), reader.ReadDoubles("propensities"));
+        var decision = new StoredDecision(reader.ReadDoubles("context"), reader.ReadInts("action ids"), reader.ReadDoubles("action features"), reader.ReadInts("chosen"), reader.ReadDoubles("propensities"));
+        return stream.Position < stream.Length ? decision with { FirstSlot = reader.ReadDoubles("first-slot probabilities", decision.ActionIds.Length) } : decision;
     }
 }
 
