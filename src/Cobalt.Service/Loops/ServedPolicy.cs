@@ -206,13 +206,18 @@ internal sealed class ServedPolicy
         if (_mode == Mode.Distribution)
         {
             // The strategy applied to the remaining shortlisted candidates, as ComposedPolicy draws each slot.
+            var position = new int[taken.Length]; // candidate -> its place among the remaining
+            for (var j = 0; j < r; j++)
+            {
+                position[remaining[j]] = j;
+            }
             var positions = new List<int>(r);
             var subset = new List<int>(r);
             for (var i = 0; i < shortlist.Length; i++)
             {
                 if (!taken[shortlist[i]])
                 {
-                    positions.Add(remaining.IndexOf(shortlist[i]));
+                    positions.Add(position[shortlist[i]]);
                     subset.Add(i);
                 }
             }
