@@ -21,9 +21,10 @@ namespace Cobalt.Service.Loops;
 /// remaining actions, as <see cref="ComposedPolicy"/> does;</item>
 /// <item>a policy without one (Thompson sampling, random candidate stages, other compositions): M independent samples of
 /// the policy (posterior draws, or whole decisions) are taken, and q_k(a) is the fraction of samples whose best remaining
-/// action is a. Serving one of M samples uniformly is the ensemble ("bagging") trick of Vowpal Wabbit's cb_explore
-/// (vowpalwabbit/core/src/reductions/cb/cb_explore_adf_bag.cc): the action's marginal law is the policy's own, and the
-/// logged probability is exact given the samples, which are independent of the reward.</item>
+/// action is a (ties shared evenly), as Vowpal Wabbit's bagging exploration counts its bag members' top actions
+/// (VowpalWabbit/vowpal_wabbit, vowpalwabbit/core/src/reductions/cb/cb_explore_adf_bag.cc @5c793f7, predict; VW then
+/// floors probabilities at epsilon, where this mixes epsilon / r in). Serving one of M samples uniformly keeps the policy's
+/// own marginal law, and the logged probability is exact given the samples, which are independent of the reward.</item>
 /// </list>
 /// The logged propensity of slot k is p_k of its action given slots 1..k-1; the first slot's p_1 over every candidate is the
 /// rank answer's <c>probabilities</c>. Every draw comes from the generator the caller passes (the loop seeds it from its seed
