@@ -130,7 +130,7 @@ public class ExplorationTests(Xunit.Abstractions.ITestOutputHelper output)
         var conditionedOn = 0;
         for (var t = 0; t < ranks; t++)
         {
-            var (status, body) = await service.PostAsync("/loops/exact/rank", key, $$"""{ "context": [1], "actions": [{{Actions(4)}}], "slateSize": 2 }""");
+            var (status, body) = await service.PostAsync("/loops/exact/rank", key, $$"""{ "eventId": "r{{t}}", "context": [1], "actions": [{{Actions(4)}}], "slateSize": 2 }""");
             status.Should().Be(HttpStatusCode.OK, body.ToString());
             var probabilities = body.GetProperty("probabilities").EnumerateArray().ToDictionary(p => p.GetProperty("id").GetString()!, p => p.GetProperty("probability").GetDouble());
             probabilities.Values.Sum().Should().BeApproximately(1, 1e-9);

@@ -57,30 +57,42 @@ public class NumericSafetyTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The issue's findings: with default options, a rank with a feature of 1e200 (thompson-linear) or 1e160 (linucb-shared)
-    /// and its reward made every later rank answer 500, even after a restart (the checkpoint kept the poison).
+    /// The issue's findings: with default options, a rank with a feature of 1e200 and its reward made every later rank of a
+    /// thompson-linear loop answer 500, even after a restart (the checkpoint kept the poison); linucb-shared (1e160),
+    /// epsilon-greedy and softmax silently stopped choosing the best arm (the poisoned action's weight became 1e160 or more).
+    /// Here action b is the best after the poison; the loop must answer 200 and learn to prefer b, before and after a restart.
     /// </summary>
     [Theory]
     [InlineData("thompson-linear", "1e200")]
     [InlineData("linucb-shared", "1e160")]
-    public async Task One_huge_feature_does_not_break_later_ranks_even_after_a_restart(string kind, string huge)
+    [InlineData("epsilon-greedy", "1e200")]
+    [InlineData("softmax", "1e200")]
+    public async Task One_huge_feature_does_not_break_the_loop_even_after_a_restart(string kind, string huge)
     {
         await using var service = await RunningService.StartAsync();
         var key = await service.CreateLoopAsync("loop", $$"""{ "policy": { "kind": "{{kind}}" }, "options": { "context-dimension": 2, "action-dimension": 3 } }""");
-        var (status, body) = await service.PostAsync("/loops/loop/rank", key, $$"""{ "eventId": "poison", "context": [1, 0], "actions": [ { "id": "a", "features": [{{huge}}, 0, 0] } ] }""");
+        var (status, _) = await service.PostAsync("/loops/loop/rank", key, $$"""{ "eventId": "poison", "context": [1, 0], "actions": [ { "id": "a", "features": [{{huge}}, 0, 0] } ] }""");
         if (status == HttpStatusCode.OK)
         {
             await service.PostAsync("/loops/loop/events/poison/reward", key, """{ "value": 1 }""");
         }
-        for (var t = 0; t < 30; t++)
+        for (var t = 0; t < 40; t++)
         {
             var (s, b) = await service.PostAsync("/loops/loop/rank", key, $$"""{ "eventId": "e{{t}}", "context": [1, 0], "actions": {{Actions3}} }""");
             s.Should().Be(HttpStatusCode.OK, b.ToString());
-            await service.PostAsync($"/loops/loop/events/e{t}/reward", key, """{ "value": 0.5 }""");
+            await service.PostAsync($"/loops/loop/events/e{t}/reward", key, $$"""{ "value": {{(b.GetProperty("chosen").GetString() == "b" ? 1 : 0)}} }""");
             await Task.Delay(10);
         }
-        await service.RestartAsync();
-        (await service.PostAsync("/loops/loop/rank", key, $$"""{ "context": [1, 0], "actions": {{Actions3}} }""")).Status.Should().Be(HttpStatusCode.OK, "after the restart too");
+        await WaitLearnedAsync(service, "loop", key, status == HttpStatusCode.OK ? 41 : 40);
+        for (var restart = 0; restart < 2; restart++)
+        {
+            var (s, answer) = await service.PostAsync("/loops/loop/rank", key, $$"""{ "context": [1, 0], "actions": {{Actions3}} }""");
+            s.Should().Be(HttpStatusCode.OK, answer.ToString());
+            var probabilities = answer.GetProperty("probabilities").EnumerateArray().ToDictionary(p => p.GetProperty("id").GetString()!, p => p.GetProperty("probability").GetDouble());
+            output.WriteLine($"{kind}{(restart == 1 ? " after a restart" : "")}: {string.Join(", ", probabilities.Select(p => $"{p.Key} {p.Value:F3}"))}");
+            probabilities["b"].Should().BeGreaterThan(0.5, "b is the best action");
+            await service.RestartAsync();
+        }
     }
 
     /// <summary>
