@@ -81,6 +81,10 @@ public sealed class DesignMatrix : IStateful
     public ReadOnlySpan<double> LastDirection => _direction;
 
     /// <summary>A += w x x^T, with A^-1 updated by Sherman-Morrison (or recomputed when due).</summary>
+    /// <exception cref="ArithmeticException">
+    /// The update would leave A or A^-1 non-finite or not positive definite: x or w x x^T overflows, or the Sherman-Morrison
+    /// denominator 1 + w x^T A^-1 x (at least 1 in exact arithmetic) is not finite and positive. Nothing is changed.
+    /// </exception>
     public RankOneUpdate AddOuter(ReadOnlySpan<double> x, double weight = 1.0)
     {
         CheckVector(x);
@@ -89,6 +93,13 @@ public sealed class DesignMatrix : IStateful
             throw new ArgumentOutOfRangeException(nameof(weight), weight, "Rank-one weights must be finite and non-negative.");
         }
         var d = Dimension;
+        MultiplyInverse(x, _direction);
+        var denominator = 1.0 + weight * TensorPrimitives.Dot(x, _direction);
+        var largest = TensorPrimitives.MaxMagnitude(x);
+        if (!(denominator > 0) || !double.IsFinite(denominator) || !double.IsFinite(weight * largest * largest))
+        {
+            throw new ArithmeticException($"A rank-one update with |x| up to {largest:G3} (weight {weight:G3}) would make the design matrix non-finite or not positive definite (1 + w x^T A^-1 x = {denominator:G3}); it is refused.");
+        }
         if (KeepsMatrix)
         {
             for (var i = 0; i < d; i++)
@@ -97,8 +108,7 @@ public sealed class DesignMatrix : IStateful
                 TensorPrimitives.MultiplyAdd(x, weight * x[i], row, row);
             }
         }
-        MultiplyInverse(x, _direction);
-        var coefficient = weight / (1.0 + weight * TensorPrimitives.Dot(x, _direction));
+        var coefficient = weight / denominator;
         Version++;
         if (++_sinceRefactor >= RefactorEvery)
         {

@@ -23,8 +23,15 @@ public sealed class StateWriter : IDisposable
     /// <summary>Writes an unsigned long.</summary>
     public void Write(ulong value) => _writer.Write(value);
 
+    /// <summary>How many NaN or infinite doubles were written so far (a finite model writes none: see the service's update guard).</summary>
+    public long NonFiniteValues { get; private set; }
+
     /// <summary>Writes a double.</summary>
-    public void Write(double value) => _writer.Write(value);
+    public void Write(double value)
+    {
+        NonFiniteValues += double.IsFinite(value) ? 0 : 1;
+        _writer.Write(value);
+    }
 
     /// <summary>Writes a boolean.</summary>
     public void Write(bool value) => _writer.Write(value);
@@ -35,6 +42,10 @@ public sealed class StateWriter : IDisposable
     /// <summary>Writes a length-prefixed span of doubles.</summary>
     public void Write(ReadOnlySpan<double> values)
     {
+        foreach (var value in values)
+        {
+            NonFiniteValues += double.IsFinite(value) ? 0 : 1;
+        }
         _writer.Write(values.Length);
         _writer.Write(MemoryMarshal.AsBytes(values));
     }

@@ -108,6 +108,9 @@ internal static class Endpoints
                 quarantine = loops.Health(l.Name).Quarantine,
                 damagedEvents = loops.Health(l.Name).DamagedEvents,
                 problems = loops.Health(l.Name).Problems,
+                exploration = l.Options.Apprentice ? "apprentice" : Core.Configuration.Names.Kebab(l.Exploration.ToString()),
+                refusedUpdates = l.RefusedUpdates,
+                lastRefusal = l.LastRefusal,
             });
         })).WithName("GetLoop");
 
@@ -125,6 +128,7 @@ internal static class Endpoints
             var features = eligible.SelectMany(a => a.Features).ToArray();
             var context = new DecisionContext(Interlocked.Increment(ref l.Ranks), DecisionContext.NoUser, request.Context,
                 CandidateSet.FromFeatures(ids, new FeatureMatrix(eligible.Length, l.Options.ActionDimension, features)));
+            var eventId = request.EventId ?? Guid.NewGuid().ToString("N");
             Decision decision;
             if (l.Options.Apprentice)
             {
@@ -134,11 +138,10 @@ internal static class Endpoints
             }
             else
             {
-                decision = l.Select(context, request.SlateSize);
+                decision = l.Select(context, request.SlateSize, eventId);
             }
-            var eventId = request.EventId ?? Guid.NewGuid().ToString("N");
             var stored = new StoredDecision(request.Context, ids, features, decision.Slots.Select(s => s.CandidateIndex).ToArray(),
-                decision.Slots.Select(s => s.Propensity ?? double.NaN).ToArray());
+                decision.Slots.Select(s => s.Propensity ?? double.NaN).ToArray(), decision.FirstSlotProbabilities?.ToArray());
             try
             {
                 await loops.Store.AppendDecisionAsync(loop, eventId, time.GetUtcNow().ToUnixTimeMilliseconds(), decision.Slots.Count, stored.ToBytes(), http.RequestAborted).ConfigureAwait(false);
@@ -236,7 +239,7 @@ internal static class Endpoints
             return Task.FromResult(Results.Ok(new
             {
                 rankLatencyMilliseconds = new { p50, p99 },
-                loops = loops.All.Select(l => new { loop = l.Name, ranks = l.Ranks, rewards = l.Rewards, learned = l.Learned, learnedSequence = l.LearnedSequence, checkpointSequence = l.CheckpointSequence }),
+                loops = loops.All.Select(l => new { loop = l.Name, ranks = l.Ranks, rewards = l.Rewards, learned = l.Learned, learnedSequence = l.LearnedSequence, checkpointSequence = l.CheckpointSequence, refusedUpdates = l.RefusedUpdates }),
             }));
         }))).WithName("Metrics").WithDescription("Rank latency p50/p99 and per-loop counters (admin key).");
     }

@@ -68,6 +68,8 @@ internal static class EvaluationEndpoints
                 window,
                 computedAt = entry.At,
                 estimates = result.Estimates.Select(e => new { policy = e.Policy, estimator = e.Estimator, value = e.Value, lower = e.Lower, upper = e.Upper }),
+                minPropensity = double.IsNaN(result.MinPropensity) ? (double?)null : result.MinPropensity,
+                candidates = result.Candidates.Select(c => new { policy = c.Policy, effectiveSampleSize = c.EffectiveSampleSize, unsupportedEvents = c.UnsupportedEvents, unsupportedMass = c.UnsupportedMass, refused = c.Refused }),
             });
         })).WithName("Evaluations").WithDescription("Compare candidate policies on the loop's own log (progressive replay; IPS, clipped IPS, SNIPS, Replay with bootstrap intervals).");
     }

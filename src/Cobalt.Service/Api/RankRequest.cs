@@ -89,6 +89,10 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
         {
             throw new BadRequestException(400, $"context has {context.Length} features; this loop expects {options.ContextDimension}.");
         }
+        if (options.FeatureProblem(context, "context") is { } contextProblem)
+        {
+            throw new BadRequestException(400, contextProblem);
+        }
         if (actions is null || actions.Count == 0)
         {
             throw new BadRequestException(400, "actions is missing or empty: give at least one action.");
@@ -166,6 +170,10 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
             if (features.Length != options.ActionDimension)
             {
                 throw new BadRequestException(400, $"{path}.features has {features.Length} values; this loop expects {options.ActionDimension}.");
+            }
+            if (options.FeatureProblem(features, $"{path}.features") is { } problem)
+            {
+                throw new BadRequestException(400, problem);
             }
             actions.Add(new RankedAction(id, features));
         }

@@ -5,17 +5,35 @@ namespace Cobalt.Service.Evaluation;
 /// <summary>A <see cref="LoopEvaluation"/> as a Markdown table and an SVG bar chart with 95 % intervals.</summary>
 public static class LoopEvaluationReport
 {
-    /// <summary>One row per policy and estimator.</summary>
+    /// <summary>
+    /// One row per policy and estimator, with the candidate's effective sample size (ESS); a refused candidate gets one row
+    /// saying why. The smallest logged propensity is in <see cref="Support"/>.
+    /// </summary>
     public static MarkdownTable Table(LoopEvaluation evaluation)
     {
         ArgumentNullException.ThrowIfNull(evaluation);
         var table = new MarkdownTable(new TableColumn("Policy"), new TableColumn("Estimator"),
-            new TableColumn("Estimate", ColumnAlignment.Right), new TableColumn("95 % interval", ColumnAlignment.Right));
+            new TableColumn("Estimate", ColumnAlignment.Right), new TableColumn("95 % interval", ColumnAlignment.Right), new TableColumn("ESS", ColumnAlignment.Right));
         foreach (var e in evaluation.Estimates)
         {
-            table.AddRow(e.Policy, e.Estimator, Format.Number(e.Value, 4), $"[{Format.Number(e.Lower, 4)}, {Format.Number(e.Upper, 4)}]");
+            var support = evaluation.Candidates.FirstOrDefault(c => c.Policy == e.Policy);
+            table.AddRow(e.Policy, e.Estimator, Format.Number(e.Value, 4), $"[{Format.Number(e.Lower, 4)}, {Format.Number(e.Upper, 4)}]",
+                support is null ? "" : Format.Number(support.EffectiveSampleSize, 1));
+        }
+        foreach (var refused in evaluation.Candidates.Where(c => c.Refused is not null))
+        {
+            table.AddRow(refused.Policy, "(refused)", "", refused.Refused!, Format.Number(refused.EffectiveSampleSize, 1));
         }
         return table;
+    }
+
+    /// <summary>One line on the log's support: events, the smallest logged propensity, and how many candidates were refused.</summary>
+    public static string Support(LoopEvaluation evaluation)
+    {
+        ArgumentNullException.ThrowIfNull(evaluation);
+        var refused = evaluation.Candidates.Count(c => c.Refused is not null);
+        return $"{evaluation.Events} events; smallest logged propensity {(double.IsNaN(evaluation.MinPropensity) ? "n/a" : Format.Number(evaluation.MinPropensity, 4))}; "
+            + $"{refused} candidate(s) refused for lack of support.";
     }
 
     /// <summary>One group of bars per policy, one bar per estimator (the logging policy's on-policy mean first).</summary>

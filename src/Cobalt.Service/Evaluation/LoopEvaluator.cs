@@ -19,12 +19,27 @@ namespace Cobalt.Service.Evaluation;
 /// <param name="Upper">Upper end of the 95 % interval.</param>
 public sealed record CandidateEstimate(string Policy, string Estimator, double Value, double Lower, double Upper);
 
+/// <summary>How well a loop's log supports one candidate: the effective sample size of its weights, and the events where it needs actions the log never could have served.</summary>
+/// <param name="Policy">The candidate's display name.</param>
+/// <param name="EffectiveSampleSize">Kish's (sum w_t)^2 / sum w_t^2 with w_t = pi(a_t | x_t) / p_t: how many on-policy events the weighted log is worth (0 when the candidate never agrees with the log).</param>
+/// <param name="UnsupportedEvents">Events where the candidate puts probability on an action the logging policy gave probability 0.</param>
+/// <param name="UnsupportedMass">The candidate's mean probability per event on such actions.</param>
+/// <param name="Refused">Why no estimate is reported for the candidate, or null when it is.</param>
+public sealed record CandidateSupport(string Policy, double EffectiveSampleSize, int UnsupportedEvents, double UnsupportedMass, string? Refused);
+
 /// <summary>The comparison of candidate policies on a loop's own log.</summary>
 /// <param name="Loop">The loop.</param>
 /// <param name="Events">Finished events used (their first slot).</param>
 /// <param name="Skipped">Finished events left out because the logging policy reported no propensity for their first slot.</param>
-/// <param name="Estimates">The logging policy's on-policy mean, then every candidate under every estimator.</param>
-public sealed record LoopEvaluation(string Loop, int Events, int Skipped, IReadOnlyList<CandidateEstimate> Estimates);
+/// <param name="Estimates">The logging policy's on-policy mean, then every candidate (not refused) under every estimator.</param>
+public sealed record LoopEvaluation(string Loop, int Events, int Skipped, IReadOnlyList<CandidateEstimate> Estimates)
+{
+    /// <summary>The smallest first-slot propensity logged in the window (NaN without events): IPS weights reach 1 / this.</summary>
+    public double MinPropensity { get; init; } = double.NaN;
+
+    /// <summary>Each candidate's support on the log, in candidate order.</summary>
+    public IReadOnlyList<CandidateSupport> Candidates { get; init; } = [];
+}
 
 /// <summary>
 /// Off-policy evaluation of candidate policies on a loop's own log, by progressive replay: each candidate starts untrained
@@ -35,6 +50,11 @@ public sealed record LoopEvaluation(string Loop, int Events, int Skipped, IReadO
 /// probabilities (Thompson sampling, randomised candidate stages) contribute their sampled choice as a one-hot row, an
 /// unbiased draw of their distribution. Events whose first slot has no logged propensity cannot be weighted and are counted
 /// as skipped. Rewards not received within the loop's wait count as the loop's default reward, as in learning.
+/// IPS is unbiased only where the logging policy could have served every action the candidate might choose: each event's
+/// logged first-slot distribution (kept with the decision; for older events, a propensity of 1 means every other action had
+/// 0) is checked, and a candidate that puts probability on an action the log gave probability 0 is refused with the reason
+/// instead of estimated. The loop's own policy (a candidate with its kind and options) is replayed as served, through the
+/// loop's exploration and with the same per-event draws, so its estimate should match the on-policy mean.
 /// </summary>
 public static class LoopEvaluator
 {
@@ -137,22 +157,70 @@ public static class LoopEvaluator
         {
             return new LoopEvaluation(loop, 0, skipped, estimates);
         }
+        var own = (await store.LoopsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(l => l.Name == loop) is { } record
+            ? LoopRegistry.Parse(record.Definition).Spec
+            : null;
         var rewards = events.Select(e => e.Reward).ToArray();
         estimates.Add(OnPolicyMean(rewards));
         var log = new BanditLog(events.Max(e => e.Decision.ActionIds.Length), new FeatureMatrix(events.Count, 0, []),
             events.Select(e => e.Decision.Chosen[0]).ToArray(), rewards, events.Select(e => e.Decision.Propensities[0]).ToArray());
+        var supports = new List<CandidateSupport>();
         for (var c = 0; c < candidates.Count; c++)
         {
-            var distribution = Replay(candidates[c], events, options, log.ActionCount, cancellationToken);
-            var input = new EstimationInput(log, distribution);
-            foreach (var estimator in Estimators)
+            var asServed = own is not null && candidates[c].Kind == own.Kind && candidates[c].Options == own.Options;
+            var distribution = Replay(candidates[c], events, options, log.ActionCount, asServed, cancellationToken);
+            var support = Support(candidates[c].DisplayName, events, log, distribution);
+            supports.Add(support);
+            if (support.Refused is null)
             {
-                var estimate = estimator.Estimate(input, new Rng(Seeds.Derive(options.Seed, "evaluation", c)), Resamples);
-                estimates.Add(new CandidateEstimate(candidates[c].DisplayName, estimate.Estimator, estimate.Value, estimate.Lower, estimate.Upper));
+                var input = new EstimationInput(log, distribution);
+                foreach (var estimator in Estimators)
+                {
+                    var estimate = estimator.Estimate(input, new Rng(Seeds.Derive(options.Seed, "evaluation", c)), Resamples);
+                    estimates.Add(new CandidateEstimate(candidates[c].DisplayName, estimate.Estimator, estimate.Value, estimate.Lower, estimate.Upper));
+                }
             }
             progress?.Invoke(c + 1);
         }
-        return new LoopEvaluation(loop, events.Count, skipped, estimates);
+        return new LoopEvaluation(loop, events.Count, skipped, estimates) { MinPropensity = log.Propensities.Min(), Candidates = supports };
+    }
+
+    /// <summary>
+    /// The candidate's effective sample size on the log and the events where it needs actions the log gave no support (a
+    /// logged first-slot probability of 0); any such event refuses the estimate, since IPS cannot see those actions' rewards.
+    /// </summary>
+    private static CandidateSupport Support(string policy, IReadOnlyList<FinishedEvent> events, BanditLog log, ActionDistribution distribution)
+    {
+        double sum = 0, squares = 0, mass = 0;
+        var unsupported = 0;
+        for (var t = 0; t < events.Count; t++)
+        {
+            var w = distribution[t, log.Actions[t]] / log.Propensities[t];
+            sum += w;
+            squares += w * w;
+            var decision = events[t].Decision;
+            var missing = 0.0;
+            for (var a = 0; a < decision.ActionIds.Length; a++)
+            {
+                var logged = decision.FirstSlot is { } first ? first[a] : decision.Propensities[0] >= 1 ? (a == decision.Chosen[0] ? 1 : 0) : double.NaN;
+                if (logged == 0)
+                {
+                    missing += distribution[t, a];
+                }
+            }
+            if (missing > 1e-9)
+            {
+                unsupported++;
+                mass += missing;
+            }
+        }
+        var ess = squares > 0 ? sum * sum / squares : 0;
+        var refused = unsupported == 0
+            ? null
+            : $"the log gives no support to actions this candidate would choose: in {unsupported} of {events.Count} events it puts probability "
+              + $"(on average {mass / unsupported:G3} in those events) on actions the logging policy served with probability 0, so no estimator can see their rewards. "
+              + "Serve the loop with exploration (loop options exploration / epsilon) to evaluate such candidates.";
+        return new CandidateSupport(policy, ess, unsupported, mass / events.Count, refused);
     }
 
     /// <summary>The loop's stored definition (policy and options), for evaluating a loop straight from its store.</summary>
@@ -166,7 +234,7 @@ public static class LoopEvaluator
         return LoopRegistry.Parse(record.Definition);
     }
 
-    private sealed record FinishedEvent(StoredDecision Decision, double Reward, Feedback Feedback);
+    private sealed record FinishedEvent(string EventId, StoredDecision Decision, double Reward, Feedback Feedback);
 
     /// <summary>The last <paramref name="window"/> finished events with a first-slot propensity, and how many finished events had none.</summary>
     private static async Task<(IReadOnlyList<FinishedEvent> Events, int Skipped)> FinishedEventsAsync(IEventStore store, string loop, LoopOptions options,
@@ -201,7 +269,7 @@ public static class LoopEvaluator
                 var reward = double.IsFinite(e.Rewards[0]) ? e.Rewards[0] : options.DefaultReward;
                 var normalised = (reward - options.RewardMin) / (options.RewardMax - options.RewardMin);
                 var context = e.Decision.ToContext(e.Sequence, options.ActionDimension);
-                latest.Enqueue(new FinishedEvent(e.Decision, reward, new Feedback(context, e.Decision.Chosen[0], normalised, propensity)));
+                latest.Enqueue(new FinishedEvent(e.EventId, e.Decision, reward, new Feedback(context, e.Decision.Chosen[0], normalised, propensity)));
                 if (latest.Count > window)
                 {
                     latest.Dequeue();
@@ -215,15 +283,18 @@ public static class LoopEvaluator
     }
 
     /// <summary>The candidate's first-slot distribution on every event (padded to <paramref name="actions"/>), learning as it goes.</summary>
-    private static ActionDistribution Replay(PolicySpec candidate, IReadOnlyList<FinishedEvent> events, LoopOptions options, int actions, CancellationToken cancellationToken)
+    private static ActionDistribution Replay(PolicySpec candidate, IReadOnlyList<FinishedEvent> events, LoopOptions options, int actions, bool asServed, CancellationToken cancellationToken)
     {
         var policy = PolicyCatalog.Build(candidate, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
+        var served = asServed ? new ServedPolicy(policy, options) : null;
         var values = new double[events.Count * actions];
         for (var t = 0; t < events.Count; t++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var e = events[t];
-            var decision = policy.Select(e.Feedback.Context, 1);
+            var decision = served is null
+                ? policy.Select(e.Feedback.Context, 1)
+                : served.Select(e.Feedback.Context, 1, new Rng(Seeds.Derive(options.Seed, "served:" + e.EventId)));
             var row = values.AsSpan(t * actions, actions);
             if (decision.FirstSlotProbabilities is { } probabilities)
             {

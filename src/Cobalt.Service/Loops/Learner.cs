@@ -95,7 +95,10 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
                         feedback.Add(new Feedback(context, e.Decision.Chosen[slot], Normalise(reward, loop.Options), double.IsNaN(propensity) ? null : propensity, slot));
                     }
                 }
-                loop.Learn(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(feedback), events[^1].Completion, events.Count);
+                foreach (var refusal in loop.Learn(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(feedback), events[^1].Completion, events.Count))
+                {
+                    RefusedUpdate(_logger, loop.Name, refusal, null);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -200,6 +203,9 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
             }
         }
     }
+
+    private static readonly Action<ILogger, string, string, Exception?> RefusedUpdate =
+        LoggerMessage.Define<string, string>(LogLevel.Warning, new EventId(1501, "RefusedUpdate"), "Loop {Loop}: {Refusal}");
 
     /// <summary>Maps a reward from the loop's range onto [0, 1], where the models learn.</summary>
     private static double Normalise(double reward, LoopOptions options) => (reward - options.RewardMin) / (options.RewardMax - options.RewardMin);

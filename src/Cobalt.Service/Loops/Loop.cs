@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.Persistence;
+using Cobalt.Core.Randomness;
 using Cobalt.Policies.Catalog;
 
 namespace Cobalt.Service.Loops;
@@ -9,13 +10,21 @@ namespace Cobalt.Service.Loops;
 /// <summary>
 /// One learning loop in memory: its policy, its cache of the store's action ids, and what it has learned up to.
 /// Ranking and learning share the policy under one lock, so a rank call sees the model before or after a learned batch,
-/// never in between (the model changes atomically).
+/// never in between (the model changes atomically). The policy is served through <see cref="ServedPolicy"/> (every decision
+/// randomised, with its exact probability), and learns only finite updates: a batch whose update throws an arithmetic error
+/// or leaves any model value non-finite is rolled back and learned event by event, and the events that still fail are
+/// refused (counted in <see cref="RefusedUpdates"/>), so the model that ranks and the checkpoints never hold them.
 /// </summary>
 internal sealed class Loop
 {
     private readonly IPolicy _policy;
+    private readonly ServedPolicy _served;
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, int> _actions;
+    private byte[] _good;
+    private long _goodNonFinite;
+    private readonly long _freshNonFinite;
+    private long _refused;
 
     public Loop(string name, PolicySpec spec, LoopOptions options, string apiKeyHash, IReadOnlyDictionary<string, int> actions)
     {
@@ -24,6 +33,9 @@ internal sealed class Loop
         Options = options;
         ApiKeyHash = apiKeyHash;
         _policy = PolicyCatalog.Build(spec, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
+        _served = new ServedPolicy(_policy, options);
+        _good = Capture(out _freshNonFinite); // a few policies mark "nothing yet" with NaN (mixed-ucb's period means)
+        _goodNonFinite = _freshNonFinite;
         _actions = new ConcurrentDictionary<string, int>(actions, StringComparer.Ordinal);
     }
 
@@ -41,6 +53,15 @@ internal sealed class Loop
 
     /// <summary>Sequence number of the last checkpoint.</summary>
     public long CheckpointSequence { get; set; }
+
+    /// <summary>The exploration served (the loop option with auto resolved).</summary>
+    public ServedExploration Exploration => _served.Exploration;
+
+    /// <summary>Logged events whose update was refused because it would have made the model non-finite (or not positive definite).</summary>
+    public long RefusedUpdates => Interlocked.Read(ref _refused);
+
+    /// <summary>Why the last update was refused (with the event's sequence), or null.</summary>
+    public string? LastRefusal { get; private set; }
 
     public long Ranks;
     public long Rewards;
@@ -61,27 +82,97 @@ internal sealed class Loop
         }
     }
 
-    /// <summary>The policy's decision for a context (thread-safe).</summary>
-    public Decision Select(DecisionContext context, int slateSize)
+    /// <summary>
+    /// The served decision for a context (thread-safe): its exploration draws come from a generator seeded by the loop's seed
+    /// and <paramref name="eventId"/>, so the same event under the same model is served the same way by every replica.
+    /// </summary>
+    public Decision Select(DecisionContext context, int slateSize, string eventId)
     {
+        var rng = new Rng(Seeds.Derive(Options.Seed, "served:" + eventId));
         lock (_gate)
         {
-            return _policy.Select(context, slateSize);
+            return _served.Select(context, slateSize, rng);
         }
     }
 
-    /// <summary>Learns from a batch of logged events up to <paramref name="sequence"/> (thread-safe).</summary>
-    public void Learn(ReadOnlySpan<Feedback> feedback, long sequence, int events)
+    /// <summary>
+    /// Learns from a batch of logged events up to <paramref name="sequence"/> (thread-safe); the feedback of one event shares
+    /// its context's round (the event's sequence). Returns why events were refused (empty when all were learned).
+    /// </summary>
+    public IReadOnlyList<string> Learn(ReadOnlySpan<Feedback> feedback, long sequence, int events)
     {
+        var refusals = new List<string>();
         lock (_gate)
         {
-            if (!feedback.IsEmpty)
+            if (!feedback.IsEmpty && !TryUpdate(feedback, out _))
             {
-                _policy.Update(feedback);
+                Rollback();
+                var start = 0;
+                while (start < feedback.Length)
+                {
+                    var round = feedback[start].Context.Round;
+                    var end = start;
+                    while (end < feedback.Length && feedback[end].Context.Round == round)
+                    {
+                        end++;
+                    }
+                    if (!TryUpdate(feedback[start..end], out var reason))
+                    {
+                        Rollback();
+                        Interlocked.Increment(ref _refused);
+                        LastRefusal = $"the update of the event at sequence {round} was refused: {reason}";
+                        refusals.Add(LastRefusal);
+                    }
+                    start = end;
+                }
             }
             LearnedSequence = sequence;
         }
         Interlocked.Add(ref Learned, events);
+        return refusals;
+    }
+
+    /// <summary>Applies an update and keeps it when every model value stays finite; otherwise says why (the caller rolls back).</summary>
+    private bool TryUpdate(ReadOnlySpan<Feedback> feedback, out string reason)
+    {
+        try
+        {
+            _policy.Update(feedback);
+        }
+        catch (Exception e) when (e is ArithmeticException or InvalidOperationException or ArgumentException)
+        {
+            reason = e.Message;
+            return false;
+        }
+        var state = Capture(out var nonFinite);
+        if (nonFinite > _goodNonFinite)
+        {
+            reason = $"it would make {nonFinite - _goodNonFinite} model value(s) non-finite.";
+            return false;
+        }
+        _good = state;
+        _goodNonFinite = nonFinite;
+        reason = "";
+        return true;
+    }
+
+    /// <summary>The policy's state (no header) and how many non-finite values it holds.</summary>
+    private byte[] Capture(out long nonFinite)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new StateWriter(stream))
+        {
+            _policy.WriteState(writer);
+            nonFinite = writer.NonFiniteValues;
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>Puts back the last state known to be finite.</summary>
+    private void Rollback()
+    {
+        using var reader = new StateReader(new MemoryStream(_good));
+        _policy.ReadState(reader);
     }
 
     /// <summary>The policy's state and the sequence it covers (thread-safe).</summary>
@@ -90,7 +181,7 @@ internal sealed class Loop
         lock (_gate)
         {
             using var stream = new MemoryStream();
-            PolicyCatalog.Save(_policy, stream);
+            PolicyCatalog.Save(_policy, stream); // only finite states are ever kept (see Learn)
             return (LearnedSequence, stream.ToArray());
         }
     }
@@ -101,6 +192,14 @@ internal sealed class Loop
         lock (_gate)
         {
             PolicyCatalog.LoadInto(_policy, new MemoryStream(state));
+            var restored = Capture(out var nonFinite);
+            if (nonFinite > _freshNonFinite)
+            {
+                Rollback();
+                throw new InvalidDataException($"Loop '{Name}': the checkpoint at sequence {sequence} holds {nonFinite - _freshNonFinite} non-finite model value(s); it is not used.");
+            }
+            _good = restored;
+            _goodNonFinite = nonFinite;
             LearnedSequence = sequence;
             CheckpointSequence = sequence;
         }

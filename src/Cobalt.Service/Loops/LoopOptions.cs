@@ -46,6 +46,51 @@ public sealed record LoopOptions : IValidatable
     [Description("Seed of the loop's policy (its exploration draws).")]
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>How the loop's policy is explored when served (see <see cref="ServedExploration"/>).</summary>
+    [Description("How served decisions are randomised: auto (a deterministic scorer through epsilon-greedy, a policy with its own closed-form distribution as it is), epsilon-greedy, softmax (on the policy's scores), or none (only for policies that randomise by themselves).")]
+    public ServedExploration Exploration { get; init; } = ServedExploration.Auto;
+
+    /// <summary>Probability of serving a uniformly random remaining action in each slot (epsilon-greedy exploration).</summary>
+    [Description("Epsilon of epsilon-greedy exploration: each slot is uniformly random among the remaining actions with this probability (default 0.05).")]
+    public double Epsilon { get; init; } = DefaultEpsilon;
+
+    /// <summary>Temperature of softmax exploration on the policy's scores.</summary>
+    [Description("Temperature tau of softmax exploration: p proportional to exp(score / tau) over the remaining actions.")]
+    public double SoftmaxTemperature { get; init; } = 0.1;
+
+    /// <summary>Samples drawn per rank from a policy whose distribution has no closed form (Thompson sampling, random candidate stages).</summary>
+    [Description("Samples drawn per rank from a policy without a closed-form distribution (Thompson sampling, random candidate stages); the served slot's probability is the exact fraction of samples that choose it (plus exploration).")]
+    public int PolicySamples { get; init; } = 32;
+
+    /// <summary>Largest magnitude of a context or action feature.</summary>
+    [Description("Largest allowed magnitude |x| of a context or action feature (default 1e6); a rank with a larger value answers 400 naming the field.")]
+    public double FeatureLimit { get; init; } = 1e6;
+
+    /// <summary>Smallest non-zero magnitude of a context or action feature.</summary>
+    [Description("Smallest allowed non-zero magnitude |x| of a feature (default 1e-100): tiny and denormal values answer 400 (send 0 instead).")]
+    public double FeatureFloor { get; init; } = 1e-100;
+
+    /// <summary>The default <see cref="Epsilon"/>.</summary>
+    public const double DefaultEpsilon = 0.05;
+
+    /// <summary>Checks a feature vector against <see cref="FeatureLimit"/> and <see cref="FeatureFloor"/>; returns the problem naming <c>field[i]</c>, or null.</summary>
+    public string? FeatureProblem(ReadOnlySpan<double> values, string field)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            var magnitude = Math.Abs(values[i]);
+            if (!(magnitude <= FeatureLimit))
+            {
+                return $"{field}[{i}] is {values[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; this loop's features must have |x| <= {FeatureLimit.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} (loop option feature-limit).";
+            }
+            if (magnitude != 0 && magnitude < FeatureFloor)
+            {
+                return $"{field}[{i}] is {values[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; this loop's non-zero features must have |x| >= {FeatureFloor.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} (loop option feature-floor); send 0 for nothing.";
+            }
+        }
+        return null;
+    }
+
     /// <inheritdoc />
     public void Validate()
     {
@@ -59,5 +104,37 @@ public sealed record LoopOptions : IValidatable
         Require.Positive(RewardWaitSeconds, nameof(RewardWaitSeconds));
         Require.AtLeast(MaxActions, 1, nameof(MaxActions));
         Require.AtLeast(MaxSlateSize, 1, nameof(MaxSlateSize));
+        Require.Defined(Exploration, nameof(Exploration));
+        Require.InRange(Epsilon, 0, 1, nameof(Epsilon));
+        if (Exploration == ServedExploration.EpsilonGreedy && Epsilon == 0)
+        {
+            throw new OptionsException(Names.Kebab(nameof(Epsilon)), "epsilon-greedy exploration needs epsilon > 0 (use exploration none for a policy that randomises by itself).");
+        }
+        Require.Positive(SoftmaxTemperature, nameof(SoftmaxTemperature));
+        Require.AtLeast(PolicySamples, 1, nameof(PolicySamples));
+        if (!(double.IsFinite(FeatureLimit) && FeatureLimit > 0))
+        {
+            throw new OptionsException(Names.Kebab(nameof(FeatureLimit)), $"must be a finite positive number; got {FeatureLimit}.");
+        }
+        if (!(FeatureFloor >= 0 && FeatureFloor < FeatureLimit))
+        {
+            throw new OptionsException(Names.Kebab(nameof(FeatureFloor)), $"must be at least 0 and below feature-limit; got {FeatureFloor}.");
+        }
     }
+}
+
+/// <summary>How a loop's served decisions are randomised (the exploration strategy wrapped around the loop's policy).</summary>
+public enum ServedExploration
+{
+    /// <summary>A policy with its own closed-form distribution (random, epsilon-greedy, softmax) as it is; every other through epsilon-greedy.</summary>
+    Auto,
+
+    /// <summary>Each slot: with probability epsilon a uniformly random remaining action, else the policy's best remaining action.</summary>
+    EpsilonGreedy,
+
+    /// <summary>Each slot: p proportional to exp(score / tau) over the remaining actions (a scoring policy's scores).</summary>
+    Softmax,
+
+    /// <summary>The policy's own distribution (only for policies that randomise by themselves).</summary>
+    None,
 }

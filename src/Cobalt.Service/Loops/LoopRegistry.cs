@@ -165,8 +165,9 @@ internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
             {
                 throw new OptionsException("options.apprentice", "an apprentice loop learns from every action; leave the policy's candidate-budget at 0.");
             }
-            // Building once checks that the policy fits the dimensions (for example that a per-user model is not used without users).
-            _ = PolicyCatalog.Build(spec, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
+            // Building once checks that the policy fits the dimensions (for example that a per-user model is not used without users)
+            // and that it can be served with the exploration asked for.
+            _ = new ServedPolicy(PolicyCatalog.Build(spec, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed)), options);
             return (spec, options);
         }
     }

@@ -18,8 +18,12 @@ namespace Cobalt.Service.Loops;
 /// <param name="ActionIds">Dense action ids of the candidates (the loop's id map).</param>
 /// <param name="ActionFeatures">Candidate features, row-major.</param>
 /// <param name="Chosen">Chosen candidate positions, in slate order.</param>
-/// <param name="Propensities">Probability of each chosen slot (NaN when the policy has none).</param>
-public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] ActionFeatures, int[] Chosen, double[] Propensities)
+/// <param name="Propensities">Probability of each chosen slot given the slots before it (NaN when the policy has none).</param>
+/// <param name="FirstSlot">
+/// Every candidate's probability of filling the first slot (the logging distribution evaluations check support against); null
+/// in events logged before it was kept.
+/// </param>
+public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] ActionFeatures, int[] Chosen, double[] Propensities, double[]? FirstSlot = null)
 {
     private const int ChecksumLength = 16;
     private static ReadOnlySpan<byte> Magic => "CBD1"u8;
@@ -45,6 +49,10 @@ public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] 
             writer.Write(ActionFeatures);
             writer.Write(Chosen);
             writer.Write(Propensities);
+            if (FirstSlot is not null)
+            {
+                writer.Write(FirstSlot); // optional trailing field: older payloads end before it
+            }
         }
         var bytes = stream.ToArray();
         var body = Magic.Length + ChecksumLength;
@@ -80,9 +88,14 @@ public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] 
         }
         try
         {
-            using var reader = new StateReader(new MemoryStream(body.ToArray()));
+            var stream = new MemoryStream(body.ToArray());
+            using var reader = new StateReader(stream);
             reader.Tag("decision");
             decision = new StoredDecision(reader.ReadDoubles("context"), reader.ReadInts("action ids"), reader.ReadDoubles("action features"), reader.ReadInts("chosen"), reader.ReadDoubles("propensities"));
+            if (stream.Position < stream.Length)
+            {
+                decision = decision with { FirstSlot = reader.ReadDoubles("first-slot probabilities", decision.ActionIds.Length) }; // optional trailing field
+            }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or FormatException or OverflowException)
         {
