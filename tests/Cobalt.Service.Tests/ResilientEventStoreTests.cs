@@ -135,6 +135,8 @@ public sealed class ResilientEventStoreTests
 
         public Task<IReadOnlyList<LoopRecord>> LoopsAsync(CancellationToken cancellationToken) => inner.LoopsAsync(cancellationToken);
 
+        public Task<bool> SetApiKeyHashAsync(string loop, string apiKeyHash, CancellationToken cancellationToken) => inner.SetApiKeyHashAsync(loop, apiKeyHash, cancellationToken);
+
         public Task<bool> CreateLoopAsync(LoopRecord loop, CancellationToken cancellationToken) => inner.CreateLoopAsync(loop, cancellationToken);
 
         public Task<IReadOnlyDictionary<string, int>> AssignActionsAsync(string loop, IReadOnlyList<string> names, CancellationToken cancellationToken) => inner.AssignActionsAsync(loop, names, cancellationToken);
