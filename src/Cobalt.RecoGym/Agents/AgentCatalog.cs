@@ -60,6 +60,8 @@ public static class AgentCatalog
             (p, o, s) => new PyTorchMlrAgent("pytorch-mlr-log", MlrObjective.LogIps, p, (PyTorchMlrOptions)o, s)),
         new("pytorch-mlr-likelihood", "PyTorchMLR (likelihood)", "sigma(x . W_a + b) fitted by IPS-weighted cross-entropy on all rows, greedy on W x.", "RecoGym PyTorchMLRAgent alpha = 1 (leaderboard_entries/pytorch_likelihood.py)", typeof(PyTorchMlrOptions), false,
             (p, o, s) => new PyTorchMlrAgent("pytorch-mlr-likelihood", MlrObjective.Likelihood, p, (PyTorchMlrOptions)o, s)),
+        new("nn-ips", "NN IPS", "Two sigmoid hidden layers and a softmax, full-batch SGD on upstream's thresholded IPS loss, greedy.", "RecoGym NnIpsAgent (recogym/agents/nn_ips.py)", typeof(NnIpsOptions), false,
+            (p, o, s) => new NnIpsAgent(p, (NnIpsOptions)o, s)),
         new("organic-mf-square", "OrganicMFSquare", "Next-view softmax on a product embedding, RMSprop in mini-batches; argmax for the last view.", "RecoGym OrganicMFSquare (recogym/agents/organic_mf.py)", typeof(MatrixFactorisationOptions), false,
             (p, o, s) => new OrganicMfSquareAgent(p, (MatrixFactorisationOptions)o, s)),
         new("bandit-mf-square", "BanditMFSquare", "Click logit A[a] . U[last view], RMSprop in mini-batches; greedy.", "RecoGym BanditMFSquare (recogym/agents/bandit_mf.py)", typeof(MatrixFactorisationOptions), false,
