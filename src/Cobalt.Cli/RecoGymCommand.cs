@@ -11,48 +11,49 @@ using Spectre.Console;
 namespace Cobalt.Cli;
 
 /// <summary>
-/// <c>cobalt recogym</c>: the RecoGym challenge A/B test (100 products, K = 5, 1,000 training users under the
-/// logging policy, 10,000 test users, several environment seeds), every agent, one table per world.
+/// <c>cobalt recogym</c>: RecoGym's own experiment (its competition harness, <see cref="RecoGymProtocol"/>): RecoGym's
+/// worlds for seeds S .. S + W - 1, 100 organic-only + 1,000 users logged by OrganicUserCount (epsilon 0.05), 10,000
+/// test users, agents offline during the test (<c>--online</c>: the online-learning variant, reported apart).
+/// Writes results.csv (both CTRs per agent and world), summary.csv (spread between worlds) and results.md.
 /// </summary>
 internal static class RecoGymCommand
 {
     public static Command Create()
     {
-        var products = new Option<int?>("--products") { Description = "Number of products P (default 100, or the environment file's)." };
-        var trainUsers = new Option<int>("--train-users") { Description = "Users in the training log.", DefaultValueFactory = _ => 1_000 };
-        var testUsers = new Option<int>("--test-users") { Description = "Users in the A/B test, per environment.", DefaultValueFactory = _ => 10_000 };
-        var flips = new Option<int[]>("--flips")
-        {
-            Description = "Number of flipped product pairs; several values run one world each (e.g. --flips 0 20).",
-            AllowMultipleArgumentsPerToken = true,
-            DefaultValueFactory = _ => [0],
-        };
-        var seeds = new Option<int>("--seeds") { Description = "Number of environment seeds.", DefaultValueFactory = _ => 3 };
-        var seed = new Option<ulong>("--seed") { Description = "Root seed.", DefaultValueFactory = _ => 1 };
+        var worldSeed = new Option<uint>("--world-seed") { Description = "First world seed S (RecoGym's random_seed); worlds are S .. S + W - 1.", DefaultValueFactory = _ => 100 };
+        var worlds = new Option<int>("--worlds") { Description = "Number of worlds W.", DefaultValueFactory = _ => 5 };
         var agents = new Option<string[]>("--agents")
         {
-            Description = $"Agents to test (default all): {string.Join(", ", AgentCatalog.Kinds)}.",
+            Description = $"Agents to test, comma- or space-separated (default all but the oracle): {string.Join(", ", AgentCatalog.Kinds)}.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var environment = new Option<FileInfo?>("--environment") { Description = "JSON file of environment options (kebab-case names; see `cobalt recogym --help`)." };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for results.md, results.csv and results.svg (default reports/recogym)." };
+        var testUsers = new Option<int>("--test-users") { Description = "Test users per world.", DefaultValueFactory = _ => 10_000 };
+        var online = new Option<bool>("--online") { Description = "Agents keep learning during the test (a separate experiment; RecoGym's harness never does)." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for results.csv, summary.csv and results.md (default reports/recogym)." };
+        var trainUsers = new Option<int>("--train-users") { Description = "Users logged by the logging policy.", DefaultValueFactory = _ => 1_000 };
+        var organicUsers = new Option<int>("--organic-users") { Description = "Organic-only users at the start of the training log.", DefaultValueFactory = _ => 100 };
+        var logEpsilon = new Option<double>("--log-epsilon") { Description = "The logging policy's epsilon (exploration over the user's unviewed products).", DefaultValueFactory = _ => 0.05 };
+        var products = new Option<int?>("--products") { Description = "Number of products P (default 100, or the environment file's)." };
+        var environment = new Option<FileInfo?>("--environment") { Description = "JSON file of environment options (kebab-case names)." };
         var parallelism = new Option<int>("--parallelism") { Description = "Runs at once (default: one per core). Results do not depend on it.", DefaultValueFactory = _ => 0 };
-        var saveLogs = new Option<bool>("--save-logs") { Description = "Also write every training log as CSV (train-log-flips-F-env-E.csv)." };
-        var command = new Command("recogym", "RecoGym A/B test: agents trained on logs of the organic-user-count policy face the same simulated users; writes results.md, results.csv, results.svg.")
+        var saveLogs = new Option<bool>("--save-logs") { Description = "Also write every world's training log as CSV (train-log-S.csv)." };
+        var command = new Command("recogym", "RecoGym's own protocol: agents trained on the competition's logs face 10,000 test users of RecoGym's worlds; writes results.csv, summary.csv, results.md.")
         {
-            products, trainUsers, testUsers, flips, seeds, seed, agents, environment, output, parallelism, saveLogs,
+            worldSeed, worlds, agents, testUsers, online, output, trainUsers, organicUsers, logEpsilon, products, environment, parallelism, saveLogs,
         };
         command.SetAction(parse => Run(
             new Settings(
-                parse.GetValue(products),
-                parse.GetValue(trainUsers),
-                parse.GetValue(testUsers),
-                parse.GetValue(flips) ?? [0],
-                parse.GetValue(seeds),
-                parse.GetValue(seed),
+                parse.GetValue(worldSeed),
+                parse.GetValue(worlds),
                 parse.GetValue(agents),
-                parse.GetValue(environment),
+                parse.GetValue(testUsers),
+                parse.GetValue(online),
                 parse.GetValue(output),
+                parse.GetValue(trainUsers),
+                parse.GetValue(organicUsers),
+                parse.GetValue(logEpsilon),
+                parse.GetValue(products),
+                parse.GetValue(environment),
                 parse.GetValue(parallelism),
                 parse.GetValue(saveLogs)),
             "cobalt " + string.Join(' ', parse.Tokens.Select(t => t.Value))));
@@ -61,10 +62,10 @@ internal static class RecoGymCommand
 
     private static int Run(Settings settings, string commandLine)
     {
-        AbTestSpec[] specs;
+        RecoGymProtocol protocol;
         try
         {
-            specs = Specs(settings);
+            protocol = Protocol(settings);
         }
         catch (OptionsException e)
         {
@@ -76,11 +77,10 @@ internal static class RecoGymCommand
         }
 
         var folder = settings.Output?.FullName ?? Path.Combine("reports", "recogym");
-        var first = specs[0];
         AnsiConsole.MarkupLine(
-            $"[bold]RecoGym A/B test[/]: {first.World.Products} products, {first.TrainUsers:N0} training users, {first.TestUsers:N0} test users, " +
-            $"{first.EnvironmentSeeds} environment seeds, {first.Agents.Count} agents, flips {string.Join(", ", specs.Select(s => s.World.NumberOfFlips))}");
-        var results = new List<AbTestResult>();
+            $"[bold]RecoGym protocol ({ProtocolReport.ProtocolName(protocol)})[/]: {protocol.World.Products} products, {protocol.OrganicTrainUsers:N0} organic-only + {protocol.TrainUsers:N0} logged training users, " +
+            $"{protocol.TestUsers:N0} test users, world seeds {protocol.WorldSeed}..{protocol.WorldSeedOf(protocol.Worlds - 1)}, {protocol.Agents.Count} agents");
+        ProtocolResult? result = null;
         var clock = Stopwatch.StartNew();
         try
         {
@@ -88,42 +88,39 @@ internal static class RecoGymCommand
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
-                    foreach (var spec in specs)
+                    var task = context.AddTask("test users", maxValue: (double)protocol.Worlds * protocol.Agents.Count * protocol.TestUsers);
+                    var gate = new Lock();
+                    result = RecoGymProtocolRunner.Run(protocol, settings.Parallelism, done =>
                     {
-                        var task = context.AddTask(
-                            $"{spec.World.NumberOfFlips} flips: test users",
-                            maxValue: (double)spec.EnvironmentSeeds * spec.Agents.Count * spec.TestUsers);
-                        var gate = new Lock();
-                        results.Add(AbTestRunner.Run(spec, settings.Parallelism, done =>
+                        lock (gate)
                         {
-                            lock (gate)
-                            {
-                                task.Increment(done);
-                            }
-                        }));
-                        if (settings.SaveLogs)
-                        {
-                            SaveLogs(spec, folder);
+                            task.Increment(done);
                         }
-                    }
+                    });
                 });
+            if (settings.SaveLogs)
+            {
+                SaveLogs(protocol, folder);
+            }
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or OptionsException)
         {
-            return Errors.Report($"the A/B test stopped: {e.Message}");
+            return Errors.Report($"the RecoGym protocol stopped: {e.Message}");
         }
 
-        AbTestReport.Write(results, folder, commandLine);
-        foreach (var result in results)
+        ProtocolReport.Write(result!, folder, commandLine);
+        AnsiConsole.MarkupLine("[bold]All worlds[/]");
+        AnsiConsole.Write(Tables.From(ProtocolReport.SpreadTable(result!)));
+        foreach (var (seed, _, _) in result!.Logs)
         {
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(AbTestReport.WorldName(result))}[/] (wall time {result.WallSeconds.ToString("F1", CultureInfo.InvariantCulture)} s)");
-            AnsiConsole.Write(Tables.From(AbTestReport.Table(result)));
+            AnsiConsole.MarkupLine($"[bold]World seed {seed}[/]");
+            AnsiConsole.Write(Tables.From(ProtocolReport.WorldTable(result, seed)));
         }
-        AnsiConsole.MarkupLine($"Total wall time {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s. Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] ({string.Join(", ", AbTestReport.Files)})");
+        AnsiConsole.MarkupLine($"Total wall time {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s. Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] ({string.Join(", ", ProtocolReport.Files)})");
         return 0;
     }
 
-    private static AbTestSpec[] Specs(Settings settings)
+    private static RecoGymProtocol Protocol(Settings settings)
     {
         var world = new RecoGymOptions();
         if (settings.Environment is { } file)
@@ -152,62 +149,63 @@ internal static class RecoGymCommand
         }
         var agents = settings.Agents is { Length: > 0 } kinds
             ? kinds.SelectMany(k => k.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(AgentSpec.Default).ToArray()
-            : AgentCatalog.All.Select(d => AgentSpec.Default(d.Kind)).ToArray();
-        if (settings.Flips.Length == 0)
+            : new RecoGymProtocol().Agents;
+        var protocol = new RecoGymProtocol
         {
-            throw new OptionsException("--flips", "give at least one number of flips.");
-        }
-        var specs = settings.Flips.Distinct().Select(f => new AbTestSpec
-        {
-            World = world with { NumberOfFlips = f },
-            TrainUsers = settings.TrainUsers,
-            TestUsers = settings.TestUsers,
-            EnvironmentSeeds = settings.Seeds,
-            Seed = settings.Seed,
+            World = world,
+            WorldSeed = settings.WorldSeed,
+            Worlds = settings.Worlds,
             Agents = agents,
-        }).ToArray();
-        foreach (var spec in specs)
+            TestUsers = settings.TestUsers,
+            Online = settings.Online,
+            TrainUsers = settings.TrainUsers,
+            OrganicTrainUsers = settings.OrganicUsers,
+            LoggingEpsilon = settings.LogEpsilon,
+        };
+        try
         {
-            try
-            {
-                spec.Validate();
-            }
-            catch (OptionsException e)
-            {
-                throw e.Field switch
-                {
-                    "world.number-of-flips" => new OptionsException("--flips", e.Problem),
-                    "world.products" => new OptionsException("--products", e.Problem),
-                    "train-users" => new OptionsException("--train-users", e.Problem),
-                    "test-users" => new OptionsException("--test-users", e.Problem),
-                    "environment-seeds" => new OptionsException("--seeds", e.Problem),
-                    _ => e,
-                };
-            }
+            protocol.Validate();
         }
-        return specs;
+        catch (OptionsException e)
+        {
+            throw e.Field switch
+            {
+                "world.products" => new OptionsException("--products", e.Problem),
+                "worlds" => new OptionsException("--worlds", e.Problem),
+                "world-seed" => new OptionsException("--world-seed", e.Problem),
+                "train-users" => new OptionsException("--train-users", e.Problem),
+                "organic-train-users" => new OptionsException("--organic-users", e.Problem),
+                "test-users" => new OptionsException("--test-users", e.Problem),
+                "logging-epsilon" => new OptionsException("--log-epsilon", e.Problem),
+                _ => e,
+            };
+        }
+        return protocol;
     }
 
-    private static void SaveLogs(AbTestSpec spec, string folder)
+    private static void SaveLogs(RecoGymProtocol protocol, string folder)
     {
-        for (var e = 0; e < spec.EnvironmentSeeds; e++)
+        for (var w = 0; w < protocol.Worlds; w++)
         {
-            var world = new RecoGymWorld(spec.World, spec.EnvironmentSeed(e));
-            var log = LogReplay.Generate(world, spec.TrainUsers);
-            LogFile.Write(Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"train-log-flips-{spec.World.NumberOfFlips}-env-{e + 1}.csv")), log);
+            var seed = protocol.WorldSeedOf(w);
+            var world = RecoGymWorld.FromNumpySeed(protocol.World, seed);
+            var log = RecoGymProtocolRunner.TrainingLog(world, seed, protocol.OrganicTrainUsers, protocol.TrainUsers, protocol.LoggingEpsilon);
+            LogFile.Write(Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"train-log-{seed}.csv")), log);
         }
     }
 
     private sealed record Settings(
-        int? Products,
-        int TrainUsers,
-        int TestUsers,
-        int[] Flips,
-        int Seeds,
-        ulong Seed,
+        uint WorldSeed,
+        int Worlds,
         string[]? Agents,
-        FileInfo? Environment,
+        int TestUsers,
+        bool Online,
         DirectoryInfo? Output,
+        int TrainUsers,
+        int OrganicUsers,
+        double LogEpsilon,
+        int? Products,
+        FileInfo? Environment,
         int Parallelism,
         bool SaveLogs);
 }

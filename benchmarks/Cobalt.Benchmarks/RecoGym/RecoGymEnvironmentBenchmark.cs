@@ -21,6 +21,8 @@ public class RecoGymEnvironmentBenchmark
     private LoggingPolicyAgent _logging = null!;
     private NaiveBayesAgent _naiveBayes = null!;
     private Cobalt.RecoGym.Logs.InteractionLog _log = null!;
+    private UserSimulator? _upstream;
+    private UpstreamRandomAgent? _upstreamRandom;
     private int _user;
 
     /// <summary>The world of seed 1 and agents trained on 1,000 logged users.</summary>
@@ -41,6 +43,15 @@ public class RecoGymEnvironmentBenchmark
     [Benchmark(Baseline = true, Description = "user episode, random agent")]
     public long RandomAgentEpisode() =>
         Episode.Play(_simulator, _history, _random, UserSimulator.UserSeed(1, "bench", _user++), _user, learn: false).Recommendations;
+
+    /// <summary>A user of RecoGym's own stream (numpy's RandomState), the upstream random agent, the phantom impression included.</summary>
+    [Benchmark(Description = "user episode, RecoGym's numpy stream, upstream random agent")]
+    public long UpstreamStreamEpisode()
+    {
+        _upstream ??= new UserSimulator(RecoGymWorld.FromNumpySeed(new RecoGymOptions(), 100), new NumpyRandomState(100));
+        _upstreamRandom ??= new UpstreamRandomAgent(_world.Products, 100);
+        return Episode.Play(_upstream, _history, _upstreamRandom, 0, _user++, learn: false, phantom: true).Recommendations;
+    }
 
     /// <summary>A user played by the logging policy, every row appended to a log.</summary>
     [Benchmark(Description = "user episode, logging policy + log rows")]

@@ -46,6 +46,20 @@ public sealed record LoggingPolicyOptions : AgentOptions
     public override void Validate() => Require.InRange(Epsilon, 0, 1, nameof(Epsilon));
 }
 
+/// <summary>Options of the competition's logging policy: OrganicUserCount with epsilon (upstream <c>competition.py</c>: 0.05).</summary>
+public sealed record LoggingOptions : AgentOptions
+{
+    /// <summary>Probability of exploring uniformly over the products the user has not viewed.</summary>
+    [Description("Probability of exploring uniformly over the products the user has not viewed.")]
+    public double Epsilon { get; init; } = 0.05;
+
+    /// <summary>The equivalent OrganicUserCount options.</summary>
+    public OrganicUserCountOptions AsOrganicUserCount() => new() { Epsilon = Epsilon, SelectRandomly = true, Online = Online };
+
+    /// <inheritdoc />
+    public override void Validate() => Require.InRange(Epsilon, 0, 1, nameof(Epsilon));
+}
+
 /// <summary>Options of bandit count per last-viewed product.</summary>
 public sealed record BanditCountOptions : AgentOptions
 {

@@ -108,7 +108,7 @@ public sealed class BanditCountAgent : RecoGymAgent
 
     /// <summary>Creates the agent.</summary>
     public BanditCountAgent(int products, BanditCountOptions options, ulong seed)
-        : base("bandit-count", products, (options ?? throw new ArgumentNullException(nameof(options))).Online, seed)
+        : base("bandit-count-fresh", products, (options ?? throw new ArgumentNullException(nameof(options))).Online, seed)
     {
         options.Validate();
         _alpha = options.PriorAlpha;

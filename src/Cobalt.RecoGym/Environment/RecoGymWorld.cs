@@ -21,24 +21,21 @@ public sealed class RecoGymWorld
     private readonly double[] _muBandit;
     private readonly int[] _bandit;
 
-    /// <summary>Draws the world of <paramref name="seed"/>.</summary>
+    /// <summary>Draws the world of <paramref name="seed"/> from Cobalt's own streams.</summary>
     public RecoGymWorld(RecoGymOptions options, ulong seed)
+        : this(options, seed, DrawCobalt(options, seed))
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+    }
+
+    private RecoGymWorld(RecoGymOptions options, ulong seed, (double[] Gamma, double[] Mu) drawn)
+    {
         Options = options;
         Seed = seed;
         Products = options.Products;
         LatentFactors = options.LatentFactors;
         Click = options.Click;
-        var rng = Seeds.Stream(seed, "recogym/world");
-        _gamma = new double[Products * LatentFactors];
-        rng.FillGaussian(_gamma);
-        _muOrganic = new double[Products];
-        for (var i = 0; i < Products; i++)
-        {
-            _muOrganic[i] = options.SigmaMuOrganic * rng.NextGaussian();
-        }
+        _gamma = drawn.Gamma;
+        _muOrganic = drawn.Mu;
         _bandit = FlipIndex(_gamma, Products, LatentFactors, options.NumberOfFlips);
         _beta = new double[_gamma.Length];
         _muBandit = new double[Products];
@@ -58,6 +55,45 @@ public sealed class RecoGymWorld
             }
         }
         Transitions = new TransitionMatrix(options);
+    }
+
+    /// <summary>
+    /// RecoGym's own world for integer seed <paramref name="seed"/>, bit for bit: <c>RandomState(seed)</c> draws
+    /// Gamma = normal(size=(P, K)) row-major, then mu_organic = normal(0, sigma_mu_organic, size=(P, 1))
+    /// (criteo-research/reco-gym f8553d1, <c>recogym/envs/reco_env_v1.py</c> <c>set_static_params</c>;
+    /// <c>abstract.py</c> <c>init_gym</c> seeds with <c>config.random_seed</c>).
+    /// </summary>
+    public static RecoGymWorld FromNumpySeed(RecoGymOptions options, uint seed)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var rng = new NumpyRandomState(seed);
+        var gamma = new double[options.Products * options.LatentFactors];
+        for (var i = 0; i < gamma.Length; i++)
+        {
+            gamma[i] = rng.Gauss();
+        }
+        var mu = new double[options.Products];
+        for (var i = 0; i < mu.Length; i++)
+        {
+            mu[i] = rng.Normal(0, options.SigmaMuOrganic);
+        }
+        return new RecoGymWorld(options, seed, (gamma, mu));
+    }
+
+    private static (double[] Gamma, double[] Mu) DrawCobalt(RecoGymOptions options, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var rng = Seeds.Stream(seed, "recogym/world");
+        var gamma = new double[options.Products * options.LatentFactors];
+        rng.FillGaussian(gamma);
+        var mu = new double[options.Products];
+        for (var i = 0; i < mu.Length; i++)
+        {
+            mu[i] = options.SigmaMuOrganic * rng.NextGaussian();
+        }
+        return (gamma, mu);
     }
 
     /// <summary>The options the world was drawn from.</summary>

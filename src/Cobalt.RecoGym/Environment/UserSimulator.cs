@@ -16,8 +16,14 @@ namespace Cobalt.RecoGym.Environment;
 /// </list>
 /// </summary>
 /// <remarks>
-/// Each user has four random streams derived from its own seed (omega, transitions, views, clicks), so that
+/// Two sources of randomness. With Cobalt's streams (the first constructor) each user has four random streams derived from its own seed (omega, transitions, views, clicks), so that
 /// agents facing the same user see the same draws for as long as their paths agree (common random numbers).
+/// With upstream's stream (the second constructor) every draw of every user comes, in upstream's order, from one
+/// numpy <see cref="NumpyRandomState"/>, exactly as <c>RecoEnv1</c> draws them (criteo-research/reco-gym f8553d1,
+/// <c>recogym/envs/reco_env_v1.py</c> <c>reset</c>, <c>update_state</c>, <c>draw_click</c>, <c>update_product_view</c>):
+/// omega = normal(0, sigma_omega_initial, K); a view = choice(P, p = exp(l - max l) / sum) with numpy's pairwise sum;
+/// a transition = choice(3, p = row) and, into organic, omega = normal(omega, sigma_omega); a click =
+/// choice([0, 1], p = [1 - ctr, ctr]). The user seed is then ignored: users follow one another on the stream.
 /// One simulator is reused for many users without allocating; it is not thread-safe.
 /// </remarks>
 public sealed class UserSimulator
@@ -30,6 +36,9 @@ public sealed class UserSimulator
     private readonly Rng _omegaRng = new(1), _transitionRng = new(2), _viewRng = new(3), _clickRng = new(4);
     private readonly double _sigmaOmega;
     private readonly bool _changeOmegaForBandits;
+    private readonly NumpyRandomState? _numpy;
+    private readonly double[] _cdf;
+    private readonly double[] _organicCdf = new double[3], _banditCdf = new double[3];
 
     /// <summary>Creates a simulator for users of <paramref name="world"/>.</summary>
     public UserSimulator(RecoGymWorld world)
@@ -43,7 +52,29 @@ public sealed class UserSimulator
         _sigmaOmega = world.Options.SigmaOmega;
         _changeOmegaForBandits = world.Options.ChangeOmegaForBandits;
         State = UserState.Leave;
+        _cdf = new double[world.Products];
     }
+
+    /// <summary>
+    /// Creates a simulator that draws everything from <paramref name="stream"/> in upstream's order (for RecoGym's
+    /// protocol the stream is <c>RandomState(world seed)</c>, fresh, as <c>init_gym</c> and <c>reset_random_seed</c> leave it).
+    /// </summary>
+    public UserSimulator(RecoGymWorld world, NumpyRandomState stream)
+        : this(world)
+    {
+        _numpy = stream ?? throw new ArgumentNullException(nameof(stream));
+        var o = world.Options;
+        // Upstream builds each row with zeros on the diagonal, then sets it to 1 - sum(row) (Python's left-to-right sum).
+        double[] organic = [0, o.ProbOrganicToBandit, o.ProbLeaveOrganic];
+        organic[0] = 1 - ((organic[0] + organic[1]) + organic[2]);
+        double[] bandit = [o.ProbBanditToOrganic, 0, o.EffectiveProbLeaveBandit];
+        bandit[1] = 1 - ((bandit[0] + bandit[1]) + bandit[2]);
+        NumpyRandomState.Cumulate(organic, _organicCdf);
+        NumpyRandomState.Cumulate(bandit, _banditCdf);
+    }
+
+    /// <summary>True when every draw comes from one numpy stream in upstream's order.</summary>
+    public bool IsUpstreamStream => _numpy is not null;
 
     /// <summary>The world.</summary>
     public RecoGymWorld World => _world;
@@ -70,6 +101,18 @@ public sealed class UserSimulator
     /// <summary>A new user arrives: omega is drawn, the state is organic, time is 0.</summary>
     public void Start(ulong userSeed, int userId)
     {
+        if (_numpy is { } numpy)
+        {
+            var s0 = _world.Options.SigmaOmegaInitial;
+            for (var k = 0; k < _omega.Length; k++)
+            {
+                _omega[k] = numpy.Normal(0, s0);
+            }
+            UserId = userId;
+            State = UserState.Organic;
+            Time = 0;
+            return;
+        }
         StreamSeeding.Reseed(_omegaRng, Seeds.Derive(userSeed, "omega"));
         StreamSeeding.Reseed(_transitionRng, Seeds.Derive(userSeed, "transition"));
         StreamSeeding.Reseed(_viewRng, Seeds.Derive(userSeed, "view"));
@@ -108,6 +151,10 @@ public sealed class UserSimulator
         }
         var weights = _logits.AsSpan();
         ComputeLogits(weights);
+        if (_numpy is { } numpy)
+        {
+            return NumpyView(numpy, weights);
+        }
         var max = TensorPrimitives.Max<double>(weights);
         TensorPrimitives.Subtract(weights, max, weights);
         TensorPrimitives.Exp(weights, weights);
@@ -132,13 +179,25 @@ public sealed class UserSimulator
     public void Transition()
     {
         var old = State;
-        State = _transitions.Next(old, _transitionRng.NextDouble());
+        if (_numpy is { } numpy)
+        {
+            State = old switch
+            {
+                UserState.Organic => (UserState)NumpyRandomState.SearchSortedRight(_organicCdf, numpy.RandomSample()),
+                UserState.Bandit => (UserState)NumpyRandomState.SearchSortedRight(_banditCdf, numpy.RandomSample()),
+                _ => UserState.Leave,
+            };
+        }
+        else
+        {
+            State = _transitions.Next(old, _transitionRng.NextDouble());
+        }
         Time++;
         if (_changeOmegaForBandits || State == UserState.Organic)
         {
             for (var k = 0; k < _omega.Length; k++)
             {
-                _omega[k] += _sigmaOmega * _omegaRng.NextGaussian();
+                _omega[k] = _numpy is { } n ? n.Normal(_omega[k], _sigmaOmega) : _omega[k] + (_sigmaOmega * _omegaRng.NextGaussian());
             }
         }
         if (State == UserState.Bandit && (old != State || _changeOmegaForBandits))
@@ -158,7 +217,7 @@ public sealed class UserSimulator
         {
             throw new ArgumentOutOfRangeException(nameof(action), action, $"Actions are products 0 to {_world.Products - 1}.");
         }
-        return _clickRng.NextDouble() < _clickProbabilities[action];
+        return _numpy is { } numpy ? numpy.Bernoulli(_clickProbabilities[action]) : _clickRng.NextDouble() < _clickProbabilities[action];
     }
 
     /// <summary>What follows a recommendation: a transition, then organic whatever was drawn if the user clicked.</summary>
@@ -169,6 +228,66 @@ public sealed class UserSimulator
         {
             State = UserState.Organic;
         }
+    }
+
+    private int NumpyView(NumpyRandomState numpy, Span<double> logits)
+    {
+        // log_uprob - max(log_uprob); uprob = exp; p = uprob / uprob.sum(); choice(P, p=p).
+        var max = double.NegativeInfinity;
+        foreach (var l in logits)
+        {
+            max = Math.Max(max, l);
+        }
+        for (var i = 0; i < logits.Length; i++)
+        {
+            logits[i] = Math.Exp(logits[i] - max);
+        }
+        var total = PairwiseSum(logits);
+        for (var i = 0; i < logits.Length; i++)
+        {
+            logits[i] /= total;
+        }
+        return numpy.Choice(logits, _cdf);
+    }
+
+    /// <summary>numpy's pairwise summation (<c>umath/loops_utils.h</c> <c>pairwise_sum</c>, block size 128, 8 accumulators).</summary>
+    internal static double PairwiseSum(ReadOnlySpan<double> a)
+    {
+        var n = a.Length;
+        if (n < 8)
+        {
+            var s = 0.0;
+            foreach (var x in a)
+            {
+                s += x;
+            }
+            return s;
+        }
+        if (n <= 128)
+        {
+            double r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], r4 = a[4], r5 = a[5], r6 = a[6], r7 = a[7];
+            int i;
+            for (i = 8; i < n - (n % 8); i += 8)
+            {
+                r0 += a[i];
+                r1 += a[i + 1];
+                r2 += a[i + 2];
+                r3 += a[i + 3];
+                r4 += a[i + 4];
+                r5 += a[i + 5];
+                r6 += a[i + 6];
+                r7 += a[i + 7];
+            }
+            var res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
+            for (; i < n; i++)
+            {
+                res += a[i];
+            }
+            return res;
+        }
+        var n2 = n / 2;
+        n2 -= n2 % 8;
+        return PairwiseSum(a[..n2]) + PairwiseSum(a[n2..]);
     }
 
     private void ComputeLogits(Span<double> destination)

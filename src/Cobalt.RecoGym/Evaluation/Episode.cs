@@ -5,12 +5,20 @@ using Cobalt.RecoGym.Logs;
 namespace Cobalt.RecoGym.Evaluation;
 
 /// <summary>Recommendations and clicks of a run of users.</summary>
-/// <param name="Recommendations">Number of recommendations made.</param>
+/// <param name="Recommendations">Number of recommendations made (shown to a user who could click).</param>
 /// <param name="Clicks">Number of them clicked.</param>
-public readonly record struct Tally(long Recommendations, long Clicks)
+/// <param name="Phantoms">
+/// Upstream's end-of-session impressions: RecoGym asks the agent once more after the user left and logs that
+/// recommendation as not clicked (criteo-research/reco-gym f8553d1, <c>recogym/envs/abstract.py</c>
+/// <c>generate_logs</c> and <c>step_offline</c>), so its CTR is clicks / (recommendations + phantoms).
+/// </param>
+public readonly record struct Tally(long Recommendations, long Clicks, long Phantoms = 0)
 {
+    /// <summary>Our CTR's denominator plus the phantom impressions: RecoGym's denominator.</summary>
+    public long RecoGymImpressions => Recommendations + Phantoms;
+
     /// <summary>The sum of two tallies.</summary>
-    public static Tally operator +(Tally x, Tally y) => new(x.Recommendations + y.Recommendations, x.Clicks + y.Clicks);
+    public static Tally operator +(Tally x, Tally y) => new(x.Recommendations + y.Recommendations, x.Clicks + y.Clicks, x.Phantoms + y.Phantoms);
 
     /// <summary>The sum of two tallies.</summary>
     public static Tally Add(Tally x, Tally y) => x + y;
@@ -27,7 +35,12 @@ public static class Episode
     /// Plays user <paramref name="userId"/> (seeded by <paramref name="userSeed"/>) against <paramref name="agent"/>.
     /// With <paramref name="learn"/> the agent sees every view and outcome; <paramref name="log"/>, when given, receives every row.
     /// </summary>
-    public static Tally Play(UserSimulator simulator, UserHistory history, RecoGymAgent agent, ulong userSeed, int userId, bool learn, InteractionLog? log = null)
+    /// <remarks>
+    /// With <paramref name="phantom"/> (RecoGym's protocol) the agent acts once more after the user left, as upstream's
+    /// <c>step_offline</c> does when <c>done</c>; that recommendation is logged (and learnt from) as not clicked and
+    /// counted in <see cref="Tally.Phantoms"/>.
+    /// </remarks>
+    public static Tally Play(UserSimulator simulator, UserHistory history, RecoGymAgent agent, ulong userSeed, int userId, bool learn, InteractionLog? log = null, bool phantom = false)
     {
         ArgumentNullException.ThrowIfNull(simulator);
         ArgumentNullException.ThrowIfNull(history);
@@ -69,11 +82,40 @@ public static class Episode
             log?.Add(LogEvent.Bandit(now, userId, action, click, propensity));
             simulator.AfterRecommendation(click);
         }
+        var phantoms = 0;
+        if (phantom)
+        {
+            var now = simulator.Time;
+            var action = agent.Act(history, out var propensity);
+            if (learn)
+            {
+                agent.ObserveBandit(history, action, propensity, false);
+            }
+            log?.Add(LogEvent.Bandit(now, userId, action, false, propensity));
+            phantoms = 1;
+        }
         if (learn)
         {
             agent.EndUser(history);
         }
-        return new Tally(recommendations, clicks);
+        return new Tally(recommendations, clicks, phantoms);
+    }
+
+    /// <summary>
+    /// An organic-only training user of RecoGym's protocol: the first organic session and nothing else (upstream's
+    /// <c>generate_logs</c> and <c>bench_agents._collect_stats</c> call <c>step(None)</c> once for such users).
+    /// </summary>
+    public static void PlayOrganicOnly(UserSimulator simulator, int userId, InteractionLog log)
+    {
+        ArgumentNullException.ThrowIfNull(simulator);
+        ArgumentNullException.ThrowIfNull(log);
+        simulator.Start(0, userId);
+        while (simulator.State == UserState.Organic)
+        {
+            var time = simulator.Time;
+            log.Add(LogEvent.Organic(time, userId, simulator.ViewProduct()));
+            simulator.Transition();
+        }
     }
 }
 

@@ -1,0 +1,202 @@
+using System.ComponentModel;
+using Cobalt.Core.Configuration;
+using Cobalt.RecoGym.Environment;
+
+namespace Cobalt.RecoGym.Agents;
+
+/// <summary>The objective of upstream's <c>PyTorchMLRAgent</c>, one per leaderboard entry.</summary>
+public enum MlrObjective
+{
+    /// <summary><c>pytorch_CB.py</c>: maximise the IPS estimate mean_i (1 / ps_i) softmax(W x_i)_{a_i} over clicked rows.</summary>
+    Ips,
+
+    /// <summary><c>pytorch_CB_log.py</c> (logIPS): maximise mean_i (1 / ps_i) log softmax(W x_i)_{a_i} over clicked rows.</summary>
+    LogIps,
+
+    /// <summary>
+    /// <c>pytorch_likelihood.py</c> (alpha = 1): minimise mean_i w_i BCE(sigma(x_i . W_{a_i} + b), c_i) over all rows, with
+    /// w_i = 1 / ps_i because that entry's <c>ll_IPS = False,</c> is a (truthy) tuple upstream.
+    /// </summary>
+    Likelihood,
+}
+
+/// <summary>Options of upstream's <c>PyTorchMLRAgent</c>.</summary>
+public sealed record PyTorchMlrOptions : AgentOptions
+{
+    /// <summary>L-BFGS steps (upstream runs a fixed 200).</summary>
+    [Description("L-BFGS steps (upstream: a fixed 200).")]
+    public int Steps { get; init; } = 200;
+
+    /// <summary>Weight the likelihood by 1 / propensity (upstream's effective behaviour, see <see cref="MlrObjective.Likelihood"/>).</summary>
+    [Description("Weight the likelihood objective by 1 / propensity.")]
+    public bool LikelihoodIps { get; init; } = true;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        Require.AtLeast(Steps, 1, nameof(Steps));
+    }
+}
+
+/// <summary>
+/// Upstream's <c>PyTorchMLRAgent</c> (criteo-research/reco-gym f8553d1, <c>recogym/agents/pytorch_mlr.py</c>; entries
+/// <c>leaderboard_entries/pytorch_CB.py</c>, <c>pytorch_CB_log.py</c>, <c>pytorch_likelihood.py</c>): a P x P weight
+/// matrix W (no regularisation) fitted once by 200 full-batch L-BFGS steps from W, b ~ U(-1/sqrt(P), 1/sqrt(P))
+/// (PyTorch's kaiming_uniform(a = sqrt 5)), then greedy: argmax_a (W x)_a, propensity 1. The bias b only enters the
+/// likelihood objective, as upstream. The initial draw comes from numpy's stream of the seed, not PyTorch's, and the line
+/// search is Armijo backtracking rather than hjmshi's Wolfe search: same objective, not the same iterates.
+/// </summary>
+public sealed class PyTorchMlrAgent : RecoGymAgent
+{
+    private readonly PyTorchMlrOptions _options;
+    private readonly MlrObjective _objective;
+    private readonly BanditRows _rows = new();
+    private readonly double[] _theta;
+    private readonly double[] _scores;
+    private bool _fitted;
+
+    /// <summary>Creates the agent of <paramref name="objective"/> under <paramref name="kind"/>.</summary>
+    public PyTorchMlrAgent(string kind, MlrObjective objective, int products, PyTorchMlrOptions options, ulong seed)
+        : base(kind, products, online: false, seed)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _objective = objective;
+        _theta = new double[(products * products) + 1];
+        _scores = new double[products];
+        var rng = new NumpyRandomState(unchecked((uint)seed));
+        var bound = 1.0 / Math.Sqrt(products);
+        for (var i = 0; i < _theta.Length; i++)
+        {
+            _theta[i] = rng.RandomSample() * 2 * bound - bound;
+        }
+    }
+
+    /// <inheritdoc />
+    public override void ObserveBandit(UserHistory history, int action, double propensity, bool click)
+    {
+        if (!_fitted)
+        {
+            _rows.Add(history, action, click, propensity);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void EndTraining() => Fit();
+
+    /// <inheritdoc />
+    public override int Act(UserHistory history, out double propensity)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        Fit();
+        var p = Products;
+        for (var a = 0; a < p; a++)
+        {
+            var z = 0.0;
+            foreach (var j in history.Viewed)
+            {
+                z += _theta[(a * p) + j] * history.Counts[j];
+            }
+            _scores[a] = z;
+        }
+        propensity = 1.0;
+        return UpstreamMath.ArgmaxFirst(_scores);
+    }
+
+    private void Fit()
+    {
+        if (_fitted)
+        {
+            return;
+        }
+        _fitted = true;
+        var p = Products;
+        var start = _rows.Start;
+        var index = _rows.Index;
+        var value = _rows.Value;
+        if (_objective == MlrObjective.Likelihood)
+        {
+            var n = _rows.Count;
+            if (n == 0)
+            {
+                return;
+            }
+            var weights = _rows.Propensity.Select(ps => _options.LikelihoodIps ? 1.0 / ps : 1.0).ToArray();
+            Lbfgs.Minimize((w, g) =>
+            {
+                g.Clear();
+                var loss = 0.0;
+                for (var i = 0; i < n; i++)
+                {
+                    var row = _rows.Action[i] * p;
+                    var s = w[^1];
+                    for (var k = start[i]; k < start[i + 1]; k++)
+                    {
+                        s += w[row + index[k]] * value[k];
+                    }
+                    var y = _rows.Click[i] ? 1.0 : 0.0;
+                    // BCELoss clamps each log at -100, as PyTorch does.
+                    loss += weights[i] * -((y * Math.Max(LogSigmoid(s), -100)) + ((1 - y) * Math.Max(LogSigmoid(-s), -100)));
+                    var r = weights[i] * (LogregPolyAgent.Sigmoid(s) - y) / n;
+                    g[^1] += r;
+                    for (var k = start[i]; k < start[i + 1]; k++)
+                    {
+                        g[row + index[k]] += r * value[k];
+                    }
+                }
+                return loss / n;
+            }, _theta, 0, _options.Steps);
+            return;
+        }
+        var clicked = Enumerable.Range(0, _rows.Count).Where(i => _rows.Click[i]).ToArray();
+        if (clicked.Length == 0)
+        {
+            return;
+        }
+        var z = new double[p];
+        var log = _objective == MlrObjective.LogIps;
+        Lbfgs.Minimize((w, g) =>
+        {
+            g.Clear();
+            var loss = 0.0;
+            foreach (var i in clicked)
+            {
+                var max = double.NegativeInfinity;
+                for (var c = 0; c < p; c++)
+                {
+                    var s = 0.0;
+                    for (var k = start[i]; k < start[i + 1]; k++)
+                    {
+                        s += w[(c * p) + index[k]] * value[k];
+                    }
+                    z[c] = s;
+                    max = Math.Max(max, s);
+                }
+                var sum = 0.0;
+                for (var c = 0; c < p; c++)
+                {
+                    z[c] = Math.Exp(z[c] - max);
+                    sum += z[c];
+                }
+                var a = _rows.Action[i];
+                var pa = z[a] / sum;
+                var weight = 1.0 / _rows.Propensity[i] / clicked.Length;
+                // d(-w p_a)/dz_c = -w p_a (1[c = a] - p_c); d(-w log p_a)/dz_c = -w (1[c = a] - p_c).
+                var scale = log ? weight : weight * pa;
+                loss -= log ? weight * Math.Log(Math.Max(pa, 1e-10)) : weight * pa;
+                for (var c = 0; c < p; c++)
+                {
+                    var r = -scale * ((c == a ? 1.0 : 0.0) - (z[c] / sum));
+                    for (var k = start[i]; k < start[i + 1]; k++)
+                    {
+                        g[(c * p) + index[k]] += r * value[k];
+                    }
+                }
+            }
+            return loss;
+        }, _theta, 0, _options.Steps);
+    }
+
+    private static double LogSigmoid(double s) => s >= 0 ? -double.LogP1(Math.Exp(-s)) : s - double.LogP1(Math.Exp(s));
+}
