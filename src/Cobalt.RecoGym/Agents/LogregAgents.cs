@@ -98,17 +98,15 @@ internal sealed class BanditRows
 /// ties), propensity 1. Like upstream's model-based agents it never refits after training, online or not.
 /// </summary>
 /// <remarks>Fitted by <see cref="Lbfgs"/> to max |gradient| &lt;= 1e-4 rather than by scipy's L-BFGS-B: the optimum is the same.</remarks>
-public sealed class LogregPolyAgent : RecoGymAgent
+public sealed class LogregPolyAgent : FitOnceAgent
 {
     private readonly LogregPolyOptions _options;
-    private readonly BanditRows _rows = new();
     private readonly double[] _theta;
     private readonly double[] _scores;
-    private bool _fitted;
 
     /// <summary>Creates the agent.</summary>
     public LogregPolyAgent(int products, LogregPolyOptions options, ulong seed)
-        : base("logreg-poly", products, online: false, seed)
+        : base("logreg-poly", products, seed)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -121,22 +119,10 @@ public sealed class LogregPolyAgent : RecoGymAgent
     public int Iterations { get; private set; }
 
     /// <inheritdoc />
-    public override void ObserveBandit(UserHistory history, int action, double propensity, bool click)
-    {
-        if (!_fitted)
-        {
-            _rows.Add(history, action, click, propensity);
-        }
-    }
-
-    /// <inheritdoc />
-    public override void EndTraining() => Fit();
-
-    /// <inheritdoc />
     public override int Act(UserHistory history, out double propensity)
     {
         ArgumentNullException.ThrowIfNull(history);
-        Fit();
+        EnsureFitted();
         var p = Products;
         var kron = 2 * p;
         var shared = _theta[^1];
@@ -158,24 +144,19 @@ public sealed class LogregPolyAgent : RecoGymAgent
         return UpstreamMath.ArgmaxFirst(_scores);
     }
 
-    private void Fit()
+    private protected override void Fit()
     {
-        if (_fitted)
-        {
-            return;
-        }
-        _fitted = true;
-        if (_rows.Count == 0)
+        if (Rows.Count == 0)
         {
             return;
         }
         var p = Products;
-        var start = _rows.Start.ToArray();
-        var index = _rows.Index.ToArray();
-        var value = _rows.Value.ToArray();
-        var action = _rows.Action.ToArray();
-        var click = _rows.Click.ToArray();
-        var weight = _rows.Propensity.Select(ps => _options.WithIps ? 1.0 / ps : 1.0).ToArray();
+        var start = Rows.Start.ToArray();
+        var index = Rows.Index.ToArray();
+        var value = Rows.Value.ToArray();
+        var action = Rows.Action.ToArray();
+        var click = Rows.Click.ToArray();
+        var weight = Rows.Propensity.Select(ps => _options.WithIps ? 1.0 / ps : 1.0).ToArray();
         var lambda = 1.0 / _options.C;
         var penalised = _theta.Length - 1;
         // The Hessian's diagonal at theta = 0: sum_i w_i / 4 * feature^2 + lambda.
@@ -241,18 +222,16 @@ public sealed class LogregPolyAgent : RecoGymAgent
 /// actions present in the log; recommends the most probable class (the lowest on ties), propensity 1. Never refits.
 /// </summary>
 /// <remarks>Fitted by <see cref="Lbfgs"/> to max |gradient| &lt;= 1e-4; the optimum is scikit-learn's.</remarks>
-public sealed class LogregMulticlassIpsAgent : RecoGymAgent
+public sealed class LogregMulticlassIpsAgent : FitOnceAgent
 {
     private readonly LogregMulticlassIpsOptions _options;
-    private readonly BanditRows _rows = new();
     private int[] _classes = [];
     private double[] _theta = [];
     private double[] _scores = [];
-    private bool _fitted;
 
     /// <summary>Creates the agent.</summary>
     public LogregMulticlassIpsAgent(int products, LogregMulticlassIpsOptions options, ulong seed)
-        : base("logreg-multiclass-ips", products, online: false, seed)
+        : base("logreg-multiclass-ips", products, seed)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -260,22 +239,10 @@ public sealed class LogregMulticlassIpsAgent : RecoGymAgent
     }
 
     /// <inheritdoc />
-    public override void ObserveBandit(UserHistory history, int action, double propensity, bool click)
-    {
-        if (!_fitted)
-        {
-            _rows.Add(history, action, click, propensity);
-        }
-    }
-
-    /// <inheritdoc />
-    public override void EndTraining() => Fit();
-
-    /// <inheritdoc />
     public override int Act(UserHistory history, out double propensity)
     {
         ArgumentNullException.ThrowIfNull(history);
-        Fit();
+        EnsureFitted();
         propensity = 1.0;
         if (_classes.Length == 0)
         {
@@ -296,14 +263,9 @@ public sealed class LogregMulticlassIpsAgent : RecoGymAgent
         return _classes[UpstreamMath.ArgmaxFirst(_scores)];
     }
 
-    private void Fit()
+    private protected override void Fit()
     {
-        if (_fitted)
-        {
-            return;
-        }
-        _fitted = true;
-        _classes = _rows.Action.Distinct().Order().ToArray();
+        _classes = Rows.Action.Distinct().Order().ToArray();
         var classOf = new int[Products];
         for (var c = 0; c < _classes.Length; c++)
         {
@@ -315,16 +277,16 @@ public sealed class LogregMulticlassIpsAgent : RecoGymAgent
         _theta = new double[classes * stride];
         _scores = new double[classes];
         // Only clicked rows carry weight (delta / ps).
-        var used = Enumerable.Range(0, _rows.Count).Where(i => _rows.Click[i]).ToArray();
+        var used = Enumerable.Range(0, Rows.Count).Where(i => Rows.Click[i]).ToArray();
         if (classes == 0 || used.Length == 0)
         {
             return;
         }
-        var start = _rows.Start;
-        var index = _rows.Index;
-        var value = _rows.Value;
-        var label = used.Select(i => classOf[_rows.Action[i]]).ToArray();
-        var weight = used.Select(i => 1.0 / _rows.Propensity[i]).ToArray();
+        var start = Rows.Start;
+        var index = Rows.Index;
+        var value = Rows.Value;
+        var label = used.Select(i => classOf[Rows.Action[i]]).ToArray();
+        var weight = used.Select(i => 1.0 / Rows.Propensity[i]).ToArray();
         var lambda = 1.0 / _options.C;
         var z = new double[classes];
         // The Hessian's diagonal at theta = 0: sum_i w_i (1/C)(1 - 1/C) feature^2 + lambda.

@@ -45,17 +45,15 @@ public sealed record NnIpsOptions : AgentOptions
 /// under RecoGym's protocol none does and the policy stays at its initial weights, as upstream's.) Recommends
 /// argmax pi(x), propensity pi_a(x). Weights start U(-1/sqrt(fan-in), 1/sqrt(fan-in)) from numpy's stream of the seed.
 /// </summary>
-public sealed class NnIpsAgent : RecoGymAgent
+public sealed class NnIpsAgent : FitOnceAgent
 {
     private readonly NnIpsOptions _o;
-    private readonly BanditRows _rows = new();
     private readonly Layer _l1, _l2, _l3;
     private readonly double[] _h1, _h2, _out;
-    private bool _fitted;
 
     /// <summary>Creates the agent.</summary>
     public NnIpsAgent(int products, NnIpsOptions options, ulong seed)
-        : base("nn-ips", products, online: false, seed)
+        : base("nn-ips", products, seed)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -70,22 +68,10 @@ public sealed class NnIpsAgent : RecoGymAgent
     }
 
     /// <inheritdoc />
-    public override void ObserveBandit(UserHistory history, int action, double propensity, bool click)
-    {
-        if (!_fitted)
-        {
-            _rows.Add(history, action, click, propensity);
-        }
-    }
-
-    /// <inheritdoc />
-    public override void EndTraining() => Fit();
-
-    /// <inheritdoc />
     public override int Act(UserHistory history, out double propensity)
     {
         ArgumentNullException.ThrowIfNull(history);
-        Fit();
+        EnsureFitted();
         var x = new double[Products];
         foreach (var j in history.Viewed)
         {
@@ -121,16 +107,11 @@ public sealed class NnIpsAgent : RecoGymAgent
         }
     }
 
-    private void Fit()
+    private protected override void Fit()
     {
-        if (_fitted)
-        {
-            return;
-        }
-        _fitted = true;
-        var n = _rows.Count;
+        var n = Rows.Count;
         var p = Products;
-        var clicked = Enumerable.Range(0, n).Where(i => _rows.Click[i]).ToArray();
+        var clicked = Enumerable.Range(0, n).Where(i => Rows.Click[i]).ToArray();
         if (clicked.Length == 0)
         {
             return; // every u is 0: no gradient
@@ -140,9 +121,9 @@ public sealed class NnIpsAgent : RecoGymAgent
         var xs = clicked.Select(i =>
         {
             var x = new double[p];
-            for (var k = _rows.Start[i]; k < _rows.Start[i + 1]; k++)
+            for (var k = Rows.Start[i]; k < Rows.Start[i + 1]; k++)
             {
-                x[_rows.Index[k]] = _rows.Value[k];
+                x[Rows.Index[k]] = Rows.Value[k];
             }
             return x;
         }).ToArray();
@@ -160,7 +141,7 @@ public sealed class NnIpsAgent : RecoGymAgent
             for (var r = 0; r < xs.Length; r++)
             {
                 Forward(xs[r], h1[r], h2[r], pi[r]);
-                var ps = _rows.Propensity[clicked[r]];
+                var ps = Rows.Propensity[clicked[r]];
                 for (var j = 0; j < p; j++)
                 {
                     var ratio = pi[r][j] / ps;
@@ -178,7 +159,7 @@ public sealed class NnIpsAgent : RecoGymAgent
             var any = false;
             for (var r = 0; r < xs.Length; r++)
             {
-                var ps = _rows.Propensity[clicked[r]];
+                var ps = Rows.Propensity[clicked[r]];
                 var dot = 0.0;
                 Array.Clear(gz);
                 var active = false;

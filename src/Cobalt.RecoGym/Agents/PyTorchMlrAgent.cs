@@ -46,18 +46,16 @@ public sealed record PyTorchMlrOptions : AgentOptions
 /// likelihood objective, as upstream. The initial draw comes from numpy's stream of the seed, not PyTorch's, and the line
 /// search is Armijo backtracking rather than hjmshi's Wolfe search: same objective, not the same iterates.
 /// </summary>
-public sealed class PyTorchMlrAgent : RecoGymAgent
+public sealed class PyTorchMlrAgent : FitOnceAgent
 {
     private readonly PyTorchMlrOptions _options;
     private readonly MlrObjective _objective;
-    private readonly BanditRows _rows = new();
     private readonly double[] _theta;
     private readonly double[] _scores;
-    private bool _fitted;
 
     /// <summary>Creates the agent of <paramref name="objective"/> under <paramref name="kind"/>.</summary>
     public PyTorchMlrAgent(string kind, MlrObjective objective, int products, PyTorchMlrOptions options, ulong seed)
-        : base(kind, products, online: false, seed)
+        : base(kind, products, seed)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -74,22 +72,10 @@ public sealed class PyTorchMlrAgent : RecoGymAgent
     }
 
     /// <inheritdoc />
-    public override void ObserveBandit(UserHistory history, int action, double propensity, bool click)
-    {
-        if (!_fitted)
-        {
-            _rows.Add(history, action, click, propensity);
-        }
-    }
-
-    /// <inheritdoc />
-    public override void EndTraining() => Fit();
-
-    /// <inheritdoc />
     public override int Act(UserHistory history, out double propensity)
     {
         ArgumentNullException.ThrowIfNull(history);
-        Fit();
+        EnsureFitted();
         var p = Products;
         for (var a = 0; a < p; a++)
         {
@@ -104,38 +90,33 @@ public sealed class PyTorchMlrAgent : RecoGymAgent
         return UpstreamMath.ArgmaxFirst(_scores);
     }
 
-    private void Fit()
+    private protected override void Fit()
     {
-        if (_fitted)
-        {
-            return;
-        }
-        _fitted = true;
         var p = Products;
-        var start = _rows.Start;
-        var index = _rows.Index;
-        var value = _rows.Value;
+        var start = Rows.Start;
+        var index = Rows.Index;
+        var value = Rows.Value;
         if (_objective == MlrObjective.Likelihood)
         {
-            var n = _rows.Count;
+            var n = Rows.Count;
             if (n == 0)
             {
                 return;
             }
-            var weights = _rows.Propensity.Select(ps => _options.LikelihoodIps ? 1.0 / ps : 1.0).ToArray();
+            var weights = Rows.Propensity.Select(ps => _options.LikelihoodIps ? 1.0 / ps : 1.0).ToArray();
             Lbfgs.Minimize((w, g) =>
             {
                 g.Clear();
                 var loss = 0.0;
                 for (var i = 0; i < n; i++)
                 {
-                    var row = _rows.Action[i] * p;
+                    var row = Rows.Action[i] * p;
                     var s = w[^1];
                     for (var k = start[i]; k < start[i + 1]; k++)
                     {
                         s += w[row + index[k]] * value[k];
                     }
-                    var y = _rows.Click[i] ? 1.0 : 0.0;
+                    var y = Rows.Click[i] ? 1.0 : 0.0;
                     // BCELoss clamps each log at -100, as PyTorch does.
                     loss += weights[i] * -((y * Math.Max(LogSigmoid(s), -100)) + ((1 - y) * Math.Max(LogSigmoid(-s), -100)));
                     var r = weights[i] * (LogregPolyAgent.Sigmoid(s) - y) / n;
@@ -149,7 +130,7 @@ public sealed class PyTorchMlrAgent : RecoGymAgent
             }, _theta, 0, _options.Steps);
             return;
         }
-        var clicked = Enumerable.Range(0, _rows.Count).Where(i => _rows.Click[i]).ToArray();
+        var clicked = Enumerable.Range(0, Rows.Count).Where(i => Rows.Click[i]).ToArray();
         if (clicked.Length == 0)
         {
             return;
@@ -179,9 +160,9 @@ public sealed class PyTorchMlrAgent : RecoGymAgent
                     z[c] = Math.Exp(z[c] - max);
                     sum += z[c];
                 }
-                var a = _rows.Action[i];
+                var a = Rows.Action[i];
                 var pa = z[a] / sum;
-                var weight = 1.0 / _rows.Propensity[i] / clicked.Length;
+                var weight = 1.0 / Rows.Propensity[i] / clicked.Length;
                 // d(-w p_a)/dz_c = -w p_a (1[c = a] - p_c); d(-w log p_a)/dz_c = -w (1[c = a] - p_c).
                 var scale = log ? weight : weight * pa;
                 loss -= log ? weight * Math.Log(Math.Max(pa, 1e-10)) : weight * pa;
