@@ -65,8 +65,8 @@ public class NeuralPolicyTests
     [Fact]
     public void Bad_options_and_catalogues_without_titles_are_clear_errors()
     {
-        var dropout = () => new NeuralOptions { Model = NeuralModel.DropoutUcb, TwoStage = true }.Validate();
-        dropout.Should().Throw<Cobalt.Core.Configuration.OptionsException>().WithMessage("two-stage*one-stage only*");
+        var dropout = () => new NeuralOptions { Model = NeuralModel.DropoutUcb, TwoStage = true, TopicRepresentation = TopicRepresentation.ItemMean }.Validate();
+        dropout.Should().Throw<Cobalt.Core.Configuration.OptionsException>().WithMessage("topic-representation*2-N-Dropout-UCB needs the authors' topic model*");
 
         var linear = new Cobalt.Simulation.Worlds.CatalogueWorld(new Cobalt.Simulation.Worlds.CatalogueWorldOptions { Items = 20, Topics = 2, Users = 2, LatentDimension = 2 }).Create(1);
         var policy = Build(Small, linear);
