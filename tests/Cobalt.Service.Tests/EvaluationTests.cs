@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Cobalt.Service.Evaluation;
+using Cobalt.Service.Loops;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cobalt.Service.Tests;
 
@@ -101,5 +104,48 @@ public class EvaluationTests
             answer.GetProperty("error").GetString().Should().Contain(message, query);
         }
         (await GetAsync(service, "/loops/explore/evaluations", "wrong")).Status.Should().Be(HttpStatusCode.Forbidden);
+    }
+    [Fact]
+    public async Task Streaming_the_log_in_pages_of_any_size_gives_the_same_evaluation()
+    {
+        var service = await RunningService.StartAsync();
+        await using var _ = service;
+        var key = await service.CreateLoopAsync("paged",
+            """{ "policy": { "kind": "epsilon-greedy", "options": { "epsilon": 0.3 } }, "options": { "context-dimension": 2, "action-dimension": 2, "seed": 5 } }""");
+        for (var t = 0; t < 90; t++)
+        {
+            // Three or four actions per call; every fifth event gets no reward (it waits for it, so it is not finished).
+            var actions = t % 2 == 0
+                ? """[ { "id": "a", "features": [1, 0] }, { "id": "b", "features": [0, 1] }, { "id": "c", "features": [0.5, 0.5] } ]"""
+                : """[ { "id": "a", "features": [1, 0] }, { "id": "b", "features": [0, 1] }, { "id": "c", "features": [0.5, 0.5] }, { "id": "d", "features": [0.2, 0.9] } ]""";
+            var (status, body) = await service.PostAsync("/loops/paged/rank", key, $$"""{ "context": [{{t % 3}}, 1], "actions": {{actions}} }""");
+            status.Should().Be(HttpStatusCode.OK, body.ToString());
+            if (t % 5 != 4)
+            {
+                var reward = (body.GetProperty("chosen").GetString(), t % 3) is ("a", 0) or ("b", 1) or ("c", 2) ? 1 : 0;
+                await service.PostAsync($"/loops/paged/events/{body.GetProperty("eventId").GetString()}/reward", key, $$"""{ "value": {{reward}} }""");
+            }
+        }
+        var registry = service.Services.GetRequiredService<LoopRegistry>();
+        var loop = (await registry.FindAsync("paged", CancellationToken.None))!;
+        var candidates = LoopEvaluator.DefaultCandidates(loop.Spec, loop.Options);
+        var now = DateTimeOffset.UtcNow;
+
+        var answers = new List<string>();
+        foreach (var pageSize in (int[])[1, 7, 512])
+        {
+            var evaluation = await LoopEvaluator.EvaluateAsync(registry.Store, "paged", loop.Options, candidates, 50, now, pageSize, null, CancellationToken.None);
+            evaluation.Events.Should().Be(50, "72 events are finished and the window holds the latest 50");
+            evaluation.Skipped.Should().Be(0);
+            evaluation.Estimates.Should().HaveCountGreaterThan(candidates.Count, "the on-policy mean and every supported candidate under every estimator");
+            answers.Add(JsonSerializer.Serialize(new { evaluation.Estimates, evaluation.Candidates, evaluation.MinPropensity, evaluation.Events }));
+        }
+
+        answers[1].Should().Be(answers[0], "pages of 7 events give exactly what pages of 1 give");
+        answers[2].Should().Be(answers[0], "pages of 512 events give exactly what pages of 1 give");
+        // The window is the latest finished events: a window of all of them and one that cuts into them differ.
+        var all = await LoopEvaluator.EvaluateAsync(registry.Store, "paged", loop.Options, candidates, 1000, now, 7, null, CancellationToken.None);
+        all.Events.Should().Be(72);
+        JsonSerializer.Serialize(new { all.Estimates, all.Candidates, all.MinPropensity, all.Events }).Should().NotBe(answers[0]);
     }
 }

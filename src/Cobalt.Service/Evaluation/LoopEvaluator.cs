@@ -132,6 +132,9 @@ public static class LoopEvaluator
         return specs;
     }
 
+    /// <summary>Events read from the store per page while streaming the log.</summary>
+    public const int DefaultPageSize = 128;
+
     /// <summary>Evaluates <paramref name="candidates"/> on the last <paramref name="window"/> finished events of <paramref name="loop"/>.</summary>
     /// <param name="store">The loop's event store.</param>
     /// <param name="loop">The loop's name.</param>
@@ -141,39 +144,54 @@ public static class LoopEvaluator
     /// <param name="now">The time deciding which events are finished (all slots rewarded or wait passed).</param>
     /// <param name="progress">Called with the number of candidates done.</param>
     /// <param name="cancellationToken">Stops the evaluation.</param>
-    public static async Task<LoopEvaluation> EvaluateAsync(IEventStore store, string loop, LoopOptions options, IReadOnlyList<PolicySpec> candidates,
-        int window, DateTimeOffset now, Action<int>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<LoopEvaluation> EvaluateAsync(IEventStore store, string loop, LoopOptions options, IReadOnlyList<PolicySpec> candidates,
+        int window, DateTimeOffset now, Action<int>? progress = null, CancellationToken cancellationToken = default) =>
+        EvaluateAsync(store, loop, options, candidates, window, now, DefaultPageSize, progress, cancellationToken);
+
+    /// <summary>
+    /// As the public overload, reading <paramref name="pageSize"/> events per store call. The log is streamed twice, a page
+    /// at a time: once to choose the window (only the chosen events' sequence numbers are kept), once to replay every
+    /// candidate side by side on each chosen event, keeping per event only what the estimators need (the candidate's
+    /// probability of the logged action, the logged reward and propensity) and the running support sums. Memory is a page
+    /// of events plus a few numbers per event and candidate, never the window's features, whatever the page size; the
+    /// results do not depend on it.
+    /// </summary>
+    internal static async Task<LoopEvaluation> EvaluateAsync(IEventStore store, string loop, LoopOptions options, IReadOnlyList<PolicySpec> candidates,
+        int window, DateTimeOffset now, int pageSize, Action<int>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pageSize);
         if (window < 1 || window > MaxEvents)
         {
             throw new OptionsException("last", $"must be between 1 and {MaxEvents}; got {window}.");
         }
-        var (events, skipped) = await FinishedEventsAsync(store, loop, options, window, now, cancellationToken).ConfigureAwait(false);
+        var (sequences, skipped) = await ChooseWindowAsync(store, loop, options, window, now, pageSize, cancellationToken).ConfigureAwait(false);
         var estimates = new List<CandidateEstimate>();
-        if (events.Count == 0)
+        if (sequences.Length == 0)
         {
             return new LoopEvaluation(loop, 0, skipped, estimates);
         }
         var own = (await store.LoopsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(l => l.Name == loop) is { } record
             ? LoopRegistry.Parse(record.Definition).Spec
             : null;
-        var rewards = events.Select(e => e.Reward).ToArray();
+        var replays = candidates
+            .Select(c => new CandidateReplay(c, options, own is not null && c.Kind == own.Kind && c.Options == own.Options, sequences.Length))
+            .ToArray();
+        var (rewards, propensities) = await ReplayAsync(store, loop, options, sequences, replays, pageSize, cancellationToken).ConfigureAwait(false);
         estimates.Add(OnPolicyMean(rewards));
-        var log = new BanditLog(events.Max(e => e.Decision.ActionIds.Length), new FeatureMatrix(events.Count, 0, []),
-            events.Select(e => e.Decision.Chosen[0]).ToArray(), rewards, events.Select(e => e.Decision.Propensities[0]).ToArray());
+        // The estimators used read only pi(a_t | x_t) of the logged action, so the log and each candidate's distribution are kept
+        // as two columns (the logged action's probability and the rest) with the logged action as action 0: the same estimates.
+        var log = new BanditLog(2, new FeatureMatrix(rewards.Length, 0, []), new int[rewards.Length], rewards, propensities);
         var supports = new List<CandidateSupport>();
-        for (var c = 0; c < candidates.Count; c++)
+        for (var c = 0; c < replays.Length; c++)
         {
-            var asServed = own is not null && candidates[c].Kind == own.Kind && candidates[c].Options == own.Options;
-            var distribution = Replay(candidates[c], events, options, log.ActionCount, asServed, cancellationToken);
-            var support = Support(candidates[c].DisplayName, events, log, distribution);
+            var support = replays[c].Support(candidates[c].DisplayName);
             supports.Add(support);
             if (support.Refused is null)
             {
-                var input = new EstimationInput(log, distribution);
+                var input = new EstimationInput(log, replays[c].LoggedActionDistribution());
                 foreach (var estimator in Estimators)
                 {
                     var estimate = estimator.Estimate(input, new Rng(Seeds.Derive(options.Seed, "evaluation", c)), Resamples);
@@ -182,45 +200,7 @@ public static class LoopEvaluator
             }
             progress?.Invoke(c + 1);
         }
-        return new LoopEvaluation(loop, events.Count, skipped, estimates) { MinPropensity = log.Propensities.Min(), Candidates = supports };
-    }
-
-    /// <summary>
-    /// The candidate's effective sample size on the log and the events where it needs actions the log gave no support (a
-    /// logged first-slot probability of 0); any such event refuses the estimate, since IPS cannot see those actions' rewards.
-    /// </summary>
-    private static CandidateSupport Support(string policy, IReadOnlyList<FinishedEvent> events, BanditLog log, ActionDistribution distribution)
-    {
-        double sum = 0, squares = 0, mass = 0;
-        var unsupported = 0;
-        for (var t = 0; t < events.Count; t++)
-        {
-            var w = distribution[t, log.Actions[t]] / log.Propensities[t];
-            sum += w;
-            squares += w * w;
-            var decision = events[t].Decision;
-            var missing = 0.0;
-            for (var a = 0; a < decision.ActionIds.Length; a++)
-            {
-                var logged = decision.FirstSlot is { } first ? first[a] : decision.Propensities[0] >= 1 ? (a == decision.Chosen[0] ? 1 : 0) : double.NaN;
-                if (logged == 0)
-                {
-                    missing += distribution[t, a];
-                }
-            }
-            if (missing > 1e-9)
-            {
-                unsupported++;
-                mass += missing;
-            }
-        }
-        var ess = squares > 0 ? sum * sum / squares : 0;
-        var refused = unsupported == 0
-            ? null
-            : $"the log gives no support to actions this candidate would choose: in {unsupported} of {events.Count} events it puts probability "
-              + $"(on average {mass / unsupported:G3} in those events) on actions the logging policy served with probability 0, so no estimator can see their rewards. "
-              + "Serve the loop with exploration (loop options exploration / epsilon) to evaluate such candidates.";
-        return new CandidateSupport(policy, ess, unsupported, mass / events.Count, refused);
+        return new LoopEvaluation(loop, rewards.Length, skipped, estimates) { MinPropensity = propensities.Min(), Candidates = supports };
     }
 
     /// <summary>The loop's stored definition (policy and options), for evaluating a loop straight from its store.</summary>
@@ -234,68 +214,169 @@ public static class LoopEvaluator
         return LoopRegistry.Parse(record.Definition);
     }
 
-    private sealed record FinishedEvent(string EventId, StoredDecision Decision, double Reward, Feedback Feedback);
-
-    /// <summary>The last <paramref name="window"/> finished events with a first-slot propensity, and how many finished events had none.</summary>
-    private static async Task<(IReadOnlyList<FinishedEvent> Events, int Skipped)> FinishedEventsAsync(IEventStore store, string loop, LoopOptions options,
-        int window, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Whether a logged event takes part in an evaluation.</summary>
+    private enum Finished
     {
-        var latest = new Queue<FinishedEvent>();
-        var skipped = 0;
+        /// <summary>Still waiting for rewards: not finished.</summary>
+        Waiting,
+
+        /// <summary>Finished, but damaged or without a first-slot propensity: counted as skipped.</summary>
+        Skipped,
+
+        /// <summary>Finished with a first-slot propensity.</summary>
+        Usable,
+    }
+
+    private static Finished Classify(LoggedEvent e, long nowMilliseconds, long waitMilliseconds)
+    {
+        if (e.Damage is not null)
+        {
+            return Finished.Skipped; // a damaged payload (reported by the learner) cannot be evaluated
+        }
+        if (!e.Rewards.All(double.IsFinite) && nowMilliseconds - e.CreatedMilliseconds <= waitMilliseconds)
+        {
+            return Finished.Waiting;
+        }
+        return double.IsNaN(e.Decision.Propensities[0]) ? Finished.Skipped : Finished.Usable;
+    }
+
+    /// <summary>
+    /// The sequence numbers of the last <paramref name="window"/> usable finished events, in log order (kept in a ring of at
+    /// most <paramref name="window"/> numbers while the log streams by), and how many finished events were skipped.
+    /// </summary>
+    private static async Task<(long[] Sequences, int Skipped)> ChooseWindowAsync(IEventStore store, string loop, LoopOptions options,
+        int window, DateTimeOffset now, int pageSize, CancellationToken cancellationToken)
+    {
+        var ring = new long[Math.Min(window, 1024)];
+        int head = 0, count = 0, skipped = 0;
         var wait = (long)(options.RewardWaitSeconds * 1000);
         var nowMilliseconds = now.ToUnixTimeMilliseconds();
         long after = 0;
         while (true)
         {
-            var page = await store.ReadAfterAsync(loop, after, 512, cancellationToken).ConfigureAwait(false);
+            var page = await store.ReadAfterAsync(loop, after, pageSize, cancellationToken).ConfigureAwait(false);
             foreach (var e in page)
             {
                 after = e.Sequence;
-                if (e.Damage is not null)
+                var finished = Classify(e, nowMilliseconds, wait);
+                if (finished != Finished.Usable)
                 {
-                    skipped++; // a damaged payload (reported by the learner) cannot be evaluated
+                    skipped += finished == Finished.Skipped ? 1 : 0;
                     continue;
                 }
-                if (!e.Rewards.All(double.IsFinite) && nowMilliseconds - e.CreatedMilliseconds <= wait)
+                if (count == ring.Length && count < window)
                 {
-                    continue; // still waiting for rewards
+                    var grown = new long[Math.Min(window, 2 * ring.Length)];
+                    Array.Copy(ring, grown, count); // the ring only wraps once it has its final size, so it is in order here
+                    ring = grown;
                 }
-                var propensity = e.Decision.Propensities[0];
-                if (double.IsNaN(propensity))
+                if (count < ring.Length)
                 {
-                    skipped++;
-                    continue;
+                    ring[count++] = e.Sequence;
                 }
-                var reward = double.IsFinite(e.Rewards[0]) ? e.Rewards[0] : options.DefaultReward;
-                var normalised = (reward - options.RewardMin) / (options.RewardMax - options.RewardMin);
-                var context = e.Decision.ToContext(e.Sequence, options.ActionDimension);
-                latest.Enqueue(new FinishedEvent(e.EventId, e.Decision, reward, new Feedback(context, e.Decision.Chosen[0], normalised, propensity)));
-                if (latest.Count > window)
+                else
                 {
-                    latest.Dequeue();
+                    ring[head] = e.Sequence; // replaces the oldest
+                    head = (head + 1) % ring.Length;
                 }
             }
-            if (page.Count < 512)
+            if (page.Count < pageSize)
             {
-                return ([.. latest], skipped);
+                var sequences = new long[count];
+                for (var i = 0; i < count; i++)
+                {
+                    sequences[i] = ring[(head + i) % ring.Length];
+                }
+                return (sequences, skipped);
             }
         }
     }
 
-    /// <summary>The candidate's first-slot distribution on every event (padded to <paramref name="actions"/>), learning as it goes.</summary>
-    private static ActionDistribution Replay(PolicySpec candidate, IReadOnlyList<FinishedEvent> events, LoopOptions options, int actions, bool asServed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams the chosen events from the store a page at a time and replays every candidate on each (side by side: each
+    /// starts untrained and learns in log order, independently of the others). Returns the logged rewards and first-slot
+    /// propensities of the events, in window order.
+    /// </summary>
+    private static async Task<(double[] Rewards, double[] Propensities)> ReplayAsync(IEventStore store, string loop, LoopOptions options, long[] sequences,
+        CandidateReplay[] replays, int pageSize, CancellationToken cancellationToken)
     {
-        var policy = PolicyCatalog.Build(candidate, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
-        var served = asServed ? new ServedPolicy(policy, options) : null;
-        var values = new double[events.Count * actions];
-        for (var t = 0; t < events.Count; t++)
+        var rewards = new double[sequences.Length];
+        var propensities = new double[sequences.Length];
+        var t = 0;
+        var after = sequences[0] - 1;
+        while (t < sequences.Length)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var e = events[t];
-            var decision = served is null
-                ? policy.Select(e.Feedback.Context, 1)
-                : served.Select(e.Feedback.Context, 1, new Rng(Seeds.Derive(options.Seed, "served:" + e.EventId)));
-            var row = values.AsSpan(t * actions, actions);
+            var page = await store.ReadAfterAsync(loop, after, pageSize, cancellationToken).ConfigureAwait(false);
+            foreach (var e in page)
+            {
+                after = e.Sequence;
+                if (t == sequences.Length || e.Sequence != sequences[t])
+                {
+                    continue; // not in the window (waiting, skipped, or after it)
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                var propensity = e.Decision.Propensities[0];
+                var reward = double.IsFinite(e.Rewards[0]) ? e.Rewards[0] : options.DefaultReward;
+                var normalised = (reward - options.RewardMin) / (options.RewardMax - options.RewardMin);
+                var context = e.Decision.ToContext(e.Sequence, options.ActionDimension);
+                var feedback = new Feedback(context, e.Decision.Chosen[0], normalised, propensity);
+                foreach (var replay in replays)
+                {
+                    replay.Step(t, e, feedback);
+                }
+                rewards[t] = reward;
+                propensities[t] = propensity;
+                t++;
+            }
+            if (page.Count < pageSize)
+            {
+                break;
+            }
+        }
+        if (t < sequences.Length)
+        {
+            throw new InvalidOperationException($"Loop '{loop}': event {sequences[t]} left the log during the evaluation.");
+        }
+        return (rewards, propensities);
+    }
+
+    /// <summary>
+    /// One candidate replayed on the window: its policy (learning as it goes), its probability of each event's logged
+    /// first-slot action, and the running sums of its support (effective sample size, unsupported events and mass).
+    /// </summary>
+    private sealed class CandidateReplay
+    {
+        private readonly IPolicy _policy;
+        private readonly ServedPolicy? _served;
+        private readonly LoopOptions _options;
+        private readonly double[] _logged;
+        private double[] _row = new double[64];
+        private double _sum, _squares, _mass;
+        private int _unsupported;
+
+        public CandidateReplay(PolicySpec candidate, LoopOptions options, bool asServed, int events)
+        {
+            _policy = PolicyCatalog.Build(candidate, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
+            _served = asServed ? new ServedPolicy(_policy, options) : null;
+            _options = options;
+            _logged = new double[events];
+        }
+
+        /// <summary>Event <paramref name="t"/> of the window: the candidate's first-slot distribution, then its update.</summary>
+        public void Step(int t, LoggedEvent e, Feedback feedback)
+        {
+            var context = feedback.Context;
+            var decision = _served is null
+                ? _policy.Select(context, 1)
+                : _served.Select(context, 1, new Rng(Seeds.Derive(_options.Seed, "served:" + e.EventId)));
+            var stored = e.Decision;
+            var length = Math.Max(stored.ActionIds.Length, decision.FirstSlotProbabilities?.Count ?? 0);
+            if (_row.Length < length)
+            {
+                _row = new double[Math.Max(length, 2 * _row.Length)];
+            }
+            var row = _row.AsSpan(0, length);
+            row.Clear();
             if (decision.FirstSlotProbabilities is { } probabilities)
             {
                 for (var a = 0; a < probabilities.Count; a++)
@@ -307,9 +388,75 @@ public static class LoopEvaluator
             {
                 row[decision.Top.CandidateIndex] = 1;
             }
-            policy.Update([e.Feedback]);
+            CheckRow(t, row);
+            var chosen = stored.Chosen[0];
+            _logged[t] = row[chosen];
+            var w = row[chosen] / stored.Propensities[0];
+            _sum += w;
+            _squares += w * w;
+            var missing = 0.0;
+            for (var a = 0; a < stored.ActionIds.Length; a++)
+            {
+                var logged = stored.FirstSlot is { } first ? first[a] : stored.Propensities[0] >= 1 ? (a == chosen ? 1 : 0) : double.NaN;
+                if (logged == 0)
+                {
+                    missing += row[a];
+                }
+            }
+            if (missing > 1e-9)
+            {
+                _unsupported++;
+                _mass += missing;
+            }
+            _policy.Update([feedback]);
         }
-        return new ActionDistribution(events.Count, actions, values);
+
+        /// <summary>
+        /// The candidate's effective sample size on the log and the events where it needs actions the log gave no support (a
+        /// logged first-slot probability of 0); any such event refuses the estimate, since IPS cannot see those actions' rewards.
+        /// </summary>
+        public CandidateSupport Support(string policy)
+        {
+            var events = _logged.Length;
+            var ess = _squares > 0 ? _sum * _sum / _squares : 0;
+            var refused = _unsupported == 0
+                ? null
+                : $"the log gives no support to actions this candidate would choose: in {_unsupported} of {events} events it puts probability "
+                  + $"(on average {_mass / _unsupported:G3} in those events) on actions the logging policy served with probability 0, so no estimator can see their rewards. "
+                  + "Serve the loop with exploration (loop options exploration / epsilon) to evaluate such candidates.";
+            return new CandidateSupport(policy, ess, _unsupported, _mass / events, refused);
+        }
+
+        /// <summary>pi(a_t | x_t) of the logged action as a two-column distribution: the logged action (action 0) and the rest.</summary>
+        public ActionDistribution LoggedActionDistribution()
+        {
+            var values = new double[2 * _logged.Length];
+            for (var t = 0; t < _logged.Length; t++)
+            {
+                values[2 * t] = _logged[t];
+                values[2 * t + 1] = 1 - _logged[t];
+            }
+            return new ActionDistribution(_logged.Length, 2, values);
+        }
+
+        /// <summary>The checks of <see cref="ActionDistribution"/> on one row: probabilities in [0, 1] summing to 1 (within 1e-6).</summary>
+        private static void CheckRow(int t, ReadOnlySpan<double> row)
+        {
+            var sum = 0.0;
+            for (var a = 0; a < row.Length; a++)
+            {
+                var p = row[a];
+                if (!(p >= 0 && p <= 1))
+                {
+                    throw new ArgumentException($"Round {t}: the probability of action {a} is {p}.");
+                }
+                sum += p;
+            }
+            if (Math.Abs(sum - 1) > 1e-6)
+            {
+                throw new ArgumentException($"Round {t}: the probabilities sum to {sum}, not 1.");
+            }
+        }
     }
 
     /// <summary>The logged rewards' mean with a normal 95 % interval: the logging policy's value.</summary>
