@@ -99,6 +99,7 @@ public class ProtocolTests
         var c0 = ctr0.Rate;
         var c1 = ctr1.Rate;
         Assert.Equal(2, spread.TrainingSeeds);
+        Assert.Equal(1, spread.Worlds);
         Assert.Equal(Math.Abs(c0 - c1), spread.LogRange, 12);
         Assert.Equal(Math.Abs(c0 - c1) / Math.Sqrt(2), spread.LogSd, 12);
         Assert.Equal(0, spread.Sd); // one world

@@ -16,7 +16,7 @@ namespace Cobalt.RecoGym.Evaluation;
 /// </remarks>
 /// <param name="Kind">The agent's kind.</param>
 /// <param name="Agent">Its display name.</param>
-/// <param name="Worlds">Number of worlds.</param>
+/// <param name="Worlds">Number of worlds (not of runs: a world has one run per training seed).</param>
 /// <param name="Pooled">Our CTR with clicks and recommendations summed over worlds.</param>
 /// <param name="PooledRecoGym">RecoGym's CTR pooled the same way.</param>
 /// <param name="Mean">Mean over worlds of our per-world CTR (clicks / recommendations).</param>
@@ -50,7 +50,7 @@ public sealed record AgentSpread(string Kind, string Agent, int Worlds, CtrEstim
         return new AgentSpread(
             runs[0].Kind,
             runs[0].Agent,
-            runs.Count,
+            byWorld.Length,
             CtrEstimate.From(total.Recommendations, total.Clicks),
             CtrEstimate.From(total.RecoGymImpressions, total.Clicks),
             ours.Average(),
@@ -66,7 +66,7 @@ public sealed record AgentSpread(string Kind, string Agent, int Worlds, CtrEstim
 
     private static double StandardDeviation(double[] x)
     {
-        if (x.Length < 2)
+        if (x.Length < 2 || x.Min() == x.Max())
         {
             return 0;
         }
