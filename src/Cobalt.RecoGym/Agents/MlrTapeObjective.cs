@@ -14,7 +14,8 @@ namespace Cobalt.RecoGym.Agents;
 /// <item>IPS: loss = -Σ_i w_i softmax(X W^T)_{i, a_i}, w_i = 1 / (ps_i n) over the n clicked rows;</item>
 /// <item>log IPS: loss = -Σ_i w_i log_softmax(X W^T)_{i, a_i};</item>
 /// <item>likelihood: s_i = Σ_k W[a_i, j_k] x_{i j_k} + b (a gather of the logged action's row over the row's non-zero
-/// views), loss = (1/N) Σ_i v_i BCE(s_i, c_i) over all N rows, v_i = 1 / ps_i or 1.</item>
+/// views, rows grouped by their number of views), loss = (1/N) Σ_i v_i BCE(s_i, c_i) over all N rows, v_i = 1 / ps_i
+/// or 1 (a sum, so the grouping only changes the order of summation).</item>
 /// </list>
 /// Everything runs in double, as the hand-coded gradients did.
 /// </remarks>
@@ -29,9 +30,7 @@ internal sealed class MlrTapeObjective
     private readonly double[] _x = [];
     private readonly int[] _picks = [];
     private readonly double[] _weights = [];
-    private readonly int _width;
-    private readonly int[] _gather = [];
-    private readonly double[] _values = [];
+    private readonly (int Rows, int Width, int[] Gather, double[] Values)[] _buckets = [];
     private readonly double[] _labels = [];
 
     /// <summary>The objective of <paramref name="objective"/> on <paramref name="rows"/> (the clicked ones for IPS and log IPS).</summary>
@@ -44,31 +43,36 @@ internal sealed class MlrTapeObjective
         _b = new Parameter<double>("mlr.bias", Shape.Of(1));
         if (objective == MlrObjective.Likelihood)
         {
+            // Rows are grouped by their number of viewed products, padded to the next power of two (value 0, so neither
+            // score nor gradient moves), so that one gather per group replaces a gather padded to the longest row.
             _rows = rows.Count;
-            for (var i = 0; i < _rows; i++)
-            {
-                _width = Math.Max(_width, rows.Start[i + 1] - rows.Start[i]);
-            }
-            _width = Math.Max(_width, 1);
-            _gather = new int[_rows * _width];
-            _values = new double[_rows * _width];
+            var order = Enumerable.Range(0, _rows).GroupBy(i => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, rows.Start[i + 1] - rows.Start[i])))
+                .OrderBy(g => g.Key).ToArray();
             _labels = new double[_rows];
             _weights = new double[_rows];
-            for (var i = 0; i < _rows; i++)
+            _buckets = new (int, int, int[], double[])[order.Length];
+            var position = 0;
+            for (var b = 0; b < order.Length; b++)
             {
-                var row = rows.Action[i] * products;
-                var slot = i * _width;
-                for (var k = rows.Start[i]; k < rows.Start[i + 1]; k++, slot++)
+                var members = order[b].ToArray();
+                var width = order[b].Key;
+                var gather = new int[members.Length * width];
+                var values = new double[members.Length * width];
+                for (var r = 0; r < members.Length; r++, position++)
                 {
-                    _gather[slot] = row + rows.Index[k];
-                    _values[slot] = rows.Value[k];
+                    var i = members[r];
+                    var row = rows.Action[i] * products;
+                    var slot = r * width;
+                    Array.Fill(gather, row, slot, width);
+                    for (var k = rows.Start[i]; k < rows.Start[i + 1]; k++, slot++)
+                    {
+                        gather[slot] = row + rows.Index[k];
+                        values[slot] = rows.Value[k];
+                    }
+                    _labels[position] = rows.Click[i] ? 1.0 : 0.0;
+                    _weights[position] = likelihoodIps ? 1.0 / rows.Propensity[i] : 1.0;
                 }
-                for (; slot < (i + 1) * _width; slot++)
-                {
-                    _gather[slot] = row; // padding: value 0, so neither score nor gradient moves
-                }
-                _labels[i] = rows.Click[i] ? 1.0 : 0.0;
-                _weights[i] = likelihoodIps ? 1.0 / rows.Propensity[i] : 1.0;
+                _buckets[b] = (members.Length, width, gather, values);
             }
             return;
         }
@@ -113,9 +117,15 @@ internal sealed class MlrTapeObjective
         var w = t.Parameter(_w);
         if (_objective == MlrObjective.Likelihood)
         {
-            var picked = t.Gather(t.Reshape(w, Shape.Of(_p * _p, 1)), _gather, Shape.Of(_rows, _width));
-            var terms = t.Multiply(t.Reshape(picked, Shape.Of(_rows, _width)), t.Constant(Shape.Of(_rows, _width), _values));
-            var scores = t.Add(t.SumLastAxis(terms), t.Parameter(_b));
+            var flat = t.Reshape(w, Shape.Of(_p * _p, 1));
+            var parts = new Node<double>[_buckets.Length];
+            for (var k = 0; k < _buckets.Length; k++)
+            {
+                var (n, width, gather, values) = _buckets[k];
+                var picked = t.Gather(flat, gather, Shape.Of(n, width));
+                parts[k] = t.SumLastAxis(t.Multiply(t.Reshape(picked, Shape.Of(n, width)), t.Constant(Shape.Of(n, width), values)));
+            }
+            var scores = t.Add(parts.Length == 1 ? parts[0] : t.Concat(0, parts), t.Parameter(_b));
             return t.BinaryCrossEntropyWithLogits(scores, _labels, _weights);
         }
         var logits = t.MatMul(t.Constant(Shape.Of(_rows, _p), _x), w, transposeB: true);
