@@ -36,10 +36,15 @@ internal static class RecoGymCommand
         var products = new Option<int?>("--products") { Description = "Number of products P (default 100, or the environment file's)." };
         var environment = new Option<FileInfo?>("--environment") { Description = "JSON file of environment options (kebab-case names)." };
         var parallelism = new Option<int>("--parallelism") { Description = "Runs at once (default: one per core). Results do not depend on it.", DefaultValueFactory = _ => 0 };
-        var saveLogs = new Option<bool>("--save-logs") { Description = "Also write every world's training log as CSV (train-log-S.csv)." };
+        var saveLogs = new Option<bool>("--save-logs") { Description = "Also write every world's training log as CSV (train-log-S.csv; with several training seeds train-log-S-t.csv)." };
+        var trainingSeeds = new Option<int>("--training-seeds")
+        {
+            Description = "Training logs per world T: log t draws its users from RandomState(S + t) (world, logging policy's stream, agents and test users unchanged); reports the spread between logs next to the spread between worlds. 1 = RecoGym's protocol.",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("recogym", "RecoGym's own protocol: agents trained on the competition's logs face 10,000 test users of RecoGym's worlds; writes results.csv, summary.csv, results.md.")
         {
-            worldSeed, worlds, agents, testUsers, online, output, trainUsers, organicUsers, logEpsilon, products, environment, parallelism, saveLogs,
+            worldSeed, worlds, agents, testUsers, online, output, trainUsers, organicUsers, logEpsilon, products, environment, parallelism, saveLogs, trainingSeeds,
         };
         command.SetAction(parse => Run(
             new Settings(
@@ -55,7 +60,8 @@ internal static class RecoGymCommand
                 parse.GetValue(products),
                 parse.GetValue(environment),
                 parse.GetValue(parallelism),
-                parse.GetValue(saveLogs)),
+                parse.GetValue(saveLogs),
+                parse.GetValue(trainingSeeds)),
             "cobalt " + string.Join(' ', parse.Tokens.Select(t => t.Value))));
         return command;
     }
@@ -79,7 +85,7 @@ internal static class RecoGymCommand
         var folder = settings.Output?.FullName ?? Path.Combine("reports", "recogym");
         AnsiConsole.MarkupLine(
             $"[bold]RecoGym protocol ({ProtocolReport.ProtocolName(protocol)})[/]: {protocol.World.Products} products, {protocol.OrganicTrainUsers:N0} organic-only + {protocol.TrainUsers:N0} logged training users, " +
-            $"{protocol.TestUsers:N0} test users, world seeds {protocol.WorldSeed}..{protocol.WorldSeedOf(protocol.Worlds - 1)}, {protocol.Agents.Count} agents");
+            $"{protocol.TestUsers:N0} test users, world seeds {protocol.WorldSeed}..{protocol.WorldSeedOf(protocol.Worlds - 1)}, {protocol.TrainingSeeds} training log(s) per world, {protocol.Agents.Count} agents");
         ProtocolResult? result = null;
         var clock = Stopwatch.StartNew();
         try
@@ -88,7 +94,7 @@ internal static class RecoGymCommand
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
-                    var task = context.AddTask("test users", maxValue: (double)protocol.Worlds * protocol.Agents.Count * protocol.TestUsers);
+                    var task = context.AddTask("test users", maxValue: (double)protocol.Worlds * protocol.TrainingSeeds * protocol.Agents.Count * protocol.TestUsers);
                     var gate = new Lock();
                     result = RecoGymProtocolRunner.Run(protocol, settings.Parallelism, done =>
                     {
@@ -111,7 +117,7 @@ internal static class RecoGymCommand
         ProtocolReport.Write(result!, folder, commandLine);
         AnsiConsole.MarkupLine("[bold]All worlds[/]");
         AnsiConsole.Write(Tables.From(ProtocolReport.SpreadTable(result!)));
-        foreach (var (seed, _, _) in result!.Logs)
+        foreach (var seed in result!.WorldSeeds)
         {
             AnsiConsole.MarkupLine($"[bold]World seed {seed}[/]");
             AnsiConsole.Write(Tables.From(ProtocolReport.WorldTable(result, seed)));
@@ -161,6 +167,7 @@ internal static class RecoGymCommand
             TrainUsers = settings.TrainUsers,
             OrganicTrainUsers = settings.OrganicUsers,
             LoggingEpsilon = settings.LogEpsilon,
+            TrainingSeeds = settings.TrainingSeeds,
         };
         try
         {
@@ -177,6 +184,7 @@ internal static class RecoGymCommand
                 "organic-train-users" => new OptionsException("--organic-users", e.Problem),
                 "test-users" => new OptionsException("--test-users", e.Problem),
                 "logging-epsilon" => new OptionsException("--log-epsilon", e.Problem),
+                "training-seeds" => new OptionsException("--training-seeds", e.Problem),
                 _ => e,
             };
         }
@@ -189,8 +197,14 @@ internal static class RecoGymCommand
         {
             var seed = protocol.WorldSeedOf(w);
             var world = RecoGymWorld.FromNumpySeed(protocol.World, seed);
-            var log = RecoGymProtocolRunner.TrainingLog(world, seed, protocol.OrganicTrainUsers, protocol.TrainUsers, protocol.LoggingEpsilon);
-            LogFile.Write(Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"train-log-{seed}.csv")), log);
+            for (var t = 0; t < protocol.TrainingSeeds; t++)
+            {
+                var log = RecoGymProtocolRunner.TrainingLog(world, seed, protocol.OrganicTrainUsers, protocol.TrainUsers, protocol.LoggingEpsilon, t);
+                var name = protocol.TrainingSeeds > 1
+                    ? string.Create(CultureInfo.InvariantCulture, $"train-log-{seed}-{t}.csv")
+                    : string.Create(CultureInfo.InvariantCulture, $"train-log-{seed}.csv");
+                LogFile.Write(Path.Combine(folder, name), log);
+            }
         }
     }
 
@@ -207,5 +221,6 @@ internal static class RecoGymCommand
         int? Products,
         FileInfo? Environment,
         int Parallelism,
-        bool SaveLogs);
+        bool SaveLogs,
+        int TrainingSeeds);
 }

@@ -63,6 +63,71 @@ public class ProtocolTests
     }
 
     [Fact]
+    public void Two_training_seeds_give_two_logs_of_the_same_world_and_the_same_test_users()
+    {
+        var protocol = new RecoGymProtocol
+        {
+            World = new RecoGymOptions { Products = 20 },
+            WorldSeed = 7,
+            Worlds = 1,
+            TrainingSeeds = 2,
+            OrganicTrainUsers = 10,
+            TrainUsers = 200,
+            TestUsers = 300,
+            Agents = new[] { "random", "organic-count", "logreg-poly" }.Select(AgentSpec.Default).ToArray(),
+        };
+        var result = RecoGymProtocolRunner.Run(protocol, maxParallelism: 2);
+        Assert.Equal([(7u, 0), (7u, 1)], result.Logs.Select(l => (l.WorldSeed, l.TrainingSeed)));
+        Assert.NotEqual(result.Logs[0].Logged, result.Logs[1].Logged);
+
+        // Log 1 is RandomState(8)'s users in world 7: the same world (its draws come from RandomState(7) alone) ...
+        var world = RecoGymWorld.FromNumpySeed(protocol.World, 7);
+        var log0 = RecoGymProtocolRunner.TrainingLog(world, 7, 10, 200, 0.05, trainingSeed: 0);
+        var log1 = RecoGymProtocolRunner.TrainingLog(world, 7, 10, 200, 0.05, trainingSeed: 1);
+        Assert.Equal(result.Logs[1].Rows, log1.Count);
+        Assert.NotEqual(log0.Events[..50].ToArray().Select(e => e.Product), log1.Events[..50].ToArray().Select(e => e.Product));
+
+        var runs = result.Runs.ToDictionary(r => (r.Kind, r.TrainingSeed));
+        // ... and the same test users: the random agent ignores the log, so its test is identical.
+        Assert.Equal(runs[("random", 0)].Test, runs[("random", 1)].Test);
+        // A learning agent sees another log and clicks differently.
+        Assert.NotEqual(runs[("logreg-poly", 0)].Test, runs[("logreg-poly", 1)].Test);
+
+        var spread = ProtocolReport.Spreads(result).Single(s => s.Kind == "logreg-poly");
+        var ctr0 = runs[("logreg-poly", 0)].Ctr;
+        var ctr1 = runs[("logreg-poly", 1)].Ctr;
+        var c0 = ctr0.Rate;
+        var c1 = ctr1.Rate;
+        Assert.Equal(2, spread.TrainingSeeds);
+        Assert.Equal(1, spread.Worlds);
+        Assert.Equal(Math.Abs(c0 - c1), spread.LogRange, 12);
+        Assert.Equal(Math.Abs(c0 - c1) / Math.Sqrt(2), spread.LogSd, 12);
+        Assert.Equal(0, spread.Sd); // one world
+        Assert.Equal(0, ProtocolReport.Spreads(result).Single(s => s.Kind == "random").LogSd);
+
+        var csv = ProtocolReport.ResultsCsv(result).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("training_seed", csv[0].Trim().Split(',')[^1]);
+        Assert.Equal(7, csv.Length); // header + 2 logs x 3 agents
+    }
+
+    [Fact]
+    public void One_training_seed_is_RecoGyms_protocol_with_the_published_seed_100_numbers()
+    {
+        // docs/recogym.md, world seed 100 (commit fead1f9, before training seeds existed): bandit-count 9567 clicks /
+        // 786534 recommendations under the default protocol with 10,000 test users.
+        var protocol = new RecoGymProtocol
+        {
+            Worlds = 1,
+            Agents = [AgentSpec.Default("bandit-count")],
+        };
+        Assert.Equal(1, protocol.TrainingSeeds);
+        var result = RecoGymProtocolRunner.Run(protocol, maxParallelism: 2);
+        Assert.Equal([(786534L, 9567L, 0)], result.Runs.Select(r => (r.Test.Recommendations, r.Test.Clicks, r.TrainingSeed)));
+        var csv = ProtocolReport.ResultsCsv(result).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith(",0", csv[1].Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Results_csv_has_the_promised_columns()
     {
         var protocol = new RecoGymProtocol { World = new RecoGymOptions { Products = 10 }, Worlds = 1, OrganicTrainUsers = 2, TrainUsers = 5, TestUsers = 20, Agents = [AgentSpec.Default("random")] };
@@ -77,6 +142,10 @@ public class ProtocolTests
     {
         var bad = () => new RecoGymProtocol { Worlds = 0 }.Validate();
         Assert.Equal("worlds", Assert.Throws<Core.Configuration.OptionsException>(bad).Field);
+        var seeds = () => new RecoGymProtocol { TrainingSeeds = 0 }.Validate();
+        Assert.Equal("training-seeds", Assert.Throws<Core.Configuration.OptionsException>(seeds).Field);
+        var wrap = () => new RecoGymProtocol { WorldSeed = uint.MaxValue - 4, Worlds = 5, TrainingSeeds = 2 }.Validate();
+        Assert.Equal("training-seeds", Assert.Throws<Core.Configuration.OptionsException>(wrap).Field);
         var epsilon = () => new RecoGymProtocol { LoggingEpsilon = 2 }.Validate();
         Assert.Equal("logging-epsilon", Assert.Throws<Core.Configuration.OptionsException>(epsilon).Field);
     }

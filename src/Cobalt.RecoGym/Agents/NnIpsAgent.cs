@@ -1,5 +1,9 @@
 using System.ComponentModel;
 using Cobalt.Core.Configuration;
+using Cobalt.Core.Randomness;
+using Cobalt.Neural.Autodiff;
+using Cobalt.Neural.Layers;
+using Cobalt.Neural.Tensors;
 using Cobalt.RecoGym.Environment;
 
 namespace Cobalt.RecoGym.Agents;
@@ -45,11 +49,20 @@ public sealed record NnIpsOptions : AgentOptions
 /// under RecoGym's protocol none does and the policy stays at its initial weights, as upstream's.) Recommends
 /// argmax pi(x), propensity pi_a(x). Weights start U(-1/sqrt(fan-in), 1/sqrt(fan-in)) from numpy's stream of the seed.
 /// </summary>
+/// <remarks>
+/// The network is three Cobalt.Neural <see cref="Linear{T}"/> layers (double) and the loss is recorded on a
+/// <see cref="Tape{T}"/>, whose <see cref="Tape{T}.Backward"/> gives the gradient. Two pieces enter as constants taken
+/// from the forward values, with the derivative they have there: T's mask 1[r &gt; M] (T is the identity above M and
+/// constant below), and the square root, whose gradient lambda d sqrt(v / N) = lambda / (2 N se) dv is recorded as
+/// k var(u) with k = lambda / (2 N se) (the tape has no square-root operation); the gradient is the same, the recorded
+/// loss value is not the reported one. Inference (<see cref="Act"/>) evaluates the same layers without a tape.
+/// </remarks>
 public sealed class NnIpsAgent : FitOnceAgent
 {
     private readonly NnIpsOptions _o;
-    private readonly Layer _l1, _l2, _l3;
-    private readonly double[] _h1, _h2, _out;
+    private readonly ParameterSet<double> _parameters = new();
+    private readonly Linear<double> _l1, _l2, _l3;
+    private readonly double[] _x, _h1, _h2, _out;
 
     /// <summary>Creates the agent.</summary>
     public NnIpsAgent(int products, NnIpsOptions options, ulong seed)
@@ -59,154 +72,116 @@ public sealed class NnIpsAgent : FitOnceAgent
         options.Validate();
         _o = options;
         var rng = new NumpyRandomState(unchecked((uint)seed));
-        _l1 = new Layer(products, options.Hidden, rng);
-        _l2 = new Layer(options.Hidden, options.Hidden, rng);
-        _l3 = new Layer(options.Hidden, products, rng);
+        _l1 = Layer("nn-ips.l1", products, options.Hidden, rng);
+        _l2 = Layer("nn-ips.l2", options.Hidden, options.Hidden, rng);
+        _l3 = Layer("nn-ips.l3", options.Hidden, products, rng);
+        _x = new double[products];
         _h1 = new double[options.Hidden];
         _h2 = new double[options.Hidden];
         _out = new double[products];
     }
+
+    /// <summary>The network's parameters (weights [in, out], biases), in layer order.</summary>
+    internal IReadOnlyList<Parameter<double>> Parameters => _parameters.All;
 
     /// <inheritdoc />
     public override int Act(UserHistory history, out double propensity)
     {
         ArgumentNullException.ThrowIfNull(history);
         EnsureFitted();
-        var x = new double[Products];
+        Array.Clear(_x);
         foreach (var j in history.Viewed)
         {
-            x[j] = history.Counts[j];
+            _x[j] = history.Counts[j];
         }
-        Forward(x, _h1, _h2, _out);
+        Apply(_l1, _x, _h1);
+        Sigmoid(_h1);
+        Apply(_l2, _h1, _h2);
+        Sigmoid(_h2);
+        Apply(_l3, _h2, _out);
+        var max = double.NegativeInfinity;
+        foreach (var z in _out)
+        {
+            max = Math.Max(max, z);
+        }
+        var sum = 0.0;
+        for (var k = 0; k < _out.Length; k++)
+        {
+            _out[k] = Math.Exp(_out[k] - max);
+            sum += _out[k];
+        }
+        for (var k = 0; k < _out.Length; k++)
+        {
+            _out[k] /= sum;
+        }
         var a = UpstreamMath.ArgmaxFirst(_out);
         propensity = _out[a];
         return a;
     }
 
-    private void Forward(ReadOnlySpan<double> x, Span<double> h1, Span<double> h2, Span<double> pi)
-    {
-        _l1.Apply(x, h1);
-        Sigmoid(h1);
-        _l2.Apply(h1, h2);
-        Sigmoid(h2);
-        _l3.Apply(h2, pi);
-        var max = double.NegativeInfinity;
-        foreach (var z in pi)
-        {
-            max = Math.Max(max, z);
-        }
-        var sum = 0.0;
-        for (var k = 0; k < pi.Length; k++)
-        {
-            pi[k] = Math.Exp(pi[k] - max);
-            sum += pi[k];
-        }
-        for (var k = 0; k < pi.Length; k++)
-        {
-            pi[k] /= sum;
-        }
-    }
-
     private protected override void Fit()
     {
-        var n = Rows.Count;
-        var p = Products;
-        var clicked = Enumerable.Range(0, n).Where(i => Rows.Click[i]).ToArray();
-        if (clicked.Length == 0)
+        var loss = new NnIpsLoss(this, Rows);
+        if (loss.Clicked == 0)
         {
             return; // every u is 0: no gradient
         }
-        var total = (double)n * p;
-        var h = _o.Hidden;
-        var xs = clicked.Select(i =>
-        {
-            var x = new double[p];
-            for (var k = Rows.Start[i]; k < Rows.Start[i + 1]; k++)
-            {
-                x[Rows.Index[k]] = Rows.Value[k];
-            }
-            return x;
-        }).ToArray();
-        var h1 = xs.Select(_ => new double[h]).ToArray();
-        var h2 = xs.Select(_ => new double[h]).ToArray();
-        var pi = xs.Select(_ => new double[p]).ToArray();
-        var gz = new double[p];
-        var g2 = new double[h];
-        var g1 = new double[h];
         for (var epoch = 0; epoch < _o.Epochs; epoch++)
         {
-            // u_ij = -T(pi_ij / ps_i) on clicked rows, 0 elsewhere.
-            var sumU = 0.0;
-            var sumU2 = 0.0;
-            for (var r = 0; r < xs.Length; r++)
+            if (!loss.Gradient())
             {
-                Forward(xs[r], h1[r], h2[r], pi[r]);
-                var ps = Rows.Propensity[clicked[r]];
-                for (var j = 0; j < p; j++)
+                continue; // no ratio above M: the gradient is zero
+            }
+            foreach (var parameter in _parameters.All)
+            {
+                var value = parameter.Value;
+                var gradient = parameter.Gradient;
+                for (var i = 0; i < value.Length; i++)
                 {
-                    var ratio = pi[r][j] / ps;
-                    var u = -(ratio > _o.M ? ratio : _o.M);
-                    sumU += u;
-                    sumU2 += u * u;
+                    value[i] -= _o.LearningRate * gradient[i];
                 }
             }
-            var mean = sumU / total;
-            var variance = (sumU2 - (total * mean * mean)) / (total - 1);
-            var se = Math.Sqrt(Math.Max(variance, 0) / n);
-            _l1.ZeroGrad();
-            _l2.ZeroGrad();
-            _l3.ZeroGrad();
-            var any = false;
-            for (var r = 0; r < xs.Length; r++)
+        }
+    }
+
+    /// <summary>A layer with PyTorch's default initialisation drawn from numpy's stream: W (out x in, row-major draws), then b.</summary>
+    private Linear<double> Layer(string name, int inputs, int outputs, NumpyRandomState rng)
+    {
+        var layer = new Linear<double>(_parameters, name, inputs, outputs, bias: true, new Rng(0));
+        var bound = 1.0 / Math.Sqrt(inputs);
+        var w = layer.Weight.Value;
+        for (var o = 0; o < outputs; o++)
+        {
+            for (var i = 0; i < inputs; i++)
             {
-                var ps = Rows.Propensity[clicked[r]];
-                var dot = 0.0;
-                Array.Clear(gz);
-                var active = false;
-                for (var j = 0; j < p; j++)
-                {
-                    var ratio = pi[r][j] / ps;
-                    if (ratio <= _o.M)
-                    {
-                        continue; // T is constant there
-                    }
-                    active = true;
-                    var u = -ratio;
-                    var dLdu = (1.0 / total) + (se > 0 ? _o.Lambda / (2 * se) / n * 2 * (u - mean) / (total - 1) : 0);
-                    gz[j] = dLdu * (-1.0 / ps); // d loss / d pi_j
-                }
-                if (!active)
-                {
-                    continue;
-                }
-                any = true;
-                for (var j = 0; j < p; j++)
-                {
-                    dot += gz[j] * pi[r][j];
-                }
-                for (var j = 0; j < p; j++)
-                {
-                    gz[j] = pi[r][j] * (gz[j] - dot); // through the softmax
-                }
-                _l3.Backward(h2[r], gz, g2);
-                for (var k = 0; k < h; k++)
-                {
-                    g2[k] *= h2[r][k] * (1 - h2[r][k]);
-                }
-                _l2.Backward(h1[r], g2, g1);
-                for (var k = 0; k < h; k++)
-                {
-                    g1[k] *= h1[r][k] * (1 - h1[r][k]);
-                }
-                _l1.Backward(xs[r], g1, Span<double>.Empty);
+                w[(i * outputs) + o] = (rng.RandomSample() * 2 * bound) - bound;
             }
-            if (!any)
+        }
+        var b = layer.Bias!.Value;
+        for (var o = 0; o < outputs; o++)
+        {
+            b[o] = (rng.RandomSample() * 2 * bound) - bound;
+        }
+        return layer;
+    }
+
+    private static void Apply(Linear<double> layer, ReadOnlySpan<double> x, Span<double> y)
+    {
+        var w = layer.Weight.Value;
+        var outputs = layer.Outputs;
+        layer.Bias!.Value.CopyTo(y);
+        for (var i = 0; i < x.Length; i++)
+        {
+            var xi = x[i];
+            if (xi == 0)
             {
                 continue;
             }
-            _l1.Step(_o.LearningRate);
-            _l2.Step(_o.LearningRate);
-            _l3.Step(_o.LearningRate);
+            var row = i * outputs;
+            for (var o = 0; o < outputs; o++)
+            {
+                y[o] += w[row + o] * xi;
+            }
         }
     }
 
@@ -218,87 +193,89 @@ public sealed class NnIpsAgent : FitOnceAgent
         }
     }
 
-    /// <summary>A dense layer y = W x + b with PyTorch's default initialisation.</summary>
-    private sealed class Layer
+    /// <summary>Upstream's loss on the clicked rows of a training log, recorded on a tape (see the agent's remarks).</summary>
+    internal sealed class NnIpsLoss
     {
-        private readonly int _in, _out;
-        private readonly double[] _w, _b, _gw, _gb;
+        private readonly NnIpsAgent _agent;
+        private readonly Tape<double> _tape = new();
+        private readonly double[] _x;
+        private readonly double[] _inversePropensity;
+        private readonly double[] _mask;
+        private readonly double[] _floor;
+        private readonly int _n;
 
-        public Layer(int inputs, int outputs, NumpyRandomState rng)
+        public NnIpsLoss(NnIpsAgent agent, BanditRows rows)
         {
-            _in = inputs;
-            _out = outputs;
-            _w = new double[inputs * outputs];
-            _b = new double[outputs];
-            _gw = new double[_w.Length];
-            _gb = new double[outputs];
-            var bound = 1.0 / Math.Sqrt(inputs);
-            for (var i = 0; i < _w.Length; i++)
+            _agent = agent;
+            var p = agent.Products;
+            _n = rows.Count;
+            var clicked = Enumerable.Range(0, rows.Count).Where(i => rows.Click[i]).ToArray();
+            Clicked = clicked.Length;
+            _x = new double[Clicked * p];
+            _inversePropensity = new double[Clicked];
+            for (var r = 0; r < Clicked; r++)
             {
-                _w[i] = (rng.RandomSample() * 2 * bound) - bound;
-            }
-            for (var i = 0; i < _b.Length; i++)
-            {
-                _b[i] = (rng.RandomSample() * 2 * bound) - bound;
-            }
-        }
-
-        public void Apply(ReadOnlySpan<double> x, Span<double> y)
-        {
-            for (var o = 0; o < _out; o++)
-            {
-                var s = _b[o];
-                var row = o * _in;
-                for (var i = 0; i < _in; i++)
+                var i = clicked[r];
+                for (var k = rows.Start[i]; k < rows.Start[i + 1]; k++)
                 {
-                    s += _w[row + i] * x[i];
+                    _x[(r * p) + rows.Index[k]] = rows.Value[k];
                 }
-                y[o] = s;
+                _inversePropensity[r] = 1.0 / rows.Propensity[i];
             }
+            _mask = new double[Clicked * p];
+            _floor = new double[Clicked * p];
         }
 
-        public void Backward(ReadOnlySpan<double> x, ReadOnlySpan<double> gy, Span<double> gx)
-        {
-            if (!gx.IsEmpty)
-            {
-                gx.Clear();
-            }
-            for (var o = 0; o < _out; o++)
-            {
-                var g = gy[o];
-                if (g == 0)
-                {
-                    continue;
-                }
-                _gb[o] += g;
-                var row = o * _in;
-                for (var i = 0; i < _in; i++)
-                {
-                    _gw[row + i] += g * x[i];
-                    if (!gx.IsEmpty)
-                    {
-                        gx[i] += g * _w[row + i];
-                    }
-                }
-            }
-        }
+        /// <summary>Clicked rows (the only ones with u != 0).</summary>
+        public int Clicked { get; }
 
-        public void ZeroGrad()
-        {
-            Array.Clear(_gw);
-            Array.Clear(_gb);
-        }
+        /// <summary>The loss mean(u) + lambda sqrt(var(u) / N) at the current weights, as upstream reports it.</summary>
+        public double Value { get; private set; }
 
-        public void Step(double lr)
+        /// <summary>Zeroes the parameters' gradients and fills them with d loss / d theta; false when no ratio exceeds M (zero gradient).</summary>
+        public bool Gradient()
         {
-            for (var i = 0; i < _w.Length; i++)
+            var o = _agent._o;
+            var p = _agent.Products;
+            var total = (double)_n * p;
+            foreach (var parameter in _agent._parameters.All)
             {
-                _w[i] -= lr * _gw[i];
+                parameter.ZeroGradient();
             }
-            for (var i = 0; i < _b.Length; i++)
+            var t = _tape;
+            t.Reset();
+            var x = t.Constant(Shape.Of(Clicked, p), _x);
+            var h1 = t.Sigmoid(_agent._l1.Forward(t, x));
+            var h2 = t.Sigmoid(_agent._l2.Forward(t, h1));
+            var pi = t.Softmax(_agent._l3.Forward(t, h2));
+            var ratio = t.Multiply(pi, t.Constant(Shape.Of(Clicked, 1), _inversePropensity));
+            // T(r) = r above M, M elsewhere: u = -(mask r + (1 - mask) M), mask taken from the forward values.
+            var r = ratio.Data;
+            var active = false;
+            for (var k = 0; k < r.Length; k++)
             {
-                _b[i] -= lr * _gb[i];
+                var above = r[k] > o.M;
+                active |= above;
+                _mask[k] = above ? -1.0 : 0.0;
+                _floor[k] = above ? 0.0 : -o.M;
             }
+            var u = t.Add(t.Multiply(ratio, t.Constant(ratio.Shape, _mask)), t.Constant(ratio.Shape, _floor));
+            var sumU = t.Sum(u);
+            var sumU2 = t.Sum(t.Multiply(u, u));
+            var mean = sumU.Data[0] / total;
+            var variance = (sumU2.Data[0] - (total * mean * mean)) / (total - 1);
+            var se = Math.Sqrt(Math.Max(variance, 0) / _n);
+            Value = mean + (o.Lambda * se);
+            if (!active)
+            {
+                return false;
+            }
+            // mean(u) + k var(u), var(u) = (Σu² - (Σu)² / total) / (total - 1), k = lambda / (2 N se): the gradient of mean(u) + lambda se.
+            var k2 = se > 0 ? o.Lambda / (2 * se * _n) : 0;
+            var varianceNode = t.Scale(t.Add(sumU2, t.Scale(t.Multiply(sumU, sumU), -1.0 / total)), 1.0 / (total - 1));
+            var surrogate = t.Add(t.Scale(sumU, 1.0 / total), t.Scale(varianceNode, k2));
+            t.Backward(surrogate);
+            return true;
         }
     }
 }

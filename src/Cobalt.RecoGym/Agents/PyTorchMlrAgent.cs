@@ -44,7 +44,8 @@ public sealed record PyTorchMlrOptions : AgentOptions
 /// matrix W (no regularisation) fitted once by 200 full-batch L-BFGS steps from W, b ~ U(-1/sqrt(P), 1/sqrt(P))
 /// (PyTorch's kaiming_uniform(a = sqrt 5)), then greedy: argmax_a (W x)_a, propensity 1. The bias b only enters the
 /// likelihood objective, as upstream. The initial draw comes from numpy's stream of the seed, not PyTorch's, and the line
-/// search is Armijo backtracking rather than hjmshi's Wolfe search: same objective, not the same iterates.
+/// search is Armijo backtracking rather than hjmshi's Wolfe search: same objective, not the same iterates. The objectives
+/// and their gradients are recorded on Cobalt.Neural's tape (<see cref="MlrTapeObjective"/>).
 /// </summary>
 public sealed class PyTorchMlrAgent : FitOnceAgent
 {
@@ -92,92 +93,11 @@ public sealed class PyTorchMlrAgent : FitOnceAgent
 
     private protected override void Fit()
     {
-        var p = Products;
-        var start = Rows.Start;
-        var index = Rows.Index;
-        var value = Rows.Value;
-        if (_objective == MlrObjective.Likelihood)
-        {
-            var n = Rows.Count;
-            if (n == 0)
-            {
-                return;
-            }
-            var weights = Rows.Propensity.Select(ps => _options.LikelihoodIps ? 1.0 / ps : 1.0).ToArray();
-            Lbfgs.Minimize((w, g) =>
-            {
-                g.Clear();
-                var loss = 0.0;
-                for (var i = 0; i < n; i++)
-                {
-                    var row = Rows.Action[i] * p;
-                    var s = w[^1];
-                    for (var k = start[i]; k < start[i + 1]; k++)
-                    {
-                        s += w[row + index[k]] * value[k];
-                    }
-                    var y = Rows.Click[i] ? 1.0 : 0.0;
-                    // BCELoss clamps each log at -100, as PyTorch does.
-                    loss += weights[i] * -((y * Math.Max(LogSigmoid(s), -100)) + ((1 - y) * Math.Max(LogSigmoid(-s), -100)));
-                    var r = weights[i] * (LogregPolyAgent.Sigmoid(s) - y) / n;
-                    g[^1] += r;
-                    for (var k = start[i]; k < start[i + 1]; k++)
-                    {
-                        g[row + index[k]] += r * value[k];
-                    }
-                }
-                return loss / n;
-            }, _theta, 0, _options.Steps);
-            return;
-        }
-        var clicked = Enumerable.Range(0, Rows.Count).Where(i => Rows.Click[i]).ToArray();
-        if (clicked.Length == 0)
+        var objective = new MlrTapeObjective(_objective, Rows, Products, _options.LikelihoodIps);
+        if (objective.Rows == 0)
         {
             return;
         }
-        var z = new double[p];
-        var log = _objective == MlrObjective.LogIps;
-        Lbfgs.Minimize((w, g) =>
-        {
-            g.Clear();
-            var loss = 0.0;
-            foreach (var i in clicked)
-            {
-                var max = double.NegativeInfinity;
-                for (var c = 0; c < p; c++)
-                {
-                    var s = 0.0;
-                    for (var k = start[i]; k < start[i + 1]; k++)
-                    {
-                        s += w[(c * p) + index[k]] * value[k];
-                    }
-                    z[c] = s;
-                    max = Math.Max(max, s);
-                }
-                var sum = 0.0;
-                for (var c = 0; c < p; c++)
-                {
-                    z[c] = Math.Exp(z[c] - max);
-                    sum += z[c];
-                }
-                var a = Rows.Action[i];
-                var pa = z[a] / sum;
-                var weight = 1.0 / Rows.Propensity[i] / clicked.Length;
-                // d(-w p_a)/dz_c = -w p_a (1[c = a] - p_c); d(-w log p_a)/dz_c = -w (1[c = a] - p_c).
-                var scale = log ? weight : weight * pa;
-                loss -= log ? weight * Math.Log(Math.Max(pa, 1e-10)) : weight * pa;
-                for (var c = 0; c < p; c++)
-                {
-                    var r = -scale * ((c == a ? 1.0 : 0.0) - (z[c] / sum));
-                    for (var k = start[i]; k < start[i + 1]; k++)
-                    {
-                        g[(c * p) + index[k]] += r * value[k];
-                    }
-                }
-            }
-            return loss;
-        }, _theta, 0, _options.Steps);
+        Lbfgs.Minimize(objective.Evaluate, _theta, 0, _options.Steps);
     }
-
-    private static double LogSigmoid(double s) => s >= 0 ? -double.LogP1(Math.Exp(-s)) : s - double.LogP1(Math.Exp(s));
 }

@@ -5,10 +5,18 @@ using Cobalt.Reporting;
 
 namespace Cobalt.RecoGym.Evaluation;
 
-/// <summary>One agent over all worlds: the CTRs pooled and their spread between worlds.</summary>
+/// <summary>
+/// One agent over all worlds: the CTRs pooled, their spread between worlds and, with several training seeds, between
+/// the training logs of one world.
+/// </summary>
+/// <remarks>
+/// A world's CTR is clicks / recommendations summed over its training seeds (its only run when T = 1, as in RecoGym's
+/// protocol). Between training logs: per world, the sample standard deviation s_w of the T per-log CTRs; reported as
+/// sqrt(mean_w s_w^2) and the largest max - min within a world.
+/// </remarks>
 /// <param name="Kind">The agent's kind.</param>
 /// <param name="Agent">Its display name.</param>
-/// <param name="Worlds">Number of worlds.</param>
+/// <param name="Worlds">Number of worlds (not of runs: a world has one run per training seed).</param>
 /// <param name="Pooled">Our CTR with clicks and recommendations summed over worlds.</param>
 /// <param name="PooledRecoGym">RecoGym's CTR pooled the same way.</param>
 /// <param name="Mean">Mean over worlds of our per-world CTR (clicks / recommendations).</param>
@@ -17,9 +25,12 @@ namespace Cobalt.RecoGym.Evaluation;
 /// <param name="Max">Largest per-world CTR.</param>
 /// <param name="MeanRecoGym">Mean over worlds of RecoGym's per-world CTR.</param>
 /// <param name="SdRecoGym">Its sample standard deviation over worlds.</param>
-public sealed record AgentSpread(string Kind, string Agent, int Worlds, CtrEstimate Pooled, CtrEstimate PooledRecoGym, double Mean, double Sd, double Min, double Max, double MeanRecoGym, double SdRecoGym)
+/// <param name="TrainingSeeds">T: training logs per world.</param>
+/// <param name="LogSd">Between training logs within a world: sqrt of the mean over worlds of the sample variance of the per-log CTRs (0 when T = 1).</param>
+/// <param name="LogRange">The largest (max - min) per-log CTR within one world (0 when T = 1).</param>
+public sealed record AgentSpread(string Kind, string Agent, int Worlds, CtrEstimate Pooled, CtrEstimate PooledRecoGym, double Mean, double Sd, double Min, double Max, double MeanRecoGym, double SdRecoGym, int TrainingSeeds = 1, double LogSd = 0, double LogRange = 0)
 {
-    /// <summary>The spread of <paramref name="runs"/> (one agent, one run per world).</summary>
+    /// <summary>The spread of <paramref name="runs"/> (one agent, one run per world and training seed).</summary>
     public static AgentSpread Of(IReadOnlyList<ProtocolRun> runs)
     {
         ArgumentNullException.ThrowIfNull(runs);
@@ -28,12 +39,18 @@ public sealed record AgentSpread(string Kind, string Agent, int Worlds, CtrEstim
             throw new ArgumentException("No runs.", nameof(runs));
         }
         var total = runs.Aggregate(default(Tally), (s, r) => s + r.Test);
-        var ours = runs.Select(r => (double)r.Test.Clicks / r.Test.Recommendations).ToArray();
-        var theirs = runs.Select(r => (double)r.Test.Clicks / r.Test.RecoGymImpressions).ToArray();
+        var byWorld = runs.GroupBy(r => r.WorldSeed).ToArray();
+        var worldTallies = byWorld.Select(g => g.Aggregate(default(Tally), (s, r) => s + r.Test)).ToArray();
+        var ours = worldTallies.Select(t => (double)t.Clicks / t.Recommendations).ToArray();
+        var theirs = worldTallies.Select(t => (double)t.Clicks / t.RecoGymImpressions).ToArray();
+        var perLog = byWorld.Select(g => g.Select(r => (double)r.Test.Clicks / r.Test.Recommendations).ToArray()).ToArray();
+        var seeds = perLog.Max(x => x.Length);
+        var logSd = Math.Sqrt(perLog.Average(x => StandardDeviation(x) * StandardDeviation(x)));
+        var logRange = perLog.Max(x => x.Max() - x.Min());
         return new AgentSpread(
             runs[0].Kind,
             runs[0].Agent,
-            runs.Count,
+            byWorld.Length,
             CtrEstimate.From(total.Recommendations, total.Clicks),
             CtrEstimate.From(total.RecoGymImpressions, total.Clicks),
             ours.Average(),
@@ -41,12 +58,15 @@ public sealed record AgentSpread(string Kind, string Agent, int Worlds, CtrEstim
             ours.Min(),
             ours.Max(),
             theirs.Average(),
-            StandardDeviation(theirs));
+            StandardDeviation(theirs),
+            seeds,
+            logSd,
+            logRange);
     }
 
     private static double StandardDeviation(double[] x)
     {
-        if (x.Length < 2)
+        if (x.Length < 2 || x.Min() == x.Max())
         {
             return 0;
         }
@@ -69,7 +89,7 @@ public static class ProtocolReport
     public static IReadOnlyList<string> ResultColumns { get; } =
     [
         "agent", "world_seed", "protocol", "ctr", "ctr_low", "ctr_high", "ctr_recogym", "ctr_recogym_low", "ctr_recogym_high",
-        "recommendations", "clicks", "phantoms", "train_seconds", "test_seconds",
+        "recommendations", "clicks", "phantoms", "train_seconds", "test_seconds", "training_seed",
     ];
 
     /// <summary>Writes the report into <paramref name="folder"/>.</summary>
@@ -97,6 +117,7 @@ public static class ProtocolReport
             D(r.CtrRecoGym.Median), D(r.CtrRecoGym.Low), D(r.CtrRecoGym.High),
             I(r.Test.Recommendations), I(r.Test.Clicks), I(r.Test.Phantoms),
             r.TrainSeconds.ToString("F3", CultureInfo.InvariantCulture), r.TestSeconds.ToString("F3", CultureInfo.InvariantCulture),
+            I(r.TrainingSeed),
         ]));
     }
 
@@ -116,6 +137,7 @@ public static class ProtocolReport
         [
             "agent", "protocol", "worlds", "ctr_pooled", "ctr_pooled_low", "ctr_pooled_high", "ctr_recogym_pooled", "ctr_recogym_pooled_low", "ctr_recogym_pooled_high",
             "ctr_world_mean", "ctr_world_sd", "ctr_world_min", "ctr_world_max", "ctr_recogym_world_mean", "ctr_recogym_world_sd",
+            "training_seeds", "ctr_log_sd", "ctr_log_range",
         ];
         return CsvWriter.ToCsv(header, Spreads(result).Select(s => (IReadOnlyList<string>)
         [
@@ -123,36 +145,51 @@ public static class ProtocolReport
             D(s.Pooled.Median), D(s.Pooled.Low), D(s.Pooled.High),
             D(s.PooledRecoGym.Median), D(s.PooledRecoGym.Low), D(s.PooledRecoGym.High),
             D(s.Mean), D(s.Sd), D(s.Min), D(s.Max), D(s.MeanRecoGym), D(s.SdRecoGym),
+            I(s.TrainingSeeds), D(s.LogSd), D(s.LogRange),
         ]));
     }
 
-    /// <summary>The per-agent table: pooled CTRs, between-world spread.</summary>
+    /// <summary>The per-agent table: pooled CTRs, between-world spread and, with several training seeds, the spread between training logs.</summary>
     public static MarkdownTable SpreadTable(ProtocolResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var table = new MarkdownTable(
+        var logs = result.Protocol.TrainingSeeds > 1;
+        List<TableColumn> columns =
         [
             new TableColumn("Agent"),
             new TableColumn("CTR % pooled [95 %]", ColumnAlignment.Right),
             new TableColumn("RecoGym CTR % pooled [95 %]", ColumnAlignment.Right),
             new TableColumn("CTR % between worlds: mean ± sd [min, max]", ColumnAlignment.Right),
-        ]);
+        ];
+        if (logs)
+        {
+            columns.Add(new TableColumn("CTR % between training logs: sd within a world (largest range)", ColumnAlignment.Right));
+        }
+        var table = new MarkdownTable([.. columns]);
         foreach (var s in Spreads(result))
         {
-            table.AddRow(
+            List<string> cells =
+            [
                 s.Kind,
                 AbTestReport.Percent(s.Pooled),
                 AbTestReport.Percent(s.PooledRecoGym),
-                $"{Format.Number(100 * s.Mean, 3)} ± {Format.Number(100 * s.Sd, 3)} [{Format.Number(100 * s.Min, 3)}, {Format.Number(100 * s.Max, 3)}]");
+                $"{Format.Number(100 * s.Mean, 3)} ± {Format.Number(100 * s.Sd, 3)} [{Format.Number(100 * s.Min, 3)}, {Format.Number(100 * s.Max, 3)}]",
+            ];
+            if (logs)
+            {
+                cells.Add($"{Format.Number(100 * s.LogSd, 3)} ({Format.Number(100 * s.LogRange, 3)})");
+            }
+            table.AddRow([.. cells]);
         }
         return table;
     }
 
-    /// <summary>The table of one world: both CTRs with their intervals.</summary>
+    /// <summary>The table of one world: both CTRs with their intervals (one row per agent and training seed).</summary>
     public static MarkdownTable WorldTable(ProtocolResult result, uint worldSeed)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var table = new MarkdownTable(
+        var logs = result.Protocol.TrainingSeeds > 1;
+        List<TableColumn> columns =
         [
             new TableColumn("Agent"),
             new TableColumn("CTR % [95 %]", ColumnAlignment.Right),
@@ -161,17 +198,29 @@ public static class ProtocolReport
             new TableColumn("clicks", ColumnAlignment.Right),
             new TableColumn("train s", ColumnAlignment.Right),
             new TableColumn("test s", ColumnAlignment.Right),
-        ]);
-        foreach (var r in result.Runs.Where(r => r.WorldSeed == worldSeed))
+        ];
+        if (logs)
         {
-            table.AddRow(
+            columns.Insert(1, new TableColumn("training seed", ColumnAlignment.Right));
+        }
+        var table = new MarkdownTable([.. columns]);
+        foreach (var r in result.Runs.Where(r => r.WorldSeed == worldSeed).GroupBy(r => r.Kind).SelectMany(g => g))
+        {
+            List<string> cells =
+            [
                 r.Kind,
                 AbTestReport.Percent(r.Ctr),
                 AbTestReport.Percent(r.CtrRecoGym),
                 I(r.Test.Recommendations),
                 I(r.Test.Clicks),
                 Format.Number(r.TrainSeconds, 2),
-                Format.Number(r.TestSeconds, 2));
+                Format.Number(r.TestSeconds, 2),
+            ];
+            if (logs)
+            {
+                cells.Insert(1, I(r.TrainingSeed));
+            }
+            table.AddRow([.. cells]);
         }
         return table;
     }
@@ -189,20 +238,26 @@ public static class ProtocolReport
         }
         sb.AppendLine(CultureInfo.InvariantCulture,
             $"P = {p.World.Products}, K = {p.World.LatentFactors}, sigma_omega = {D(p.World.SigmaOmega)}, {p.World.NumberOfFlips} flips; training: {p.OrganicTrainUsers} organic-only users + {p.TrainUsers} users logged by OrganicUserCount (epsilon {D(p.LoggingEpsilon)}); {p.TestUsers} test users; agents {(p.Online ? "learn" : "do not learn")} during the test. " +
-            $"Worlds: seeds {p.WorldSeed} to {p.WorldSeedOf(p.Worlds - 1)} (RecoGym's own RandomState draws). Wall time {Format.Number(result.WallSeconds, 1)} s.");
+            $"Worlds: seeds {p.WorldSeed} to {p.WorldSeedOf(p.Worlds - 1)} (RecoGym's own RandomState draws)" +
+            $"{(p.TrainingSeeds > 1 ? string.Create(CultureInfo.InvariantCulture, $"; {p.TrainingSeeds} training logs per world S, their users from RandomState(S + t), t = 0 .. {p.TrainingSeeds - 1} (world, logging policy's stream, agents' seed and test users unchanged)") : string.Empty)}" +
+            $". Wall time {Format.Number(result.WallSeconds, 1)} s.");
         sb.AppendLine();
         sb.AppendLine("CTR = clicks / recommendations; RecoGym CTR also counts the never-clicked phantom recommendation RecoGym logs at the end of every session. Intervals: 2.5 % and 97.5 % quantiles of Beta(clicks + 1, non-clicks + 1).");
         sb.AppendLine();
         sb.AppendLine("## All worlds");
         sb.AppendLine();
         sb.AppendLine(SpreadTable(result).ToMarkdown());
-        foreach (var (seed, rows, logged) in result.Logs)
+        foreach (var seed in result.WorldSeeds)
         {
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture, $"## World seed {seed}");
             sb.AppendLine();
-            sb.AppendLine(CultureInfo.InvariantCulture, $"Training log: {rows} rows, {logged.Recommendations} logged recommendations, {logged.Clicks} clicks, {logged.Phantoms} phantom rows.");
-            sb.AppendLine();
+            foreach (var (_, rows, logged, t) in result.Logs.Where(l => l.WorldSeed == seed))
+            {
+                var label = p.TrainingSeeds > 1 ? string.Create(CultureInfo.InvariantCulture, $"Training log {t} (RandomState({RecoGymProtocol.TrainingStreamSeed(seed, t)}))") : "Training log";
+                sb.AppendLine(CultureInfo.InvariantCulture, $"{label}: {rows} rows, {logged.Recommendations} logged recommendations, {logged.Clicks} clicks, {logged.Phantoms} phantom rows.");
+                sb.AppendLine();
+            }
             sb.AppendLine(WorldTable(result, seed).ToMarkdown());
         }
         return sb.ToString();

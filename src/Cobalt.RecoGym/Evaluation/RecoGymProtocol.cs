@@ -17,6 +17,18 @@ namespace Cobalt.RecoGym.Evaluation;
 /// from a fresh <c>RandomState(S)</c> (upstream's <c>reset_random_seed(0)</c>), without learning unless
 /// <see cref="Online"/>. Defaults: P = 100, K = 5, sigma_omega = 0.1, no flips, seeds S .. S + W - 1.
 /// </summary>
+/// <remarks>
+/// Training seeds (<see cref="TrainingSeeds"/> = T): world S is trained on T logs t = 0 .. T - 1. Log t draws its users
+/// (organic-only and logged alike: their omega, views, transitions and clicks) from <c>RandomState(S + t)</c>, upstream's
+/// own training stream for statistics epoch t (<c>recogym/bench_agents.py</c> <c>_collect_stats</c> with
+/// <c>epoch_with_random_reset</c> calls <c>recogym/envs/abstract.py</c> <c>reset_random_seed(epoch)</c>, i.e.
+/// <c>RandomState(random_seed + epoch)</c>, after Gamma and mu_organic were drawn from <c>RandomState(random_seed)</c>).
+/// Everything else stays as for t = 0: the world (Gamma, mu_organic), the logging policy's epsilon stream
+/// <c>RandomState(S)</c> (upstream deep-copies the logging agent with its initial state), the agents' seed S and the
+/// test users <c>RandomState(S)</c>. So the runs of one world differ only by their training log; t = 0 is the default
+/// protocol. Unlike upstream's epochs, the test stream is not moved. Caveat: log t of world S uses the same random
+/// numbers as log 0 of world S + t (in another world, so with other views and clicks).
+/// </remarks>
 public sealed record RecoGymProtocol : IValidatable
 {
     /// <summary>The environment (RecoGym v1 defaults with P = 100).</summary>
@@ -40,6 +52,9 @@ public sealed record RecoGymProtocol : IValidatable
     /// <summary>Users of the test (upstream <c>num_users_to_score</c>).</summary>
     public int TestUsers { get; init; } = 10_000;
 
+    /// <summary>T: training logs per world (t = 0 .. T - 1, users from <c>RandomState(S + t)</c>); 1 is RecoGym's protocol.</summary>
+    public int TrainingSeeds { get; init; } = 1;
+
     /// <summary>Agents keep learning from the test users (a separate experiment; upstream's harness never does).</summary>
     public bool Online { get; init; }
 
@@ -48,6 +63,9 @@ public sealed record RecoGymProtocol : IValidatable
 
     /// <summary>The seed of world <paramref name="index"/>.</summary>
     public uint WorldSeedOf(int index) => unchecked(WorldSeed + (uint)index);
+
+    /// <summary>The seed of the user stream of training log <paramref name="trainingSeed"/> of world <paramref name="worldSeed"/>: S + t.</summary>
+    public static uint TrainingStreamSeed(uint worldSeed, int trainingSeed) => unchecked(worldSeed + (uint)trainingSeed);
 
     /// <inheritdoc />
     public void Validate()
@@ -64,6 +82,11 @@ public sealed record RecoGymProtocol : IValidatable
         if ((ulong)WorldSeed + (ulong)Worlds - 1 > uint.MaxValue)
         {
             throw new OptionsException(Names.Kebab(nameof(WorldSeed)), $"world seeds must stay below 2^32 (got {WorldSeed} + {Worlds} worlds).");
+        }
+        Require.AtLeast(TrainingSeeds, 1, nameof(TrainingSeeds));
+        if ((ulong)WorldSeed + (ulong)Worlds - 1 + (ulong)TrainingSeeds - 1 > uint.MaxValue)
+        {
+            throw new OptionsException(Names.Kebab(nameof(TrainingSeeds)), $"training streams S + t must stay below 2^32 (got world seeds up to {WorldSeedOf(Worlds - 1)} with {TrainingSeeds} training seeds).");
         }
         Require.AtLeast(OrganicTrainUsers, 0, nameof(OrganicTrainUsers));
         Require.AtLeast(TrainUsers, 0, nameof(TrainUsers));
@@ -100,7 +123,8 @@ public sealed record RecoGymProtocol : IValidatable
 /// <param name="Test">Recommendations, clicks and phantom impressions of the test.</param>
 /// <param name="TrainSeconds">Wall time of training.</param>
 /// <param name="TestSeconds">Wall time of the test.</param>
-public sealed record ProtocolRun(uint WorldSeed, string Kind, string Agent, Tally Test, double TrainSeconds, double TestSeconds)
+/// <param name="TrainingSeed">t: the training log (users from <c>RandomState(S + t)</c>); 0 in RecoGym's protocol.</param>
+public sealed record ProtocolRun(uint WorldSeed, string Kind, string Agent, Tally Test, double TrainSeconds, double TestSeconds, int TrainingSeed = 0)
 {
     /// <summary>Our CTR: clicks / recommendations, with the Beta interval.</summary>
     public CtrEstimate Ctr => CtrEstimate.From(Test.Recommendations, Test.Clicks);
@@ -111,12 +135,15 @@ public sealed record ProtocolRun(uint WorldSeed, string Kind, string Agent, Tall
 
 /// <summary>What <see cref="RecoGymProtocolRunner"/> measured.</summary>
 /// <param name="Protocol">The protocol.</param>
-/// <param name="Logs">Per world: the training log's recommendations, clicks and phantoms.</param>
-/// <param name="Runs">Every (world, agent) run, world-major in agent order.</param>
+/// <param name="Logs">Per world and training seed (world-major): the training log's rows, recommendations, clicks and phantoms.</param>
+/// <param name="Runs">Every (world, training seed, agent) run, world-major, then training seed, in agent order.</param>
 /// <param name="WallSeconds">Wall time.</param>
-public sealed record ProtocolResult(RecoGymProtocol Protocol, IReadOnlyList<(uint WorldSeed, int Rows, Tally Logged)> Logs, IReadOnlyList<ProtocolRun> Runs, double WallSeconds)
+public sealed record ProtocolResult(RecoGymProtocol Protocol, IReadOnlyList<(uint WorldSeed, int Rows, Tally Logged, int TrainingSeed)> Logs, IReadOnlyList<ProtocolRun> Runs, double WallSeconds)
 {
-    /// <summary>The runs of <paramref name="kind"/>, one per world.</summary>
+    /// <summary>The world seeds, in order.</summary>
+    public IReadOnlyList<uint> WorldSeeds => Logs.Select(l => l.WorldSeed).Distinct().ToArray();
+
+    /// <summary>The runs of <paramref name="kind"/>, one per world and training seed.</summary>
     public IReadOnlyList<ProtocolRun> RunsOf(string kind) => Runs.Where(r => r.Kind == kind).ToArray();
 }
 
@@ -135,25 +162,24 @@ public static class RecoGymProtocolRunner
             CancellationToken = cancellationToken,
         };
         var worlds = new RecoGymWorld[protocol.Worlds];
-        var logs = new InteractionLog[protocol.Worlds];
-        var phantoms = new long[protocol.Worlds];
-        Parallel.For(0, protocol.Worlds, options, i =>
-        {
-            worlds[i] = RecoGymWorld.FromNumpySeed(protocol.World, protocol.WorldSeedOf(i));
-            logs[i] = TrainingLog(worlds[i], protocol.WorldSeedOf(i), protocol.OrganicTrainUsers, protocol.TrainUsers, protocol.LoggingEpsilon);
-            phantoms[i] = protocol.TrainUsers;
-        });
+        Parallel.For(0, protocol.Worlds, options, i => worlds[i] = RecoGymWorld.FromNumpySeed(protocol.World, protocol.WorldSeedOf(i)));
+        var seeds = protocol.TrainingSeeds;
+        var logs = new InteractionLog[protocol.Worlds * seeds];
+        Parallel.For(0, logs.Length, options, i =>
+            logs[i] = TrainingLog(worlds[i / seeds], protocol.WorldSeedOf(i / seeds), protocol.OrganicTrainUsers, protocol.TrainUsers, protocol.LoggingEpsilon, i % seeds));
         var jobs = (from w in Enumerable.Range(0, protocol.Worlds)
+                    from t in Enumerable.Range(0, seeds)
                     from a in Enumerable.Range(0, protocol.Agents.Count)
-                    select (w, a)).ToArray();
+                    select (w, t, a)).ToArray();
         var runs = new ProtocolRun[jobs.Length];
         Parallel.For(0, jobs.Length, options, j =>
         {
-            var (w, a) = jobs[j];
-            runs[j] = RunAgent(worlds[w], protocol.WorldSeedOf(w), logs[w], protocol.Agents[a], protocol.TestUsers, protocol.Online, onProgress, cancellationToken);
+            var (w, t, a) = jobs[j];
+            runs[j] = RunAgent(worlds[w], protocol.WorldSeedOf(w), logs[(w * seeds) + t], protocol.Agents[a], protocol.TestUsers, protocol.Online, onProgress, t, cancellationToken);
         });
-        var summaries = Enumerable.Range(0, protocol.Worlds)
-            .Select(i => (protocol.WorldSeedOf(i), logs[i].Count, new Tally(logs[i].BanditCount - phantoms[i], logs[i].ClickCount, phantoms[i])))
+        long phantoms = protocol.TrainUsers;
+        var summaries = Enumerable.Range(0, logs.Length)
+            .Select(i => (protocol.WorldSeedOf(i / seeds), logs[i].Count, new Tally(logs[i].BanditCount - phantoms, logs[i].ClickCount, phantoms), i % seeds))
             .ToArray();
         return new ProtocolResult(protocol, summaries, runs, clock.Elapsed.TotalSeconds);
     }
@@ -162,12 +188,15 @@ public static class RecoGymProtocolRunner
     /// RecoGym's training log for world seed <paramref name="seed"/>: from one <c>RandomState(seed)</c>, the first
     /// organic sessions of <paramref name="organicUsers"/> users (ids 0 ..), then <paramref name="loggedUsers"/> whole
     /// users (ids following) facing OrganicUserCount with <paramref name="epsilon"/>, each ending with its phantom row.
+    /// Training seed t (<paramref name="trainingSeed"/>) draws the users from <c>RandomState(seed + t)</c> instead; the
+    /// logging policy keeps its stream <c>RandomState(seed)</c> (see <see cref="RecoGymProtocol"/>'s remarks).
     /// </summary>
-    public static InteractionLog TrainingLog(RecoGymWorld world, uint seed, int organicUsers, int loggedUsers, double epsilon)
+    public static InteractionLog TrainingLog(RecoGymWorld world, uint seed, int organicUsers, int loggedUsers, double epsilon, int trainingSeed = 0)
     {
         ArgumentNullException.ThrowIfNull(world);
+        ArgumentOutOfRangeException.ThrowIfNegative(trainingSeed);
         var log = new InteractionLog(world.Products, Math.Max(16, (organicUsers * 4) + (loggedUsers * 110)));
-        var simulator = new UserSimulator(world, new NumpyRandomState(seed));
+        var simulator = new UserSimulator(world, new NumpyRandomState(RecoGymProtocol.TrainingStreamSeed(seed, trainingSeed)));
         for (var u = 0; u < organicUsers; u++)
         {
             Episode.PlayOrganicOnly(simulator, u, log);
@@ -181,8 +210,8 @@ public static class RecoGymProtocolRunner
         return log;
     }
 
-    /// <summary>Trains one agent (seeded with the world seed, as upstream's agents take the environment's <c>random_seed</c>) and runs its test.</summary>
-    public static ProtocolRun RunAgent(RecoGymWorld world, uint seed, InteractionLog log, AgentSpec spec, int testUsers, bool online, Action<int>? onProgress = null, CancellationToken cancellationToken = default)
+    /// <summary>Trains one agent (seeded with the world seed, as upstream's agents take the environment's <c>random_seed</c>) and runs its test; <paramref name="trainingSeed"/> only labels the run.</summary>
+    public static ProtocolRun RunAgent(RecoGymWorld world, uint seed, InteractionLog log, AgentSpec spec, int testUsers, bool online, Action<int>? onProgress = null, int trainingSeed = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(world);
         ArgumentNullException.ThrowIfNull(log);
@@ -207,6 +236,6 @@ public static class RecoGymProtocolRunner
             }
         }
         onProgress?.Invoke(testUsers % AbTestRunner.ProgressStep);
-        return new ProtocolRun(seed, definition.Kind, spec.DisplayName, tally, trainSeconds, clock.Elapsed.TotalSeconds);
+        return new ProtocolRun(seed, definition.Kind, spec.DisplayName, tally, trainSeconds, clock.Elapsed.TotalSeconds, trainingSeed);
     }
 }
