@@ -1,4 +1,3 @@
-using Spectre.Console;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
@@ -13,27 +12,6 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static (int Exit, string Output) Cobalt(params string[] args)
-    {
-        var output = new StringWriter();
-        var previous = AnsiConsole.Console;
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Ansi = AnsiSupport.No,
-            Interactive = InteractionSupport.No,
-        });
-        try
-        {
-            var exit = CobaltCommand.Create().Parse(args).Invoke();
-            return (exit, output.ToString());
-        }
-        finally
-        {
-            AnsiConsole.Console = previous;
-        }
-    }
-
     [Fact]
     public void Run_plays_an_experiment_file_and_writes_the_report()
     {
@@ -45,7 +23,7 @@ public sealed class CliTests : IDisposable
             """);
         var report = Path.Combine(_folder, "report");
 
-        var (exit, output) = Cobalt("run", file, "--out", report, "--seed", "5");
+        var (exit, output) = CliRunner.Run("run", file, "--out", report, "--seed", "5");
 
         exit.Should().Be(0, output);
         output.Should().Contain("LinUCB").And.Contain("Cumulative");
@@ -59,7 +37,7 @@ public sealed class CliTests : IDisposable
     {
         var report = Path.Combine(_folder, "preset");
 
-        var (exit, output) = Cobalt("run", "--preset", "linear", "--trials", "1", "--iterations", "30", "--out", report);
+        var (exit, output) = CliRunner.Run("run", "--preset", "linear", "--trials", "1", "--iterations", "30", "--out", report);
 
         exit.Should().Be(0, output);
         File.ReadAllText(Path.Combine(report, "results.md")).Should().Contain("1 trials x 30 rounds");
@@ -72,7 +50,7 @@ public sealed class CliTests : IDisposable
         var file = Path.Combine(_folder, "bad.json");
         File.WriteAllText(file, """{ "world": { "kind": "linear" }, "policies": [ { "kind": "linucb-shared", "options": { "alpha": "big" } } ] }""");
 
-        var (exit, output) = Cobalt("run", file, "--out", Path.Combine(_folder, "never"));
+        var (exit, output) = CliRunner.Run("run", file, "--out", Path.Combine(_folder, "never"));
 
         exit.Should().Be(2);
         output.Should().Contain("bad.json: policies[0].options.alpha: must be a number, not 'big'");
@@ -82,15 +60,15 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void A_missing_file_or_unknown_preset_is_a_clear_error()
     {
-        Cobalt("run", Path.Combine(_folder, "nope.json")).Should().Match<(int Exit, string Output)>(r => r.Exit == 2 && r.Output.Contains("does not exist"));
-        Cobalt("run", "--preset", "nope").Should().Match<(int Exit, string Output)>(r => r.Exit == 2 && r.Output.Contains("unknown preset 'nope'; allowed: catalogue, linear"));
-        Cobalt("run", "--iterations", "0").Should().Match<(int Exit, string Output)>(r => r.Exit == 2 && r.Output.Contains("iterations: must be at least 1"));
+        CliRunner.Run("run", Path.Combine(_folder, "nope.json")).Should().Match<(int Exit, string Output)>(r => r.Exit == 2 && r.Output.Contains("does not exist"));
+        CliRunner.Run("run", "--preset", "nope").Should().Match<(int Exit, string Output)>(r => r.Exit == 2 && r.Output.Contains("unknown preset 'nope'; allowed: catalogue, linear"));
+        CliRunner.Run("run", "--iterations", "0").Should().Match<(int Exit, string Output)>(r => r.Exit == 2 && r.Output.Contains("iterations: must be at least 1"));
     }
 
     [Fact]
     public void Policies_lists_every_kind_with_its_options()
     {
-        var (exit, output) = Cobalt("policies");
+        var (exit, output) = CliRunner.Run("policies");
 
         exit.Should().Be(0);
         foreach (var kind in global::Cobalt.Policies.Catalog.PolicyCatalog.All.Select(d => d.Kind))
@@ -103,7 +81,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Worlds_lists_every_world_with_its_options()
     {
-        var (exit, output) = Cobalt("worlds");
+        var (exit, output) = CliRunner.Run("worlds");
 
         exit.Should().Be(0);
         output.Should().Contain("linear").And.Contain("catalogue").And.Contain("noise-variance").And.Contain("topic-size-exponent");

@@ -3,7 +3,6 @@ using System.Text;
 using Cobalt.Data.MovieLens;
 using Cobalt.Neural.Text;
 using Cobalt.Simulation.UserChoice;
-using Spectre.Console;
 
 namespace Cobalt.Cli.Tests;
 
@@ -16,26 +15,6 @@ public sealed class GloveSubsetTests : IDisposable
     public GloveSubsetTests() => Directory.CreateDirectory(_folder);
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private static (int Exit, string Output) Cobalt(params string[] args)
-    {
-        var output = new StringWriter();
-        var previous = AnsiConsole.Console;
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Ansi = AnsiSupport.No,
-            Interactive = InteractionSupport.No,
-        });
-        try
-        {
-            return (CobaltCommand.Create().Parse(args).Invoke(), output.ToString());
-        }
-        finally
-        {
-            AnsiConsole.Console = previous;
-        }
-    }
 
     private string TinyMovieLens()
     {
@@ -59,8 +38,8 @@ public sealed class GloveSubsetTests : IDisposable
         var first = Path.Combine(_folder, "a", "subset.txt");
         var second = Path.Combine(_folder, "b", "subset.txt");
 
-        var (exit, output) = Cobalt("data", "glove-subset", "--vectors", vectors, "--data", movies, "--out", first);
-        Cobalt("data", "glove-subset", "--vectors", vectors, "--data", movies, "--out", second).Exit.Should().Be(0);
+        var (exit, output) = CliRunner.Run("data", "glove-subset", "--vectors", vectors, "--data", movies, "--out", first);
+        CliRunner.Run("data", "glove-subset", "--vectors", vectors, "--data", movies, "--out", second).Exit.Should().Be(0);
 
         exit.Should().Be(0, output);
         var kept = new HashSet<string> { "sci", "star", "(", "1995", "wars", "toy", "-", "adventure", "fi", "story", "listed" };
@@ -78,15 +57,15 @@ public sealed class GloveSubsetTests : IDisposable
         var vectors = Path.Combine(_folder, "vectors.txt");
         File.WriteAllText(vectors, "toy 1 2\nstory 1\n", Utf8);
 
-        var (exit, output) = Cobalt("data", "glove-subset", "--vectors", vectors, "--data", movies);
+        var (exit, output) = CliRunner.Run("data", "glove-subset", "--vectors", vectors, "--data", movies);
         exit.Should().Be(2);
         output.Should().Contain("Line 2:").And.Contain("vectors.txt");
 
         File.WriteAllText(vectors, "toy 1 2\nstory 3 4\n", Utf8);
-        Cobalt("data", "glove-subset", "--vectors", vectors, "--data", movies).Exit.Should().Be(0);
+        CliRunner.Run("data", "glove-subset", "--vectors", vectors, "--data", movies).Exit.Should().Be(0);
         File.ReadAllText(Path.Combine(_folder, "glove-2d", "ml-tiny.2d.txt")).Should().Be("toy 1 2\nstory 3 4\n");
 
-        var missing = Cobalt("data", "glove-subset", "--vectors", Path.Combine(_folder, "none.txt"), "--data", movies);
+        var missing = CliRunner.Run("data", "glove-subset", "--vectors", Path.Combine(_folder, "none.txt"), "--data", movies);
         missing.Exit.Should().Be(2);
         missing.Output.Should().Contain("cobalt data fetch glove-100d");
     }
@@ -98,7 +77,7 @@ public sealed class GloveSubsetTests : IDisposable
         var movies = UserChoiceWorld.ShippedMovieLens();
         var again = Path.Combine(_folder, "again.txt");
 
-        var (exit, output) = Cobalt("data", "glove-subset", "--vectors", shipped, "--data", movies, "--out", again);
+        var (exit, output) = CliRunner.Run("data", "glove-subset", "--vectors", shipped, "--data", movies, "--out", again);
 
         exit.Should().Be(0, output);
         File.ReadAllBytes(again).Should().Equal(File.ReadAllBytes(shipped)); // byte for byte: the subset is a fixed point
