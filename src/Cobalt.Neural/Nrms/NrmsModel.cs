@@ -58,22 +58,7 @@ public sealed class NrmsModel
         Items = items;
         _tokenizer = new Tokenizer(options.Tokenizer);
         Network = new NrmsNetwork<float>(options, vocabulary.Count, Seeds.Stream(seed, "nrms.parameters"));
-        if (pretrained is not null)
-        {
-            if (pretrained.Dimension != options.WordDimension || pretrained.Count != vocabulary.Count)
-            {
-                throw new ArgumentException(
-                    $"The pretrained vectors have width {pretrained.Dimension} for {pretrained.Count} ids; the model needs width {options.WordDimension} for {vocabulary.Count}.",
-                    nameof(pretrained));
-            }
-            for (var id = 2; id < vocabulary.Count; id++)
-            {
-                if (pretrained.Has(id))
-                {
-                    Network.Words.SetRow(id, pretrained.Vector(id));
-                }
-            }
-        }
+        SetWordVectors(Network, vocabulary, pretrained);
         _tape = new Tape<float>(Parallelism.Of(options.Threads, options.ParallelMinWork));
         _optimiser = new Adam<float>(options.Optimiser);
     }
@@ -87,11 +72,45 @@ public sealed class NrmsModel
         ArgumentNullException.ThrowIfNull(titles);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var (vocabulary, items, vectors) = EncodeTitles(titles, options, vocabularyOptions, glovePath);
+        return new NrmsModel(options, vocabulary, items, seed, vectors);
+    }
+
+    /// <summary>
+    /// The vocabulary of <paramref name="titles"/>, their token sequences of at most <see cref="NrmsOptions.MaxTitleLength"/>, and
+    /// the GloVe vectors of <paramref name="glovePath"/> for that vocabulary (null without a path).
+    /// </summary>
+    internal static (Vocabulary Vocabulary, TokenSequences Items, WordVectors? Vectors) EncodeTitles(IReadOnlyList<string> titles, NrmsOptions options, VocabularyOptions? vocabularyOptions, string? glovePath)
+    {
         var tokenizer = new Tokenizer(options.Tokenizer);
         var vocabulary = new VocabularyBuilder(tokenizer).AddRange(titles).Build(vocabularyOptions);
         var items = TokenSequences.Encode(titles, vocabulary, tokenizer, options.MaxTitleLength);
         var vectors = glovePath is null ? null : WordVectors.ReadGloveFile(glovePath, vocabulary, options.WordDimension);
-        return new NrmsModel(options, vocabulary, items, seed, vectors);
+        return (vocabulary, items, vectors);
+    }
+
+    /// <summary>Starts every word of <paramref name="vocabulary"/> that has a vector in <paramref name="pretrained"/> from it (none when null).</summary>
+    /// <exception cref="ArgumentException">The vectors have another width than the network's words, or another vocabulary size.</exception>
+    internal static void SetWordVectors(NrmsNetwork<float> network, Vocabulary vocabulary, WordVectors? pretrained)
+    {
+        if (pretrained is null)
+        {
+            return;
+        }
+        var width = network.Options.WordDimension;
+        if (pretrained.Dimension != width || pretrained.Count != vocabulary.Count)
+        {
+            throw new ArgumentException(
+                $"The pretrained vectors have width {pretrained.Dimension} for {pretrained.Count} ids; the model needs width {width} for {vocabulary.Count}.",
+                nameof(pretrained));
+        }
+        for (var id = 2; id < vocabulary.Count; id++)
+        {
+            if (pretrained.Has(id))
+            {
+                network.Words.SetRow(id, pretrained.Vector(id));
+            }
+        }
     }
 
     /// <summary>The options.</summary>

@@ -114,13 +114,16 @@ public sealed class NrmsNetwork<T>
     }
 
     /// <summary>Click scores [B, C]: ŷ_bc = u_b · r_bc for users [B, D] and candidates [B, C, D].</summary>
-    public Node<T> Scores(Tape<T> tape, Node<T> users, Node<T> candidates)
+    public Node<T> Scores(Tape<T> tape, Node<T> users, Node<T> candidates) => DotScores(tape, users, candidates);
+
+    /// <summary>Two-tower scores [B, C]: s_bc = u_b · r_bc for users [B, D] and candidates [B, C, D] (any D).</summary>
+    internal static Node<T> DotScores(Tape<T> tape, Node<T> users, Node<T> candidates)
     {
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(users);
         ArgumentNullException.ThrowIfNull(candidates);
         var (b, c) = (candidates.Shape[0], candidates.Shape[1]);
-        var column = tape.Reshape(users, Shape.Of(b, Dimension, 1));
+        var column = tape.Reshape(users, Shape.Of(b, users.Shape[1], 1));
         return tape.Reshape(tape.MatMul(candidates, column), Shape.Of(b, c));
     }
 

@@ -1,6 +1,5 @@
 using Cobalt.Core.Persistence;
 using Cobalt.Core.Randomness;
-using Cobalt.Core.Statistics;
 using Cobalt.Neural.Autodiff;
 using Cobalt.Neural.Optimisers;
 using Cobalt.Neural.Tensors;
@@ -48,20 +47,7 @@ public sealed class TopicNrmsModel
         Vocabulary = vocabulary;
         Items = items;
         Network = new TopicNrmsNetwork<float>(text, vocabulary.Count, topicCount, dimension, Seeds.Stream(seed, "topic-nrms.parameters"));
-        if (pretrained is not null)
-        {
-            if (pretrained.Dimension != text.WordDimension || pretrained.Count != vocabulary.Count)
-            {
-                throw new ArgumentException($"The pretrained vectors have width {pretrained.Dimension} for {pretrained.Count} ids; the model needs width {text.WordDimension} for {vocabulary.Count}.", nameof(pretrained));
-            }
-            for (var id = 2; id < vocabulary.Count; id++)
-            {
-                if (pretrained.Has(id))
-                {
-                    Network.Text.Words.SetRow(id, pretrained.Vector(id));
-                }
-            }
-        }
+        NrmsModel.SetWordVectors(Network.Text, vocabulary, pretrained);
         _tape = new Tape<float>(Parallelism.Of(text.Threads, text.ParallelMinWork));
         _optimiser = new Adam<float>(text.Optimiser);
     }
@@ -75,10 +61,7 @@ public sealed class TopicNrmsModel
         ArgumentNullException.ThrowIfNull(titles);
         ArgumentNullException.ThrowIfNull(text);
         text.Validate();
-        var tokenizer = new Tokenizer(text.Tokenizer);
-        var vocabulary = new VocabularyBuilder(tokenizer).AddRange(titles).Build();
-        var items = TokenSequences.Encode(titles, vocabulary, tokenizer, text.MaxTitleLength);
-        var vectors = glovePath is null ? null : WordVectors.ReadGloveFile(glovePath, vocabulary, text.WordDimension);
+        var (vocabulary, items, vectors) = NrmsModel.EncodeTitles(titles, text, vocabularyOptions: null, glovePath);
         return new TopicNrmsModel(text, vocabulary, items, topicCount, dimension, seed, vectors);
     }
 
@@ -185,14 +168,15 @@ public sealed class TopicNrmsModel
         var attended = Options.Padding == NrmsPadding.Attended;
         var width = titles.Dimension;
         var output = new float[histories.Count * Dimension];
+        var values = new float[Math.Max(1, Options.MaxHistory) * width];
+        var mask = new bool[Math.Max(1, Options.MaxHistory)];
         _tape.RecordsGradients = false;
         for (var b = 0; b < histories.Count; b++)
         {
             var history = Recent(histories[b] ?? throw new ArgumentException($"History {b} is null.", nameof(histories)));
             CheckItems(history, $"histories[{b}]");
             var length = attended ? Options.MaxHistory : Math.Max(1, history.Length);
-            var values = new float[length * width];
-            var mask = new bool[length];
+            values.AsSpan(0, length * width).Clear();
             for (var h = 0; h < length; h++)
             {
                 var item = h < history.Length ? history[h] : attended ? 0 : -1;
@@ -203,8 +187,8 @@ public sealed class TopicNrmsModel
                 }
             }
             _tape.Reset();
-            var input = _tape.Constant(Shape.Of(1, length, width), values);
-            Network.EncodeUsers(_tape, input, mask, reductionDropout).Data.CopyTo(output.AsSpan(b * Dimension, Dimension));
+            var input = _tape.Constant(Shape.Of(1, length, width), values.AsSpan(0, length * width));
+            Network.EncodeUsers(_tape, input, mask.AsMemory(0, length), reductionDropout).Data.CopyTo(output.AsSpan(b * Dimension, Dimension));
         }
         _tape.Reset();
         _tape.RecordsGradients = true;
@@ -222,30 +206,7 @@ public sealed class TopicNrmsModel
         ArgumentNullException.ThrowIfNull(rng);
         Validate(samples);
         var topics = EncodeTopics(rng);
-        var users = EncodeUsers(samples.Select(s => s.History).ToArray());
-        var total = 0.0;
-        var counted = 0;
-        for (var k = 0; k < samples.Count; k++)
-        {
-            var sample = samples[k];
-            var n = sample.Negatives.Length + 1;
-            if (n < 2)
-            {
-                continue;
-            }
-            var scores = new double[n];
-            var labels = new bool[n];
-            var user = users.Row(k);
-            scores[0] = System.Numerics.Tensors.TensorPrimitives.Dot(user, topics.Row(sample.Positive));
-            labels[0] = true;
-            for (var j = 1; j < n; j++)
-            {
-                scores[j] = System.Numerics.Tensors.TensorPrimitives.Dot(user, topics.Row(sample.Negatives[j - 1]));
-            }
-            total += BinaryMetrics.Auc(scores, labels);
-            counted++;
-        }
-        return counted == 0 ? double.NaN : total / counted;
+        return NrmsMetrics.MeanImpressionAuc(EncodeUsers(samples.Select(s => s.History).ToArray()), topics, samples);
     }
 
     /// <summary>The parameters as bytes (a checkpoint for <see cref="Restore"/>).</summary>
@@ -359,7 +320,7 @@ public sealed class TopicNrmsModel
         return slot;
     }
 
-    private int[] Recent(int[] history) => history[Math.Max(0, history.Length - Options.MaxHistory)..];
+    private ReadOnlySpan<int> Recent(int[] history) => history.AsSpan(Math.Max(0, history.Length - Options.MaxHistory));
 
     private void CheckItems(ReadOnlySpan<int> ids, string what)
     {

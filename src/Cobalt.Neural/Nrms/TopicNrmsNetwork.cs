@@ -90,13 +90,5 @@ public sealed class TopicNrmsNetwork<T>
     }
 
     /// <summary>Scores [B, C]: s_bc = z'_b · y_bc for users [B, d] and topics [B, C, d].</summary>
-    public Node<T> Scores(Tape<T> tape, Node<T> users, Node<T> topics)
-    {
-        ArgumentNullException.ThrowIfNull(tape);
-        ArgumentNullException.ThrowIfNull(users);
-        ArgumentNullException.ThrowIfNull(topics);
-        var (b, c) = (topics.Shape[0], topics.Shape[1]);
-        var column = tape.Reshape(users, Shape.Of(b, Dimension, 1));
-        return tape.Reshape(tape.MatMul(topics, column), Shape.Of(b, c));
-    }
+    public Node<T> Scores(Tape<T> tape, Node<T> users, Node<T> topics) => NrmsNetwork<T>.DotScores(tape, users, topics);
 }

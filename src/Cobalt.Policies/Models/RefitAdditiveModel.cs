@@ -27,7 +27,7 @@ namespace Cobalt.Policies.Models;
 /// Rewards equal to 1 are clicks, any other reward in [0, 1] is a non-click.</para>
 /// <para>Compare <see cref="AdditiveModel"/> (the paper's text: gamma-weighted logit and widths, online steps).</para>
 /// </remarks>
-public sealed class RefitAdditiveModel : IRewardModel
+public sealed class RefitAdditiveModel : IRewardModel, IRefitBuffer
 {
     private readonly int _d1, _d2;
     private readonly double _learningRate;

@@ -24,7 +24,7 @@ namespace Cobalt.Policies.Models;
 /// vec(x z^T) is indexed (i, j) -> i d2 + j.</para>
 /// <para>Compare <see cref="BilinearModel"/> (the paper's text: online steps on clicked rounds).</para>
 /// </remarks>
-public sealed class RefitBilinearModel : IRewardModel
+public sealed class RefitBilinearModel : IRewardModel, IRefitBuffer
 {
     private readonly int _d1, _d2;
     private readonly double _learningRate;

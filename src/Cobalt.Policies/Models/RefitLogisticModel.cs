@@ -27,7 +27,7 @@ namespace Cobalt.Policies.Models;
 /// frozen GloVe title-vector sums there). Rewards equal to 1 are clicks, any other reward in [0, 1] is a non-click.</para>
 /// <para>Departures: double precision instead of float32; the gradient is (sigmoid(l) - y) / N also where float32 saturates.</para>
 /// </remarks>
-public sealed class RefitLogisticModel : IRewardModel
+public sealed class RefitLogisticModel : IRewardModel, IRefitBuffer
 {
     private readonly int _d;
     private readonly ulong _seed;

@@ -5,6 +5,16 @@ using Cobalt.Core.Randomness;
 
 namespace Cobalt.Policies.Models;
 
+/// <summary>
+/// An as-coded GLM refitted by Adam over a buffer of rounds (CB4Rec @67f4029): the buffer is emptied when the NRMS model is
+/// retrained (reset_buffer), after that round has entered it and before its refit.
+/// </summary>
+public interface IRefitBuffer
+{
+    /// <summary>Empties the buffer inside the next update, after that round has entered it and before the refit.</summary>
+    void ResetBufferAtNextUpdate();
+}
+
 /// <summary>How the coefficients of a generalised linear model (GLM-UCB, S-N-GALM, S-N-GBLM) are fitted.</summary>
 public enum GlmFit
 {

@@ -68,7 +68,7 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
     private NrmsPretraining? _topicPretraining;
     private byte[]? _savedTopicParameters;
     private ItemVectors[] _topicTitleEncodings = [];
-    private IRewardModel[] _stageFits = [];
+    private IRefitBuffer[] _refits = [];
     private readonly List<NrmsSample> _topicSamples = [];
     private readonly Dictionary<int, double[]> _topicUsers = [];
     private NrmsModel? _topicNrms;
@@ -123,6 +123,10 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             }
         }
         _inner = Inner(options, _nrmsOptions.Dimension + 1, Seeds.Derive(seed, "neural/inner"));
+        if (_inner is ComposedPolicy { Model: IRefitBuffer refit })
+        {
+            _refits = [refit];
+        }
     }
 
     /// <inheritdoc />
@@ -273,25 +277,17 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             }
             var t = _rounds;
             _rounds++;
-            if (t > 0 && (t % _options.TopicRetrainEvery == 0 || t % _options.RetrainEvery == 0))
+            if (_options.TwoStage && t > 0 && t % _options.TopicRetrainEvery == 0)
             {
-                // proposed.py update modes 'topic' (every 50 rounds) and 'item' (every 100) both empty data_buffer_lr.
-                ResetStageFitsAtNextUpdate();
+                // proposed.py update mode 'topic' (every 50 rounds) empties data_buffer_lr too, not only mode 'item'.
+                ResetRefitsAtNextUpdate();
             }
             if (t % _options.RetrainEvery == 0 && t > 0 && _nrms is not null)
             {
                 RetrainAsCoded();
                 // CB4Rec resets the GLM buffers at every item update (neural_linear.py update mode 'item', reset_buffer), after the
                 // round entered them and before their refit.
-                if (_inner is ComposedPolicy { Model: var model })
-                {
-                    switch (model)
-                    {
-                        case RefitAdditiveModel additive: additive.ResetBufferAtNextUpdate(); break;
-                        case RefitBilinearModel bilinear: bilinear.ResetBufferAtNextUpdate(); break;
-                        case RefitLogisticModel logistic: logistic.ResetBufferAtNextUpdate(); break;
-                    }
-                }
+                ResetRefitsAtNextUpdate();
             }
             // The GLM parts learn from the round with the item vectors of now (after a retraining: the new ones, as CB4Rec's
             // item-linear update reads news_embs after train()).
@@ -809,14 +805,14 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
             {
                 var item = new RefitAdditiveModel(itemDimension, itemDimension, itemSeed) { CurrentUserFeatures = user => UserVector(user) };
                 var topic = new RefitAdditiveModel(topicDimension, topicDimension, topicSeed) { CurrentUserFeatures = user => TopicUserVector(user), WidthFrom = item };
-                _stageFits = [topic, item];
+                _refits = [topic, item];
                 return (topic, item);
             }
             case NeuralModel.Gblm:
             {
                 var item = new RefitBilinearModel(itemDimension, itemDimension, itemSeed) { CurrentUserFeatures = user => UserVector(user) };
                 var topic = new RefitBilinearModel(topicDimension, topicDimension, topicSeed) { CurrentUserFeatures = user => TopicUserVector(user) };
-                _stageFits = [topic, item];
+                _refits = [topic, item];
                 return (topic, item);
             }
             default:
@@ -824,16 +820,12 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         }
     }
 
-    /// <summary>Empties the as-coded stage fits' buffers inside their next update (see <see cref="RefitAdditiveModel.ResetBufferAtNextUpdate"/>).</summary>
-    private void ResetStageFitsAtNextUpdate()
+    /// <summary>Empties the as-coded GLM buffers (the one-stage model's, or both stages') inside their next update.</summary>
+    private void ResetRefitsAtNextUpdate()
     {
-        foreach (var fit in _stageFits)
+        foreach (var refit in _refits)
         {
-            switch (fit)
-            {
-                case RefitAdditiveModel additive: additive.ResetBufferAtNextUpdate(); break;
-                case RefitBilinearModel bilinear: bilinear.ResetBufferAtNextUpdate(); break;
-            }
+            refit.ResetBufferAtNextUpdate();
         }
     }
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Randomness;
-using Cobalt.Core.Statistics;
 using Cobalt.Neural.Nrms;
 
 namespace Cobalt.Recommenders.Neural;
@@ -181,43 +180,9 @@ public static class NeuralPretraining
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(impressions);
-        Check(impressions, model.ItemCount, "validation");
+        var samples = Samples(impressions, model.ItemCount, "validation");
         var items = model.EncodeItems();
-        var histories = new List<int[]>(impressions.Count);
-        foreach (var impression in impressions)
-        {
-            histories.Add(impression.History);
-        }
-        var users = model.EncodeUsers(histories, items);
-        var total = 0.0;
-        var counted = 0;
-        var scores = new double[1];
-        var labels = new bool[1];
-        for (var k = 0; k < impressions.Count; k++)
-        {
-            var impression = impressions[k];
-            var n = impression.Negatives.Length + 1;
-            if (n < 2)
-            {
-                continue;
-            }
-            if (scores.Length < n)
-            {
-                scores = new double[n];
-                labels = new bool[n];
-            }
-            var user = users.Row(k);
-            scores[0] = System.Numerics.Tensors.TensorPrimitives.Dot(user, items.Row(impression.Positive));
-            labels[0] = true;
-            for (var j = 1; j < n; j++)
-            {
-                scores[j] = System.Numerics.Tensors.TensorPrimitives.Dot(user, items.Row(impression.Negatives[j - 1]));
-                labels[j] = false;
-            }
-            total += BinaryMetrics.Auc(scores.AsSpan(0, n), labels.AsSpan(0, n));
-            counted++;
-        }
-        return counted == 0 ? double.NaN : total / counted;
+        return NrmsMetrics.MeanImpressionAuc(model.EncodeUsers([.. samples.Select(s => s.History)], items), items, samples);
     }
 
     /// <summary>Training samples of the impressions: the clicked item against the impression's unclicked items, under the logged history.</summary>
