@@ -67,9 +67,9 @@ public class PostgresFaultTests(Xunit.Abstractions.ITestOutputHelper output)
         Skip.If(string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(PostgresDatabase.Variable)), $"{PostgresDatabase.Variable} is not set (.ci/run sets it and installs PostgreSQL).");
         await using var cluster = await PostgresCluster.CreateAsync();
         var connection = cluster.ConnectionString;
-        var replicas = new ServiceProcess?[2];
-        replicas[0] = await ServiceProcess.StartAsync(connection);
-        replicas[1] = await ServiceProcess.StartAsync(connection);
+        var replicas = new ServeProcess?[2];
+        replicas[0] = await ServeProcess.StartAsync("--postgres", connection, "--checkpoint-every", "50");
+        replicas[1] = await ServeProcess.StartAsync("--postgres", connection, "--checkpoint-every", "50");
         try
         {
             using var admin = new HttpClient { BaseAddress = replicas[0]!.Address };
@@ -89,7 +89,7 @@ public class PostgresFaultTests(Xunit.Abstractions.ITestOutputHelper output)
                 replicas[1] = null;
                 victim.Kill();
                 victim.Dispose();
-                replicas[1] = await ServiceProcess.StartAsync(connection);
+                replicas[1] = await ServeProcess.StartAsync("--postgres", connection, "--checkpoint-every", "50");
             }
             await Task.Delay(1000);
 
@@ -205,7 +205,7 @@ public class PostgresFaultTests(Xunit.Abstractions.ITestOutputHelper output)
     private static async Task<string> CreateLoopAsync(HttpClient client, string definition)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, "/loops/faults") { Content = new StringContent(definition) };
-        request.Headers.Add("X-Admin-Key", ServiceProcess.AdminKey);
+        request.Headers.Add("X-Admin-Key", ServeProcess.AdminKey);
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         response.StatusCode.Should().Be(HttpStatusCode.Created, body);
@@ -231,7 +231,7 @@ public class PostgresFaultTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     /// <summary>Ranks on one replica and rewards on the other until stopped; counts every answer and records what was acknowledged.</summary>
-    private static async Task WriteAsync(int writer, ServiceProcess?[] replicas, string key, ConcurrentDictionary<string, int> statuses, ConcurrentDictionary<string, bool> acknowledged, CancellationToken stop)
+    private static async Task WriteAsync(int writer, ServeProcess?[] replicas, string key, ConcurrentDictionary<string, int> statuses, ConcurrentDictionary<string, bool> acknowledged, CancellationToken stop)
     {
         async Task<(HttpStatusCode? Status, string Body)> PostAsync(int replica, string path, string json)
         {
@@ -269,99 +269,6 @@ public class PostgresFaultTests(Xunit.Abstractions.ITestOutputHelper output)
             var reward = JsonDocument.Parse(body).RootElement.GetProperty("chosen").GetString() == "good" ? 1 : 0;
             var (rewarded, _) = await PostAsync(writer + n + 1, $"/loops/faults/events/{eventId}/reward", $$"""{ "value": {{reward}} }""");
             acknowledged[eventId] = rewarded == HttpStatusCode.OK;
-        }
-    }
-
-    /// <summary>The real <c>cobalt serve</c> on the PostgreSQL log, in its own process (so it can be killed with SIGKILL).</summary>
-    private sealed class ServiceProcess : IDisposable
-    {
-        public const string AdminKey = "faults-admin";
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private ServiceProcess(Process process, Uri address)
-        {
-            _process = process;
-            Address = address;
-            process.OutputDataReceived += (_, e) => Append(e.Data);
-            process.ErrorDataReceived += (_, e) => Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public Uri Address { get; }
-
-        public bool HasExited => _process.HasExited;
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        private void Append(string? line)
-        {
-            if (line is not null)
-            {
-                lock (_output)
-                {
-                    _output.AppendLine(line);
-                }
-            }
-        }
-
-        public static async Task<ServiceProcess> StartAsync(string postgres)
-        {
-            var address = new Uri($"http://127.0.0.1:{RunningService.FreePort()}");
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "cobalt.dll"), "serve", "--postgres", postgres, "--urls", address.ToString().TrimEnd('/'), "--admin-key", AdminKey, "--checkpoint-every", "50" })
-            {
-                info.ArgumentList.Add(argument);
-            }
-            var service = new ServiceProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start."), address);
-            using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
-            var started = Stopwatch.StartNew();
-            while (started.Elapsed < TimeSpan.FromSeconds(60))
-            {
-                try
-                {
-                    if ((await client.GetAsync("/health")).IsSuccessStatusCode)
-                    {
-                        return service;
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                }
-                if (service.HasExited)
-                {
-                    throw new InvalidOperationException($"cobalt serve exited with {service._process.ExitCode}:\n{service.Output}");
-                }
-                await Task.Delay(100);
-            }
-            service.Dispose();
-            throw new TimeoutException("cobalt serve did not answer /health within 60 s.");
-        }
-
-        /// <summary>SIGKILL: no shutdown hooks, no final checkpoint.</summary>
-        public void Kill()
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                Kill();
-            }
-            _process.Dispose();
         }
     }
 }

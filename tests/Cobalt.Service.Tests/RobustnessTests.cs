@@ -75,7 +75,7 @@ public class RobustnessTests(Xunit.Abstractions.ITestOutputHelper output)
         {
             for (var round = 0; round < 3; round++)
             {
-                using var server = await ServerProcess.StartAsync(database);
+                using var server = await ServeProcess.StartAsync("--db", database);
                 using var client = new HttpClient { BaseAddress = server.Address };
                 key ??= await CreateLoopAsync(client);
                 var lost = await VerifyAsync(client, key, acknowledged);
@@ -91,7 +91,7 @@ public class RobustnessTests(Xunit.Abstractions.ITestOutputHelper output)
                 await Task.WhenAll(writers);
                 acknowledged.AddRange(bag);
             }
-            using (var final = await ServerProcess.StartAsync(database))
+            using (var final = await ServeProcess.StartAsync("--db", database))
             using (var client = new HttpClient { BaseAddress = final.Address })
             {
                 acknowledged.Count.Should().BeGreaterThan(100, "the writers got answers before each kill");
@@ -108,7 +108,7 @@ public class RobustnessTests(Xunit.Abstractions.ITestOutputHelper output)
     private static async Task<string> CreateLoopAsync(HttpClient client)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, "/loops/durable") { Content = new StringContent(Definition) };
-        request.Headers.Add("X-Admin-Key", ServerProcess.AdminKey);
+        request.Headers.Add("X-Admin-Key", ServeProcess.AdminKey);
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         response.StatusCode.Should().Be(HttpStatusCode.Created, body);
@@ -176,72 +176,5 @@ public class RobustnessTests(Xunit.Abstractions.ITestOutputHelper output)
             }
         }
         return lost;
-    }
-
-    /// <summary>The real <c>cobalt serve</c> in its own process, so it can be killed with SIGKILL.</summary>
-    private sealed class ServerProcess : IDisposable
-    {
-        public const string AdminKey = "kill-test-admin";
-        private readonly Process _process;
-
-        private ServerProcess(Process process, Uri address)
-        {
-            _process = process;
-            Address = address;
-        }
-
-        public Uri Address { get; }
-
-        public static async Task<ServerProcess> StartAsync(string database)
-        {
-            var cli = Path.Combine(AppContext.BaseDirectory, "cobalt.dll");
-            var address = new Uri($"http://127.0.0.1:{RunningService.FreePort()}");
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var argument in new[] { cli, "serve", "--db", database, "--urls", address.ToString().TrimEnd('/'), "--admin-key", AdminKey })
-            {
-                info.ArgumentList.Add(argument);
-            }
-            var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
-            var started = Stopwatch.StartNew();
-            while (started.Elapsed < TimeSpan.FromSeconds(60))
-            {
-                try
-                {
-                    if ((await client.GetAsync("/health")).IsSuccessStatusCode)
-                    {
-                        return new ServerProcess(process, address);
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                }
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"cobalt serve exited with {process.ExitCode}.");
-                }
-                await Task.Delay(200);
-            }
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("cobalt serve did not answer /health within 60 s.");
-        }
-
-        /// <summary>SIGKILL: no shutdown hooks, no final checkpoint.</summary>
-        public void Kill()
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                Kill();
-            }
-            _process.Dispose();
-        }
     }
 }
