@@ -3,6 +3,7 @@ using Cobalt.Core.Data;
 using Cobalt.Core.Randomness;
 using Cobalt.Evaluation.Continuous;
 using Cobalt.Evaluation.Slate;
+using Xunit.Abstractions;
 
 namespace Cobalt.Evaluation.Tests;
 
@@ -13,7 +14,7 @@ namespace Cobalt.Evaluation.Tests;
 /// (OBP st-tech/zr-obp @ 8cbd5fa, numpy 1.24, scikit-learn 1.2.1). Closed forms are compared at 1e-12 relative; the
 /// Cascade-DR values on top of the ridge Q regression also at 1e-12 (each fit is a small Cholesky solve, as scikit-learn's).
 /// </summary>
-public sealed class ObpSlateContinuousParityTests
+public sealed class ObpSlateContinuousParityTests(ITestOutputHelper output)
 {
     private static readonly JsonElement Reference = Load();
 
@@ -53,8 +54,11 @@ public sealed class ObpSlateContinuousParityTests
 
     private static double ObpSlate(string key) => Reference.GetProperty("slate").GetProperty("estimates").GetProperty(key).GetDouble();
 
-    private static void Close(double actual, double expected, string what) =>
+    private void Close(double actual, double expected, string what)
+    {
+        output.WriteLine($"{what}: OBP {expected:R}, Cobalt {actual:R}, |diff| {Math.Abs(actual - expected):E1}");
         Math.Abs(actual - expected).Should().BeLessThanOrEqualTo(1e-12 * Math.Max(1, Math.Abs(expected)), what);
+    }
 
     [Fact]
     public void Slate_ips_estimators_equal_obp()
@@ -86,6 +90,7 @@ public sealed class ObpSlateContinuousParityTests
         var expected = Doubles(Reference.GetProperty("slate").GetProperty("q_hat_ridge").GetProperty(obpName));
         q.Length.Should().Be(expected.Length);
         var maxDiff = q.Zip(expected, (a, b) => Math.Abs(a - b)).Max();
+        output.WriteLine($"q-hat ({obpName}): {q.Length} values, max |diff| {maxDiff:E1}");
         maxDiff.Should().BeLessThan(1e-12, "every Q-hat value matches scikit-learn's Ridge inside OBP's SlateRegressionModel");
         var value = new SlateCascadeDoublyRobust().Value(new SlateEstimationInput(log, evaluation, distribution, q));
         Close(value, ObpSlate($"cascade-dr/ridge-{obpName}"), "cascade-dr on the ridge Q");

@@ -62,27 +62,27 @@ public sealed class SlateLog
             var where = $"Row {i} (slate {slateIds[i]}, position {positions[i]})";
             if (slateIds[i] < 0)
             {
-                throw new ArgumentException($"{where}: the slate id must be non-negative.", nameof(slateIds));
+                throw new SlateRowException(i, $"{where}: the slate id must be non-negative.", nameof(slateIds));
             }
             if (positions[i] != i % listLength)
             {
-                throw new ArgumentException($"{where}: expected position {i % listLength}; each slate lists its positions 0..{listLength - 1} once, in order.", nameof(positions));
+                throw new SlateRowException(i, $"{where}: expected position {i % listLength}; each slate lists its positions 0..{listLength - 1} once, in order.", nameof(positions));
             }
             if (i % listLength != 0 && slateIds[i] != slateIds[i - 1])
             {
-                throw new ArgumentException($"{where}: slate {slateIds[i - 1]} ends after {i % listLength} of its {listLength} positions.", nameof(slateIds));
+                throw new SlateRowException(i, $"{where}: slate {slateIds[i - 1]} ends after {i % listLength} of its {listLength} positions.", nameof(slateIds));
             }
             if (i % listLength == 0 && i > 0 && slateIds[i] <= slateIds[i - 1])
             {
-                throw new ArgumentException($"{where}: slate ids must increase from one slate to the next (previous slate {slateIds[i - 1]}).", nameof(slateIds));
+                throw new SlateRowException(i, $"{where}: slate ids must increase from one slate to the next (previous slate {slateIds[i - 1]}).", nameof(slateIds));
             }
             if ((uint)actions[i] >= (uint)actionCount)
             {
-                throw new ArgumentException($"{where}: action {actions[i]} is outside the action set 0..{actionCount - 1}.", nameof(actions));
+                throw new SlateRowException(i, $"{where}: action {actions[i]} is outside the action set 0..{actionCount - 1}.", nameof(actions));
             }
             if (!double.IsFinite(rewards[i]))
             {
-                throw new ArgumentException($"{where}: the reward is {rewards[i]}; rewards must be finite.", nameof(rewards));
+                throw new SlateRowException(i, $"{where}: the reward is {rewards[i]}; rewards must be finite.", nameof(rewards));
             }
         }
         CheckValues(propensities, slateIds, positions, listLength, zeroAllowed: false, "logging");
@@ -170,7 +170,7 @@ public sealed class SlateLog
                 var v = values[i];
                 if (!(v <= 1 && (zeroAllowed ? v >= 0 : v > 0)))
                 {
-                    throw new ArgumentException($"{where}: the {who} policy's {name} propensity is {v}; it must be in {(zeroAllowed ? "[0, 1]" : "(0, 1]")}.", parameter);
+                    throw new SlateRowException(i, $"{where}: the {who} policy's {name} propensity is {v}; it must be in {(zeroAllowed ? "[0, 1]" : "(0, 1]")}.", parameter);
                 }
                 if (i % listLength == 0)
                 {
@@ -178,11 +178,11 @@ public sealed class SlateLog
                 }
                 if (name == "joint" && v != values[i - 1])
                 {
-                    throw new ArgumentException($"{where}: the {who} policy's joint propensity {v} differs from {values[i - 1]} on the slate's position {positions[i - 1]}; a slate has one joint probability.", parameter);
+                    throw new SlateRowException(i, $"{where}: the {who} policy's joint propensity {v} differs from {values[i - 1]} on the slate's position {positions[i - 1]}; a slate has one joint probability.", parameter);
                 }
                 if (name == "cascade" && v > values[i - 1])
                 {
-                    throw new ArgumentException($"{where}: the {who} policy's cascade propensity {v} exceeds {values[i - 1]} at position {positions[i - 1]}; P(a_1..a_l) cannot grow with l.", parameter);
+                    throw new SlateRowException(i, $"{where}: the {who} policy's cascade propensity {v} exceeds {values[i - 1]} at position {positions[i - 1]}; P(a_1..a_l) cannot grow with l.", parameter);
                 }
             }
         }
@@ -190,4 +190,35 @@ public sealed class SlateLog
 
     private static (string Name, double[]? Values)[] Forms(SlatePropensities p) =>
         [("joint", p.Joint), ("item-position", p.ItemPosition), ("cascade", p.Cascade)];
+}
+
+/// <summary>A bad row of a slate log; <see cref="Row"/> is its 0-based index (readers turn it into a file line).</summary>
+public sealed class SlateRowException : ArgumentException
+{
+    /// <summary>Creates the exception for row <paramref name="row"/>.</summary>
+    public SlateRowException(int row, string message, string parameter)
+        : base(message, parameter)
+    {
+        Row = row;
+    }
+
+    /// <summary>Creates the exception with no row (required by the analyzers' exception pattern).</summary>
+    public SlateRowException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message and no row.</summary>
+    public SlateRowException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message, an inner cause and no row.</summary>
+    public SlateRowException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>The 0-based row, or -1.</summary>
+    public int Row { get; } = -1;
 }
