@@ -52,7 +52,7 @@ public abstract class UnitEstimator<TInput>
         return Combine(sums, n);
     }
 
-    /// <summary>The estimate with a percentile bootstrap interval (units resampled with replacement).</summary>
+    /// <summary>The estimate with a percentile bootstrap interval (units resampled with replacement); the result names the estimator by its <see cref="Key"/>.</summary>
     public PolicyEstimate Estimate(TInput input, Rng rng, int resamples = 1000, double confidence = 0.95)
     {
         ArgumentNullException.ThrowIfNull(rng);

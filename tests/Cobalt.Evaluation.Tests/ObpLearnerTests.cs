@@ -87,4 +87,30 @@ public sealed class ObpLearnerTests(ITestOutputHelper output)
             value.Should().BeGreaterThan(uniform + 0.85 * (optimal - uniform), name);
         }
     }
+
+    [Fact]
+    public void Neural_learner_is_deterministic_under_a_seed_and_refuses_dr_without_predictions()
+    {
+        var world = new ObpStyleBandit(new ObpStyleBanditOptions { Actions = 4, ContextDimension = 2 }, seed: 8);
+        var log = world.Sample(300, new Rng(5)).Log;
+        var options = new NeuralPolicyOptions { HiddenUnits = 8, Epochs = 3, BatchSize = 64 };
+        var first = new NeuralPolicyLearner(2, 4, options, seed: 1);
+        var second = new NeuralPolicyLearner(2, 4, options, seed: 1);
+        first.Fit(log);
+        second.Fit(log);
+        var a = first.On(log);
+        var b = second.On(log);
+        for (var t = 0; t < log.Count; t++)
+        {
+            a.Row(t).ToArray().Should().Equal(b.Row(t).ToArray());
+        }
+        var dr = () => new NeuralPolicyLearner(2, 4, options with { Objective = NeuralPolicyObjective.Dr }, 1).Fit(log);
+        dr.Should().Throw<ArgumentException>().WithMessage("The dr objective needs reward predictions*");
+        var bad = () => new NeuralPolicyLearner(2, 4, options with { HiddenUnits = 0 }, 1);
+        bad.Should().Throw<Core.Configuration.OptionsException>().WithMessage("hidden-units*");
+        var greedy = ObpLearners.QLearner(log).On(log);
+        var soft = ObpLearners.QLearner(log, temperature: 0.1).On(log);
+        greedy.Row(0).ToArray().Should().Contain(1.0);
+        soft.Row(0).ToArray().Should().OnlyContain(p => p > 0 && p < 1);
+    }
 }

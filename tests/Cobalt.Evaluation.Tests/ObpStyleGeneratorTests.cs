@@ -179,8 +179,8 @@ public sealed class ObpStyleGeneratorTests(ITestOutputHelper output)
     public void Options_name_the_bad_field()
     {
         var act = () => new ObpStyleSlateBandit(new ObpStyleSlateBanditOptions { Actions = 2, ListLength = 3 }, 1);
-        act.Should().Throw<Core.Configuration.OptionsException>().WithMessage("ListLength*");
+        act.Should().Throw<Core.Configuration.OptionsException>().WithMessage("list-length*");
         var act2 = () => ObpStyleMulticlass.Reduce(ClassificationData.GaussianMixture(3, 2, 50, 1, 1), new MulticlassBanditOptions { AlphaB = 1 }, new Rng(1));
-        act2.Should().Throw<Core.Configuration.OptionsException>().WithMessage("AlphaB*");
+        act2.Should().Throw<Core.Configuration.OptionsException>().WithMessage("alpha-b*");
     }
 }

@@ -52,7 +52,7 @@ public sealed record ObpStyleBanditOptions : IValidatable
         Require.Positive(RewardStd, nameof(RewardStd));
         if (!double.IsFinite(Beta))
         {
-            throw new OptionsException(nameof(Beta), $"must be finite; got {Beta}.");
+            throw new OptionsException(Names.Kebab(nameof(Beta)), $"must be finite; got {Beta}.");
         }
         Require.NonNegative(ActionEmbeddingDimension, nameof(ActionEmbeddingDimension));
     }

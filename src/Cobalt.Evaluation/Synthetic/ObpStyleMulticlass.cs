@@ -74,13 +74,13 @@ public sealed record MulticlassBanditOptions : IValidatable
         Require.InRange(AlphaB, 0, 1, nameof(AlphaB));
         if (AlphaB >= 1)
         {
-            throw new OptionsException(nameof(AlphaB), "must be below 1 (a deterministic behaviour policy leaves actions without support).");
+            throw new OptionsException(Names.Kebab(nameof(AlphaB)), "must be below 1 (a deterministic behaviour policy leaves actions without support).");
         }
         Require.InRange(AlphaE, 0, 1, nameof(AlphaE));
         Require.InRange(EvaluationShare, 0, 1, nameof(EvaluationShare));
         if (EvaluationShare is 0 or 1)
         {
-            throw new OptionsException(nameof(EvaluationShare), "must be strictly between 0 and 1.");
+            throw new OptionsException(Names.Kebab(nameof(EvaluationShare)), "must be strictly between 0 and 1.");
         }
         Require.AtLeast(BehaviourSteps, 1, nameof(BehaviourSteps));
         Require.AtLeast(EvaluationSteps, 1, nameof(EvaluationSteps));

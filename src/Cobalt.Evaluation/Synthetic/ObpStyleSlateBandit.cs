@@ -68,14 +68,14 @@ public sealed record ObpStyleSlateBanditOptions : IValidatable
         Require.AtLeast(ListLength, 1, nameof(ListLength));
         if (ListLength > Actions)
         {
-            throw new OptionsException(nameof(ListLength), $"must be at most Actions ({Actions}); a slate shows distinct actions.");
+            throw new OptionsException(Names.Kebab(nameof(ListLength)), $"must be at most actions ({Actions}); a slate shows distinct actions.");
         }
         Require.AtLeast(ContextDimension, 1, nameof(ContextDimension));
         Require.Defined(RewardStructure, nameof(RewardStructure));
         Require.NonNegative(Eta, nameof(Eta));
         if (!double.IsFinite(BehaviourBeta) || !double.IsFinite(EvaluationBeta))
         {
-            throw new OptionsException(double.IsFinite(BehaviourBeta) ? nameof(EvaluationBeta) : nameof(BehaviourBeta), "must be finite.");
+            throw new OptionsException(Names.Kebab(double.IsFinite(BehaviourBeta) ? nameof(EvaluationBeta) : nameof(BehaviourBeta)), "must be finite.");
         }
         Require.AtLeast(MaxEnumeratedRankings, 0, nameof(MaxEnumeratedRankings));
     }
