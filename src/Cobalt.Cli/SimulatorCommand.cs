@@ -106,6 +106,7 @@ internal static class SimulatorCommand
             table.AddRow("validation AUC / MRR / nDCG@5 / nDCG@10", $"{Format.Number(report.Validation.Auc, 4)} / {Format.Number(report.Validation.Mrr, 4)} / {Format.Number(report.Validation.Ndcg5, 4)} / {Format.Number(report.Validation.Ndcg10, 4)}");
             table.AddRow("mean sigmoid score: positives / negatives", $"{Format.Number(report.PositiveScoreMean, 4)} / {Format.Number(report.NegativeScoreMean, 4)}");
             table.AddRow("best-F1 threshold (validation): F1", $"{Format.Number(report.BestF1Threshold, 6)}: F1 {Format.Number(report.BestF1, 4)}");
+            table.AddRow("highest-scored validation candidate", report.HighestScoreIsClick ? "a click" : "a non-click (the authors' NaN-argmax rule would put THRES there: no rewards)");
             table.AddRow("THRES in use", Format.Number(report.Threshold, 6));
             table.AddRow("good items, empty history", Format.Number(100 * report.GoodShareEmptyHistory, 2) + " %");
             table.AddRow("good items, validation users' histories (mean)", Format.Number(100 * report.GoodShareValidationUsers, 2) + " %");

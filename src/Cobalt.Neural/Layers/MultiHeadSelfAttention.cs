@@ -12,7 +12,8 @@ namespace Cobalt.Neural.Layers;
 /// h^k_i = Σ_j α^k_ij x_j W_V^k; the output h_i is the concatenation of the H heads (width H d_k).
 /// </summary>
 /// <remarks>
-/// <para>As in the NRMS reference implementation, Q, K and V are projections without bias and there is no output
+/// <para>As in the NRMS reference implementation, Q, K and V are projections without bias (with <c>bias</c>, as CB4Rec's
+/// nn.Linear projections, algorithms/nrms_model.py MultiHeadAttention @67f4029, each adds one) and there is no output
 /// projection. Padded positions (mask false) are never attended to; their own outputs are computed but are meaningless
 /// and must be masked by the next layer (the additive attention does). Shapes: x [B, L, in], mask [B, L], output [B, L, H d_k].</para>
 /// <para>The projections' columns interleave the heads component-major (column d H + h is component d of head h) so that
@@ -28,16 +29,16 @@ public sealed class MultiHeadSelfAttention<T>
     private readonly Linear<T> _value;
 
     /// <summary>Creates the projections <c>{name}.query</c>, <c>{name}.key</c> and <c>{name}.value</c> [in, heads x headDimension].</summary>
-    public MultiHeadSelfAttention(ParameterSet<T> parameters, string name, int inputs, int heads, int headDimension, Rng rng)
+    public MultiHeadSelfAttention(ParameterSet<T> parameters, string name, int inputs, int heads, int headDimension, Rng rng, bool bias = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(heads);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDimension);
         Inputs = inputs;
         Heads = heads;
         HeadDimension = headDimension;
-        _query = new Linear<T>(parameters, $"{name}.query", inputs, Outputs, bias: false, rng);
-        _key = new Linear<T>(parameters, $"{name}.key", inputs, Outputs, bias: false, rng);
-        _value = new Linear<T>(parameters, $"{name}.value", inputs, Outputs, bias: false, rng);
+        _query = new Linear<T>(parameters, $"{name}.query", inputs, Outputs, bias, rng);
+        _key = new Linear<T>(parameters, $"{name}.key", inputs, Outputs, bias, rng);
+        _value = new Linear<T>(parameters, $"{name}.value", inputs, Outputs, bias, rng);
     }
 
     /// <summary>Input width.</summary>

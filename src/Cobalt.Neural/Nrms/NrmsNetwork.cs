@@ -51,7 +51,7 @@ public sealed class NrmsNetwork<T>
         _dropout = new Dropout<T>(options.Dropout);
         if (options.ItemEncoder == ItemEncoderKind.SelfAttention)
         {
-            _wordAttention = new MultiHeadSelfAttention<T>(Parameters, "item.self-attention", options.WordDimension, options.Heads, options.HeadDimension, rng);
+            _wordAttention = new MultiHeadSelfAttention<T>(Parameters, "item.self-attention", options.WordDimension, options.Heads, options.HeadDimension, rng, options.AttentionBias);
             _wordPooling = new AdditiveAttention<T>(Parameters, "item.pooling", options.AttentionDimension, options.QueryDimension, rng);
             if (options.ProjectedDimension > 0)
             {
@@ -62,7 +62,7 @@ public sealed class NrmsNetwork<T>
         {
             _topicMlp = new Mlp<T>(Parameters, "item.mlp", [options.WordDimension, options.HiddenDimension, options.Dimension], Activation.Relu, rng);
         }
-        _itemAttention = new MultiHeadSelfAttention<T>(Parameters, "user.self-attention", options.Dimension, options.Heads, options.HeadDimension, rng);
+        _itemAttention = new MultiHeadSelfAttention<T>(Parameters, "user.self-attention", options.Dimension, options.Heads, options.HeadDimension, rng, options.AttentionBias);
         _itemPooling = new AdditiveAttention<T>(Parameters, "user.pooling", options.AttentionDimension, options.QueryDimension, rng);
         if (options.ProjectedDimension > 0)
         {

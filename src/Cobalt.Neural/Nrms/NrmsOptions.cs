@@ -119,6 +119,13 @@ public sealed record NrmsOptions : IValidatable
     [Description("Padding: masked (attention ignores it) or attended (CB4Rec as coded: titles and histories padded, attention reads the padding; item 0 is the padding item).")]
     public NrmsPadding Padding { get; init; } = NrmsPadding.Masked;
 
+    /// <summary>
+    /// Whether the self-attention's query, key and value projections have a bias: CB4Rec's MultiHeadAttention builds them as
+    /// nn.Linear, which has one (algorithms/nrms_model.py @67f4029); NRMS's reference implementation has none (false).
+    /// </summary>
+    [Description("Give the self-attention's query, key and value projections a bias (CB4Rec as coded: nn.Linear has one; NRMS's reference: none).")]
+    public bool AttentionBias { get; init; }
+
     /// <summary>Training samples per gradient step.</summary>
     [Description("Training samples per gradient step.")]
     public int BatchSize { get; init; } = 32;

@@ -47,7 +47,7 @@ namespace Cobalt.Recommenders.Neural;
 /// every algorithm of a trial the same history dictionary (core/contextual_bandit.py set_clicked_history), so one algorithm's
 /// clicks enter the others' histories, and the lists persist across trials; here each policy keeps its own histories. The
 /// authors' user encoder reads the whole history padded with item 0 and unmasked; here the last 50 clicks, masked. Two-stage
-/// policies use TwoStagePolicy's own online GLM fits, not the as-coded Adam refits (those need TwoStagePolicy hooks).</para>
+/// GALM and GBLM refit each stage as coded (see AsCodedStageFits).</para>
 /// </remarks>
 public sealed class NeuralPolicy : IPolicy, ITopicStage
 {

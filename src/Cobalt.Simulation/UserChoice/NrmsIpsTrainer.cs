@@ -27,6 +27,11 @@ public sealed record NrmsIpsEpoch(int Epoch, double Loss, double ValidationAuc, 
 /// <param name="Validation">Validation AUC, MRR, nDCG@5/10 of the kept model (impression means).</param>
 /// <param name="BestF1Threshold">The best-F1 threshold of the validation scores, and its F1.</param>
 /// <param name="BestF1">F1 at that threshold.</param>
+/// <param name="HighestScoreIsClick">
+/// Whether the highest-scored validation candidate is a click. When it is not, the authors' rule as coded (np.argmax over
+/// F = 2PR / (P + R), which is 0/0 = NaN above every positive) would pick that highest score as THRES, and no reward would fire;
+/// <see cref="BinaryMetrics.BestF1"/> counts 0/0 as 0 and picks the best F1 (the rule's intent).
+/// </param>
 /// <param name="Threshold">THRES in use.</param>
 /// <param name="PositiveScoreMean">Mean σ(score) of the validation positives.</param>
 /// <param name="NegativeScoreMean">Mean σ(score) of the validation negatives.</param>
@@ -37,7 +42,7 @@ public sealed record NrmsIpsEpoch(int Epoch, double Loss, double ValidationAuc, 
 /// <param name="Elapsed">Wall time of the whole training.</param>
 public sealed record NrmsIpsReport(
     int EligibleUsers, int TrainingImpressions, int ValidationImpressions, int ValidationUsers, IReadOnlyList<NrmsIpsEpoch> Epochs, int BestEpoch,
-    RankingReport Validation, double BestF1Threshold, double BestF1, double Threshold, double PositiveScoreMean, double NegativeScoreMean,
+    RankingReport Validation, double BestF1Threshold, double BestF1, bool HighestScoreIsClick, double Threshold, double PositiveScoreMean, double NegativeScoreMean,
     double GoodShareEmptyHistory, double GoodShareValidationUsers, string WordVectors, int WordsWithVectors, TimeSpan Elapsed);
 
 /// <summary>
@@ -125,7 +130,7 @@ public static class NrmsIpsTrainer
         var goodEmpty = GoodShare(simulator, []);
         var goodUsers = impressions.ValidationUsers.Average(u => GoodShare(simulator, ValidationHistory(impressions, u)));
         var report = new NrmsIpsReport(impressions.EligibleUsers.Length, impressions.Training.Count, validation.Length, impressions.ValidationUsers.Length,
-            epochs, bestEpoch, ranking, f1Threshold, f1, threshold, Mean(scores, labels, true), Mean(scores, labels, false), goodEmpty, goodUsers,
+            epochs, bestEpoch, ranking, f1Threshold, f1, labels[Array.IndexOf(scores, scores.Max())], threshold, Mean(scores, labels, true), Mean(scores, labels, false), goodEmpty, goodUsers,
             vectorsPath ?? "none", wordsWithVectors, clock.Elapsed);
         return (simulator, report);
     }
