@@ -35,10 +35,43 @@ public static class ExperimentRunner
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         var world = spec.World.Build();
-        var jobs = (from trial in Enumerable.Range(0, spec.Trials)
-                    from policy in spec.Policies
-                    select (trial, policy)).ToArray();
-        var runs = new TrialRun[jobs.Length];
+        var jobs = Jobs(spec);
+        var runs = RunJobs(spec, world, Enumerable.Range(0, jobs.Count).ToArray(), jobs, maxParallelism, onProgress, cancellationToken);
+        return new ExperimentResult(spec, world.Info, runs);
+    }
+
+    /// <summary>
+    /// The experiment's independent runs in their fixed order: trial-major, then the policies in the
+    /// experiment's order (job j is trial j / P, policy j mod P for P policies).
+    /// </summary>
+    public static IReadOnlyList<(int Trial, PolicySpec Policy)> Jobs(ExperimentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return (from trial in Enumerable.Range(0, spec.Trials)
+                from policy in spec.Policies
+                select (trial, policy)).ToArray();
+    }
+
+    /// <summary>
+    /// Runs one slice of the experiment: the jobs j of <see cref="Jobs"/> with j mod n = i - 1 for shard i/n.
+    /// Each run is seeded exactly as in <see cref="Run"/>, so the shards of an experiment, merged with
+    /// <see cref="ExperimentShard.Merge"/>, give the numbers of one unsharded run.
+    /// </summary>
+    /// <exception cref="OptionsException">The shard asks for more slices than the experiment has runs.</exception>
+    public static ExperimentShard RunShard(ExperimentSpec spec, ShardId shard, int maxParallelism = 0, Action<int>? onProgress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        var jobs = Jobs(spec);
+        shard.Validate(jobs.Count, $"{spec.Trials} trials x {spec.Policies.Count} policies");
+        var world = spec.World.Build();
+        var runs = RunJobs(spec, world, shard.JobIndices(jobs.Count), jobs, maxParallelism, onProgress, cancellationToken);
+        return new ExperimentShard(spec.ToJson(), world.Info, shard, runs);
+    }
+
+    private static TrialRun[] RunJobs(ExperimentSpec spec, IWorld world, int[] selected, IReadOnlyList<(int Trial, PolicySpec Policy)> jobs, int maxParallelism, Action<int>? onProgress, CancellationToken cancellationToken)
+    {
+        var runs = new TrialRun[selected.Length];
         var options = new ParallelOptions
         {
             MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount,
@@ -46,14 +79,14 @@ public static class ExperimentRunner
         };
         try
         {
-            Parallel.For(0, jobs.Length, options, j =>
-                runs[j] = RunTrial(spec, world, jobs[j].trial, jobs[j].policy, onProgress, cancellationToken));
+            Parallel.For(0, selected.Length, options, k =>
+                runs[k] = RunTrial(spec, world, jobs[selected[k]].Trial, jobs[selected[k]].Policy, onProgress, cancellationToken));
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is OptionsException) is { } refused)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused); // a policy that does not fit the world: its message, not a trace
         }
-        return new ExperimentResult(spec, world.Info, runs);
+        return runs;
     }
 
     /// <summary>The seed of trial <paramref name="trial"/> under <paramref name="rootSeed"/>.</summary>
