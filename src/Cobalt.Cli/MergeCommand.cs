@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Cobalt.Simulation.Experiments;
 using Spectre.Console;
 
@@ -6,7 +7,7 @@ namespace Cobalt.Cli;
 
 /// <summary>
 /// <c>cobalt merge DIR... --out DIR</c>: put together the shard files that <c>cobalt run --shard i/n</c>
-/// wrote (on one machine or many) and write the report an unsharded run writes.
+/// or <c>cobalt paper STUDY --shard i/n</c> wrote (on one machine or many) and write the report an unsharded run writes.
 /// </summary>
 internal static class MergeCommand
 {
@@ -28,12 +29,25 @@ internal static class MergeCommand
 
     private static int Run(string[] inputs, DirectoryInfo? output)
     {
-        ExperimentResult result;
         try
         {
             var files = ShardFiles(inputs);
             var shards = files.Select(f => (f, ExperimentShard.Read(f))).ToArray();
-            result = ExperimentShard.Merge(shards);
+            using var manifest = Manifest(shards[0].f, shards[0].Item2.Manifest);
+            switch (manifest.RootElement.GetProperty("command").GetString())
+            {
+                case "run":
+                    var result = ExperimentShard.Merge(shards);
+                    AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Spec.Name)}[/]: merged {result.Policies.Sum(p => p.Trials.Count)} runs ({result.Spec.Trials} trials x {result.Spec.Policies.Count} policies)");
+                    RunCommand.WriteReport(result, output?.FullName ?? Path.Combine("reports", result.Spec.Name));
+                    break;
+                case "paper":
+                    PaperCommand.Merge(manifest.RootElement, shards, output?.FullName);
+                    break;
+                case var other:
+                    throw new InvalidDataException($"{shards[0].f}: shards of '{other}', which this build cannot merge.");
+            }
+            return 0;
         }
         catch (InvalidDataException e)
         {
@@ -43,10 +57,24 @@ internal static class MergeCommand
         {
             return Errors.Report($"cannot merge: {e.Message}");
         }
-        var folder = output?.FullName ?? Path.Combine("reports", result.Spec.Name);
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Spec.Name)}[/]: merged {result.Policies.Sum(p => p.Trials.Count)} runs ({result.Spec.Trials} trials x {result.Spec.Policies.Count} policies)");
-        RunCommand.WriteReport(result, folder);
-        return 0;
+    }
+
+    private static JsonDocument Manifest(string file, string text)
+    {
+        try
+        {
+            var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("command", out var command) || command.ValueKind != JsonValueKind.String)
+            {
+                document.Dispose();
+                throw new InvalidDataException($"{file}: its manifest names no command.");
+            }
+            return document;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{file}: its manifest is not JSON: {e.Message}", e);
+        }
     }
 
     /// <summary>Every shard file named or found (not recursively) in a named folder, each once, in a stable order.</summary>

@@ -98,10 +98,15 @@ internal static class RunCommand
         AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] ({string.Join(", ", ExperimentReport.Files)})");
     }
 
-    private static int RunShard(ExperimentSpec spec, ShardId shard, string folder, int parallelism)
+    private static int RunShard(ExperimentSpec spec, ShardId shard, string folder, int parallelism) =>
+        RunShard([spec], ExperimentShard.RunManifest, shard, folder, parallelism, $"{spec.Name} (world {spec.World.Kind}, seed {spec.Seed})");
+
+    /// <summary>Runs shard <paramref name="shard"/> of <paramref name="specs"/>' runs and writes its file into <paramref name="folder"/> (also <c>cobalt paper --shard</c>).</summary>
+    internal static int RunShard(IReadOnlyList<ExperimentSpec> specs, string manifest, ShardId shard, string folder, int parallelism, string title)
     {
-        var jobs = shard.JobIndices(spec.Trials * spec.Policies.Count).Length;
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(spec.Name)}[/] shard {shard}: {jobs} of {spec.Trials * spec.Policies.Count} (trial, policy) runs x {spec.Iterations} rounds, world [blue]{spec.World.Kind}[/], seed {spec.Seed}");
+        var all = ExperimentRunner.Jobs(specs);
+        var mine = shard.JobIndices(all.Count);
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/] shard {shard}: {mine.Length} of {all.Count} (trial, policy) runs");
         ExperimentShard result;
         try
         {
@@ -109,8 +114,8 @@ internal static class RunCommand
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
-                    var task = context.AddTask("rounds played", maxValue: (double)jobs * spec.Iterations);
-                    return ExperimentRunner.RunShard(spec, shard, parallelism, done => task.Increment(done));
+                    var task = context.AddTask("rounds played", maxValue: mine.Sum(j => (double)specs[all[j].Experiment].Iterations));
+                    return ExperimentRunner.RunShard(specs, shard, manifest, parallelism, done => task.Increment(done));
                 });
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or OptionsException)
@@ -126,7 +131,7 @@ internal static class RunCommand
         {
             return Errors.Report($"could not write {path}: {e.Message}");
         }
-        AnsiConsole.MarkupLine($"Shard {shard}: {result.Runs.Count} runs written to [link]{Markup.Escape(Path.GetFullPath(path))}[/]; when every shard is done, run `cobalt merge {Markup.Escape(folder)} --out REPORT`.");
+        AnsiConsole.MarkupLine($"Shard {shard}: {result.Parts.Sum(p => p.Runs.Count)} runs written to [link]{Markup.Escape(Path.GetFullPath(path))}[/]; when every shard is done, run `cobalt merge {Markup.Escape(folder)} --out REPORT`.");
         return 0;
     }
 

@@ -72,14 +72,16 @@ public sealed partial class ShardingTests : IDisposable
         shard.Write(path);
         var read = ExperimentShard.Read(path);
 
-        shard.Runs.Select(r => (r.Policy, r.Trial)).Should().Equal(("UCB1", 0), ("LinUCB", 1)); // jobs 1 and 5: (trial 0, policy 1) and (trial 1, policy 2)
+        var (written, part) = (shard.Parts.Single(), read.Parts.Single());
+        written.Runs.Select(r => (r.Policy, r.Trial)).Should().Equal(("UCB1", 0), ("LinUCB", 1)); // jobs 1 and 5: (trial 0, policy 1) and (trial 1, policy 2)
         read.Shard.Should().Be(new ShardId(2, 4));
-        read.World.Should().Be(shard.World);
-        read.SpecJson.Should().Be(spec.ToJson());
-        read.Runs.Should().HaveCount(2);
+        read.Manifest.Should().Be(ExperimentShard.RunManifest);
+        part.World.Should().Be(written.World).And.NotBeNull();
+        part.SpecJson.Should().Be(spec.ToJson());
+        part.Runs.Should().HaveCount(2);
         for (var k = 0; k < 2; k++)
         {
-            var (a, b) = (shard.Runs[k], read.Runs[k]);
+            var (a, b) = (written.Runs[k], part.Runs[k]);
             (b.Policy, b.Trial).Should().Be((a.Policy, a.Trial));
             Bits(b.Rewards).Should().Equal(Bits(a.Rewards));
             Bits(b.Regrets).Should().Equal(Bits(a.Regrets));
@@ -87,7 +89,7 @@ public sealed partial class ShardingTests : IDisposable
             Bits(b.NominatorRegrets).Should().Equal(Bits(a.NominatorRegrets));
             Bits([b.SelectSeconds, b.UpdateSeconds]).Should().Equal(Bits([a.SelectSeconds, a.UpdateSeconds]));
         }
-        read.Runs.SelectMany(r => r.Regrets).Should().Contain(v => v > 0, "the runs hold real numbers");
+        part.Runs.SelectMany(r => r.Regrets).Should().Contain(v => v > 0, "the runs hold real numbers");
     }
 
     [Fact]
@@ -124,6 +126,32 @@ public sealed partial class ShardingTests : IDisposable
         File.WriteAllText(one, "{}");
         Refused("merge", Path.Combine(_folder, "a"), "--out", outFolder).Should().Contain(Squash(one)).And.Contain(Squash("not a Cobalt state file"));
         Directory.Exists(outFolder).Should().BeFalse("a refused merge writes no report");
+    }
+
+    [Fact]
+    public void Paper_shards_merge_to_the_unsharded_study()
+    {
+        string[] study = ["paper", "fig3", "--world", "user-choice", "--no-neural", "--iterations", "15", "--trials", "2", "--budget-per-slot", "40", "--users", "20"];
+        var single = Path.Combine(_folder, "paper-single");
+        var shards = Path.Combine(_folder, "paper-shards");
+        var merged = Path.Combine(_folder, "paper-merged");
+        CliRunner.Run([.. study, "--out", single]).Exit.Should().Be(0);
+        foreach (var shard in new[] { "1/3", "2/3", "3/3" })
+        {
+            var (exit, output) = CliRunner.Run([.. study, "--shard", shard, "--out", shards]);
+            exit.Should().Be(0, output);
+        }
+        Squash(CliRunner.Run([.. study, "--shard", "1/5", "--out", shards]).Output).Should().Contain(Squash("only 4 (trial, policy) runs (fig3: 2 trials x 2 policies), so at most 4 shards"));
+
+        var (mergeExit, mergeOutput) = CliRunner.Run("merge", shards, "--out", merged);
+
+        mergeExit.Should().Be(0, mergeOutput);
+        Directory.GetFiles(merged).Select(Path.GetFileName).Should().BeEquivalentTo(["results.md", "results.csv", "ctr.svg"]);
+        File.ReadAllBytes(Path.Combine(merged, "results.md")).Should().Equal(File.ReadAllBytes(Path.Combine(single, "results.md")));
+        File.ReadAllBytes(Path.Combine(merged, "ctr.svg")).Should().Equal(File.ReadAllBytes(Path.Combine(single, "ctr.svg")));
+        WithoutLastColumn(Path.Combine(merged, "results.csv")).Should().Equal(WithoutLastColumn(Path.Combine(single, "results.csv")), "all but select_ms_per_iteration, a wall-clock time");
+        File.ReadLines(Path.Combine(merged, "results.csv")).First().Should().EndWith(",select_ms_per_iteration");
+        AssertSameReport(Path.Combine(single, "fig3"), Path.Combine(merged, "fig3"), "2-Random", "2 trials x 15 rounds");
     }
 
     [Theory]
@@ -219,7 +247,7 @@ public sealed partial class ShardingTests : IDisposable
     }
 
     /// <summary>Every deterministic file is equal byte for byte; results.md and index.html are equal up to their timing section, which both still have.</summary>
-    private static void AssertSameReport(string expected, string actual)
+    private static void AssertSameReport(string expected, string actual, string policy = "| LinUCB", string size = "2 trials x 40 rounds")
     {
         Directory.GetFiles(actual).Select(Path.GetFileName).Should().BeEquivalentTo(ExperimentReport.Files);
         foreach (var file in DeterministicFiles)
@@ -234,7 +262,7 @@ public sealed partial class ShardingTests : IDisposable
             b.Should().Contain(heading);
             b[..b.IndexOf(heading, StringComparison.Ordinal)].Should().Be(a[..a.IndexOf(heading, StringComparison.Ordinal)], file);
         }
-        File.ReadAllText(Path.Combine(actual, "results.md")).Should().Contain("| LinUCB").And.Contain("2 trials x 40 rounds");
+        File.ReadAllText(Path.Combine(actual, "results.md")).Should().Contain(policy).And.Contain(size);
     }
 
     private string Refused(params string[] args)
@@ -246,6 +274,8 @@ public sealed partial class ShardingTests : IDisposable
 
     /// <summary>The text without white space: the console wraps long lines wherever it likes, so messages are compared this way.</summary>
     private static string Squash(string text) => Whitespace().Replace(text, string.Empty);
+
+    private static string[] WithoutLastColumn(string csv) => File.ReadAllLines(csv).Select(line => line[..line.LastIndexOf(',')]).ToArray();
 
     private static long[] Bits(double[] values) => Array.ConvertAll(values, BitConverter.DoubleToInt64Bits);
 

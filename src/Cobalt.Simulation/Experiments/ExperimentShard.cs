@@ -6,7 +6,7 @@ using Cobalt.Core.Persistence;
 namespace Cobalt.Simulation.Experiments;
 
 /// <summary>
-/// One slice of an experiment, <c>i/n</c> (1-based): the runs j of <see cref="ExperimentRunner.Jobs"/>
+/// One slice of an experiment, <c>i/n</c> (1-based): the runs j of <see cref="ExperimentRunner.Jobs(ExperimentSpec)"/>
 /// (trial-major, then policy) with j mod n = i - 1. The slices of an n-way split are disjoint and
 /// cover every run, and which runs a slice holds depends only on the experiment, never on the machine.
 /// </summary>
@@ -67,12 +67,27 @@ public readonly record struct ShardId(int Index, int Count)
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Index}/{Count}");
 }
 
+/// <summary>One experiment's part of a shard: the experiment (its <see cref="ExperimentSpec.ToJson"/> text), its world's dimensions (null when the shard holds none of its runs) and the runs, in job order.</summary>
+/// <param name="SpecJson">The experiment, exactly as experiment.json holds it.</param>
+/// <param name="World">The world's dimensions; null when the shard holds no run of this experiment (its world was not built).</param>
+/// <param name="Runs">The shard's runs of this experiment, in job order.</param>
+public sealed record ShardPart(string SpecJson, EnvironmentInfo? World, IReadOnlyList<TrialRun> Runs);
+
 /// <summary>
-/// What one shard of an experiment produced: the experiment (its <see cref="ExperimentSpec.ToJson"/> text),
-/// the world's dimensions, the shard and its <see cref="TrialRun"/>s. Saved as a checksummed
-/// <see cref="StateFile"/> (written atomically) in which every double, timings included, is stored
-/// bit for bit, so <see cref="Merge"/> rebuilds exactly the <see cref="ExperimentResult"/> of an unsharded run.
+/// What one shard of a command's experiments produced: what to merge them into (<see cref="Manifest"/>:
+/// <c>{"command": "run"}</c> or a study with its options), the shard, and for each experiment its
+/// <see cref="ShardPart"/>. Saved as a checksummed <see cref="StateFile"/> (written atomically) in which
+/// every double, timings included, is stored bit for bit, so <see cref="Merge(IReadOnlyList{ValueTuple{string, ExperimentShard}}, Func{string, IReadOnlyList{string}, IReadOnlyList{ExperimentSpec}})"/> rebuilds exactly the
+/// <see cref="ExperimentResult"/>s of an unsharded run.
 /// </summary>
+/// <remarks>
+/// The jobs of experiments E_0, E_1, ... are numbered in one sequence: E_0's (trial-major, then policy),
+/// then E_1's, and so on (<see cref="ExperimentRunner.Jobs(IReadOnlyList{ExperimentSpec})"/>); shard i/n holds j mod n = i - 1.
+/// File layout: the state-file header (kind <see cref="FileKind"/>, specification = the manifest), then
+/// tag "shard", i, n, the number of experiments and per experiment its JSON, whether a world follows, the
+/// world (name, actions, item and user feature dimensions, binary rewards) and its runs (policy, trial,
+/// the four per-round arrays, choose and learn seconds), then tag "end".
+/// </remarks>
 public sealed class ExperimentShard
 {
     /// <summary>The state-file kind of a shard file.</summary>
@@ -81,32 +96,30 @@ public sealed class ExperimentShard
     /// <summary>The glob of shard files in a folder.</summary>
     public const string FilePattern = "shard-*-of-*.state";
 
+    /// <summary>The manifest of <c>cobalt run</c>'s shards: one experiment, merged into its report.</summary>
+    public const string RunManifest = "{\"command\": \"run\"}";
+
     /// <summary>Holds one shard's runs.</summary>
-    public ExperimentShard(string specJson, EnvironmentInfo world, ShardId shard, IReadOnlyList<TrialRun> runs)
+    public ExperimentShard(string manifest, ShardId shard, IReadOnlyList<ShardPart> parts)
     {
-        ArgumentNullException.ThrowIfNull(specJson);
-        ArgumentNullException.ThrowIfNull(world);
-        ArgumentNullException.ThrowIfNull(runs);
-        SpecJson = specJson;
-        World = world;
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(parts);
+        Manifest = manifest;
         Shard = shard;
-        Runs = runs;
+        Parts = parts;
     }
 
-    /// <summary>The experiment, exactly as <see cref="ExperimentSpec.ToJson"/> wrote it (the report's experiment.json).</summary>
-    public string SpecJson { get; }
-
-    /// <summary>The world's dimensions.</summary>
-    public EnvironmentInfo World { get; }
+    /// <summary>What the shards are merged into (JSON): <see cref="RunManifest"/>, or a study's name and options.</summary>
+    public string Manifest { get; }
 
     /// <summary>Which slice this is.</summary>
     public ShardId Shard { get; }
 
-    /// <summary>The runs of this slice, in job order.</summary>
-    public IReadOnlyList<TrialRun> Runs { get; }
+    /// <summary>One part per experiment of the command, in order.</summary>
+    public IReadOnlyList<ShardPart> Parts { get; }
 
     /// <summary>Writes the shard to <paramref name="path"/> atomically.</summary>
-    public void Write(string path) => AtomicFile.Write(path, stream => StateFile.Write(stream, new StateFile.Header(FileKind, SpecJson), Save));
+    public void Write(string path) => AtomicFile.Write(path, stream => StateFile.Write(stream, new StateFile.Header(FileKind, Manifest), Save));
 
     /// <summary>Reads a shard file.</summary>
     /// <exception cref="InvalidDataException">Not a shard file, truncated or damaged; the message names the file.</exception>
@@ -132,32 +145,51 @@ public sealed class ExperimentShard
         }
     }
 
+    /// <summary>Merges the shards of <c>cobalt run</c> (one experiment, read from the shards themselves).</summary>
+    /// <exception cref="InvalidDataException">See <see cref="Merge(IReadOnlyList{ValueTuple{string, ExperimentShard}}, Func{string, IReadOnlyList{string}, IReadOnlyList{ExperimentSpec}})"/>.</exception>
+    public static ExperimentResult Merge(IReadOnlyList<(string Source, ExperimentShard Shard)> shards) =>
+        Merge(shards, (manifest, specs) =>
+        {
+            if (manifest != RunManifest || specs.Count != 1)
+            {
+                throw new InvalidDataException($"{shards[0].Source}: these are shards of {manifest}, not of `cobalt run`.");
+            }
+            try
+            {
+                return [ExperimentSpec.Parse(specs[0])];
+            }
+            catch (OptionsException e)
+            {
+                throw new InvalidDataException($"{shards[0].Source}: the experiment it holds does not load in this build: {e.Message}", e);
+            }
+        })[0];
+
     /// <summary>
-    /// Puts the shards of one experiment back together, in job order, into the result an unsharded run gives.
+    /// Puts the shards of one command back together, in job order, into the results an unsharded run gives.
     /// </summary>
     /// <param name="shards">Each shard with where it came from (a file name, used in messages).</param>
+    /// <param name="resolve">The experiments, from the manifest and the experiments' JSON; each must write the same JSON again.</param>
     /// <exception cref="InvalidDataException">The shards are of different experiments or splits, one is missing or duplicated, or one holds the wrong runs; the message names the files.</exception>
-    public static ExperimentResult Merge(IReadOnlyList<(string Source, ExperimentShard Shard)> shards)
+    public static IReadOnlyList<ExperimentResult> Merge(IReadOnlyList<(string Source, ExperimentShard Shard)> shards, Func<string, IReadOnlyList<string>, IReadOnlyList<ExperimentSpec>> resolve)
     {
         ArgumentNullException.ThrowIfNull(shards);
+        ArgumentNullException.ThrowIfNull(resolve);
         if (shards.Count == 0)
         {
             throw new InvalidDataException("no shard files to merge.");
         }
         var (firstSource, first) = shards[0];
+        var firstText = Describe(first);
         foreach (var (source, shard) in shards.Skip(1))
         {
-            if (shard.SpecJson != first.SpecJson)
+            var text = Describe(shard);
+            if (text != firstText)
             {
-                throw new InvalidDataException($"{source} and {firstSource} are shards of different experiments ({FirstDifference(first.SpecJson, shard.SpecJson)}).");
+                throw new InvalidDataException($"{source} and {firstSource} are shards of different experiments ({FirstDifference(firstText, text)}).");
             }
             if (shard.Shard.Count != first.Shard.Count)
             {
                 throw new InvalidDataException($"{source} is shard {shard.Shard} but {firstSource} is shard {first.Shard}: one experiment must be split the same way on every machine.");
-            }
-            if (shard.World != first.World)
-            {
-                throw new InvalidDataException($"{source} and {firstSource} saw different worlds ({shard.World} vs {first.World}).");
             }
         }
         var count = first.Shard.Count;
@@ -175,78 +207,114 @@ public sealed class ExperimentShard
             throw new InvalidDataException($"missing shard{(missing.Length > 1 ? "s" : string.Empty)} {string.Join(", ", missing)} (found {shards.Count} of {count}).");
         }
 
-        ExperimentSpec spec;
-        try
+        var specJsons = first.Parts.Select(p => p.SpecJson).ToArray();
+        var specs = resolve(first.Manifest, specJsons);
+        if (specs.Count != specJsons.Length)
         {
-            spec = ExperimentSpec.Parse(first.SpecJson);
+            throw new InvalidDataException($"{firstSource}: it holds {specJsons.Length} experiments where this build runs {specs.Count}; merge with the build that ran the shards.");
         }
-        catch (OptionsException e)
+        for (var e = 0; e < specs.Count; e++)
         {
-            throw new InvalidDataException($"{firstSource}: the experiment it holds does not load in this build: {e.Message}", e);
+            var json = specs[e].ToJson();
+            if (json != specJsons[e])
+            {
+                throw new InvalidDataException($"{firstSource}: experiment {specs[e].Name} reads differently in this build ({FirstDifference(specJsons[e], json)}); merge with the build that ran the shards.");
+            }
         }
-        if (spec.ToJson() != first.SpecJson)
-        {
-            throw new InvalidDataException($"{firstSource}: the experiment it holds reads differently in this build ({FirstDifference(first.SpecJson, spec.ToJson())}); merge with the build that ran the shards.");
-        }
-        var jobs = ExperimentRunner.Jobs(spec);
+        var jobs = ExperimentRunner.Jobs(specs);
         if (count > jobs.Count)
         {
-            throw new InvalidDataException($"{firstSource}: split into {count} shards but the experiment has only {jobs.Count} runs.");
+            throw new InvalidDataException($"{firstSource}: split into {count} shards but there are only {jobs.Count} runs.");
         }
-        var runs = new TrialRun[jobs.Count];
+        var runs = specs.Select(s => new TrialRun[s.Trials * s.Policies.Count]).ToArray();
+        var worlds = new EnvironmentInfo?[specs.Count];
+        var offsets = new int[specs.Count];
+        for (var e = 1; e < specs.Count; e++)
+        {
+            offsets[e] = offsets[e - 1] + runs[e - 1].Length;
+        }
         foreach (var (source, shard) in shards)
         {
             var expected = shard.Shard.JobIndices(jobs.Count);
-            if (shard.Runs.Count != expected.Length)
+            for (var e = 0; e < specs.Count; e++)
             {
-                throw new InvalidDataException($"{source}: shard {shard.Shard} should hold {expected.Length} runs but holds {shard.Runs.Count}.");
-            }
-            for (var k = 0; k < expected.Length; k++)
-            {
-                var (trial, policy) = jobs[expected[k]];
-                var run = shard.Runs[k];
-                if (run.Trial != trial || run.Policy != policy.DisplayName)
+                var spec = specs[e];
+                var part = shard.Parts[e];
+                var mine = expected.Where(j => jobs[j].Experiment == e).ToArray();
+                if (part.Runs.Count != mine.Length)
                 {
-                    throw new InvalidDataException($"{source}: run {k + 1} is ({run.Policy}, trial {run.Trial}) but shard {shard.Shard} should hold ({policy.DisplayName}, trial {trial}) there.");
+                    throw new InvalidDataException($"{source}: shard {shard.Shard} should hold {mine.Length} runs of {spec.Name} but holds {part.Runs.Count}.");
                 }
-                if (run.Rewards.Length != spec.Iterations || run.Regrets.Length != spec.Iterations || run.Optimal.Length != spec.Iterations || run.NominatorRegrets.Length != spec.Iterations)
+                if (part.World is { } world)
                 {
-                    throw new InvalidDataException($"{source}: run ({run.Policy}, trial {run.Trial}) does not have {spec.Iterations} rounds.");
+                    if (worlds[e] is { } seen && seen != world)
+                    {
+                        throw new InvalidDataException($"{source}: saw another world in {spec.Name} than the other shards ({world} vs {seen}).");
+                    }
+                    worlds[e] = world;
                 }
-                runs[expected[k]] = run;
+                else if (mine.Length > 0)
+                {
+                    throw new InvalidDataException($"{source}: holds runs of {spec.Name} but not its world.");
+                }
+                for (var k = 0; k < mine.Length; k++)
+                {
+                    var (_, trial, policy) = jobs[mine[k]];
+                    var run = part.Runs[k];
+                    if (run.Trial != trial || run.Policy != policy.DisplayName)
+                    {
+                        throw new InvalidDataException($"{source}: run {k + 1} of {spec.Name} is ({run.Policy}, trial {run.Trial}) but shard {shard.Shard} should hold ({policy.DisplayName}, trial {trial}) there.");
+                    }
+                    if (run.Rewards.Length != spec.Iterations || run.Regrets.Length != spec.Iterations || run.Optimal.Length != spec.Iterations || run.NominatorRegrets.Length != spec.Iterations)
+                    {
+                        throw new InvalidDataException($"{source}: run ({run.Policy}, trial {run.Trial}) of {spec.Name} does not have {spec.Iterations} rounds.");
+                    }
+                    runs[e][mine[k] - offsets[e]] = run;
+                }
             }
         }
-        return new ExperimentResult(spec, first.World, runs);
+        return specs.Select((spec, e) => new ExperimentResult(spec, worlds[e] ?? throw new InvalidDataException($"no shard holds a run of {spec.Name}."), runs[e])).ToArray();
     }
+
+    /// <summary>The manifest and every experiment, as one text (what must agree between shards).</summary>
+    private static string Describe(ExperimentShard shard) => string.Join("\n", [shard.Manifest, .. shard.Parts.Select(p => p.SpecJson)]);
 
     private void Save(StateWriter writer)
     {
         writer.Tag("shard");
         writer.Write(Shard.Index);
         writer.Write(Shard.Count);
-        writer.Tag("world");
-        writer.Write(World.Name);
-        writer.Write(World.ActionCount);
-        writer.Write(World.ItemFeatureDimension);
-        writer.Write(World.UserFeatureDimension);
-        writer.Write(World.BinaryRewards);
-        writer.Tag("runs");
-        writer.Write(Runs.Count);
-        foreach (var run in Runs)
+        writer.Write(Parts.Count);
+        foreach (var part in Parts)
         {
-            writer.Write(run.Policy);
-            writer.Write(run.Trial);
-            writer.Write(run.Rewards);
-            writer.Write(run.Regrets);
-            writer.Write(run.Optimal);
-            writer.Write(run.NominatorRegrets);
-            writer.Write(run.SelectSeconds);
-            writer.Write(run.UpdateSeconds);
+            writer.Tag("experiment");
+            writer.Write(part.SpecJson);
+            writer.Write(part.World is not null);
+            if (part.World is { } world)
+            {
+                writer.Write(world.Name);
+                writer.Write(world.ActionCount);
+                writer.Write(world.ItemFeatureDimension);
+                writer.Write(world.UserFeatureDimension);
+                writer.Write(world.BinaryRewards);
+            }
+            writer.Write(part.Runs.Count);
+            foreach (var run in part.Runs)
+            {
+                writer.Write(run.Policy);
+                writer.Write(run.Trial);
+                writer.Write(run.Rewards);
+                writer.Write(run.Regrets);
+                writer.Write(run.Optimal);
+                writer.Write(run.NominatorRegrets);
+                writer.Write(run.SelectSeconds);
+                writer.Write(run.UpdateSeconds);
+            }
         }
         writer.Tag("end");
     }
 
-    private static ExperimentShard Load(string specJson, StateReader reader)
+    private static ExperimentShard Load(string manifest, StateReader reader)
     {
         reader.Tag("shard");
         var shard = new ShardId(reader.ReadInt32(), reader.ReadInt32());
@@ -254,29 +322,41 @@ public sealed class ExperimentShard
         {
             throw new InvalidDataException($"it claims to be shard {shard}, which is not a shard.");
         }
-        reader.Tag("world");
-        var world = new EnvironmentInfo(reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean());
-        reader.Tag("runs");
-        var count = reader.ReadInt32();
-        if (count < 0)
+        var experiments = reader.ReadInt32();
+        if (experiments < 1)
         {
-            throw new InvalidDataException($"it claims {count} runs.");
+            throw new InvalidDataException($"it claims {experiments} experiments.");
         }
-        var runs = new TrialRun[count];
-        for (var k = 0; k < count; k++)
+        var parts = new ShardPart[experiments];
+        for (var e = 0; e < experiments; e++)
         {
-            runs[k] = new TrialRun(
-                reader.ReadString(),
-                reader.ReadInt32(),
-                reader.ReadDoubles("rewards"),
-                reader.ReadDoubles("regrets"),
-                reader.ReadDoubles("optimal"),
-                reader.ReadDoubles("nominator regrets"),
-                reader.ReadDouble(),
-                reader.ReadDouble());
+            reader.Tag("experiment");
+            var specJson = reader.ReadString();
+            var world = reader.ReadBoolean()
+                ? new EnvironmentInfo(reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean())
+                : null;
+            var count = reader.ReadInt32();
+            if (count < 0)
+            {
+                throw new InvalidDataException($"it claims {count} runs.");
+            }
+            var runs = new TrialRun[count];
+            for (var k = 0; k < count; k++)
+            {
+                runs[k] = new TrialRun(
+                    reader.ReadString(),
+                    reader.ReadInt32(),
+                    reader.ReadDoubles("rewards"),
+                    reader.ReadDoubles("regrets"),
+                    reader.ReadDoubles("optimal"),
+                    reader.ReadDoubles("nominator regrets"),
+                    reader.ReadDouble(),
+                    reader.ReadDouble());
+            }
+            parts[e] = new ShardPart(specJson, world, runs);
         }
         reader.Tag("end");
-        return new ExperimentShard(specJson, world, shard, runs);
+        return new ExperimentShard(manifest, shard, parts);
     }
 
     private static string FirstDifference(string expected, string found)
@@ -289,7 +369,7 @@ public sealed class ExperimentShard
             var y = i < b.Length ? b[i].Trim() : "(end)";
             if (x != y)
             {
-                return string.Create(CultureInfo.InvariantCulture, $"experiment JSON line {i + 1}: {x} vs {y}");
+                return string.Create(CultureInfo.InvariantCulture, $"line {i + 1} of the experiments: {x} vs {y}");
             }
         }
         return "same text";
