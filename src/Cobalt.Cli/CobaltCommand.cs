@@ -12,6 +12,7 @@ public static class CobaltCommand
         var root = new RootCommand("Cobalt: contextual-bandit recommendation engine and research toolkit.")
         {
             RunCommand.Create(),
+            MergeCommand.Create(),
             RecoGymCommand.Create(),
             CatalogCommands.Policies(),
             CatalogCommands.Worlds(),

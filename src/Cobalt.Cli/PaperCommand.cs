@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Cobalt.Core.Configuration;
 using Cobalt.Core.Persistence;
 using Cobalt.Data;
@@ -9,7 +10,10 @@ using Spectre.Console;
 
 namespace Cobalt.Cli;
 
-/// <summary><c>cobalt paper STUDY</c>: the two-stage paper's tables and figures (table4, table5, table6, fig2, fig3, fig4).</summary>
+/// <summary>
+/// <c>cobalt paper STUDY</c>: the two-stage paper's tables and figures (table4, table5, table6, fig2, fig3, fig4); with
+/// <c>--shard i/n</c> only slice i of n of the study's (experiment, trial, policy) runs, merged by <c>cobalt merge</c>.
+/// </summary>
 internal static class PaperCommand
 {
     public static Command Create()
@@ -28,7 +32,8 @@ internal static class PaperCommand
         var users = new Option<int>("--users") { Description = "Users per trial; default the paper's (10, 100, 1,000 in table4; 100 elsewhere)." };
         var simulator = new Option<FileInfo?>("--simulator") { Description = "A saved simulator of the chosen world; default the shipped one (or one trained on --data)." };
         var pretrainEpochs = new Option<int?>("--pretrain-epochs") { Description = "Pre-training epochs of the neural policies (default the authors' 5, keeping the best validation epoch)." };
-        var command = new Command("paper", "Reproduce a table or figure of the two-stage topic -> item paper on a user-choice simulator.") { study, data, iterations, trials, beta, budget, seed, output, noNeural, world, history, users, simulator, pretrainEpochs };
+        var shard = new Option<string?>("--shard") { Description = "Run only slice i of n (1-based, e.g. 2/4) of the study's (experiment, trial, policy) runs and write shard-i-of-n.state into --out; `cobalt merge` makes the report." };
+        var command = new Command("paper", "Reproduce a table or figure of the two-stage topic -> item paper on a user-choice simulator.") { study, data, iterations, trials, beta, budget, seed, output, noNeural, world, history, users, simulator, pretrainEpochs, shard };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(study)!;
@@ -61,6 +66,13 @@ internal static class PaperCommand
                 {
                     throw new OptionsException("study", $"unknown study '{name}'; allowed: {string.Join(", ", PaperStudies.Names)}.");
                 }
+                if (parse.GetValue(shard) is { } shardText)
+                {
+                    var slice = ShardId.Parse(shardText);
+                    var specs = PaperStudies.Specs(name, options);
+                    slice.Validate(ExperimentRunner.Jobs(specs).Count, $"{name}: {string.Join(" + ", specs.Select(s => $"{s.Trials} trials x {s.Policies.Count} policies"))}");
+                    return RunCommand.RunShard(specs, Manifest(name, options), slice, parse.GetValue(output)?.FullName ?? Path.Combine("reports", $"paper-{name}"), 0, $"paper {name}");
+                }
                 result = AnsiConsole.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                     .Start(context =>
@@ -73,22 +85,59 @@ internal static class PaperCommand
             {
                 return Errors.Report(e.Message);
             }
-            var folder = parse.GetValue(output)?.FullName ?? Path.Combine("reports", $"paper-{name}");
-            AtomicFile.WriteAllText(Path.Combine(folder, "results.md"), PaperReport.Markdown(result, options));
-            AtomicFile.WriteAllText(Path.Combine(folder, "results.csv"), PaperReport.Csv(result, options));
-            foreach (var (file, svg) in result.Figures)
-            {
-                AtomicFile.WriteAllText(Path.Combine(folder, file), svg);
-            }
-            foreach (var experiment in result.Experiments)
-            {
-                ExperimentReport.Write(experiment, Path.Combine(folder, experiment.Spec.Name));
-            }
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Title)}[/]");
-            AnsiConsole.Write(Tables.From(result.Table));
-            AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/]");
+            WriteReport(name, result, options, parse.GetValue(output)?.FullName ?? Path.Combine("reports", $"paper-{name}"));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>What <c>cobalt merge</c> needs to rebuild a sharded study: its name and options (JSON).</summary>
+    internal static string Manifest(string name, PaperStudyOptions options) =>
+        $"{{\"command\": \"paper\", \"study\": {JsonSerializer.Serialize(name)}, \"options\": {OptionsBinder.ToJson(options)}}}";
+
+    /// <summary>Merges the shards of <c>cobalt paper --shard</c> (<paramref name="manifest"/> as <see cref="Manifest"/> wrote it) and writes the study's report.</summary>
+    internal static void Merge(JsonElement manifest, IReadOnlyList<(string Source, ExperimentShard Shard)> shards, string? output)
+    {
+        string name;
+        PaperStudyOptions options;
+        try
+        {
+            name = manifest.GetProperty("study").GetString() ?? string.Empty;
+            options = OptionsBinder.Bind<PaperStudyOptions>(manifest.GetProperty("options"), "options");
+        }
+        catch (Exception e) when (e is OptionsException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{shards[0].Source}: its study does not load in this build: {e.Message}", e);
+        }
+        var experiments = ExperimentShard.Merge(shards, (_, _) =>
+        {
+            try
+            {
+                return PaperStudies.Specs(name, options);
+            }
+            catch (OptionsException e)
+            {
+                throw new InvalidDataException($"{shards[0].Source}: its study does not load in this build: {e.Message}", e);
+            }
+        });
+        var result = PaperStudies.Assemble(name, options, experiments);
+        WriteReport(name, result, options, output ?? Path.Combine("reports", $"paper-{name}"));
+    }
+
+    private static void WriteReport(string name, StudyResult result, PaperStudyOptions options, string folder)
+    {
+        AtomicFile.WriteAllText(Path.Combine(folder, "results.md"), PaperReport.Markdown(result, options));
+        AtomicFile.WriteAllText(Path.Combine(folder, "results.csv"), PaperReport.Csv(result, options));
+        foreach (var (file, svg) in result.Figures)
+        {
+            AtomicFile.WriteAllText(Path.Combine(folder, file), svg);
+        }
+        foreach (var experiment in result.Experiments)
+        {
+            ExperimentReport.Write(experiment, Path.Combine(folder, experiment.Spec.Name));
+        }
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Title)}[/]");
+        AnsiConsole.Write(Tables.From(result.Table));
+        AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/]");
     }
 }

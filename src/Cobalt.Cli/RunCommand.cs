@@ -5,7 +5,10 @@ using Spectre.Console;
 
 namespace Cobalt.Cli;
 
-/// <summary><c>cobalt run [experiment.json]</c>: play the policies of an experiment and write its report.</summary>
+/// <summary>
+/// <c>cobalt run [experiment.json]</c>: play the policies of an experiment and write its report; with
+/// <c>--shard i/n</c> play only slice i of n and write <c>shard-i-of-n.state</c> for <c>cobalt merge</c>.
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create()
@@ -20,19 +23,21 @@ internal static class RunCommand
         var trials = new Option<int?>("--trials") { Description = "Number of trials (overrides the experiment's)." };
         var iterations = new Option<int?>("--iterations") { Description = "Rounds per trial (overrides the experiment's)." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the report (default reports/<experiment name>)." };
+        var shard = new Option<string?>("--shard") { Description = "Run only slice i of n (1-based, e.g. 2/4) of the (trial, policy) runs and write shard-i-of-n.state into --out; `cobalt merge` makes the report." };
         var parallelism = new Option<int>("--parallelism") { Description = "Trials run at once (default: one per core). Results do not depend on it.", DefaultValueFactory = _ => 0 };
         var command = new Command("run", "Run an experiment: every policy against the same simulated users; prints a table and writes Markdown, CSV, SVG and HTML.")
         {
-            file, preset, seed, trials, iterations, output, parallelism,
+            file, preset, seed, trials, iterations, output, shard, parallelism,
         };
         command.SetAction(parse => Run(
-            parse.GetValue(file), parse.GetValue(preset), parse.GetValue(seed), parse.GetValue(trials), parse.GetValue(iterations), parse.GetValue(output), parse.GetValue(parallelism)));
+            parse.GetValue(file), parse.GetValue(preset), parse.GetValue(seed), parse.GetValue(trials), parse.GetValue(iterations), parse.GetValue(output), parse.GetValue(shard), parse.GetValue(parallelism)));
         return command;
     }
 
-    private static int Run(FileInfo? file, string? preset, ulong? seed, int? trials, int? iterations, DirectoryInfo? output, int parallelism)
+    private static int Run(FileInfo? file, string? preset, ulong? seed, int? trials, int? iterations, DirectoryInfo? output, string? shardText, int parallelism)
     {
         ExperimentSpec spec;
+        ShardId? shard = null;
         try
         {
             spec = Load(file, preset);
@@ -43,6 +48,11 @@ internal static class RunCommand
                 Iterations = iterations ?? spec.Iterations,
             };
             spec.Validate();
+            if (shardText is not null)
+            {
+                shard = ShardId.Parse(shardText);
+                shard.Value.Validate(spec.Trials * spec.Policies.Count, $"{spec.Trials} trials x {spec.Policies.Count} policies");
+            }
         }
         catch (OptionsException e)
         {
@@ -54,6 +64,10 @@ internal static class RunCommand
         }
 
         var folder = output?.FullName ?? Path.Combine("reports", spec.Name);
+        if (shard is { } slice)
+        {
+            return RunShard(spec, slice, folder, parallelism);
+        }
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(spec.Name)}[/]: {spec.Policies.Count} policies, {spec.Trials} trials x {spec.Iterations} rounds, world [blue]{spec.World.Kind}[/], seed {spec.Seed}");
         ExperimentResult result;
         try
@@ -71,10 +85,53 @@ internal static class RunCommand
             return Errors.Report($"the experiment stopped: {e.Message}");
         }
 
+        WriteReport(result, folder);
+        return 0;
+    }
+
+    /// <summary>Writes the report files and shows the tables (also the last step of <c>cobalt merge</c>).</summary>
+    internal static void WriteReport(ExperimentResult result, string folder)
+    {
         ExperimentReport.Write(result, folder);
         AnsiConsole.Write(Tables.From(ExperimentReport.ResultsTable(result)));
         AnsiConsole.Write(Tables.From(ExperimentReport.TimingTable(result)));
         AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] ({string.Join(", ", ExperimentReport.Files)})");
+    }
+
+    private static int RunShard(ExperimentSpec spec, ShardId shard, string folder, int parallelism) =>
+        RunShard([spec], ExperimentShard.RunManifest, shard, folder, parallelism, $"{spec.Name} (world {spec.World.Kind}, seed {spec.Seed})");
+
+    /// <summary>Runs shard <paramref name="shard"/> of <paramref name="specs"/>' runs and writes its file into <paramref name="folder"/> (also <c>cobalt paper --shard</c>).</summary>
+    internal static int RunShard(IReadOnlyList<ExperimentSpec> specs, string manifest, ShardId shard, string folder, int parallelism, string title)
+    {
+        var all = ExperimentRunner.Jobs(specs);
+        var mine = shard.JobIndices(all.Count);
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/] shard {shard}: {mine.Length} of {all.Count} (trial, policy) runs");
+        ExperimentShard result;
+        try
+        {
+            result = AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask("rounds played", maxValue: mine.Sum(j => (double)specs[all[j].Experiment].Iterations));
+                    return ExperimentRunner.RunShard(specs, shard, manifest, parallelism, done => task.Increment(done));
+                });
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OptionsException)
+        {
+            return Errors.Report($"the experiment stopped: {e.Message}");
+        }
+        var path = Path.Combine(folder, shard.FileName);
+        try
+        {
+            result.Write(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Errors.Report($"could not write {path}: {e.Message}");
+        }
+        AnsiConsole.MarkupLine($"Shard {shard}: {result.Parts.Sum(p => p.Runs.Count)} runs written to [link]{Markup.Escape(Path.GetFullPath(path))}[/]; when every shard is done, run `cobalt merge {Markup.Escape(folder)} --out REPORT`.");
         return 0;
     }
 

@@ -11,8 +11,20 @@ namespace Cobalt.Simulation.Experiments;
 /// (mean ± std over trials), a timing table, CSV curves, SVG plots of cumulative regret and CTR
 /// with ±1 std bands, and an HTML page that shows them together.
 /// </summary>
+/// <remarks>
+/// For a given experiment and seed every file is the same byte for byte, whatever the machine, the
+/// degree of parallelism or the number of shards, except the wall-clock timing section, which comes
+/// last in results.md (from <see cref="MarkdownTimingHeading"/>) and in index.html (from
+/// <see cref="HtmlTimingHeading"/>) so that everything before it can be compared.
+/// </remarks>
 public static class ExperimentReport
 {
+    /// <summary>Heading of the timing section, the last part of results.md (the only part that varies from run to run).</summary>
+    public const string MarkdownTimingHeading = "## Time per round (wall clock, this machine)";
+
+    /// <summary>Heading of the timing section, the last part of index.html (the only part that varies from run to run).</summary>
+    public const string HtmlTimingHeading = "<h2>Time per round (wall clock)</h2>";
+
     /// <summary>Files <see cref="Write"/> produces, relative to the output folder.</summary>
     public static readonly IReadOnlyList<string> Files = ["results.md", "index.html", "curves.csv", "regret.svg", "ctr.svg", "experiment.json"];
 
@@ -128,9 +140,9 @@ public static class ExperimentReport
             text.Append("## Regret decomposition (Hron et al. 2021, equation 1)\n\n");
             text.Append(RegretPartsTable(result).ToMarkdown()).Append('\n');
         }
-        text.Append("## Time per round (wall clock, this machine)\n\n");
-        text.Append(TimingTable(result).ToMarkdown()).Append('\n');
-        text.Append("![Cumulative regret](regret.svg)\n\n![Cumulative CTR](ctr.svg)\n");
+        text.Append("![Cumulative regret](regret.svg)\n\n![Cumulative CTR](ctr.svg)\n\n");
+        text.Append(MarkdownTimingHeading).Append("\n\n");
+        text.Append(TimingTable(result).ToMarkdown());
         return text.ToString();
     }
 
@@ -160,9 +172,9 @@ public static class ExperimentReport
             <body><h1>{{title}}</h1><p>{{WebUtility.HtmlEncode(result.Spec.Description)}}</p>
             <p>{{result.Spec.Trials}} trials x {{result.Spec.Iterations}} rounds, slate size {{result.Spec.SlateSize}}, seed {{result.Spec.Seed}}.</p>
             <h2>Results (mean ± std over trials)</h2>{{ResultsTable(result).ToHtml()}}
-            <h2>Time per round</h2>{{TimingTable(result).ToHtml()}}
             {{StripXmlDeclaration(regretSvg)}}
             {{StripXmlDeclaration(ctrSvg)}}
+            {{HtmlTimingHeading}}{{TimingTable(result).ToHtml()}}
             </body></html>
 
             """;

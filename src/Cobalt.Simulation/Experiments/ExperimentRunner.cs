@@ -35,10 +35,75 @@ public static class ExperimentRunner
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         var world = spec.World.Build();
-        var jobs = (from trial in Enumerable.Range(0, spec.Trials)
-                    from policy in spec.Policies
-                    select (trial, policy)).ToArray();
-        var runs = new TrialRun[jobs.Length];
+        var jobs = Jobs(spec);
+        var runs = RunJobs(spec, world, Enumerable.Range(0, jobs.Count).ToArray(), jobs, maxParallelism, onProgress, cancellationToken);
+        return new ExperimentResult(spec, world.Info, runs);
+    }
+
+    /// <summary>
+    /// The experiment's independent runs in their fixed order: trial-major, then the policies in the
+    /// experiment's order (job j is trial j / P, policy j mod P for P policies).
+    /// </summary>
+    public static IReadOnlyList<(int Trial, PolicySpec Policy)> Jobs(ExperimentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return (from trial in Enumerable.Range(0, spec.Trials)
+                from policy in spec.Policies
+                select (trial, policy)).ToArray();
+    }
+
+    /// <summary>The runs of several experiments in one sequence: the first experiment's <see cref="Jobs(ExperimentSpec)"/>, then the second's, and so on.</summary>
+    public static IReadOnlyList<(int Experiment, int Trial, PolicySpec Policy)> Jobs(IReadOnlyList<ExperimentSpec> specs)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        return specs.SelectMany((spec, e) => Jobs(spec).Select(job => (e, job.Trial, job.Policy))).ToArray();
+    }
+
+    /// <summary>
+    /// Runs one slice of the experiment: the jobs j of <see cref="Jobs(ExperimentSpec)"/> with j mod n = i - 1 for shard i/n.
+    /// Each run is seeded exactly as in <see cref="Run"/>, so the shards of an experiment, merged with
+    /// <see cref="ExperimentShard.Merge(IReadOnlyList{ValueTuple{string, ExperimentShard}})"/>, give the numbers of one unsharded run.
+    /// </summary>
+    /// <exception cref="OptionsException">The shard asks for more slices than the experiment has runs.</exception>
+    public static ExperimentShard RunShard(ExperimentSpec spec, ShardId shard, int maxParallelism = 0, Action<int>? onProgress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return RunShard([spec], shard, ExperimentShard.RunManifest, maxParallelism, onProgress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs slice i/n of several experiments' runs, numbered as <see cref="Jobs(IReadOnlyList{ExperimentSpec})"/> numbers them;
+    /// a world is built only for the experiments the slice has runs of. <paramref name="manifest"/> says what the shards merge into.
+    /// </summary>
+    /// <exception cref="OptionsException">The shard asks for more slices than there are runs.</exception>
+    public static ExperimentShard RunShard(IReadOnlyList<ExperimentSpec> specs, ShardId shard, string manifest, int maxParallelism = 0, Action<int>? onProgress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        ArgumentNullException.ThrowIfNull(manifest);
+        var jobs = Jobs(specs);
+        shard.Validate(jobs.Count, string.Join(" + ", specs.Select(s => $"{s.Trials} trials x {s.Policies.Count} policies")));
+        var selected = shard.JobIndices(jobs.Count);
+        var parts = new ShardPart[specs.Count];
+        for (var e = 0; e < specs.Count; e++)
+        {
+            var spec = specs[e];
+            var offset = jobs.TakeWhile(j => j.Experiment < e).Count();
+            var mine = selected.Where(j => jobs[j].Experiment == e).Select(j => j - offset).ToArray();
+            if (mine.Length == 0)
+            {
+                parts[e] = new ShardPart(spec.ToJson(), null, []);
+                continue;
+            }
+            spec.Validate(); // builds the world: only for the experiments this shard plays
+            var world = spec.World.Build();
+            parts[e] = new ShardPart(spec.ToJson(), world.Info, RunJobs(spec, world, mine, Jobs(spec), maxParallelism, onProgress, cancellationToken));
+        }
+        return new ExperimentShard(manifest, shard, parts);
+    }
+
+    private static TrialRun[] RunJobs(ExperimentSpec spec, IWorld world, int[] selected, IReadOnlyList<(int Trial, PolicySpec Policy)> jobs, int maxParallelism, Action<int>? onProgress, CancellationToken cancellationToken)
+    {
+        var runs = new TrialRun[selected.Length];
         var options = new ParallelOptions
         {
             MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount,
@@ -46,14 +111,14 @@ public static class ExperimentRunner
         };
         try
         {
-            Parallel.For(0, jobs.Length, options, j =>
-                runs[j] = RunTrial(spec, world, jobs[j].trial, jobs[j].policy, onProgress, cancellationToken));
+            Parallel.For(0, selected.Length, options, k =>
+                runs[k] = RunTrial(spec, world, jobs[selected[k]].Trial, jobs[selected[k]].Policy, onProgress, cancellationToken));
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is OptionsException) is { } refused)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused); // a policy that does not fit the world: its message, not a trace
         }
-        return new ExperimentResult(spec, world.Info, runs);
+        return runs;
     }
 
     /// <summary>The seed of trial <paramref name="trial"/> under <paramref name="rootSeed"/>.</summary>
