@@ -109,7 +109,7 @@ internal sealed class SoftmaxRegression
             trial.CopyTo(w, 0);
             var change = objective - next;
             objective = next;
-            if (TensorPrimitives.MaxMagnitude(step) * scale < 1e-13 || change <= 1e-16 * Math.Max(1, Math.Abs(objective)))
+            if (Math.Abs(TensorPrimitives.MaxMagnitude(step)) * scale < 1e-13 || change <= 1e-16 * Math.Max(1, Math.Abs(objective)))
             {
                 break;
             }
