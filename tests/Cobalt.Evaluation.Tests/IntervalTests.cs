@@ -67,6 +67,21 @@ public class IntervalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Clipped_ips_gets_a_bernstein_interval_from_its_clipping_level_and_methods_are_found_by_key()
+    {
+        var clipped = new InversePropensityScoring(maxWeight: 3);
+        var interval = IntervalMethods.Create("bernstein", maxWeight: 3).Compute(clipped, R.Input);
+        var value = clipped.Value(R.Input);
+        interval.Lower.Should().BeLessThan(value);
+        interval.Upper.Should().BeGreaterThan(value);
+        interval.Method.Should().Be("bernstein");
+        interval.Estimator.Should().Be("clipped-ips");
+        IntervalMethods.Keys.Select(k => IntervalMethods.Create(k, maxWeight: 10).Key).Should().Equal(IntervalMethods.Keys);
+        FluentActions.Invoking(() => IntervalMethods.Create("bernstein")).Should().Throw<ArgumentException>().WithMessage("*finite bound*");
+        FluentActions.Invoking(() => IntervalMethods.Create("wald")).Should().Throw<ArgumentException>().WithMessage("*gaussian, bernstein*");
+    }
+
+    [Fact]
     public void Methods_refuse_estimators_they_do_not_hold_for()
     {
         FluentActions.Invoking(() => EmpiricalBernsteinInterval.ForIps(10).Compute(new SelfNormalizedIps(), R.Input))

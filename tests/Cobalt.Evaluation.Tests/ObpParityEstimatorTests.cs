@@ -134,9 +134,53 @@ public class ObpParityEstimatorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Cressie_read_agrees_with_vw_estimators_and_lies_between_the_reward_bounds()
+    {
+        Relative(new CressieReadIps().Value(R.Input), R.Number("cressie_read", "inf")).Should().BeLessThan(1e-12);
+        Relative(new CressieReadIps(maxWeight: 50).Value(R.Input), R.Number("cressie_read", "50")).Should().BeLessThan(1e-12);
+        FluentActions.Invoking(() => new CressieReadIps(maxWeight: 5).Value(R.Input)).Should().Throw<ArgumentException>().WithMessage("*outside the declared*");
+    }
+
+    [Fact]
+    public void Sampled_classifier_weights_are_seeded_and_cross_fitting_predicts_every_round()
+    {
+        var options = new ImportanceWeightClassifierOptions();
+        var a = ImportanceWeightClassifier.FitPredict(R.Log, R.Evaluation, options, new Rng(5));
+        var b = ImportanceWeightClassifier.FitPredict(R.Log, R.Evaluation, options, new Rng(5));
+        var c = ImportanceWeightClassifier.FitPredict(R.Log, R.Evaluation, options, new Rng(6));
+        a.Should().Equal(b);
+        a.Should().NotEqual(c);
+        var folded = ImportanceWeightClassifier.FitPredict(R.Log, R.Evaluation, options with { Fitting = ImportanceWeightFitting.Raw, Folds = 3 }, new Rng(5));
+        folded.Should().OnlyContain(w => w > 0 && double.IsFinite(w));
+        var whole = Vector(R.Element("bipw_weights"));
+        // Cross-fitted weights differ from the in-sample ones, but not wildly: same model family on two thirds of the data.
+        folded.Zip(whole, Relative).Max().Should().BeGreaterThan(1e-6).And.BeLessThan(1.0);
+        FluentActions.Invoking(() => ImportanceWeightClassifier.FitPredict(R.Log, R.Evaluation, options with { Folds = 0 }, new Rng(1)))
+            .Should().Throw<ArgumentOutOfRangeException>().WithMessage("*Folds*");
+    }
+
+    [Fact]
+    public void New_estimators_bootstrap_like_the_others()
+    {
+        var input = R.Input with
+        {
+            EstimatedWeights = Vector(R.Element("bipw_weights")),
+            Embeddings = ActionEmbeddings.FromConditional(R.Logging, R.Evaluation, R.Embeddings, R.Conditional),
+        };
+        OffPolicyEstimator[] all = [new SubGaussianIps(0.1), new SubGaussianDoublyRobust(0.1), new BalancedIps(), new MarginalizedIps(), new SelfNormalizedMarginalizedIps(), new CressieReadIps()];
+        foreach (var e in all)
+        {
+            var estimate = e.Estimate(input, new Rng(3), resamples: 200);
+            estimate.Value.Should().Be(e.Value(input));
+            estimate.Lower.Should().BeLessThan(estimate.Value, e.Key);
+            estimate.Upper.Should().BeGreaterThan(estimate.Value, e.Key);
+        }
+    }
+
+    [Fact]
     public void Every_estimator_has_a_distinct_kebab_key()
     {
-        OffPolicyEstimator[] all = [.. EstimatorSuite.All(), new SubGaussianIps(0.1), new SubGaussianDoublyRobust(0.1), new BalancedIps(), new MarginalizedIps(), new SelfNormalizedMarginalizedIps()];
+        OffPolicyEstimator[] all = [.. EstimatorSuite.All(), new SubGaussianIps(0.1), new SubGaussianDoublyRobust(0.1), new BalancedIps(), new MarginalizedIps(), new SelfNormalizedMarginalizedIps(), new CressieReadIps()];
         all.Select(e => e.Key).Should().OnlyHaveUniqueItems().And.AllSatisfy(k => k.Should().MatchRegex("^[a-z]+(-[a-z]+)*$"));
         all.Select(e => e.Key).Should().Contain(["ips", "clipped-ips", "snips", "dm", "dr", "sndr", "switch-dr", "dros", "replay", "sg-ips", "sg-dr", "bipw", "mips", "snmips"]);
     }

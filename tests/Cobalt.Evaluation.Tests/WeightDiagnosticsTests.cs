@@ -27,6 +27,7 @@ public class WeightDiagnosticsTests
         d.MeanWeight.Should().Be(3.75);
         d.ShareAboveThreshold.Should().Be(0.25);
         d.Rounds.Should().Be(4);
+        d.Summary.Should().Be("ESS 1.525 of 4 rounds (38.1 %); max weight 12; mean weight 3.75; 25 % of rounds with weight > 10");
     }
 
     [Fact]

@@ -16,7 +16,9 @@ public enum ImportanceWeightFitting
 /// <param name="InverseRegularization">C of the L2-penalised logistic regression (penalty 1/(2C) ||w||^2, intercept free); OBP's examples use scikit-learn's default C = 1.</param>
 /// <param name="Fitting">How the evaluation policy's examples are built.</param>
 /// <param name="MaxIterations">Newton iterations at most.</param>
-public sealed record ImportanceWeightClassifierOptions(double InverseRegularization = 1.0, ImportanceWeightFitting Fitting = ImportanceWeightFitting.Sample, int MaxIterations = 100)
+/// <param name="Folds">Cross-fitting folds: 1 fits and predicts on the whole log (OBP's default n_folds = 1); K &gt; 1 predicts each
+/// round with a model fitted on the other K - 1 folds (rounds assigned at random from the seeded stream).</param>
+public sealed record ImportanceWeightClassifierOptions(double InverseRegularization = 1.0, ImportanceWeightFitting Fitting = ImportanceWeightFitting.Sample, int MaxIterations = 100, int Folds = 1)
 {
     /// <summary>Throws naming the first bad field.</summary>
     public void Validate()
@@ -30,6 +32,7 @@ public sealed record ImportanceWeightClassifierOptions(double InverseRegularizat
             throw new ArgumentOutOfRangeException(nameof(Fitting), Fitting, "Fitting must be Sample or Raw.");
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1, nameof(MaxIterations));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Folds, 1, nameof(Folds));
     }
 }
 
@@ -57,8 +60,6 @@ public static class ImportanceWeightClassifier
         {
             throw new ArgumentException($"The evaluation policy covers {evaluation.Rounds} rounds x {evaluation.Actions} actions; the log has {log.Count} x {log.ActionCount}.", nameof(evaluation));
         }
-        var k = log.ActionCount;
-        var d = log.Contexts.Columns + k;
         var weights = new double[log.Count];
         var sampled = new int[log.Count];
         if (options.Fitting == ImportanceWeightFitting.Sample)
@@ -68,12 +69,42 @@ public static class ImportanceWeightClassifier
                 sampled[t] = Draw(evaluation.Row(t), rng);
             }
         }
+        var fold = new int[log.Count];
+        if (options.Folds > 1)
+        {
+            if (options.Folds > log.Count)
+            {
+                throw new ArgumentException($"{options.Folds} folds for a log of {log.Count} rounds.", nameof(options));
+            }
+            var order = Enumerable.Range(0, log.Count).ToArray();
+            rng.Shuffle(order.AsSpan());
+            for (var i = 0; i < order.Length; i++)
+            {
+                fold[order[i]] = i % options.Folds;
+            }
+        }
+        for (var k = 0; k < options.Folds; k++)
+        {
+            var test = Enumerable.Range(0, log.Count).Where(t => fold[t] == k).ToArray();
+            var train = options.Folds == 1 ? test : Enumerable.Range(0, log.Count).Where(t => fold[t] != k).ToArray();
+            Fit(log, evaluation, options, sampled, train, test, weights);
+        }
+        return weights;
+    }
+
+    private static void Fit(BanditLog log, ActionDistribution evaluation, ImportanceWeightClassifierOptions options, int[] sampled, int[] train, int[] test, double[] weights)
+    {
+        var d = log.Contexts.Columns + log.ActionCount;
         Span<double> probabilities = stackalloc double[2];
         for (var position = 0; position < log.PositionCount; position++)
         {
-            var rounds = Enumerable.Range(0, log.Count).Where(t => log.Positions[t] == position).ToArray();
+            var rounds = train.Where(t => log.Positions[t] == position).ToArray();
             if (rounds.Length == 0)
             {
+                if (test.Any(t => log.Positions[t] == position))
+                {
+                    throw new ArgumentException($"No training rounds in slot {position} to fit the importance-weight classifier on.", nameof(log));
+                }
                 continue;
             }
             var x = new double[2 * rounds.Length * d];
@@ -95,7 +126,7 @@ public static class ImportanceWeightClassifier
                 y[rounds.Length + i] = 1;
             }
             var model = SoftmaxRegression.Fit(x, y, d, 2, options.InverseRegularization, options.MaxIterations);
-            foreach (var t in rounds)
+            foreach (var t in test.Where(t => log.Positions[t] == position))
             {
                 var features = new double[d];
                 WriteLogged(log, t, features);
@@ -103,7 +134,6 @@ public static class ImportanceWeightClassifier
                 weights[t] = probabilities[1] / probabilities[0];
             }
         }
-        return weights;
     }
 
     private static void WriteLogged(BanditLog log, int t, Span<double> destination)

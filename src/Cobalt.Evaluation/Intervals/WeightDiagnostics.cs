@@ -26,6 +26,10 @@ public sealed record WeightDiagnostics(int Rounds, double EffectiveSampleSize, d
     /// <summary>ESS / n.</summary>
     public double EffectiveSampleShare => Rounds == 0 ? 0 : EffectiveSampleSize / Rounds;
 
+    /// <summary>One line for a report, e.g. "ESS 123.4 of 400 rounds (30.9 %); max weight 9.6; mean weight 1.02; 2.5 % of rounds with weight > 10".</summary>
+    public string Summary => FormattableString.Invariant(
+        $"ESS {EffectiveSampleSize:G4} of {Rounds} rounds ({100 * EffectiveSampleShare:G3} %); max weight {MaxWeight:G4}; mean weight {MeanWeight:G4}; {100 * ShareAboveThreshold:G3} % of rounds with weight > {Threshold:G}");
+
     /// <summary>The diagnostics of <paramref name="input"/>'s weights w_t = pi(a_t | x_t) / p_t, counting w &gt; <paramref name="threshold"/> as large.</summary>
     public static WeightDiagnostics Of(EstimationInput input, double threshold = 10)
     {
@@ -63,21 +67,21 @@ public sealed record WeightDiagnostics(int Rounds, double EffectiveSampleSize, d
         {
             if (!double.IsFinite(max) || !double.IsFinite(sumSquares))
             {
-                warnings.Add($"An importance weight overflows ({max:G6}): a propensity is near 0; IPS-type estimates are meaningless.");
+                warnings.Add(FormattableString.Invariant($"An importance weight overflows ({max:G6}): a propensity is near 0; IPS-type estimates are meaningless."));
             }
             else if (max > ExtremeWeight)
             {
-                warnings.Add($"The largest importance weight is {max:G6} (> {ExtremeWeight:G}): a few rounds dominate IPS-type estimates; prefer clipped, self-normalised or doubly robust ones.");
+                warnings.Add(FormattableString.Invariant($"The largest importance weight is {max:G6} (> {ExtremeWeight:G}): a few rounds dominate IPS-type estimates; prefer clipped, self-normalised or doubly robust ones."));
             }
             // The mean weight has standard error sd(w) / sqrt(n); flag a deviation both large and beyond 3 standard errors.
             var sd = n > 1 ? Math.Sqrt(Math.Max(0, (sumSquares - n * mean * mean) / (n - 1))) : 0;
             if (Math.Abs(mean - 1) > 0.1 && Math.Abs(mean - 1) > 3 * sd / Math.Sqrt(n))
             {
-                warnings.Add($"The mean importance weight is {mean:G4}, not about 1: the propensities may be wrong, or the logging policy does not cover the evaluation policy.");
+                warnings.Add(FormattableString.Invariant($"The mean importance weight is {mean:G4}, not about 1: the propensities may be wrong, or the logging policy does not cover the evaluation policy."));
             }
             if (ess < LowEssShare * n)
             {
-                warnings.Add($"The effective sample size is {ess:G4} of {n} rounds ({100 * ess / n:G3} %): the estimate rests on very few rounds.");
+                warnings.Add(FormattableString.Invariant($"The effective sample size is {ess:G4} of {n} rounds ({100 * ess / n:G3} %): the estimate rests on very few rounds."));
             }
         }
         return new WeightDiagnostics(n, ess, max, mean, n == 0 ? 0 : (double)above / n, threshold, warnings);

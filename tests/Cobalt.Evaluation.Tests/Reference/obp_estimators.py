@@ -137,6 +137,13 @@ for alpha in [0.05, 0.1]:
         "gaussian": list(g.get(alpha)), "empirical_likelihood": list(el.get(alpha)),
         "empirical_likelihood_wmax50": list(elw.get(alpha)), "betting_cs": list(c.get(alpha)),
     }
+# VW's Cressie-Read point estimate.
+out["cressie_read"] = {}
+for key, wmax in [("inf", np.inf), ("50", 50.0)]:
+    est = cressieread.Estimator(wmax=wmax)
+    for i in range(n):
+        est.add_example(p_log=pscore[i], r=reward[i], p_pred=pi_e[i, action[i]])
+    out["cressie_read"][key] = est.get()
 # Empirical Bernstein (Maurer and Pontil 2009, Theorem 4, two-sided) on the IPS terms with weights bounded by 10, by numpy.
 terms = pi_e[np.arange(n), action] / pscore * reward
 for alpha in [0.05, 0.1]:
@@ -147,5 +154,5 @@ for alpha in [0.05, 0.1]:
 with open("obp_estimators.json", "w") as f:
     json.dump(out, f)
 print({key: out[key] for key in ["ips", "dr", "sg_ips", "sg_dr", "bipw", "mips_exact", "snmips_exact", "mips_estimated", "snmips_estimated"]})
-print(out["intervals"])
+print(out["intervals"], out["cressie_read"])
 print("max weight", (pi_e[np.arange(n), action] / pscore).max())
