@@ -92,6 +92,28 @@ public class ObpParityEstimatorTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Embedding_selection_agrees_with_obp(bool greedy)
+    {
+        var method = greedy ? "greedy" : "exact";
+        var selection = new EmbeddingSelection(Greedy: greedy);
+        var known = ActionEmbeddings.FromConditional(R.Logging, R.Evaluation, R.Embeddings4, R.Conditional4);
+        Relative(new MarginalizedIps().Value(R.Input with { Embeddings = known }), R.Number("mips_all4_known")).Should().BeLessThan(1e-12);
+        var selectedKnown = known.Select(R.Log.Rewards, selection);
+        var estimated = ActionEmbeddings.Estimated(R.Log, R.Logging, R.Evaluation, R.Embeddings4, 4).Select(R.Log.Rewards, selection);
+        var valueKnown = new MarginalizedIps().Value(R.Input with { Embeddings = selectedKnown });
+        var valueEstimated = new MarginalizedIps().Value(R.Input with { Embeddings = estimated });
+        output.WriteLine($"{method}: known p(e|a) keeps [{string.Join(", ", selectedKnown.SelectedDimensions)}], MIPS {valueKnown:R} vs OBP {R.Number("mips_selection", method + "_known"):R}; "
+            + $"estimated keeps [{string.Join(", ", estimated.SelectedDimensions)}], MIPS {valueEstimated:R} vs OBP {R.Number("mips_selection", method + "_estimated"):R}");
+
+        Relative(valueKnown, R.Number("mips_selection", method + "_known")).Should().BeLessThan(1e-12);
+        // Classifier fits per subset: newton-cg against Newton, as for the estimated weights above.
+        Relative(valueEstimated, R.Number("mips_selection", method + "_estimated")).Should().BeLessThan(1e-9);
+        FluentActions.Invoking(() => known.Select(R.Log.Rewards, selection with { Delta = 0 })).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*Delta*");
+    }
+
+    [Theory]
     [InlineData("normal")]
     [InlineData("iw")]
     [InlineData("mrdr")]

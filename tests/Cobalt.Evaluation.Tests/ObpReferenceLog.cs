@@ -32,19 +32,32 @@ internal sealed class ObpReferenceLog
         var embed = log.GetProperty("action_embed");
         EmbeddingDimensions = embed[0].GetArrayLength();
         Embeddings = [.. embed.EnumerateArray().SelectMany(r => r.EnumerateArray().Select(e => e.GetInt32()))];
-        var pea = log.GetProperty("p_e_a");
-        Conditional = new double[pea.GetArrayLength(), pea[0].GetArrayLength(), pea[0][0].GetArrayLength()];
-        for (var a = 0; a < Conditional.GetLength(0); a++)
+        Conditional = Cube(log.GetProperty("p_e_a"));
+        Embeddings4 = [.. log.GetProperty("action_embed4").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(e => e.GetInt32()))];
+        Conditional4 = Cube(log.GetProperty("p_e_a4"));
+    }
+
+    private static double[,,] Cube(JsonElement e)
+    {
+        var cube = new double[e.GetArrayLength(), e[0].GetArrayLength(), e[0][0].GetArrayLength()];
+        for (var a = 0; a < cube.GetLength(0); a++)
         {
-            for (var c = 0; c < Conditional.GetLength(1); c++)
+            for (var c = 0; c < cube.GetLength(1); c++)
             {
-                for (var j = 0; j < Conditional.GetLength(2); j++)
+                for (var j = 0; j < cube.GetLength(2); j++)
                 {
-                    Conditional[a, c, j] = pea[a][c][j].GetDouble();
+                    cube[a, c, j] = e[a][c][j].GetDouble();
                 }
             }
         }
+        return cube;
     }
+
+    /// <summary>Four-dimensional embeddings: the two above and two that follow the action without moving the reward.</summary>
+    public int[] Embeddings4 { get; }
+
+    /// <summary>p(e_j = c | a) of <see cref="Embeddings4"/>.</summary>
+    public double[,,] Conditional4 { get; }
 
     public static ObpReferenceLog Instance => Shared.Value;
 

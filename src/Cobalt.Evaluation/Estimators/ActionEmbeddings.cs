@@ -10,12 +10,21 @@ namespace Cobalt.Evaluation.Estimators;
 /// Pipeline 0.5.5, st-tech/zr-obp @ 8cbd5fa4558b7ad2ba4781546d6604e4cc3e07c4.</remarks>
 public sealed class ActionEmbeddings
 {
-    private ActionEmbeddings(int dimensions, int[] categories, double[] marginalWeights)
+    private readonly Func<int[], double[]> _weightsOf;
+
+    private ActionEmbeddings(int dimensions, int[] categories, Func<int[], double[]> weightsOf, int[]? selected = null)
     {
+        _weightsOf = weightsOf;
+        selected ??= [.. Enumerable.Range(0, dimensions)];
+        var marginalWeights = weightsOf(selected);
         Dimensions = dimensions;
         Categories = categories;
         MarginalWeights = marginalWeights;
+        SelectedDimensions = selected;
     }
+
+    /// <summary>The embedding dimensions the weights use (all of them unless a selection dropped some).</summary>
+    public IReadOnlyList<int> SelectedDimensions { get; }
 
     /// <summary>Embedding dimensions.</summary>
     public int Dimensions { get; }
@@ -35,12 +44,19 @@ public sealed class ActionEmbeddings
         ArgumentNullException.ThrowIfNull(conditional);
         var dims = conditional.GetLength(2);
         Check(logging, evaluation, categories, dims, conditional.GetLength(0));
+        categories = [.. categories];
+        return new ActionEmbeddings(dims, categories, subset => ExactWeights(logging, evaluation, categories, conditional, subset));
+    }
+
+    private static double[] ExactWeights(ActionDistribution logging, ActionDistribution evaluation, int[] categories, double[,,] conditional, int[] subset)
+    {
+        var dims = conditional.GetLength(2);
         var n = logging.Rounds;
         var weights = new double[n];
         for (var t = 0; t < n; t++)
         {
             double pe = 1, p0 = 1;
-            for (var j = 0; j < dims; j++)
+            foreach (var j in subset)
             {
                 var c = categories[t * dims + j];
                 if ((uint)c >= (uint)conditional.GetLength(1))
@@ -62,7 +78,7 @@ public sealed class ActionEmbeddings
             }
             weights[t] = pe / p0;
         }
-        return new ActionEmbeddings(dims, [.. categories], weights);
+        return weights;
     }
 
     /// <summary>
@@ -79,11 +95,17 @@ public sealed class ActionEmbeddings
         {
             throw new ArgumentException($"The logging policy covers {logging.Rounds} rounds; the log has {log.Count}.", nameof(logging));
         }
+        categories = [.. categories];
+        return new ActionEmbeddings(dimensions, categories, subset => EstimatedWeights(log, logging, evaluation, categories, dimensions, inverseRegularization, subset));
+    }
+
+    private static double[] EstimatedWeights(BanditLog log, ActionDistribution logging, ActionDistribution evaluation, int[] categories, int dimensions, double inverseRegularization, int[] subset)
+    {
         var n = log.Count;
         var levels = new int[dimensions][];
         for (var j = 0; j < dimensions; j++)
         {
-            levels[j] = Enumerable.Range(0, n).Select(t => categories[t * dimensions + j]).Distinct().Order().ToArray();
+            levels[j] = subset.Contains(j) ? Enumerable.Range(0, n).Select(t => categories[t * dimensions + j]).Distinct().Order().ToArray() : [0];
         }
         var contextColumns = log.Contexts.Columns;
         var d = contextColumns + levels.Sum(l => l.Length - 1);
@@ -124,7 +146,29 @@ public sealed class ActionEmbeddings
             }
             weights[t] = w;
         }
-        return new ActionEmbeddings(dimensions, [.. categories], weights);
+        return weights;
+    }
+
+    /// <summary>
+    /// Data-driven embedding selection (Saito and Joachims 2022, section 4; OBP's embedding_selection_method): drops embedding
+    /// dimensions while the MIPS estimate on fewer dimensions stays within the confidence widths of those already accepted
+    /// (see <see cref="EmbeddingSelection"/>), and returns the embeddings restricted to the dimensions OBP's rule settles on.
+    /// </summary>
+    public ActionEmbeddings Select(IReadOnlyList<double> rewards, EmbeddingSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(rewards);
+        ArgumentNullException.ThrowIfNull(selection);
+        selection.Validate();
+        if (rewards.Count != MarginalWeights.Count)
+        {
+            throw new ArgumentException($"{rewards.Count} rewards for embeddings of {MarginalWeights.Count} rounds.", nameof(rewards));
+        }
+        if (Dimensions == 1)
+        {
+            return this;
+        }
+        var chosen = selection.Choose(Dimensions, _weightsOf, rewards);
+        return new ActionEmbeddings(Dimensions, (int[])Categories, _weightsOf, chosen);
     }
 
     internal static double WeightOf(EstimationInput input, int t)

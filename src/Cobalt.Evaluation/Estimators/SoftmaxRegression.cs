@@ -48,6 +48,8 @@ internal sealed class SoftmaxRegression
         var step = new double[p];
         var trial = new double[p];
         var row = new double[width];
+        var outer = new double[width * width];
+        var blocks = new double[free * free * width * width];
         var probabilities = new double[classes];
         var objective = Objective(x, y, d, classes, lambda, w, row, probabilities);
         for (var iteration = 0; iteration < maxIterations; iteration++)
@@ -64,27 +66,45 @@ internal sealed class SoftmaxRegression
                 // The multinomial intercepts are identified only up to a shift; a negligible ridge keeps the Newton system definite.
                 hessian[(k * width + d) * p + k * width + d] = 1e-10;
             }
+            // Accumulate each class pair's block sum_i h_ikl x_i x_i^T (k <= l) from one outer product per row, then mirror.
+            Array.Clear(blocks);
             for (var i = 0; i < n; i++)
             {
                 WriteRow(x, i, d, row);
                 Probabilities(w, row, classes, probabilities);
+                for (var a = 0; a < width; a++)
+                {
+                    TensorPrimitives.Multiply(row, row[a], outer.AsSpan(a * width, width));
+                }
                 for (var k = 0; k < free; k++)
                 {
                     var c = classes == 2 ? 1 : k;
                     var residual = probabilities[c] - (y[i] == c ? 1 : 0);
                     TensorPrimitives.MultiplyAdd(row, residual, gradient.AsSpan(k * width, width), gradient.AsSpan(k * width, width));
-                    for (var l = 0; l < free; l++)
+                    for (var l = k; l < free; l++)
                     {
                         var cl = classes == 2 ? 1 : l;
                         var h = probabilities[c] * ((c == cl ? 1 : 0) - probabilities[cl]);
-                        if (h == 0)
+                        var block = blocks.AsSpan((k * free + l) * width * width, width * width);
+                        TensorPrimitives.MultiplyAdd(outer, h, block, block);
+                    }
+                }
+            }
+            for (var k = 0; k < free; k++)
+            {
+                for (var l = k; l < free; l++)
+                {
+                    var block = blocks.AsSpan((k * free + l) * width * width, width * width);
+                    for (var a = 0; a < width; a++)
+                    {
+                        for (var b = 0; b < width; b++)
                         {
-                            continue;
-                        }
-                        for (var a = 0; a < width; a++)
-                        {
-                            var target = hessian.AsSpan((k * width + a) * p + l * width, width);
-                            TensorPrimitives.MultiplyAdd(row, h * row[a], target, target);
+                            var v = block[a * width + b];
+                            hessian[(k * width + a) * p + l * width + b] += v;
+                            if (l != k)
+                            {
+                                hessian[(l * width + b) * p + k * width + a] += v;
+                            }
                         }
                     }
                 }
@@ -94,6 +114,27 @@ internal sealed class SoftmaxRegression
                 throw new InvalidOperationException("The classifier's Hessian is not positive definite.");
             }
             Cholesky.Solve(hessian, p, gradient, step);
+            if (classes > 2)
+            {
+                // Shifting every intercept alike changes no probability: drop that component of the step, where rounding
+                // in the gradient meets the near-null curvature and would keep the iteration from settling.
+                var shift = 0.0;
+                for (var k = 0; k < free; k++)
+                {
+                    shift += step[k * width + d] / free;
+                }
+                for (var k = 0; k < free; k++)
+                {
+                    step[k * width + d] -= shift;
+                }
+            }
+            // The Newton decrement g^T H^-1 g is twice the predicted decrease: below 1e-24 per unit of objective the iterate
+            // is at the optimum to rounding.
+            var decrement = TensorPrimitives.Dot(gradient, step);
+            if (decrement < 1e-24 * Math.Max(1, Math.Abs(objective)))
+            {
+                break;
+            }
             var scale = 1.0;
             double next;
             while (true)

@@ -151,8 +151,29 @@ for alpha in [0.05, 0.1]:
     half = np.sqrt(2 * terms.var(ddof=1) * lg / n) + 7 * 10.0 * lg / (3 * (n - 1))
     out["intervals"][str(alpha)]["bernstein_w10"] = [max(0.0, terms.mean() - half), min(10.0, terms.mean() + half)]
 
+# Embedding selection: two more embedding dimensions that follow the action but do not move the reward.
+p_e_a4 = np.concatenate([p_e_a, np.full((k, n_cat, 2), 0.1)], axis=2)
+for a in range(k):
+    for j in range(2, 4):
+        p_e_a4[a, (2 * a + j) % n_cat, j] = 0.8
+extra = np.array([[rng.choice(n_cat, p=p_e_a4[action[i], :, j]) for j in range(2, 4)] for i in range(n)])
+action_embed4 = np.c_[action_embed, extra]
+out["log"]["action_embed4"] = action_embed4.tolist()
+out["log"]["p_e_a4"] = p_e_a4.tolist()
+out["mips_selection"] = {}
+for method in ["exact", "greedy"]:
+    out["mips_selection"][method + "_known"] = MarginalizedInverseProbabilityWeighting(n_actions=k, embedding_selection_method=method).estimate_policy_value(
+        reward=reward, action=action, action_embed=action_embed4, pi_b=pb, action_dist=pe, p_e_a=p_e_a4)
+    clf3 = LogisticRegression(C=1.0, solver="newton-cg", tol=1e-12, max_iter=10000, random_state=12345)
+    out["mips_selection"][method + "_estimated"] = MarginalizedInverseProbabilityWeighting(
+        n_actions=k, pi_a_x_e_estimator=clf3, embedding_selection_method=method).estimate_policy_value(
+        reward=reward, action=action, action_embed=action_embed4, pi_b=pb, action_dist=pe, context=context)
+out["mips_all4_known"] = MarginalizedInverseProbabilityWeighting(n_actions=k).estimate_policy_value(
+    reward=reward, action=action, action_embed=action_embed4, pi_b=pb, action_dist=pe, p_e_a=p_e_a4)
+
 with open("obp_estimators.json", "w") as f:
     json.dump(out, f)
 print({key: out[key] for key in ["ips", "dr", "sg_ips", "sg_dr", "bipw", "mips_exact", "snmips_exact", "mips_estimated", "snmips_estimated"]})
 print(out["intervals"], out["cressie_read"])
+print(out["mips_selection"], out["mips_all4_known"])
 print("max weight", (pi_e[np.arange(n), action] / pscore).max())
