@@ -81,6 +81,18 @@ public class WeightDiagnosticsTests
     }
 
     [Fact]
+    public void Marginal_weights_of_embeddings_are_milder_than_the_action_weights()
+    {
+        var r = ObpReferenceLog.Instance;
+        var actionWeights = WeightDiagnostics.Of(r.Input);
+        var marginal = WeightDiagnostics.Of(ActionEmbeddings.FromConditional(r.Logging, r.Evaluation, r.Embeddings, r.Conditional).MarginalWeights);
+
+        marginal.EffectiveSampleSize.Should().BeGreaterThan(actionWeights.EffectiveSampleSize);
+        marginal.MaxWeight.Should().BeLessThan(actionWeights.MaxWeight);
+        marginal.Rounds.Should().Be(r.Rounds);
+    }
+
+    [Fact]
     public void A_policy_that_never_agrees_with_the_log_is_named()
     {
         var input = Input([0.5, 0.5], [0, 0], [0, 1, 0, 1], 2);

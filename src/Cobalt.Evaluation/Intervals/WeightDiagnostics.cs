@@ -34,16 +34,23 @@ public sealed record WeightDiagnostics(int Rounds, double EffectiveSampleSize, d
     public static WeightDiagnostics Of(EstimationInput input, double threshold = 10)
     {
         ArgumentNullException.ThrowIfNull(input);
+        return Of(Enumerable.Range(0, input.Log.Count).Select(input.Weight).ToArray(), threshold);
+    }
+
+    /// <summary>The diagnostics of any importance weights, e.g. a classifier's (<see cref="EstimationInput.EstimatedWeights"/>) or marginal ones (<see cref="ActionEmbeddings.MarginalWeights"/>).</summary>
+    public static WeightDiagnostics Of(IReadOnlyList<double> weights, double threshold = 10)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
         if (!(threshold > 0))
         {
             throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The weight threshold must be positive.");
         }
-        var n = input.Log.Count;
+        var n = weights.Count;
         double sum = 0, sumSquares = 0, max = 0;
         var above = 0;
         for (var t = 0; t < n; t++)
         {
-            var w = input.Weight(t);
+            var w = weights[t];
             sum += w;
             sumSquares += w * w;
             max = Math.Max(max, w);
