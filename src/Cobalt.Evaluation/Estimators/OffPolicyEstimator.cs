@@ -86,6 +86,12 @@ public sealed record EstimationInput
 
     /// <summary>The residual r_t - q-hat(x_t, a_t).</summary>
     public double Residual(int t) => Log.Rewards[t] - Predictions![t, Log.Actions[t]];
+
+    /// <summary>Importance weights w-hat(x_t, a_t) estimated by a classifier, one per round (for balanced IPW); see <see cref="ImportanceWeightClassifier"/>.</summary>
+    public IReadOnlyList<double>? EstimatedWeights { get; init; }
+
+    /// <summary>Action embeddings with the marginal weights w(x_t, e_t) they give (for marginalized IPS); see <see cref="ActionEmbeddings"/>.</summary>
+    public ActionEmbeddings? Embeddings { get; init; }
 }
 
 /// <summary>An estimate of a policy's value with a bootstrap confidence interval.</summary>
@@ -106,6 +112,9 @@ public abstract class OffPolicyEstimator
 {
     /// <summary>Display name.</summary>
     public abstract string Name { get; }
+
+    /// <summary>Stable kebab-case key for CSV/JSON output and scripts (ips, snips, sg-dr, ...).</summary>
+    public abstract string Key { get; }
 
     /// <summary>Whether <see cref="EstimationInput.Predictions"/> must be given.</summary>
     public virtual bool NeedsRewardModel => false;
@@ -171,6 +180,15 @@ public abstract class OffPolicyEstimator
         var se = Math.Sqrt(finite.Sum(v => (v - mean) * (v - mean)) / Math.Max(finite.Length - 1, 1));
         return new PolicyEstimate(Name, value, Percentile(finite, alpha), Percentile(finite, 1 - alpha), se);
     }
+
+    /// <summary>Every round's statistics, row-major rounds x <see cref="StatisticsPerRound"/>: what <see cref="CombineSums"/> sums (for intervals other than the bootstrap).</summary>
+    public double[] PerRoundStatistics(EstimationInput input) => Statistics(input).Statistics;
+
+    /// <summary>Number of statistics per round.</summary>
+    public int StatisticsPerRound => StatisticCount;
+
+    /// <summary>The value given the statistics' sums over <paramref name="rounds"/> rounds.</summary>
+    public double CombineSums(ReadOnlySpan<double> sums, int rounds) => Combine(sums, rounds);
 
     private (double[] Statistics, int Columns) Statistics(EstimationInput input)
     {

@@ -16,6 +16,9 @@ public sealed class LogisticRewardModel(double ridge = 1.0) : IRewardRegressor
     /// <inheritdoc />
     public string Name => "logistic regression";
 
+    /// <summary>Optional weight of every round of the log the model is fitted on (indexed by round; see <see cref="RewardFitting.SampleWeights"/>); null weighs every round 1.</summary>
+    public IReadOnlyList<double>? SampleWeights { get; init; }
+
     /// <inheritdoc />
     public void Fit(BanditLog log, IReadOnlyList<int> rounds)
     {
@@ -25,6 +28,7 @@ public sealed class LogisticRewardModel(double ridge = 1.0) : IRewardRegressor
         var rows = new Rows(log, _features, [.. rounds]);
         var y = rounds.Select(t => log.Rewards[t]).ToArray();
         _linear = y.Any(r => r is < 0 or > 1);
+        var weights = SampleWeights is null ? Array.Empty<double>() : rounds.Select(t => SampleWeights[t]).ToArray();
         if (_linear)
         {
             var d = _features.Dimension;
@@ -32,12 +36,19 @@ public sealed class LogisticRewardModel(double ridge = 1.0) : IRewardRegressor
             for (var i = 0; i < rounds.Count; i++)
             {
                 rows.Write(i, x.AsSpan(i * d, d));
+                if (weights.Length > 0)
+                {
+                    // Weighted least squares: scale row and target by sqrt(weight).
+                    var root = Math.Sqrt(weights[i]);
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(x.AsSpan(i * d, d), root, x.AsSpan(i * d, d));
+                    y[i] *= root;
+                }
             }
             _theta = RidgeRegression.Solve(x, y, d, ridge);
         }
         else
         {
-            _theta = OnlineLogisticRegression.Fit(rows, y, [], _features.Dimension, ridge, maxIterations: 30, tolerance: 1e-8);
+            _theta = OnlineLogisticRegression.Fit(rows, y, weights, _features.Dimension, ridge, maxIterations: 30, tolerance: 1e-8);
         }
     }
 
