@@ -320,3 +320,27 @@ public static class NumpyQuicksort
         }
     }
 }
+
+/// <summary>Finds the Open Bandit Dataset sample shipped in the repository (<c>data/open-bandit-dataset-sample</c>).</summary>
+public static class ShippedOpenBandit
+{
+    /// <summary>The shipped sample's path relative to the repository root.</summary>
+    public static readonly string RelativePath = Path.Combine("data", "open-bandit-dataset-sample");
+
+    /// <summary>The sample's folder, found above the working directory or the program's folder, or null.</summary>
+    public static string? TryFind()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            {
+                var candidate = Path.Combine(folder.FullName, RelativePath);
+                if (Directory.Exists(Path.Combine(candidate, "random")) && Directory.Exists(Path.Combine(candidate, "bts")))
+                {
+                    return candidate;
+                }
+            }
+        }
+        return null;
+    }
+}

@@ -163,7 +163,7 @@ public sealed class ObpIps(double lambda = double.PositiveInfinity) : ObpEstimat
     public override string ObpName => "ipw";
 
     /// <inheritdoc />
-    public override string Name => double.IsPositiveInfinity(Lambda) ? "IPS (OBP)" : $"clipped IPS (OBP, lambda = {Lambda:G6})";
+    public override string Name => double.IsPositiveInfinity(Lambda) ? "IPS (OBP)" : $"clipped IPS (OBP, lambda = {ObpEvaluation.FormatLambda(Lambda)})";
 
     /// <inheritdoc />
     public override double[] RoundRewards(EstimationInput input)
@@ -239,8 +239,8 @@ public sealed class ObpDoublyRobust : ObpEstimator
     {
         "dr" => "DR (OBP)",
         "sndr" => "SNDR (OBP)",
-        "switch-dr" => $"Switch-DR (OBP, lambda = {Lambda:G6})",
-        _ => $"DRos (OBP, lambda = {Lambda:G6})",
+        "switch-dr" => $"Switch-DR (OBP, lambda = {ObpEvaluation.FormatLambda(Lambda)})",
+        _ => $"DRos (OBP, lambda = {ObpEvaluation.FormatLambda(Lambda)})",
     };
 
     /// <inheritdoc />

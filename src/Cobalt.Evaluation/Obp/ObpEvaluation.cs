@@ -90,5 +90,9 @@ public static class ObpEvaluation
     }
 
     private static PolicyEstimate Describe(ObpEstimator estimator, EstimationInput input, PolicyEstimate estimate) =>
-        estimator is ObpSlopeTuned tuned ? estimate with { Estimator = $"{estimator.Name}: lambda = {tuned.SelectLambda(input):G6}" } : estimate;
+        estimator is ObpSlopeTuned tuned ? estimate with { Estimator = $"{estimator.Name}: lambda = {FormatLambda(tuned.SelectLambda(input))}" } : estimate;
+
+    /// <summary>A lambda as OBP prints it: "inf" for +infinity, else the shortest round-trip form.</summary>
+    public static string FormatLambda(double lambda) =>
+        double.IsPositiveInfinity(lambda) ? "inf" : lambda.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -10,9 +10,9 @@ namespace Cobalt.Evaluation.Obp;
 /// <param name="C">Inverse L2 strength of scikit-learn's LogisticRegression (the intercept is not penalised).</param>
 /// <param name="Folds">Cross-fitting folds (<c>n_folds</c>).</param>
 /// <param name="Seed">KFold's <c>random_state</c>.</param>
-/// <param name="Tolerance">Newton stops when the largest gradient entry of the objective is below this.</param>
+/// <param name="Tolerance">Newton stops when the largest gradient entry of the (summed) objective is below this, or when a step no longer lowers it.</param>
 /// <param name="MaxIterations">Newton iterations at most.</param>
-public sealed record ObpRegressionOptions(double C = 100, int Folds = 3, uint Seed = 12345, double Tolerance = 1e-10, int MaxIterations = 100)
+public sealed record ObpRegressionOptions(double C = 100, int Folds = 3, uint Seed = 12345, double Tolerance = 1e-8, int MaxIterations = 100)
 {
     /// <summary>Checks every field.</summary>
     public ObpRegressionOptions Validate()
@@ -33,7 +33,7 @@ public sealed record ObpRegressionOptions(double C = 100, int Folds = 3, uint Se
 /// </summary>
 /// <remarks>
 /// Objective per position: sum_t log(1 + exp(-y~_t (w^T z_t + b))) + ||w||^2 / (2C), intercept b unpenalised (scikit-learn's
-/// LogisticRegression, penalty="l2"). Cobalt solves it by Newton's method with the exact Hessian to a gradient of 1e-10,
+/// LogisticRegression, penalty="l2"). Cobalt solves it by Newton's method with the exact Hessian to a gradient of 1e-8 (rounding leaves about 1e-10),
 /// i.e. the same optimum that scikit-learn's lbfgs approaches (it stops at its own tolerance, so their predictions differ by
 /// that solver's residual, measured in the parity tests). Folds: numpy RandomState(seed).shuffle(arange(n)), then
 /// consecutive chunks, the first n mod k one longer, each fold's rows predicted by the models fitted on the other folds.
@@ -129,7 +129,7 @@ public static class ObpRegressionModel
         var hessian = new double[d * d];
         var step = new double[d];
         var trial = new double[d];
-        var objective = Objective(x, rewards, w, penalty);
+        var objective = Loss(x, rewards, w, options.C);
         for (var iteration = 0; iteration < options.MaxIterations; iteration++)
         {
             Array.Clear(gradient);
@@ -183,21 +183,31 @@ public static class ObpRegressionModel
                 {
                     trial[j] = w[j] - (scale * step[j]);
                 }
-                var value = Objective(x, rewards, trial, penalty);
-                if (value <= objective || scale < 1e-10)
+                var value = Loss(x, rewards, trial, options.C);
+                if (value < objective)
                 {
                     objective = value;
                     break;
                 }
                 scale /= 2;
+                if (scale < 1e-6)
+                {
+                    // No descent left: the gradient is at rounding level.
+                    return w;
+                }
             }
             trial.CopyTo(w, 0);
         }
         return w;
     }
 
-    private static double Objective(FeatureMatrix x, double[] y, double[] w, double penalty)
+    /// <summary>The objective sum_t [log(1 + e^(s_t)) - y_t s_t] + ||w||^2 / (2C), s_t = [w, b]^T z_t (intercept unpenalised).</summary>
+    public static double Loss(FeatureMatrix x, double[] y, double[] w, double c)
     {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        ArgumentNullException.ThrowIfNull(w);
+        var penalty = 1.0 / c;
         var sum = 0.0;
         for (var i = 0; i < x.Rows; i++)
         {
@@ -213,8 +223,8 @@ public static class ObpRegressionModel
         return sum + (0.5 * penalty * norm);
     }
 
-    /// <summary>The design [x_t, e(a), 1] for the given rounds, each with the action <paramref name="actionOf"/> gives.</summary>
-    internal static FeatureMatrix Design(BanditLog log, FeatureMatrix actionContext, int[] rounds, Func<int, int> actionOf)
+    /// <summary>The design [x_t, e(a), 1] (context, the action's row of <paramref name="actionContext"/>, intercept) for <paramref name="rounds"/>, each with the action <paramref name="actionOf"/> gives.</summary>
+    public static FeatureMatrix Design(BanditLog log, FeatureMatrix actionContext, int[] rounds, Func<int, int> actionOf)
     {
         var d = log.Contexts.Columns + actionContext.Columns + 1;
         var values = new double[rounds.Length * d];
