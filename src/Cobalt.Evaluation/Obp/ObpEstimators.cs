@@ -55,11 +55,26 @@ public abstract class ObpEstimator : OffPolicyEstimator
         var rng = new NumpyRandomState(seed);
         var sample = new double[n];
         var means = new double[resamples];
+        // randint(0, n) as numpy draws it (NumpyRandomState.RandInt), unrolled: 32-bit words masked to the smallest
+        // 2^k - 1 >= n - 1, rejected above n - 1.
+        var max = (uint)(n - 1);
+        var mask = max;
+        mask |= mask >> 1;
+        mask |= mask >> 2;
+        mask |= mask >> 4;
+        mask |= mask >> 8;
+        mask |= mask >> 16;
         for (var b = 0; b < resamples; b++)
         {
             for (var i = 0; i < n; i++)
             {
-                sample[i] = rewards[(int)rng.RandInt(0, n)];
+                uint index;
+                do
+                {
+                    index = max == 0 ? 0 : rng.NextUInt32() & mask;
+                }
+                while (index > max);
+                sample[i] = rewards[index];
             }
             means[b] = NumpyMath.Mean(sample);
         }
