@@ -257,10 +257,10 @@ public class ObpParityTests
     /// <summary>
     /// The whole pipeline (OBP's preprocessing, per-position logistic models cross-fitted on sklearn's folds, the estimators
     /// with SLOPE) against OBP run with its regressions solved to convergence (newton-cg): the reward models differ only by the
-    /// solvers' stopping residuals (5e-6 relative, see above), so the estimates agree to 1e-4 relative and SLOPE picks the
-    /// same lambdas (measured gaps below 2e-5 relative). Against OBP's default run (lbfgs stopping early) the model-based
-    /// estimates differ by what its unconverged fits leave (measured up to 2.4 % for DM; IPS and SNIPS do not use the model
-    /// and agree to 1e-12).
+    /// solvers' stopping residuals (5e-6 relative in a probability, see above), which average out in the estimates: 1e-7
+    /// relative (measured at most 8e-9, women random-from-BTS DR), and SLOPE picks the same lambdas. Against OBP's default run
+    /// (lbfgs stopping early) the model-based estimates differ by what its unconverged fits leave (measured up to 4.4e-4
+    /// relative, DR on women random-from-BTS); IPS and SNIPS do not use the model and agree to 1e-12.
     /// </summary>
     [Theory]
     [InlineData("men", "random")]
@@ -295,7 +295,7 @@ public class ObpParityTests
                 Close(value, lbfgs, 1e-12, estimators[i].Key);
             }
         }
-        worst.Should().BeLessThan(1e-4, string.Join("; ", report));
+        worst.Should().BeLessThan(1e-7, string.Join("; ", report));
     }
 
     private static void Close(double actual, double expected, double relative, string what) =>

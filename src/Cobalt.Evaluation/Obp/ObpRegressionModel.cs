@@ -74,6 +74,11 @@ public static class ObpRegressionModel
         {
             throw new ArgumentException($"The action context has {actionContext.Rows} rows; the log has {log.ActionCount} actions.", nameof(actionContext));
         }
+        var bad = Array.FindIndex(log.Rewards, r => r is not (0 or 1));
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"Round {bad}: reward {log.Rewards[bad]}; OBP's reward model is scikit-learn's LogisticRegression classifier, so rewards must be 0 or 1.", nameof(log));
+        }
         var fold = options.Folds == 1 ? new int[log.Count] : KFoldAssignment(log.Count, options.Folds, options.Seed);
         var k = log.ActionCount;
         var values = new double[log.Count * k];
@@ -89,6 +94,10 @@ public static class ObpRegressionModel
                 if (rows.Length == 0)
                 {
                     throw new ArgumentException($"No training data at position {p} (fold {f}).", nameof(log));
+                }
+                if (rows.All(r => log.Rewards[r] == log.Rewards[rows[0]]))
+                {
+                    throw new ArgumentException($"Every reward at position {p} in the training rows of fold {f} is {log.Rewards[rows[0]]}; a logistic regression needs both 0 and 1 (scikit-learn refuses this too).", nameof(log));
                 }
                 models[p] = Fit(Design(log, actionContext, rows, r => log.Actions[r]), rows.Select(r => log.Rewards[r]).ToArray(), options);
             }
