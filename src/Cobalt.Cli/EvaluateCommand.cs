@@ -3,6 +3,7 @@ using Cobalt.Core.Configuration;
 using Cobalt.Core.Persistence;
 using Cobalt.Core.Randomness;
 using Cobalt.Data;
+using Cobalt.Data.OpenBandit;
 using Cobalt.Evaluation;
 using Cobalt.Evaluation.Learning;
 using Cobalt.Evaluation.RewardModels;
@@ -22,6 +23,10 @@ internal static class EvaluateCommand
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Root seed (folds, bootstrap).", DefaultValueFactory = _ => 1 };
     private static readonly Option<string> Model = new("--reward-model") { Description = "Reward model for DM/DR: logistic or boosted.", DefaultValueFactory = _ => "logistic" };
     private static readonly Option<DirectoryInfo?> Output = new("--out") { Description = "Folder for results.md/.csv (and the plot)." };
+    private static readonly Option<string?> Like = new("--like")
+    {
+        Description = "obp: evaluate as Open Bandit Pipeline 0.5.5 does (its per-position logistic reward model and folds, SLOPE-tuned clipping/Switch-DR/DRos, its Replay and bootstrap; on obd also its preprocessing and BernoulliTS with the ZOZOTOWN prior).",
+    };
 
     public static Command Create()
     {
@@ -34,7 +39,7 @@ internal static class EvaluateCommand
         var loop = new Option<string?>("--loop") { Description = "Compare candidate policies on a service loop's own log (with --db, --candidates, --last)." };
         var command = new Command("evaluate", "Off-policy evaluation: estimate a policy's value from logged bandit feedback with every estimator.")
         {
-            log, policy, loop, LoopStore, LoopPostgres, Candidates, Last, Seed, Model, Output, OpenBandit(), Synthetic(),
+            log, policy, loop, LoopStore, LoopPostgres, Candidates, Last, Seed, Model, Output, Like, OpenBandit(), Synthetic(),
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,7 +57,9 @@ internal static class EvaluateCommand
                 var (data, columns) = BanditLog.ReadCsv(file.FullName);
                 var rng = new Rng(parse.GetValue(Seed));
                 var (evaluated, distribution, label) = Resolve(parse.GetValue(policy)!, data, columns);
-                var rows = AnsiConsole.Status().Start("Estimating...", _ => LogEvaluation.Run(label, evaluated, distribution, rng, rewardModel: RewardModel(parse.GetValue(Model)!)));
+                var rows = LikeObp(parse)
+                    ? AnsiConsole.Status().Start("Estimating as OBP does...", _ => Cobalt.Evaluation.Obp.ObpEvaluation.Run(label + " (like OBP)", evaluated, distribution))
+                    : AnsiConsole.Status().Start("Estimating...", _ => LogEvaluation.Run(label, evaluated, distribution, rng, rewardModel: RewardModel(parse.GetValue(Model)!)));
                 return Show(rows, parse.GetValue(Output));
             }
             catch (Exception e) when (e is DataFormatException or ArgumentException or IOException)
@@ -116,19 +123,37 @@ internal static class EvaluateCommand
     private static Command OpenBandit()
     {
         var campaign = new Option<string>("--campaign") { Description = "Campaign: men, women or all.", DefaultValueFactory = _ => "men" };
-        var data = new Option<DirectoryInfo>("--data") { Description = "The Open Bandit Dataset folder (holding random/ and bts/).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("..", "shared", "data", "open-bandit-dataset-sample")) };
-        var command = new Command("obd", "Estimate BTS's value from the random log and random's from the BTS log with every estimator; compare with each policy's own log.") { campaign, data, Seed, Model, Output };
+        var data = new Option<DirectoryInfo>("--data")
+        {
+            Description = "The Open Bandit Dataset folder (holding random/ and bts/); default: the shipped data/open-bandit-dataset-sample.",
+            DefaultValueFactory = _ => new DirectoryInfo(ShippedOpenBandit.TryFind() ?? ShippedOpenBandit.RelativePath),
+        };
+        var btsPolicy = new Option<string?>("--policy")
+        {
+            Description = "The BTS policy evaluated on the random log: empirical (the BTS log's per-slot action frequencies; default) or bts-prior (OBP's BernoulliTS with the ZOZOTOWN prior, 10^6 draws, seed 12345; default with --like obp).",
+        };
+        var command = new Command("obd", "Estimate BTS's value from the random log and random's from the BTS log with every estimator; compare with each policy's own log.") { campaign, data, btsPolicy, Seed, Model, Output, Like };
         command.SetAction(parse =>
         {
             var root = parse.GetValue(data)!;
             if (!Directory.Exists(Path.Combine(root.FullName, "random")) || !Directory.Exists(Path.Combine(root.FullName, "bts")))
             {
-                return Errors.Report($"{root.FullName} holds no Open Bandit Dataset (random/ and bts/); it is not shipped with Cobalt: pass --data.");
+                return Errors.Report($"{root.FullName} holds no Open Bandit Dataset (random/ and bts/); pass --data (the sample ships in data/open-bandit-dataset-sample).");
             }
             try
             {
-                var rows = AnsiConsole.Status().Start("Cross-fitting and estimating...", _ =>
-                    LogEvaluation.OpenBandit(root.FullName, parse.GetValue(campaign)!, new Rng(parse.GetValue(Seed)), RewardModel(parse.GetValue(Model)!)));
+                var like = LikeObp(parse);
+                var spec = parse.GetValue(btsPolicy) ?? (like ? "bts-prior" : "empirical");
+                if (spec is not ("empirical" or "bts-prior") || (like && spec != "bts-prior"))
+                {
+                    return Errors.Report($"--policy {spec}: allowed are empirical and bts-prior{(like ? " (with --like obp: bts-prior)" : "")}.");
+                }
+                var name = parse.GetValue(campaign)!;
+                var rows = like
+                    ? AnsiConsole.Status().Start("Estimating as OBP does (10^6 BernoulliTS draws)...", _ => Cobalt.Evaluation.Obp.ObpEvaluation.OpenBandit(root.FullName, name))
+                    : AnsiConsole.Status().Start("Cross-fitting and estimating...", _ =>
+                        LogEvaluation.OpenBandit(root.FullName, name, new Rng(parse.GetValue(Seed)), RewardModel(parse.GetValue(Model)!),
+                            btsPolicy: spec == "bts-prior" ? Cobalt.Evaluation.Obp.ObpBernoulliTs.ActionDistribution(name) : null));
                 return Show(rows, parse.GetValue(Output));
             }
             catch (Exception e) when (e is DataFormatException or ArgumentException or IOException)
@@ -138,6 +163,13 @@ internal static class EvaluateCommand
         });
         return command;
     }
+
+    private static bool LikeObp(ParseResult parse) => parse.GetValue(Like) switch
+    {
+        null => false,
+        "obp" => true,
+        var other => throw new ArgumentException($"--like {other}: the only reference is obp."),
+    };
 
     private static Command Synthetic()
     {

@@ -34,9 +34,11 @@ public static class LogEvaluation
     /// The Open Bandit Dataset benchmark for one campaign: the value of the Bernoulli-TS policy estimated from the uniform-random
     /// policy's log, and the value of the random policy estimated from the BTS log, each compared with the mean click rate of
     /// the other policy's own log. BTS is evaluated through its empirical per-slot action frequencies in its log (its
-    /// propensities change over the week; their average per slot is the policy the BTS log measures).
+    /// propensities change over the week; their average per slot is the policy the BTS log measures), unless
+    /// <paramref name="btsPolicy"/> gives pi(. | slot) (for example OBP's BernoulliTS with the ZOZOTOWN prior).
     /// </summary>
-    public static IReadOnlyList<EvaluationRow> OpenBandit(string root, string campaign, Rng rng, Func<IRewardRegressor>? rewardModel = null, int folds = 3, int resamples = 1000)
+    public static IReadOnlyList<EvaluationRow> OpenBandit(string root, string campaign, Rng rng, Func<IRewardRegressor>? rewardModel = null, int folds = 3, int resamples = 1000,
+        IReadOnlyList<double[]>? btsPolicy = null)
     {
         ArgumentNullException.ThrowIfNull(rng);
         var random = BanditLog.From(OpenBanditReader.Read(Path.Combine(root, "random", campaign)));
@@ -45,11 +47,11 @@ public static class LogEvaluation
         {
             throw new InvalidDataException($"The random and BTS logs of '{campaign}' have different items or slots.");
         }
-        var btsPolicy = ActionDistribution.PerPosition(random, ActionDistribution.EmpiricalPerPosition(bts));
+        var evaluated = ActionDistribution.PerPosition(random, btsPolicy ?? ActionDistribution.EmpiricalPerPosition(bts));
         var uniform = ActionDistribution.Uniform(bts.Count, bts.ActionCount);
         return
         [
-            .. Run($"BTS from random log ({campaign})", random, btsPolicy, rng, bts.MeanReward, rewardModel, folds, resamples),
+            .. Run($"BTS{(btsPolicy is null ? "" : " (given policy)")} from random log ({campaign})", random, evaluated, rng, bts.MeanReward, rewardModel, folds, resamples),
             .. Run($"random from BTS log ({campaign})", bts, uniform, rng, random.MeanReward, rewardModel, folds, resamples),
         ];
     }

@@ -1,3 +1,4 @@
+using Cobalt.Core.Randomness;
 using Cobalt.RecoGym.Agents;
 using Cobalt.RecoGym.Environment;
 

@@ -1,3 +1,4 @@
+using Cobalt.Core.Randomness;
 using Cobalt.RecoGym.Environment;
 
 namespace Cobalt.RecoGym.Tests;

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Cobalt.Core.Randomness;
 using Cobalt.RecoGym.Agents;
 using Cobalt.RecoGym.Environment;
 using Cobalt.RecoGym.Evaluation;

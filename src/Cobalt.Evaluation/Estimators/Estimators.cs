@@ -187,7 +187,7 @@ public sealed class SwitchDoublyRobust(double tau) : OffPolicyEstimator
 
 /// <summary>
 /// DR with optimistic shrinkage (Su et al. 2020): the weight is shrunk to w~ = lambda w / (w^2 + lambda), which minimises a bound
-/// on the mean squared error; V = (1/n) sum_t [ DM_t + w~_t (r_t - q-hat_t) ].
+/// on the mean squared error; V = (1/n) sum_t [ DM_t + w~_t (r_t - q-hat_t) ]. lambda = +infinity gives plain DR (w~ = w).
 /// </summary>
 public sealed class DoublyRobustShrinkage(double lambda) : OffPolicyEstimator
 {
@@ -210,7 +210,9 @@ public sealed class DoublyRobustShrinkage(double lambda) : OffPolicyEstimator
     protected override void RoundStatistics(EstimationInput input, int t, Span<double> statistics)
     {
         var w = input.Weight(t);
-        statistics[0] = input.DirectTerm(t) + Lambda * w / (w * w + Lambda) * input.Residual(t);
+        // lambda = +infinity is no shrinkage: plain DR (the formula would be infinity / infinity = NaN).
+        var shrunk = double.IsPositiveInfinity(Lambda) ? w : Lambda * w / (w * w + Lambda);
+        statistics[0] = input.DirectTerm(t) + shrunk * input.Residual(t);
     }
 
     /// <inheritdoc />

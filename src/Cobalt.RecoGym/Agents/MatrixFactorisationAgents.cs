@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Cobalt.Core.Configuration;
+using Cobalt.Core.Randomness;
 using Cobalt.RecoGym.Environment;
 
 namespace Cobalt.RecoGym.Agents;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cobalt.Core.Configuration;
+using Cobalt.Core.Randomness;
 using Cobalt.RecoGym.Agents;
 using Cobalt.RecoGym.Environment;
 using Cobalt.RecoGym.Logs;

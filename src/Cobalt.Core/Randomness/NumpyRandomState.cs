@@ -1,4 +1,4 @@
-namespace Cobalt.RecoGym.Environment;
+namespace Cobalt.Core.Randomness;
 
 /// <summary>
 /// numpy's legacy <c>numpy.random.RandomState</c> (MT19937), draw for draw, so that a RecoGym world and its users
@@ -6,7 +6,7 @@ namespace Cobalt.RecoGym.Environment;
 /// </summary>
 /// <remarks>
 /// Ported behaviour (numpy <c>random/_mt19937.pyx</c> <c>_legacy_seeding</c>, <c>src/mt19937/mt19937.c</c>,
-/// <c>src/legacy/legacy-distributions.c</c>, <c>mtrand.pyx</c> <c>choice</c> and <c>_bounded_integers.pyx</c>):
+/// <c>src/legacy/legacy-distributions.c</c>, <c>mtrand.pyx</c> <c>choice</c>, <c>shuffle</c> and <c>_bounded_integers.pyx</c>):
 /// <list type="bullet">
 /// <item>an integer seed s in [0, 2^32) fills the 624 words with Knuth's recurrence
 /// x_0 = s, x_i = 1812433253 (x_{i-1} xor (x_{i-1} &gt;&gt; 30)) + i (mod 2^32) (<c>mt19937_seed</c>);</item>
@@ -128,6 +128,123 @@ public sealed class NumpyRandomState
         {
         }
         return low + value;
+    }
+
+    /// <summary>
+    /// <c>shuffle(x)</c> of a one-dimensional array, legacy: Fisher-Yates from the end, for i = n - 1 .. 1 swap x[i]
+    /// with x[j], j = <c>randint(0, i + 1)</c> (numpy <c>mtrand.pyx</c> <c>_shuffle_raw</c> with <c>random_interval</c>).
+    /// This is the permutation scikit-learn's <c>KFold(shuffle=True, random_state=s)</c> applies.
+    /// </summary>
+    public void Shuffle<T>(Span<T> values)
+    {
+        for (var i = values.Length - 1; i >= 1; i--)
+        {
+            var j = (int)RandInt(0, i + 1);
+            (values[i], values[j]) = (values[j], values[i]);
+        }
+    }
+
+    /// <summary><c>standard_exponential()</c>, legacy: -ln(1 - u) (numpy <c>legacy-distributions.c</c> <c>legacy_standard_exponential</c>).</summary>
+    public double StandardExponential() => -Math.Log(1.0 - RandomSample());
+
+    /// <summary>
+    /// <c>standard_gamma(shape)</c>, legacy (numpy <c>legacy-distributions.c</c> <c>legacy_standard_gamma</c>): shape 1 is an
+    /// exponential; shape below 1 uses Ahrens and Dieter's (1974) GS rejection with a uniform and an exponential; above 1,
+    /// Marsaglia and Tsang (2000) with b = shape - 1/3, c = 1 / sqrt(9 b), x ~ N(0, 1) (the cached polar Gaussian),
+    /// v = (1 + c x)^3 accepted when u &lt; 1 - 0.0331 x^4 or ln u &lt; x^2 / 2 + b (1 - v + ln v).
+    /// </summary>
+    public double StandardGamma(double shape)
+    {
+        if (shape == 1.0)
+        {
+            return StandardExponential();
+        }
+        if (shape == 0.0)
+        {
+            return 0.0;
+        }
+        if (shape < 1.0)
+        {
+            while (true)
+            {
+                var u = RandomSample();
+                var v = StandardExponential();
+                if (u <= 1.0 - shape)
+                {
+                    var x = Math.Pow(u, 1.0 / shape);
+                    if (x <= v)
+                    {
+                        return x;
+                    }
+                }
+                else
+                {
+                    var y = -Math.Log((1 - u) / shape);
+                    var x = Math.Pow(1.0 - shape + (shape * y), 1.0 / shape);
+                    if (x <= v + y)
+                    {
+                        return x;
+                    }
+                }
+            }
+        }
+        var b = shape - (1.0 / 3.0);
+        var c = 1.0 / Math.Sqrt(9 * b);
+        while (true)
+        {
+            double x, cube;
+            do
+            {
+                x = Gauss();
+                cube = 1.0 + (c * x);
+            }
+            while (cube <= 0.0);
+            cube = cube * cube * cube;
+            var u = RandomSample();
+            if (u < 1.0 - (0.0331 * (x * x) * (x * x)))
+            {
+                return b * cube;
+            }
+            if (Math.Log(u) < (0.5 * x * x) + (b * (1.0 - cube + Math.Log(cube))))
+            {
+                return b * cube;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>beta(a, b)</c>, legacy (numpy <c>legacy-distributions.c</c> <c>legacy_beta</c>): Johnk's algorithm when both
+    /// parameters are at most 1 (x = u^(1/a), y = v^(1/b) until x + y &lt;= 1, then x / (x + y), in logs when both underflow);
+    /// otherwise G_a / (G_a + G_b) from two <see cref="StandardGamma"/> draws, a's first.
+    /// </summary>
+    public double Beta(double a, double b)
+    {
+        if (a <= 1.0 && b <= 1.0)
+        {
+            while (true)
+            {
+                var u = RandomSample();
+                var v = RandomSample();
+                var x = Math.Pow(u, 1.0 / a);
+                var y = Math.Pow(v, 1.0 / b);
+                if (x + y <= 1.0)
+                {
+                    if (x + y > 0)
+                    {
+                        return x / (x + y);
+                    }
+                    var logX = Math.Log(u) / a;
+                    var logY = Math.Log(v) / b;
+                    var logM = Math.Max(logX, logY);
+                    logX -= logM;
+                    logY -= logM;
+                    return Math.Exp(logX - Math.Log(Math.Exp(logX) + Math.Exp(logY)));
+                }
+            }
+        }
+        var ga = StandardGamma(a);
+        var gb = StandardGamma(b);
+        return ga / (ga + gb);
     }
 
     /// <summary><c>choice(n)</c>: uniform over 0 .. n - 1 (legacy: <c>randint(0, n)</c>).</summary>
