@@ -14,9 +14,6 @@ public abstract class ObpEstimator : OffPolicyEstimator
 {
     private readonly ConditionalWeakTable<EstimationInput, double[]> _cache = [];
 
-    /// <summary>Stable kebab-case key (ips, snips, dm, dr, sndr, switch-dr, dros, clipped-ips, replay).</summary>
-    public abstract string Key { get; }
-
     /// <summary>OBP's <c>estimator_name</c>.</summary>
     public abstract string ObpName { get; }
 
