@@ -13,6 +13,9 @@ public sealed class InversePropensityScoring(double maxWeight = double.PositiveI
     public override string Name => double.IsPositiveInfinity(MaxWeight) ? "IPS" : $"clipped IPS (M = {MaxWeight:G4})";
 
     /// <inheritdoc />
+    public override string Key => double.IsPositiveInfinity(MaxWeight) ? "ips" : "clipped-ips";
+
+    /// <inheritdoc />
     protected override int StatisticCount => 1;
 
     /// <inheritdoc />
@@ -28,6 +31,9 @@ public sealed class SelfNormalizedIps : OffPolicyEstimator
 {
     /// <inheritdoc />
     public override string Name => "SNIPS";
+
+    /// <inheritdoc />
+    public override string Key => "snips";
 
     /// <inheritdoc />
     protected override int StatisticCount => 2;
@@ -54,6 +60,9 @@ public sealed class Replay : OffPolicyEstimator
     public override string Name => "Replay";
 
     /// <inheritdoc />
+    public override string Key => "replay";
+
+    /// <inheritdoc />
     protected override int StatisticCount => 2;
 
     /// <inheritdoc />
@@ -73,6 +82,9 @@ public sealed class DirectMethod : OffPolicyEstimator
 {
     /// <inheritdoc />
     public override string Name => "DM";
+
+    /// <inheritdoc />
+    public override string Key => "dm";
 
     /// <inheritdoc />
     public override bool NeedsRewardModel => true;
@@ -97,6 +109,9 @@ public sealed class DoublyRobust : OffPolicyEstimator
     public override string Name => "DR";
 
     /// <inheritdoc />
+    public override string Key => "dr";
+
+    /// <inheritdoc />
     public override bool NeedsRewardModel => true;
 
     /// <inheritdoc />
@@ -115,6 +130,9 @@ public sealed class SelfNormalizedDoublyRobust : OffPolicyEstimator
 {
     /// <inheritdoc />
     public override string Name => "SNDR";
+
+    /// <inheritdoc />
+    public override string Key => "sndr";
 
     /// <inheritdoc />
     public override bool NeedsRewardModel => true;
@@ -148,6 +166,9 @@ public sealed class SwitchDoublyRobust(double tau) : OffPolicyEstimator
     public override string Name => $"Switch-DR (tau = {Tau:G4})";
 
     /// <inheritdoc />
+    public override string Key => "switch-dr";
+
+    /// <inheritdoc />
     public override bool NeedsRewardModel => true;
 
     /// <inheritdoc />
@@ -175,6 +196,9 @@ public sealed class DoublyRobustShrinkage(double lambda) : OffPolicyEstimator
 
     /// <inheritdoc />
     public override string Name => $"DRos (lambda = {Lambda:G4})";
+
+    /// <inheritdoc />
+    public override string Key => "dros";
 
     /// <inheritdoc />
     public override bool NeedsRewardModel => true;
