@@ -71,6 +71,7 @@ internal static class EvaluateCommand
                 var rng = new Rng(seed);
                 var (evaluated, distribution, label) = Resolve(parse.GetValue(policy)!, data, columns);
                 var rewardModel = RewardModel(parse.GetValue(Model)!, seed);
+                CheckRewardModel(parse.GetValue(Model)!, evaluated);
                 var warnings = LogEvaluation.Warnings(evaluated, distribution);
                 var rows = Quietly(parse, "Estimating...", () => LogEvaluation.Run(label, evaluated, distribution, rng, rewardModel: rewardModel));
                 return Show(rows, warnings, parse);
@@ -191,7 +192,7 @@ internal static class EvaluateCommand
             }
             else
             {
-                Console.Out.Write(csv);
+                Console.Out.Write(parse.GetValue(OutputFormat) == "json" ? EvaluationOutput.StudyJson(rows) : csv);
                 Console.Out.Flush();
             }
             var folder = parse.GetValue(Output)?.FullName ?? Path.Combine("reports", "ope-synthetic");
@@ -251,6 +252,19 @@ internal static class EvaluateCommand
         "lightgbm" => LightGbm(seed),
         _ => throw new ArgumentException($"Unknown reward model '{name}'; allowed: logistic, boosted, lightgbm."),
     };
+
+    /// <summary>The largest feature map the logistic model's dense Newton steps (a d x d Hessian and its Cholesky factor) are run on.</summary>
+    private const int MaxLogisticFeatures = 2048;
+
+    /// <summary>Refuses a logistic reward model whose features (context, one-hot action and slot, bias) are too many for dense Newton steps.</summary>
+    private static void CheckRewardModel(string name, BanditLog log)
+    {
+        var dimension = RewardFeatures.For(log).Dimension;
+        if (name == "logistic" && dimension > MaxLogisticFeatures)
+        {
+            throw new ArgumentException($"--reward-model logistic would fit {dimension} features ({log.Contexts.Columns} context, {log.ActionCount} actions, {log.PositionCount} slot(s), interactions, bias) with dense Newton steps; the limit is {MaxLogisticFeatures}: use --reward-model lightgbm.");
+        }
+    }
 
     private static Func<IRewardRegressor> LightGbm(ulong seed)
     {

@@ -152,6 +152,36 @@ public static class EvaluationOutput
         ]));
     }
 
+    /// <summary>An estimator study as JSON: <c>{ "results": [{ "estimator", "skew", "truth", "mean", "bias", "std", "rmse", "coverage", "name" }] }</c>.</summary>
+    public static string StudyJson(IReadOnlyList<Synthetic.StudyRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var keys = Estimators.EstimatorSuite.All().GroupBy(e => e.Name).ToDictionary(g => g.Key, g => g.First().Key);
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("results");
+            foreach (var r in rows)
+            {
+                json.WriteStartObject();
+                json.WriteString("estimator", keys.TryGetValue(r.Estimator, out var key) ? key : KeyOf(new EvaluationRow("", new Estimators.PolicyEstimate(r.Estimator, 0, 0, 0, 0), 0)));
+                Number(json, "skew", r.Skew);
+                Number(json, "truth", r.Truth);
+                Number(json, "mean", r.Mean);
+                Number(json, "bias", r.Bias);
+                Number(json, "std", r.Std);
+                Number(json, "rmse", r.Rmse);
+                Number(json, "coverage", r.Coverage);
+                json.WriteString("name", r.Estimator);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
     private static string Exact(double value) => CsvWriter.FormatDouble(value);
 
     private static void Number(Utf8JsonWriter json, string name, double value)

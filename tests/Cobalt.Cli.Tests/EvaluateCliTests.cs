@@ -98,6 +98,8 @@ public sealed class EvaluateCliTests : IDisposable
     [InlineData("action,reward,propensity\n0,1,0.5\n1,0,0.5\n", "--seed", "1", "big.csv:1: the log has no pi_* columns, so nothing says how many actions there are: pass the number of actions K (cobalt evaluate --actions K)")]
     [InlineData("action,reward,propensity,pi_0,pi_1\n0,1,0.5,0.5,0.5\n0,1,0.5,0.5,0.49\n", "--seed", "1", "big.csv:3: pi_0 .. pi_1 sum to 0.99, not 1")]
     [InlineData("action,reward,propensity,pi_0,pi_1\n0,1,0.5,0.5,0.5\n", "--actions", "0", "--actions K must be at least 1.")]
+    [InlineData("action,reward,propensity\n0,1,0.5\n1,0,0.5\n", "--actions", "2000000000", "big.csv: 2 rounds x 2000000000 actions = 4000000000 probabilities is more than")]
+    [InlineData("action,reward,propensity\n0,1,0.5\n1,0,0.5\n", "--actions", "5000", "--reward-model logistic would fit 5002 features (0 context, 5000 actions, 1 slot(s)")]
     [InlineData("action,reward,propensity,pi_0,pi_1\n0,1,0.5,0.5,0.5\n", "--reward-model", "forest", "Unknown reward model 'forest'; allowed: logistic, boosted, lightgbm.")]
     public void Bad_logs_and_flags_are_one_line_errors_without_a_stack_trace(string log, string flag, string value, string message)
     {
@@ -141,5 +143,24 @@ public sealed class EvaluateCliTests : IDisposable
 
         first.Exit.Should().Be(0, first.Console + first.Error);
         first.Out.Should().Contain("\r\ndr,").And.Be(second.Out);
+    }
+
+    [Fact]
+    public void The_synthetic_study_writes_results_csv_and_prints_json_on_request()
+    {
+        var folder = Path.Combine(_folder, "synthetic");
+
+        var run = RunCaptured("evaluate", "synthetic", "--logs", "2", "--rounds", "200", "--skews", "0", "1", "--format", "json", "--out", folder);
+
+        run.Exit.Should().Be(0, run.Console + run.Error);
+        using var json = JsonDocument.Parse(run.Out);
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        results.Should().HaveCount(2 * 9);
+        results.Select(r => r.GetProperty("estimator").GetString()).Distinct().Should().Contain(["ips", "dr", "switch-dr"]);
+        var csv = File.ReadAllLines(Path.Combine(folder, "results.csv"));
+        csv[0].Should().Be("estimator,skew,truth,mean,bias,std,rmse,coverage,name");
+        csv.Should().HaveCount(1 + 2 * 9);
+        var ips = results.First(r => r.GetProperty("estimator").GetString() == "ips");
+        (ips.GetProperty("mean").GetDouble() - ips.GetProperty("truth").GetDouble()).Should().Be(ips.GetProperty("bias").GetDouble());
     }
 }
