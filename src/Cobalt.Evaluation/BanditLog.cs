@@ -131,7 +131,8 @@ public sealed class BanditLog
     /// 1-based line (the header is line 1) and the column: actions must be whole numbers in [0, K), positions whole numbers in
     /// [0, <see cref="MaxPositions"/>), propensities in (0, 1], rewards and contexts finite (negative rewards are allowed: the
     /// estimators are linear in the reward and the reward models fall back to squared loss outside [0, 1]), each pi_* row in
-    /// [0, 1] and summing to 1 within 1e-6. Duplicated column names and a log with no rounds are refused.
+    /// [0, 1] and summing to 1 within 1e-6. Records with more or fewer fields than the header, duplicated column names and a
+    /// log with no rounds are refused.
     /// </remarks>
     public static (BanditLog Log, ActionDistribution? Policy) ReadCsv(string path, int? actionCount = null)
     {
@@ -175,6 +176,10 @@ public sealed class BanditLog
         var row = new double[k0];
         while (csv.Read())
         {
+            if (csv.FieldCount != csv.Header.Count)
+            {
+                throw csv.Error($"the record has {csv.FieldCount} fields; the header has {csv.Header.Count} ({string.Join(", ", csv.Header)}).");
+            }
             var action = Whole(csv, actionIndex, "action");
             if (action < 0 || action >= k0)
             {

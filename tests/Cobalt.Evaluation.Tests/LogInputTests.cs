@@ -68,7 +68,8 @@ public sealed class LogInputTests : IDisposable
         Refused("zero.csv", "action,reward,propensity\n0,1,0\n", "zero.csv:2: propensity 0 must be in (0, 1]*", actions: 2);
         Refused("missing.csv", "action,reward\n0,1\n", "missing.csv:1: missing column(s) propensity; the header has action, reward.");
         Refused("twice.csv", "action,reward,propensity,reward\n0,1,0.5,1\n", "twice.csv:1: column 'reward' appears 2 times (columns 2, 4); each column must be named once.", actions: 2);
-        Refused("short.csv", "action,reward,propensity,x_0\n0,1,0.5\n", "short.csv:2: the record has 3 fields; column 'x_0' is missing.", actions: 2);
+        Refused("short.csv", "action,reward,propensity,x_0\n0,1,0.5\n", "short.csv:2: the record has 3 fields; the header has 4 (action, reward, propensity, x_0).", actions: 2);
+        Refused("long.csv", "action,reward,propensity\n0,1,0.5\n0,1,0.5,9\n", "long.csv:3: the record has 4 fields; the header has 3 (action, reward, propensity).", actions: 2);
     }
 
     [Fact]
