@@ -105,7 +105,15 @@ public sealed class LightGbmRewardModel : IRewardRegressor, IDisposable
             $"max_bin={o.Bins} min_data_in_leaf={o.MinLeaf} min_data_in_bin=1 categorical_feature={_contextColumns},{_contextColumns + 1} max_cat_to_onehot=1024 verbosity=-1 num_threads=1 deterministic=true force_row_wise=true seed={o.Seed}");
         var training = string.Create(CultureInfo.InvariantCulture,
             $"objective={(squared ? "regression" : "cross_entropy")} learning_rate={o.LearningRate:R} num_leaves={o.Leaves} max_depth={o.MaxDepth} lambda_l2={o.Lambda:R} {common}");
-        LightGbmNative.Check(LightGbmNative.DatasetCreateFromMat(x, LightGbmNative.Float64, n, f, 1, common, IntPtr.Zero, out var dataset));
+        IntPtr dataset;
+        try
+        {
+            LightGbmNative.Check(LightGbmNative.DatasetCreateFromMat(x, LightGbmNative.Float64, n, f, 1, common, IntPtr.Zero, out dataset));
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new InvalidOperationException($"LightGBM's native library (lib_lightgbm from the LightGBM package; it needs libgomp1 on Linux) could not be loaded: {e.Message}", e);
+        }
         try
         {
             LightGbmNative.Check(LightGbmNative.DatasetSetField(dataset, "label", y, n, LightGbmNative.Float32));
