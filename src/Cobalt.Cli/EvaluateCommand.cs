@@ -21,8 +21,21 @@ namespace Cobalt.Cli;
 internal static class EvaluateCommand
 {
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Root seed (folds, bootstrap).", DefaultValueFactory = _ => 1 };
-    private static readonly Option<string> Model = new("--reward-model") { Description = "Reward model for DM/DR: logistic or boosted.", DefaultValueFactory = _ => "logistic" };
-    private static readonly Option<DirectoryInfo?> Output = new("--out") { Description = "Folder for results.md/.csv (and the plot)." };
+    private static readonly Option<string> Model = new("--reward-model")
+    {
+        Description = "Reward model for DM/DR: logistic, boosted (Cobalt's own trees) or lightgbm (LightGBM 4.7, seeded from --seed).",
+        DefaultValueFactory = _ => "logistic",
+    };
+    private static readonly Option<DirectoryInfo?> Output = new("--out") { Description = "Folder to write results.csv (always) and results.md (and results.json with --format json) into." };
+    private static readonly Option<string> OutputFormat = CreateFormat();
+    private static readonly Option<int?> ActionCount = new("--actions") { Description = "Number of actions K; required when the log has no pi_* columns (actions must be in 0..K-1)." };
+
+    private static Option<string> CreateFormat()
+    {
+        var format = new Option<string>("--format") { Description = "What to print: md (a table), csv or json (full precision; warnings go to standard error).", DefaultValueFactory = _ => "md" };
+        format.AcceptOnlyFromAmong("md", "csv", "json");
+        return format;
+    }
     private static readonly Option<string?> Like = new("--like")
     {
         Description = "obp: evaluate as Open Bandit Pipeline 0.5.5 does (its per-position logistic reward model and folds, SLOPE-tuned clipping/Switch-DR/DRos, its Replay and bootstrap; on obd also its preprocessing and BernoulliTS with the ZOZOTOWN prior).",
@@ -39,7 +52,7 @@ internal static class EvaluateCommand
         var loop = new Option<string?>("--loop") { Description = "Compare candidate policies on a service loop's own log (with --db, --candidates, --last)." };
         var command = new Command("evaluate", "Off-policy evaluation: estimate a policy's value from logged bandit feedback with every estimator.")
         {
-            log, policy, loop, LoopStore, LoopPostgres, Candidates, Last, Seed, Model, Output, Like, OpenBandit(), Synthetic(),
+            log, policy, ActionCount, loop, LoopStore, LoopPostgres, Candidates, Last, Seed, Model, Like, OutputFormat, Output, OpenBandit(), Synthetic(),
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,15 +67,26 @@ internal static class EvaluateCommand
             }
             try
             {
-                var (data, columns) = BanditLog.ReadCsv(file.FullName);
-                var rng = new Rng(parse.GetValue(Seed));
+                if (parse.GetValue(ActionCount) is < 1)
+                {
+                    return Errors.Report("--actions K must be at least 1.");
+                }
+                var (data, columns) = BanditLog.ReadCsv(file.FullName, parse.GetValue(ActionCount));
+                var seed = parse.GetValue(Seed);
+                var rng = new Rng(seed);
                 var (evaluated, distribution, label) = Resolve(parse.GetValue(policy)!, data, columns);
-                var rows = LikeObp(parse)
-                    ? AnsiConsole.Status().Start("Estimating as OBP does...", _ => Cobalt.Evaluation.Obp.ObpEvaluation.Run(label + " (like OBP)", evaluated, distribution))
-                    : AnsiConsole.Status().Start("Estimating...", _ => LogEvaluation.Run(label, evaluated, distribution, rng, rewardModel: RewardModel(parse.GetValue(Model)!)));
-                return Show(rows, parse.GetValue(Output));
+                var warnings = LogEvaluation.Warnings(evaluated, distribution);
+                if (LikeObp(parse))
+                {
+                    var obpRows = Quietly(parse, "Estimating as OBP does...", () => Cobalt.Evaluation.Obp.ObpEvaluation.Run(label + " (like OBP)", evaluated, distribution));
+                    return Show(obpRows, warnings, parse);
+                }
+                var rewardModel = RewardModel(parse.GetValue(Model)!, seed);
+                CheckRewardModel(parse.GetValue(Model)!, evaluated);
+                var rows = Quietly(parse, "Estimating...", () => LogEvaluation.Run(label, evaluated, distribution, rng, rewardModel: rewardModel));
+                return Show(rows, warnings, parse);
             }
-            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException)
+            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException or OptionsException or InvalidOperationException)
             {
                 return Errors.Report(e.Message);
             }
@@ -132,7 +156,7 @@ internal static class EvaluateCommand
         {
             Description = "The BTS policy evaluated on the random log: empirical (the BTS log's per-slot action frequencies; default) or bts-prior (OBP's BernoulliTS with the ZOZOTOWN prior, 10^6 draws, seed 12345; default with --like obp).",
         };
-        var command = new Command("obd", "Estimate BTS's value from the random log and random's from the BTS log with every estimator; compare with each policy's own log.") { campaign, data, btsPolicy, Seed, Model, Output, Like };
+        var command = new Command("obd", "Estimate BTS's value from the random log and random's from the BTS log with every estimator; compare with each policy's own log.") { campaign, data, btsPolicy, Seed, Model, Like, OutputFormat, Output };
         command.SetAction(parse =>
         {
             var root = parse.GetValue(data)!;
@@ -150,13 +174,13 @@ internal static class EvaluateCommand
                 }
                 var name = parse.GetValue(campaign)!;
                 var rows = like
-                    ? AnsiConsole.Status().Start("Estimating as OBP does (10^6 BernoulliTS draws)...", _ => Cobalt.Evaluation.Obp.ObpEvaluation.OpenBandit(root.FullName, name))
-                    : AnsiConsole.Status().Start("Cross-fitting and estimating...", _ =>
-                        LogEvaluation.OpenBandit(root.FullName, name, new Rng(parse.GetValue(Seed)), RewardModel(parse.GetValue(Model)!),
+                    ? Quietly(parse, "Estimating as OBP does (10^6 BernoulliTS draws)...", () => Cobalt.Evaluation.Obp.ObpEvaluation.OpenBandit(root.FullName, name))
+                    : Quietly(parse, "Cross-fitting and estimating...", () =>
+                        LogEvaluation.OpenBandit(root.FullName, name, new Rng(parse.GetValue(Seed)), RewardModel(parse.GetValue(Model)!, parse.GetValue(Seed)),
                             btsPolicy: spec == "bts-prior" ? Cobalt.Evaluation.Obp.ObpBernoulliTs.ActionDistribution(name) : null));
-                return Show(rows, parse.GetValue(Output));
+                return Show(rows, [], parse);
             }
-            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException)
+            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException or OptionsException or InvalidOperationException)
             {
                 return Errors.Report(e.Message);
             }
@@ -176,7 +200,7 @@ internal static class EvaluateCommand
         var logs = new Option<int>("--logs") { Description = "Logs drawn per skew level.", DefaultValueFactory = _ => 30 };
         var rounds = new Option<int>("--rounds") { Description = "Rounds per log.", DefaultValueFactory = _ => 2000 };
         var skews = new Option<double[]>("--skews") { Description = "Logging skews beta (0 = uniform).", DefaultValueFactory = _ => [0, 0.5, 1, 2, 4], AllowMultipleArgumentsPerToken = true };
-        var command = new Command("synthetic", "Bias, standard deviation, RMSE and interval coverage of every estimator as the logging policy gets skewed (known true value).") { logs, rounds, skews, Seed, Model, Output };
+        var command = new Command("synthetic", "Bias, standard deviation, RMSE and interval coverage of every estimator as the logging policy gets skewed (known true value).") { logs, rounds, skews, Seed, Model, OutputFormat, Output };
         command.SetAction(parse =>
         {
             var levels = parse.GetValue(skews)!;
@@ -185,17 +209,39 @@ internal static class EvaluateCommand
             {
                 return Errors.Report("--logs must be at least 2, --rounds at least 10, and --skews non-negative numbers.");
             }
-            var rows = AnsiConsole.Progress().Start(context =>
-            {
-                var task = context.AddTask("logs estimated", maxValue: count * levels.Length);
-                return EstimatorStudy.Run(new SyntheticBanditOptions(), levels, count, n, parse.GetValue(Seed), RewardModel(parse.GetValue(Model)!), onLog: () => task.Increment(1));
-            });
+            var rewardModel = RewardModel(parse.GetValue(Model)!, parse.GetValue(Seed));
+            var markdown = parse.GetValue(OutputFormat) == "md";
+            var rows = markdown
+                ? AnsiConsole.Progress().Start(context =>
+                {
+                    var task = context.AddTask("logs estimated", maxValue: count * levels.Length);
+                    return EstimatorStudy.Run(new SyntheticBanditOptions(), levels, count, n, parse.GetValue(Seed), rewardModel, onLog: () => task.Increment(1));
+                })
+                : EstimatorStudy.Run(new SyntheticBanditOptions(), levels, count, n, parse.GetValue(Seed), rewardModel);
             var table = EstimatorStudy.Table(rows);
-            AnsiConsole.Write(Tables.From(table));
+            var csv = EvaluationOutput.StudyCsv(rows);
+            if (markdown)
+            {
+                AnsiConsole.Write(Tables.From(table));
+            }
+            else
+            {
+                Console.Out.Write(parse.GetValue(OutputFormat) == "json" ? EvaluationOutput.StudyJson(rows) : csv);
+                Console.Out.Flush();
+            }
             var folder = parse.GetValue(Output)?.FullName ?? Path.Combine("reports", "ope-synthetic");
             AtomicFile.WriteAllText(Path.Combine(folder, "results.md"), "# Off-policy estimators on synthetic logs\n\n" + table.ToMarkdown());
+            AtomicFile.WriteAllText(Path.Combine(folder, "results.csv"), csv);
             AtomicFile.WriteAllText(Path.Combine(folder, "rmse.svg"), EstimatorStudy.Chart(rows));
-            AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/] (results.md, rmse.svg)");
+            var where = $"Report: [link]{Markup.Escape(folder)}[/] (results.md, results.csv, rmse.svg)";
+            if (markdown)
+            {
+                AnsiConsole.MarkupLine(where);
+            }
+            else
+            {
+                Console.Error.WriteLine(Markup.Remove(where));
+            }
             return 0;
         });
         return command;
@@ -222,27 +268,98 @@ internal static class EvaluateCommand
             default:
                 if (spec.StartsWith("action:", StringComparison.Ordinal) && int.TryParse(spec["action:".Length..], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var action))
                 {
+                    if (action < 0 || action >= log.ActionCount)
+                    {
+                        throw new ArgumentException($"--policy action:{action}: the log has actions 0..{log.ActionCount - 1}.");
+                    }
                     return (log, ActionDistribution.Deterministic(Enumerable.Repeat(action, log.Count).ToArray(), log.ActionCount), $"always action {action}");
                 }
                 throw new ArgumentException($"Unknown policy '{spec}'; allowed: columns, uniform, action:K, softmax, classifier.");
         }
     }
 
-    private static Func<IRewardRegressor> RewardModel(string name) => name switch
+    /// <summary>The reward model factory; LightGBM's seed derives from the run's root seed.</summary>
+    private static Func<IRewardRegressor> RewardModel(string name, ulong seed) => name switch
     {
         "logistic" => () => new LogisticRewardModel(),
         "boosted" => () => new GradientBoostedRewardModel(),
-        _ => throw new ArgumentException($"Unknown reward model '{name}'; allowed: logistic, boosted."),
+        "lightgbm" => LightGbm(seed),
+        _ => throw new ArgumentException($"Unknown reward model '{name}'; allowed: logistic, boosted, lightgbm."),
     };
 
-    private static int Show(IReadOnlyList<EvaluationRow> rows, DirectoryInfo? output)
+    /// <summary>The largest feature map the logistic model's dense Newton steps (a d x d Hessian and its Cholesky factor) are run on.</summary>
+    private const int MaxLogisticFeatures = 2048;
+
+    /// <summary>Refuses a logistic reward model whose features (context, one-hot action and slot, bias) are too many for dense Newton steps.</summary>
+    private static void CheckRewardModel(string name, BanditLog log)
     {
-        var table = LogEvaluation.Table(rows);
-        AnsiConsole.Write(Tables.From(table));
+        var dimension = RewardFeatures.For(log).Dimension;
+        if (name == "logistic" && dimension > MaxLogisticFeatures)
+        {
+            throw new ArgumentException($"--reward-model logistic would fit {dimension} features ({log.Contexts.Columns} context, {log.ActionCount} actions, {log.PositionCount} slot(s), interactions, bias) with dense Newton steps; the limit is {MaxLogisticFeatures}: use --reward-model lightgbm.");
+        }
+    }
+
+    private static Func<IRewardRegressor> LightGbm(ulong seed)
+    {
+        var options = new LightGbmOptions { Seed = (int)(Seeds.Stream(seed, "reward-model/lightgbm").NextUInt64() & int.MaxValue) };
+        return () => new LightGbmRewardModel(options);
+    }
+
+    /// <summary>Runs <paramref name="work"/> under a spinner when the console shows a table, silently when it prints csv or json.</summary>
+    private static T Quietly<T>(ParseResult parse, string status, Func<T> work) =>
+        parse.GetValue(OutputFormat) == "md" ? AnsiConsole.Status().Start(status, _ => work()) : work();
+
+    /// <summary>
+    /// Prints the results in --format (md: a table with 6 significant digits and the warnings; csv or json with full precision on
+    /// standard output, the warnings on standard error) and, with --out DIR, writes DIR/results.csv always, DIR/results.md, and
+    /// DIR/results.json with --format json, each atomically.
+    /// </summary>
+    private static int Show(IReadOnlyList<EvaluationRow> rows, IReadOnlyList<string> warnings, ParseResult parse)
+    {
+        var format = parse.GetValue(OutputFormat)!;
+        var output = parse.GetValue(Output);
+        var csv = EvaluationOutput.Csv(rows);
+        var json = format == "json" ? EvaluationOutput.Json(rows, warnings) : null;
+        void Tell(string line)
+        {
+            if (format == "md")
+            {
+                AnsiConsole.MarkupLine(line);
+            }
+            else
+            {
+                Console.Error.WriteLine(Markup.Remove(line));
+            }
+        }
+        switch (format)
+        {
+            case "csv":
+                Console.Out.Write(csv);
+                break;
+            case "json":
+                Console.Out.Write(json);
+                break;
+            default:
+                AnsiConsole.Write(Tables.From(EvaluationOutput.Table(rows)));
+                break;
+        }
+        Console.Out.Flush();
+        foreach (var w in warnings)
+        {
+            Tell($"[yellow bold]warning:[/] {Markup.Escape(w)}");
+        }
         if (output is not null)
         {
-            AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.md"), "# Off-policy evaluation\n\n" + table.ToMarkdown());
-            AnsiConsole.MarkupLine($"Written to [link]{Markup.Escape(output.FullName)}[/].");
+            var written = new List<string> { "results.csv", "results.md" };
+            AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.csv"), csv);
+            AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.md"), EvaluationOutput.Markdown(rows, warnings));
+            if (json is not null)
+            {
+                AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.json"), json);
+                written.Add("results.json");
+            }
+            Tell($"Written to [link]{Markup.Escape(output.FullName)}[/] ({string.Join(", ", written)}).");
         }
         return 0;
     }

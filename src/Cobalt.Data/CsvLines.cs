@@ -64,6 +64,9 @@ public sealed class CsvLines : IDisposable
     /// <summary>Advances to the next record; false at the end.</summary>
     public bool Read() => Guard(_csv.Read);
 
+    /// <summary>Number of fields in the current record.</summary>
+    public int FieldCount => _csv.FieldCount;
+
     /// <summary>Whether the header has <paramref name="column"/>.</summary>
     public bool Has(string column) => _columns.ContainsKey(column);
 

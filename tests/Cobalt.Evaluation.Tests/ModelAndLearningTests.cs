@@ -136,7 +136,7 @@ public class ModelAndLearningTests
             policy!.Row(1).ToArray().Should().Equal(0.2, 0.8);
 
             File.WriteAllText(path, "action,reward,propensity\n0,1,0.5\n1,0,0\n");
-            var zero = () => BanditLog.ReadCsv(path);
+            var zero = () => BanditLog.ReadCsv(path, actionCount: 2);
             zero.Should().Throw<Cobalt.Data.DataFormatException>().WithMessage("*:3: propensity 0 must be in (0, 1]*");
 
             File.WriteAllText(path, "action,reward\n0,1\n");

@@ -113,7 +113,7 @@ public abstract class OffPolicyEstimator
     /// <summary>Display name.</summary>
     public abstract string Name { get; }
 
-    /// <summary>Stable kebab-case key for CSV/JSON output and scripts (ips, snips, sg-dr, ...).</summary>
+    /// <summary>Stable machine name in kebab-case (ips, snips, dm, dr, sndr, switch-dr, dros, clipped-ips, replay, ...): the <c>estimator</c> column of results.csv.</summary>
     public abstract string Key { get; }
 
     /// <summary>Whether <see cref="EstimationInput.Predictions"/> must be given.</summary>

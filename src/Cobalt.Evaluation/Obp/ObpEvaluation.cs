@@ -62,7 +62,7 @@ public static class ObpEvaluation
         var predictions = ObpRegressionModel.FitPredict(log, actionContext, options.RegressionOrDefault);
         var input = new EstimationInput(log, policy, predictions);
         return ObpEstimatorSuite.LikeObp()
-            .Select(e => new EvaluationRow(task, Describe(e, input, e.EstimateLikeObp(input, options.BootstrapSamples, options.Alpha, options.BootstrapSeed)), truth))
+            .Select(e => new EvaluationRow(task, Describe(e, input, e.EstimateLikeObp(input, options.BootstrapSamples, options.Alpha, options.BootstrapSeed)), truth) { Key = e.Key, Rounds = log.Count })
             .ToArray();
     }
 
