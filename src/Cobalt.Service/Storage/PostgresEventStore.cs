@@ -223,9 +223,9 @@ public sealed class PostgresEventStore : IEventStore
                 return RewardOutcome.SlotOutOfRange;
             }
             var rewarded = reader.GetBoolean(3);
-            if (rewarded && aggregation == RewardAggregation.Reject)
+            if (rewarded && aggregation is RewardAggregation.Reject or RewardAggregation.Earliest)
             {
-                return RewardOutcome.Duplicate;
+                return aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate; // even when that reward completed the event
             }
             if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
             {
@@ -234,10 +234,6 @@ public sealed class PostgresEventStore : IEventStore
             if (reader.GetBoolean(4))
             {
                 return RewardOutcome.NotActivated;
-            }
-            if (rewarded && aggregation == RewardAggregation.Earliest)
-            {
-                return RewardOutcome.Ignored;
             }
         }
         // An upsert's update runs on the locked conflicting row, so concurrent rewards of one slot all count in a sum.

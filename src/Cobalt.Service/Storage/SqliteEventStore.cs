@@ -25,6 +25,10 @@ public sealed class SqliteEventStore : IEventStore
     private readonly bool _fullSync;
     private readonly Channel<Write> _writes = Channel.CreateBounded<Write>(new BoundedChannelOptions(10_000) { SingleReader = true });
     private readonly ConcurrentDictionary<string, (long Through, long RewardCursor)> _completedThrough = new(StringComparer.Ordinal);
+
+    // Bumped (on the writer) whenever rows of a loop are deleted: deleting the newest rewards lets SQLite reuse their rowids,
+    // so the completion cursors are found afresh, and a completion computed before the deletion does not store its cursors.
+    private readonly ConcurrentDictionary<string, long> _deletions = new(StringComparer.Ordinal);
     private Task? _writer;
 
     /// <summary>Opens (or creates) the store at <paramref name="path"/>.</summary>
@@ -189,9 +193,9 @@ public sealed class SqliteEventStore : IEventStore
                     return RewardOutcome.SlotOutOfRange;
                 }
                 rewarded = reader.GetBoolean(3);
-                if (rewarded && aggregation is RewardAggregation.Reject)
+                if (rewarded && aggregation is RewardAggregation.Reject or RewardAggregation.Earliest)
                 {
-                    return RewardOutcome.Duplicate;
+                    return aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate; // even when that reward completed the event
                 }
                 if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
                 {
@@ -200,10 +204,6 @@ public sealed class SqliteEventStore : IEventStore
                 if (reader.GetInt64(4) != 0)
                 {
                     return RewardOutcome.NotActivated;
-                }
-                if (rewarded && aggregation is RewardAggregation.Earliest)
-                {
-                    return RewardOutcome.Ignored;
                 }
             }
             using var insert = Command(connection, transaction, "INSERT INTO rewards (loop, event_id, slot, value, created_ms) VALUES ($l, $e, $s, $v, $c) " + aggregation switch
@@ -272,9 +272,9 @@ public sealed class SqliteEventStore : IEventStore
                 rows.ExecuteNonQuery();
             }
             using var command = Command(connection, transaction, "DELETE FROM loops WHERE name = $l", ("$l", loop));
+            ForgetCursors(loop); // a loop created later under this name starts its cursors afresh
             return command.ExecuteNonQuery() == 1;
         }, cancellationToken).ConfigureAwait(false);
-        _completedThrough.TryRemove(loop, out _); // a loop created later under this name starts its cursors afresh
         return deleted;
     }
 
@@ -289,6 +289,7 @@ public sealed class SqliteEventStore : IEventStore
                 rewards.ExecuteNonQuery();
             }
             using var decisions = Command(connection, transaction, "DELETE FROM decisions WHERE loop = $l AND user_key = $u", ("$l", loop), ("$u", userKeyHash));
+            ForgetCursors(loop);
             return (long)decisions.ExecuteNonQuery();
         }, cancellationToken);
 
@@ -317,6 +318,7 @@ public sealed class SqliteEventStore : IEventStore
                     AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.loop = $l AND d.seq = completions.seq)
                 """, ("$l", loop), ("$k", throughCompletion));
             completions.ExecuteNonQuery();
+            ForgetCursors(loop);
             return deleted;
         }, cancellationToken);
 
@@ -449,9 +451,10 @@ public sealed class SqliteEventStore : IEventStore
     /// <inheritdoc />
     public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, bool completeWhenRewarded, CancellationToken cancellationToken)
     {
-        var known = _completedThrough.TryGetValue(loop, out var cursors);
-        var (completed, next) = await EnqueueAsync((connection, transaction) =>
+        var (completed, next, generation) = await EnqueueAsync((connection, transaction) =>
         {
+            var known = _completedThrough.TryGetValue(loop, out var cursors); // read on the writer: after any deletion before it
+            var generation = _deletions.GetValueOrDefault(loop);
             long Scalar(string sql, params (string Name, object Value)[] parameters)
             {
                 using var command = Command(connection, transaction, sql, parameters);
@@ -496,10 +499,20 @@ public sealed class SqliteEventStore : IEventStore
                 rewardCursor = Scalar("SELECT coalesce(max(rowid), $r) FROM rewards WHERE loop = $l", ("$l", loop), ("$r", rewardCursor));
                 through = FirstIncompleteBefore(through);
             }
-            return (inserted, (through, rewardCursor));
+            return (inserted, (through, rewardCursor), generation);
         }, cancellationToken).ConfigureAwait(false);
-        _completedThrough[loop] = next;
+        if (_deletions.GetValueOrDefault(loop) == generation)
+        {
+            _completedThrough[loop] = next;
+        }
         return completed;
+    }
+
+    /// <summary>Called on the writer after deleting rows of the loop: its completion cursors are found afresh by the next completion.</summary>
+    private void ForgetCursors(string loop)
+    {
+        _deletions.AddOrUpdate(loop, 1, (_, n) => n + 1);
+        _completedThrough.TryRemove(loop, out _);
     }
 
     /// <inheritdoc />
