@@ -158,6 +158,12 @@ internal static class Endpoints
             {
                 throw new BadRequestException(409, $"event '{eventId}' already exists in this loop; event ids are used once.");
             }
+            catch (UnknownLoopException)
+            {
+                l.Deleted = true; // deleted by another process sharing the store
+                loops.Remove(l);
+                throw new BadRequestException(404, $"Loop '{loop}' was deleted.");
+            }
             latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             l.Activity.RecordRank();
             var slate = decision.Slots.Select(s => new { id = eligible[s.CandidateIndex].Id, probability = s.Propensity }).ToArray();

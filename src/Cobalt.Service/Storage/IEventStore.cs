@@ -46,6 +46,23 @@ public enum ActivationOutcome
     Expired,
 }
 
+/// <summary>The loop is not in the store (it was deleted, perhaps by another process sharing the store).</summary>
+public sealed class UnknownLoopException(string loop) : Exception($"There is no loop '{loop}' in the store (it was deleted).")
+{
+    /// <summary>The loop's name.</summary>
+    public string Loop { get; } = loop;
+
+    /// <summary>Creates the exception without a name (prefer the primary constructor).</summary>
+    public UnknownLoopException()
+        : this("(unknown)")
+    {
+    }
+
+    /// <summary>Creates the exception without a name (prefer the primary constructor).</summary>
+    public UnknownLoopException(string message, Exception inner)
+        : this(message) => _ = inner;
+}
+
 /// <summary>What a rank call stores with its decision besides the payload.</summary>
 /// <param name="UserKeyHash">SHA-256 (hex) of the caller's user key, so the user's events can be erased; null when none was given.</param>
 /// <param name="Deferred">Ranked with deferred activation: not learned unless activated within the reward wait.</param>
@@ -80,7 +97,7 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Every loop.</summary>
     Task<IReadOnlyList<LoopRecord>> LoopsAsync(CancellationToken cancellationToken);
 
-    /// <summary>Stores a new loop; false when the name is taken.</summary>
+    /// <summary>Stores a new loop (clearing any rows an earlier loop of that name left behind); false when the name is taken.</summary>
     Task<bool> CreateLoopAsync(LoopRecord loop, CancellationToken cancellationToken);
 
     /// <summary>Replaces the loop's API key hash (key rotation); false when there is no such loop.</summary>
@@ -147,8 +164,9 @@ public interface IEventStore : IAsyncDisposable
 
     // The loop life cycle. Default bodies keep older wrappers compiling; the service's stores implement every one.
 
-    /// <summary>Appends a rank call with its marks (user key, deferred activation).</summary>
+    /// <summary>Appends a rank call with its marks (user key, deferred activation), only while the loop is stored.</summary>
     /// <exception cref="DuplicateEventException">The event id is taken.</exception>
+    /// <exception cref="UnknownLoopException">The loop is not stored (deleted, perhaps by another process).</exception>
     Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, CancellationToken cancellationToken) =>
         marks == default ? AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, cancellationToken) : throw new NotSupportedException("This store keeps no decision marks.");
 

@@ -125,8 +125,20 @@ public sealed class PostgresEventStore : IEventStore
     {
         ArgumentNullException.ThrowIfNull(loop);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await ExecuteAsync(connection, null, "INSERT INTO cobalt_loops (name, definition, api_key_hash, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
-            cancellationToken, loop.Name, loop.Definition, loop.ApiKeyHash, loop.CreatedMilliseconds).ConfigureAwait(false) == 1;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (await ExecuteAsync(connection, transaction, "INSERT INTO cobalt_loops (name, definition, api_key_hash, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+            cancellationToken, loop.Name, loop.Definition, loop.ApiKeyHash, loop.CreatedMilliseconds).ConfigureAwait(false) != 1)
+        {
+            return false;
+        }
+        foreach (var table in LoopTables)
+        {
+            // Rows an earlier loop of this name left behind (a replica that had not yet heard of its deletion) are not the new loop's.
+            await ExecuteAsync(connection, transaction, $"DELETE FROM {table} WHERE loop = $1", cancellationToken, loop.Name).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        _completedThrough.TryRemove(loop.Name, out _);
+        return true;
     }
 
     /// <inheritdoc />
@@ -170,14 +182,19 @@ public sealed class PostgresEventStore : IEventStore
 
     /// <inheritdoc />
     public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken) =>
-        AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, default, cancellationToken);
+        AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, default, requireLoop: false, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>
-    /// The new sequence number is one more than the largest of the loop's decisions and of its completion order, so a number
-    /// whose event was deleted (retention, erasure) while its completion row stays is never given to a new event.
-    /// </remarks>
-    public async Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, CancellationToken cancellationToken)
+    public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, CancellationToken cancellationToken) =>
+        AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, marks, requireLoop: true, cancellationToken);
+
+    /// <summary>
+    /// Appends a decision. The new sequence number is one more than the largest of the loop's decisions and of its completion
+    /// order, so a number whose event was deleted (retention, erasure) while its completion row stays is never given to a new
+    /// event. With <paramref name="requireLoop"/> the loop must be stored: the append lock, which deletion also takes, makes a
+    /// rank on a replica that has not yet heard of a deletion fail instead of leaving rows behind.
+    /// </summary>
+    private async Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, bool requireLoop, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -192,6 +209,14 @@ public sealed class PostgresEventStore : IEventStore
         if (inserted == 0)
         {
             throw new DuplicateEventException(eventId); // the transaction rolls back on disposal
+        }
+        if (requireLoop)
+        {
+            await using var exists = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM cobalt_loops WHERE name = $1)", loop);
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+            {
+                throw new UnknownLoopException(loop); // rolled back on disposal
+            }
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }

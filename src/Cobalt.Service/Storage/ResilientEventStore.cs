@@ -79,7 +79,7 @@ public sealed class ResilientEventStore : IEventStore
     /// <summary>An error of the store itself (not of the request): it is answered 503, never 500.</summary>
     public static bool IsStoreFault(Exception e) => e switch
     {
-        StoreUnavailableException or DuplicateEventException => false,
+        StoreUnavailableException or DuplicateEventException or UnknownLoopException => false,
         IOException or NpgsqlException or SqliteException or SocketException or TimeoutException => true,
         _ => e.InnerException is { } inner && IsStoreFault(inner),
     };

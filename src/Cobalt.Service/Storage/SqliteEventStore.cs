@@ -108,7 +108,17 @@ public sealed class SqliteEventStore : IEventStore
         {
             using var command = Command(connection, transaction, "INSERT OR IGNORE INTO loops (name, definition, api_key_hash, created_ms) VALUES ($n, $d, $k, $c)",
                 ("$n", loop.Name), ("$d", loop.Definition), ("$k", loop.ApiKeyHash), ("$c", loop.CreatedMilliseconds));
-            return command.ExecuteNonQuery() == 1;
+            if (command.ExecuteNonQuery() != 1)
+            {
+                return false;
+            }
+            foreach (var table in LoopTables)
+            {
+                using var rows = Command(connection, transaction, $"DELETE FROM {table} WHERE loop = $l", ("$l", loop.Name)); // left by an earlier loop of this name
+                rows.ExecuteNonQuery();
+            }
+            ForgetCursors(loop.Name);
+            return true;
         }, cancellationToken);
     }
 
@@ -157,12 +167,25 @@ public sealed class SqliteEventStore : IEventStore
 
     /// <inheritdoc />
     public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken) =>
-        AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, default, cancellationToken);
+        EnqueueAsync((connection, transaction) =>
+        {
+            var marks = default(DecisionMarks);
+            using var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload, user_key, inactive) VALUES ($l, $e, $c, $s, $p, $u, $i)",
+                ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", payload), ("$u", (object?)marks.UserKeyHash ?? DBNull.Value), ("$i", marks.Deferred ? 1 : 0));
+            return command.ExecuteNonQuery() == 0 ? throw new DuplicateEventException(eventId) : true;
+        }, cancellationToken);
 
     /// <inheritdoc />
     public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, CancellationToken cancellationToken) =>
         EnqueueAsync((connection, transaction) =>
         {
+            using (var exists = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM loops WHERE name = $l)", ("$l", loop)))
+            {
+                if (Convert.ToInt64(exists.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+                {
+                    throw new UnknownLoopException(loop);
+                }
+            }
             using var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload, user_key, inactive) VALUES ($l, $e, $c, $s, $p, $u, $i)",
                 ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", payload), ("$u", (object?)marks.UserKeyHash ?? DBNull.Value), ("$i", marks.Deferred ? 1 : 0));
             return command.ExecuteNonQuery() == 0 ? throw new DuplicateEventException(eventId) : true;
@@ -655,7 +678,7 @@ public sealed class SqliteEventStore : IEventStore
                     {
                         batch[i] = (batch[i].Write, batch[i].Write.Operation(connection, transaction), null);
                     }
-                    catch (Exception e) when (e is DuplicateEventException || (e is SqliteException sqlite && !Fatal(sqlite)))
+                    catch (Exception e) when (e is DuplicateEventException or UnknownLoopException || (e is SqliteException sqlite && !Fatal(sqlite)))
                     {
                         batch[i] = (batch[i].Write, null, e); // the statement is rolled back, the rest of the group goes on
                     }
