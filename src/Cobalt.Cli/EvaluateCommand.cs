@@ -130,7 +130,7 @@ internal static class EvaluateCommand
             }
             var table = LoopEvaluationReport.Table(evaluation);
             AnsiConsole.Write(Tables.From(table));
-            AnsiConsole.MarkupLine($"{evaluation.Events} events{(evaluation.Skipped > 0 ? $", {evaluation.Skipped} skipped (no propensity)" : "")}.");
+            AnsiConsole.MarkupLine($"{evaluation.Events} events{(evaluation.Skipped > 0 ? $", {evaluation.Skipped} skipped (no propensity)" : "")}{(evaluation.Inactive > 0 ? $", {evaluation.Inactive} never activated (left out)" : "")}.");
             var folder = parse.GetValue(Output)?.FullName ?? Path.Combine("reports", $"loop-{loop}");
             AtomicFile.WriteAllText(Path.Combine(folder, "results.md"),
                 $"# Candidate policies on loop '{loop}'\n\n{evaluation.Events} finished events (progressive replay; first slot).\n\n{table.ToMarkdown()}\n![estimates](estimates.svg)\n");

@@ -62,6 +62,7 @@ public static class CobaltService
         app.MapOpenApi();
         var access = new Access(registry, settings, TimeProvider.System);
         Endpoints.Map(app, registry, settings, access, new LatencyRecorder(), TimeProvider.System);
+        LifecycleEndpoints.Map(app, registry, settings, access, TimeProvider.System);
         DashboardEndpoints.Map(app, access);
         var evaluations = new EvaluationQueue();
         EvaluationEndpoints.Map(app, registry, access, evaluations, TimeProvider.System);

@@ -135,7 +135,9 @@ internal sealed class Access(LoopRegistry loops, ServiceSettings settings, TimeP
     private async Task ReadHashesAsync()
     {
         var known = loops.All.ToDictionary(l => l.Name, StringComparer.Ordinal);
-        foreach (var record in await loops.Store.LoopsAsync(CancellationToken.None).ConfigureAwait(false))
+        var records = await loops.Store.LoopsAsync(CancellationToken.None).ConfigureAwait(false);
+        loops.Synchronise(records); // options changed and loops deleted by other processes
+        foreach (var record in records)
         {
             if (known.TryGetValue(record.Name, out var loop))
             {

@@ -111,6 +111,9 @@ internal static class Endpoints
                 exploration = l.Options.Apprentice ? "apprentice" : Core.Configuration.Names.Kebab(l.Exploration.ToString()),
                 refusedUpdates = l.RefusedUpdates,
                 lastRefusal = l.LastRefusal,
+                inactiveEvents = Interlocked.Read(ref l.InactiveSkipped),
+                retentionDeleted = Interlocked.Read(ref l.RetentionDeleted),
+                options = LifecycleEndpoints.OptionsJson(l.Options),
             });
         })).WithName("GetLoop");
 
@@ -142,20 +145,31 @@ internal static class Endpoints
             }
             var stored = new StoredDecision(request.Context, ids, features, decision.Slots.Select(s => s.CandidateIndex).ToArray(),
                 decision.Slots.Select(s => s.Propensity ?? double.NaN).ToArray(), decision.FirstSlotProbabilities?.ToArray());
+            if (l.Deleted)
+            {
+                throw new BadRequestException(404, $"Loop '{loop}' was deleted.");
+            }
             try
             {
-                await loops.Store.AppendDecisionAsync(loop, eventId, time.GetUtcNow().ToUnixTimeMilliseconds(), decision.Slots.Count, stored.ToBytes(), http.RequestAborted).ConfigureAwait(false);
+                var marks = new DecisionMarks(request.UserKey is { } user ? LifecycleEndpoints.UserKeyHash(loop, user) : null, request.DeferActivation);
+                await loops.Store.AppendDecisionAsync(loop, eventId, time.GetUtcNow().ToUnixTimeMilliseconds(), decision.Slots.Count, stored.ToBytes(), marks, http.RequestAborted).ConfigureAwait(false);
             }
             catch (DuplicateEventException)
             {
                 throw new BadRequestException(409, $"event '{eventId}' already exists in this loop; event ids are used once.");
+            }
+            catch (UnknownLoopException)
+            {
+                l.Deleted = true; // deleted by another process sharing the store
+                loops.Remove(l);
+                throw new BadRequestException(404, $"Loop '{loop}' was deleted.");
             }
             latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             l.Activity.RecordRank();
             var slate = decision.Slots.Select(s => new { id = eligible[s.CandidateIndex].Id, probability = s.Propensity }).ToArray();
             // Every eligible action with its probability of being chosen first, when the policy has a closed form.
             var probabilities = decision.FirstSlotProbabilities?.Select((p, i) => new { id = eligible[i].Id, probability = p }).ToArray();
-            return Results.Ok(new { eventId, slate, chosen = slate[0].id, probabilities, apprentice = l.Options.Apprentice });
+            return Results.Ok(new { eventId, slate, chosen = slate[0].id, probabilities, apprentice = l.Options.Apprentice, deferActivation = request.DeferActivation });
         })).WithName("Rank").WithDescription("Rank actions for a context; the decision is logged (with its propensities) before the answer.");
 
         app.MapPost("/loops/{loop}/events/{eventId}/reward", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
@@ -197,14 +211,17 @@ internal static class Endpoints
             {
                 throw new BadRequestException(400, $"value {reward} is outside this loop's reward range [{l.Options.RewardMin}, {l.Options.RewardMax}].");
             }
+            var options = l.Options;
             var outcome = await loops.Store.AppendRewardAsync(loop, eventId, slot, reward, time.GetUtcNow().ToUnixTimeMilliseconds(),
-                (long)(l.Options.RewardWaitSeconds * 1000), http.RequestAborted).ConfigureAwait(false);
+                (long)(options.RewardWaitSeconds * 1000), options.RewardAggregation, http.RequestAborted).ConfigureAwait(false);
             return outcome switch
             {
                 RewardOutcome.Accepted => Accepted(l, eventId, slot),
+                RewardOutcome.Ignored => Results.Ok(new { eventId, slot, accepted = false, reason = $"slot {slot} already has a reward and this loop keeps the earliest (reward-aggregation earliest)." }),
+                RewardOutcome.NotActivated => throw new BadRequestException(409, $"event '{eventId}' was ranked with deferActivation and is not activated: POST /loops/{loop}/events/{eventId}/activate first (a slate never shown takes no reward)."),
                 RewardOutcome.UnknownEvent => throw new BadRequestException(404, $"event '{eventId}' is not in loop '{loop}'."),
                 RewardOutcome.Expired => throw new BadRequestException(410, $"event '{eventId}' is older than the reward wait of {l.Options.RewardWaitSeconds} s; it has been given the default reward."),
-                RewardOutcome.Duplicate => throw new BadRequestException(409, $"slot {slot} of event '{eventId}' already has a reward."),
+                RewardOutcome.Duplicate => throw new BadRequestException(409, $"slot {slot} of event '{eventId}' already has a reward (this loop's reward-aggregation is reject; PATCH it to sum, earliest or last to take more)."),
                 _ => throw new BadRequestException(400, $"event '{eventId}' has no slot {slot}."),
             };
         })).WithName("Reward").WithDescription("Record the reward of one slot of a ranked event.");
@@ -273,7 +290,7 @@ internal static class Endpoints
     }
 
     /// <summary>An event id from a route: any id a rank call ever accepted may be looked up, but never a lone surrogate (the store could not encode it).</summary>
-    private static void CheckRouteEventId(string eventId)
+    internal static void CheckRouteEventId(string eventId)
     {
         if (InputRules.HasLoneSurrogate(eventId))
         {
@@ -339,7 +356,7 @@ internal static class Endpoints
         }
     }
 
-    private static async Task<string> ReadBodyAsync(HttpContext http, ServiceSettings settings)
+    internal static async Task<string> ReadBodyAsync(HttpContext http, ServiceSettings settings)
     {
         if (http.Request.ContentLength > settings.MaxRequestBytes)
         {

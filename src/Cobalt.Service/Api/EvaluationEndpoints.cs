@@ -65,6 +65,7 @@ internal static class EvaluationEndpoints
                 loop = result.Loop,
                 events = result.Events,
                 skipped = result.Skipped,
+                inactive = result.Inactive,
                 window,
                 computedAt = entry.At,
                 estimates = result.Estimates.Select(e => new { policy = e.Policy, estimator = e.Estimator, value = e.Value, lower = e.Lower, upper = e.Upper }),

@@ -36,6 +36,12 @@ internal sealed record RankedAction(string Id, double[] Features);
 /// </summary>
 internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyList<RankedAction> Actions, IReadOnlySet<string> Excluded, int SlateSize, string? DefaultAction)
 {
+    /// <summary>The caller's key for the user (<c>"userKey"</c>): stored hashed with the event, so the user's events can be erased.</summary>
+    public string? UserKey { get; init; }
+
+    /// <summary><c>"deferActivation": true</c>: the event is learned only if activated within the reward wait.</summary>
+    public bool DeferActivation { get; init; }
+
     public static RankRequest Parse(JsonElement root, LoopOptions options, int maxFeatures)
     {
         if (root.ValueKind != JsonValueKind.Object)
@@ -47,6 +53,8 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
         List<RankedAction>? actions = null;
         var excluded = new HashSet<string>(StringComparer.Ordinal);
         var slateSize = 1;
+        string? userKey = null;
+        var defer = false;
         foreach (var member in root.EnumerateObject())
         {
             switch (member.Name)
@@ -80,8 +88,16 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
                 case "defaultAction":
                     defaultAction = Text(member.Value, "defaultAction", 256);
                     break;
+                case "userKey":
+                    userKey = Text(member.Value, "userKey", 256);
+                    break;
+                case "deferActivation":
+                    defer = member.Value.ValueKind is JsonValueKind.True or JsonValueKind.False
+                        ? member.Value.GetBoolean()
+                        : throw new BadRequestException(400, "deferActivation must be true or false.");
+                    break;
                 default:
-                    throw new BadRequestException(400, $"Unknown field '{member.Name}'; allowed: eventId, context, actions, excluded, slateSize, defaultAction.");
+                    throw new BadRequestException(400, $"Unknown field '{member.Name}'; allowed: eventId, context, actions, excluded, slateSize, defaultAction, userKey, deferActivation.");
             }
         }
         context ??= [];
@@ -118,7 +134,7 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
                 throw new BadRequestException(400, $"defaultAction '{defaultAction}' is not among the eligible actions.");
             }
         }
-        return new RankRequest(eventId, context, actions, excluded, Math.Min(slateSize, eligible), defaultAction);
+        return new RankRequest(eventId, context, actions, excluded, Math.Min(slateSize, eligible), defaultAction) { UserKey = userKey, DeferActivation = defer };
     }
 
     private static List<RankedAction> ParseActions(JsonElement value, LoopOptions options, int maxFeatures)

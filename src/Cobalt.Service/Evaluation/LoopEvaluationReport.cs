@@ -33,7 +33,8 @@ public static class LoopEvaluationReport
         ArgumentNullException.ThrowIfNull(evaluation);
         var refused = evaluation.Candidates.Count(c => c.Refused is not null);
         return $"{evaluation.Events} events; smallest logged propensity {(double.IsNaN(evaluation.MinPropensity) ? "n/a" : Format.Number(evaluation.MinPropensity, 4))}; "
-            + $"{refused} candidate(s) refused for lack of support.";
+            + $"{refused} candidate(s) refused for lack of support"
+            + (evaluation.Inactive > 0 ? $"; {evaluation.Inactive} deferred event(s) never activated, left out." : ".");
     }
 
     /// <summary>One group of bars per policy, one bar per estimator (the logging policy's on-policy mean first).</summary>

@@ -39,6 +39,12 @@ public sealed record LoopEvaluation(string Loop, int Events, int Skipped, IReadO
 
     /// <summary>Each candidate's support on the log, in candidate order.</summary>
     public IReadOnlyList<CandidateSupport> Candidates { get; init; } = [];
+
+    /// <summary>
+    /// Finished events ranked with deferred activation and never activated (the slate was not shown): counted apart, left
+    /// out of every estimator, as they are left out of learning.
+    /// </summary>
+    public int Inactive { get; init; }
 }
 
 /// <summary>
@@ -167,11 +173,11 @@ public static class LoopEvaluator
         {
             throw new OptionsException("last", $"must be between 1 and {MaxEvents}; got {window}.");
         }
-        var (sequences, skipped) = await ChooseWindowAsync(store, loop, options, window, now, pageSize, cancellationToken).ConfigureAwait(false);
+        var (sequences, skipped, inactive) = await ChooseWindowAsync(store, loop, options, window, now, pageSize, cancellationToken).ConfigureAwait(false);
         var estimates = new List<CandidateEstimate>();
         if (sequences.Length == 0)
         {
-            return new LoopEvaluation(loop, 0, skipped, estimates);
+            return new LoopEvaluation(loop, 0, skipped, estimates) { Inactive = inactive };
         }
         var own = (await store.LoopsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(l => l.Name == loop) is { } record
             ? LoopRegistry.Parse(record.Definition).Spec
@@ -200,7 +206,7 @@ public static class LoopEvaluator
             }
             progress?.Invoke(c + 1);
         }
-        return new LoopEvaluation(loop, rewards.Length, skipped, estimates) { MinPropensity = propensities.Min(), Candidates = supports };
+        return new LoopEvaluation(loop, rewards.Length, skipped, estimates) { MinPropensity = propensities.Min(), Candidates = supports, Inactive = inactive };
     }
 
     /// <summary>The loop's stored definition (policy and options), for evaluating a loop straight from its store.</summary>
@@ -225,6 +231,9 @@ public static class LoopEvaluator
 
         /// <summary>Finished with a first-slot propensity.</summary>
         Usable,
+
+        /// <summary>Deferred, never activated, and past its reward wait: counted apart.</summary>
+        Inactive,
     }
 
     private static Finished Classify(LoggedEvent e, long nowMilliseconds, long waitMilliseconds)
@@ -232,6 +241,10 @@ public static class LoopEvaluator
         if (e.Damage is not null)
         {
             return Finished.Skipped; // a damaged payload (reported by the learner) cannot be evaluated
+        }
+        if (e.Inactive)
+        {
+            return nowMilliseconds - e.CreatedMilliseconds <= waitMilliseconds ? Finished.Waiting : Finished.Inactive; // it may still be activated
         }
         if (!e.Rewards.All(double.IsFinite) && nowMilliseconds - e.CreatedMilliseconds <= waitMilliseconds)
         {
@@ -244,11 +257,11 @@ public static class LoopEvaluator
     /// The sequence numbers of the last <paramref name="window"/> usable finished events, in log order (kept in a ring of at
     /// most <paramref name="window"/> numbers while the log streams by), and how many finished events were skipped.
     /// </summary>
-    private static async Task<(long[] Sequences, int Skipped)> ChooseWindowAsync(IEventStore store, string loop, LoopOptions options,
+    private static async Task<(long[] Sequences, int Skipped, int Inactive)> ChooseWindowAsync(IEventStore store, string loop, LoopOptions options,
         int window, DateTimeOffset now, int pageSize, CancellationToken cancellationToken)
     {
         var ring = new long[Math.Min(window, 1024)];
-        int head = 0, count = 0, skipped = 0;
+        int head = 0, count = 0, skipped = 0, inactive = 0;
         var wait = (long)(options.RewardWaitSeconds * 1000);
         var nowMilliseconds = now.ToUnixTimeMilliseconds();
         long after = 0;
@@ -262,6 +275,7 @@ public static class LoopEvaluator
                 if (finished != Finished.Usable)
                 {
                     skipped += finished == Finished.Skipped ? 1 : 0;
+                    inactive += finished == Finished.Inactive ? 1 : 0;
                     continue;
                 }
                 if (count == ring.Length && count < window)
@@ -287,7 +301,7 @@ public static class LoopEvaluator
                 {
                     sequences[i] = ring[(head + i) % ring.Length];
                 }
-                return (sequences, skipped);
+                return (sequences, skipped, inactive);
             }
         }
     }
@@ -316,7 +330,7 @@ public static class LoopEvaluator
                 }
                 cancellationToken.ThrowIfCancellationRequested();
                 var propensity = e.Decision.Propensities[0];
-                var reward = double.IsFinite(e.Rewards[0]) ? e.Rewards[0] : options.DefaultReward;
+                var reward = double.IsFinite(e.Rewards[0]) ? Learner.LearnedReward(e.Rewards[0], options) : options.DefaultReward;
                 var normalised = (reward - options.RewardMin) / (options.RewardMax - options.RewardMin);
                 var context = e.Decision.ToContext(e.Sequence, options.ActionDimension);
                 var feedback = new Feedback(context, e.Decision.Chosen[0], normalised, propensity);

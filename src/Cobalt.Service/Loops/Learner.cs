@@ -58,14 +58,64 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
     public async Task<int> LearnAsync(Loop loop, CancellationToken cancellationToken, bool forceCheckpoint = false)
     {
         ArgumentNullException.ThrowIfNull(loop);
+        await loop.ModelGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (loop.Deleted)
+            {
+                return 0; // deleted while this pass was on its way: learns and checkpoints nothing more
+            }
+            var learned = await LearnLockedAsync(loop, forceCheckpoint, cancellationToken).ConfigureAwait(false);
+            await SweepRetentionAsync(loop, cancellationToken).ConfigureAwait(false);
+            return learned;
+        }
+        finally
+        {
+            loop.ModelGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Deletes the loop's finished events older than its <see cref="LoopOptions.LogRetentionDays"/>, at most every
+    /// <see cref="ServiceSettings.RetentionSweepInterval"/>: only events this loop has learned and checkpointed (it first
+    /// checkpoints what it has learned), never one still waiting for rewards or not yet learned.
+    /// </summary>
+    private async Task SweepRetentionAsync(Loop loop, CancellationToken cancellationToken)
+    {
+        var options = loop.Options;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (options.LogRetentionDays <= 0 || now - loop.RetentionSweptMilliseconds < settings.RetentionSweepInterval.TotalMilliseconds
+            || registry.Health(loop.Name).Quarantine is not null)
+        {
+            return;
+        }
+        if (loop.LearnedSequence > loop.CheckpointSequence)
+        {
+            await CheckpointAsync(loop, cancellationToken).ConfigureAwait(false);
+        }
+        var cutoff = now - (long)(options.LogRetentionDays * 86_400_000);
+        var deleted = await registry.Store.DeleteFinishedAsync(loop.Name, cutoff, loop.CheckpointSequence, cancellationToken).ConfigureAwait(false);
+        loop.RetentionSweptMilliseconds = now;
+        if (deleted > 0)
+        {
+            Interlocked.Add(ref loop.RetentionDeleted, deleted);
+            ServiceLog.RetentionDeleted(_logger, loop.Name, deleted, options.LogRetentionDays);
+        }
+    }
+
+    private async Task<int> LearnLockedAsync(Loop loop, bool forceCheckpoint, CancellationToken cancellationToken)
+    {
         var health = registry.Health(loop.Name);
         if (health.Quarantine is not null)
         {
             return 0;
         }
-        var wait = (long)(loop.Options.RewardWaitSeconds * 1000 + settings.LearnGrace.TotalMilliseconds);
+        var options = loop.Options;
+        var wait = (long)(options.RewardWaitSeconds * 1000 + settings.LearnGrace.TotalMilliseconds);
         var expiredBefore = time.GetUtcNow().ToUnixTimeMilliseconds() - wait;
-        while (await registry.Store.CompleteAsync(loop.Name, expiredBefore, CompletionBatch, cancellationToken).ConfigureAwait(false) == CompletionBatch)
+        // Rewards that sum or replace may still change until the wait is over: such events complete only then.
+        var completeWhenRewarded = options.RewardAggregation is RewardAggregation.Reject or RewardAggregation.Earliest;
+        while (await registry.Store.CompleteAsync(loop.Name, expiredBefore, CompletionBatch, completeWhenRewarded, cancellationToken).ConfigureAwait(false) == CompletionBatch)
         {
         }
         var learned = 0;
@@ -87,12 +137,17 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
                         ServiceLog.DamagedEvent(_logger, loop.Name, e.Damage);
                         continue;
                     }
-                    var context = e.Decision.ToContext(e.Sequence, loop.Options.ActionDimension);
+                    if (e.Inactive)
+                    {
+                        Interlocked.Increment(ref loop.InactiveSkipped); // deferred and never activated: finished as inactive, not learned
+                        continue;
+                    }
+                    var context = e.Decision.ToContext(e.Sequence, options.ActionDimension);
                     for (var slot = 0; slot < e.Rewards.Length; slot++)
                     {
-                        var reward = double.IsFinite(e.Rewards[slot]) ? e.Rewards[slot] : loop.Options.DefaultReward;
+                        var reward = double.IsFinite(e.Rewards[slot]) ? LearnedReward(e.Rewards[slot], options) : options.DefaultReward;
                         var propensity = e.Decision.Propensities[slot];
-                        feedback.Add(new Feedback(context, e.Decision.Chosen[slot], Normalise(reward, loop.Options), double.IsNaN(propensity) ? null : propensity, slot));
+                        feedback.Add(new Feedback(context, e.Decision.Chosen[slot], Normalise(reward, options), double.IsNaN(propensity) ? null : propensity, slot));
                     }
                 }
                 foreach (var refusal in loop.Learn(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(feedback), events[^1].Completion, events.Count))
@@ -107,9 +162,9 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
             }
             foreach (var e in events)
             {
-                if (e.Damage is null)
+                if (e.Damage is null && !e.Inactive)
                 {
-                    loop.Activity.RecordLearned(e.CreatedMilliseconds, e.Rewards, loop.Options.DefaultReward);
+                    loop.Activity.RecordLearned(e.CreatedMilliseconds, e.Rewards, options.DefaultReward);
                 }
             }
             learned += events.Count;
@@ -207,6 +262,9 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
     private static readonly Action<ILogger, string, string, Exception?> RefusedUpdate =
         LoggerMessage.Define<string, string>(LogLevel.Warning, new EventId(1501, "RefusedUpdate"), "Loop {Loop}: {Refusal}");
 
+    /// <summary>A stored reward as learned: clamped to the loop's range (a sum of rewards may leave it).</summary>
+    internal static double LearnedReward(double stored, LoopOptions options) => Math.Clamp(stored, options.RewardMin, options.RewardMax);
+
     /// <summary>Maps a reward from the loop's range onto [0, 1], where the models learn.</summary>
     private static double Normalise(double reward, LoopOptions options) => (reward - options.RewardMin) / (options.RewardMax - options.RewardMin);
 }
@@ -251,6 +309,12 @@ public sealed record ServiceSettings(string DatabasePath, string? AdminKey = nul
 
     /// <summary>Seconds a 503 answer (the store is unavailable) asks the client to wait (the Retry-After header).</summary>
     public int RetryAfterSeconds { get; init; } = 2;
+
+    /// <summary>How often each loop with a log retention (<see cref="LoopOptions.LogRetentionDays"/>) is swept for old finished events.</summary>
+    public TimeSpan RetentionSweepInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Largest model state file <c>PUT /loops/{loop}/model</c> accepts (bytes).</summary>
+    public long MaxModelBytes { get; init; } = 1L << 30;
 
     /// <summary>Longest time since the learner's last pass over every loop for <c>/ready</c> to report ready.</summary>
     public TimeSpan ReadyLearnerLag { get; init; } = TimeSpan.FromSeconds(30);

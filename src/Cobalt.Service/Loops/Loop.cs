@@ -18,7 +18,8 @@ namespace Cobalt.Service.Loops;
 internal sealed class Loop
 {
     private readonly IPolicy _policy;
-    private readonly ServedPolicy _served;
+    private ServedPolicy _served;
+    private readonly byte[] _fresh;
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, int> _actions;
     private byte[] _good;
@@ -34,6 +35,7 @@ internal sealed class Loop
         ApiKeyHash = apiKeyHash;
         _policy = PolicyCatalog.Build(spec, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
         _served = new ServedPolicy(_policy, options);
+        _fresh = Save();
         _good = Capture(out _freshNonFinite); // a few policies mark "nothing yet" with NaN (mixed-ucb's period means)
         _goodNonFinite = _freshNonFinite;
         _actions = new ConcurrentDictionary<string, int>(actions, StringComparer.Ordinal);
@@ -43,7 +45,31 @@ internal sealed class Loop
 
     public PolicySpec Spec { get; }
 
-    public LoopOptions Options { get; }
+    /// <summary>The loop's options; replaced as a whole by <see cref="Reconfigure"/> (read it once per request).</summary>
+    public LoopOptions Options { get; private set; }
+
+    /// <summary>
+    /// Held by whatever changes the model or the loop's existence as a whole (the learner's pass over this loop, a model
+    /// import or reset, a change of options, deletion), so they never interleave.
+    /// </summary>
+    public SemaphoreSlim ModelGate { get; } = new(1, 1);
+
+    /// <summary>Set when the loop is deleted: it ranks, learns and checkpoints no more.</summary>
+    public bool Deleted { get => Volatile.Read(ref _deleted); set => Volatile.Write(ref _deleted, value); }
+
+    private bool _deleted;
+
+    /// <summary>The specification (kind, options, dimensions, seed) the policy's state files carry.</summary>
+    public string PolicySpecification => _policy.Specification;
+
+    /// <summary>Completed events that were never activated (deferred activation), finished without being learned by this process.</summary>
+    public long InactiveSkipped;
+
+    /// <summary>Finished events this process deleted under the loop's log retention.</summary>
+    public long RetentionDeleted;
+
+    /// <summary>When this process last swept the loop's log for retention (Unix ms).</summary>
+    public long RetentionSweptMilliseconds;
 
     /// <summary>SHA-256 of the loop's API key; replaced when the key is rotated.</summary>
     public string ApiKeyHash { get; set; }
@@ -175,14 +201,81 @@ internal sealed class Loop
         _policy.ReadState(reader);
     }
 
+    /// <summary>
+    /// Serves and learns with new options from now on (thread-safe); the model is kept as it is. The options must keep the
+    /// policy's dimensions and seed (the registry checks that).
+    /// </summary>
+    public void Reconfigure(LoopOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var served = new ServedPolicy(_policy, options); // throws OptionsException when the exploration does not fit the policy
+        lock (_gate)
+        {
+            _served = served;
+            Options = options;
+        }
+    }
+
+    /// <summary>Puts the model back to the untrained one (same options and seed); the learned sequence stays, so old events are not relearned.</summary>
+    public (long Sequence, byte[] State) Reset()
+    {
+        lock (_gate)
+        {
+            PolicyCatalog.LoadInto(_policy, new MemoryStream(_fresh));
+            _good = Capture(out _goodNonFinite);
+            return (LearnedSequence, Save());
+        }
+    }
+
+    /// <summary>
+    /// Replaces the model's state with a state file's (<see cref="PolicyCatalog.Save(IPolicy, Stream)"/> format) of the same
+    /// kind, policy options and dimensions (its seed may differ); the learned sequence stays. Thread-safe.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The state cannot be read, or holds non-finite values (the model is left as it was).</exception>
+    public (long Sequence, byte[] State) Import(byte[] stateFile)
+    {
+        ArgumentNullException.ThrowIfNull(stateFile);
+        lock (_gate)
+        {
+            try
+            {
+                var (_, state) = StateFile.Read(new MemoryStream(stateFile));
+                using (state)
+                {
+                    _policy.ReadState(state);
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or FormatException or OverflowException or InvalidOperationException)
+            {
+                Rollback();
+                throw new InvalidDataException($"the model's state cannot be read into this loop's policy: {e.Message}", e);
+            }
+            var restored = Capture(out var nonFinite);
+            if (nonFinite > _freshNonFinite)
+            {
+                Rollback();
+                throw new InvalidDataException($"the model holds {nonFinite - _freshNonFinite} non-finite value(s); it is not used.");
+            }
+            _good = restored;
+            _goodNonFinite = nonFinite;
+            return (LearnedSequence, Save());
+        }
+    }
+
+    /// <summary>The policy as a state file (call under the gate).</summary>
+    private byte[] Save()
+    {
+        using var stream = new MemoryStream();
+        PolicyCatalog.Save(_policy, stream);
+        return stream.ToArray();
+    }
+
     /// <summary>The policy's state and the sequence it covers (thread-safe).</summary>
     public (long Sequence, byte[] State) Snapshot()
     {
         lock (_gate)
         {
-            using var stream = new MemoryStream();
-            PolicyCatalog.Save(_policy, stream); // only finite states are ever kept (see Learn)
-            return (LearnedSequence, stream.ToArray());
+            return (LearnedSequence, Save()); // only finite states are ever kept (see Learn)
         }
     }
 

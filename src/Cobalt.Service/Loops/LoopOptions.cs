@@ -70,6 +70,14 @@ public sealed record LoopOptions : IValidatable
     [Description("Smallest allowed non-zero magnitude |x| of a feature (default 1e-100): tiny and denormal values answer 400 (send 0 instead).")]
     public double FeatureFloor { get; init; } = 1e-100;
 
+    /// <summary>How several rewards for one slot of an event combine (see <see cref="Loops.RewardAggregation"/>).</summary>
+    [Description("How several rewards for one slot combine: reject (a second reward is 409), sum (added up, clamped to the reward range when learned), earliest (the first is kept, later ones are acknowledged and ignored) or last (each replaces the one before). With sum and last an event is learned only once its reward wait has passed.")]
+    public RewardAggregation RewardAggregation { get; init; } = RewardAggregation.Reject;
+
+    /// <summary>Days a finished, learned event is kept in the log (0: forever).</summary>
+    [Description("Days a finished and learned (checkpointed) event stays in the log before a background sweep deletes it with its rewards; 0 keeps events forever. Unfinished or unlearned events are never deleted.")]
+    public double LogRetentionDays { get; init; }
+
     /// <summary>The default <see cref="Epsilon"/>.</summary>
     public const double DefaultEpsilon = 0.05;
 
@@ -112,6 +120,11 @@ public sealed record LoopOptions : IValidatable
         }
         Require.Positive(SoftmaxTemperature, nameof(SoftmaxTemperature));
         Require.AtLeast(PolicySamples, 1, nameof(PolicySamples));
+        Require.Defined(RewardAggregation, nameof(RewardAggregation));
+        if (!(double.IsFinite(LogRetentionDays) && LogRetentionDays >= 0))
+        {
+            throw new OptionsException(Names.Kebab(nameof(LogRetentionDays)), $"must be a finite number of days >= 0 (0 keeps events forever); got {LogRetentionDays}.");
+        }
         if (!(double.IsFinite(FeatureLimit) && FeatureLimit > 0))
         {
             throw new OptionsException(Names.Kebab(nameof(FeatureLimit)), $"must be a finite positive number; got {FeatureLimit}.");
@@ -137,4 +150,20 @@ public enum ServedExploration
 
     /// <summary>The policy's own distribution (only for policies that randomise by themselves).</summary>
     None,
+}
+
+/// <summary>How several rewards for one slot of an event combine before the event is learned.</summary>
+public enum RewardAggregation
+{
+    /// <summary>One reward per slot: a second one is refused (409).</summary>
+    Reject,
+
+    /// <summary>Rewards are added up; the sum is clamped to the loop's reward range when learned.</summary>
+    Sum,
+
+    /// <summary>The first reward is kept; later ones are acknowledged and ignored.</summary>
+    Earliest,
+
+    /// <summary>Each reward replaces the one before; the last one within the reward wait is learned.</summary>
+    Last,
 }

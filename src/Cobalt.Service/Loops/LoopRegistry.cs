@@ -28,6 +28,9 @@ internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
 
     public IEventStore Store { get; } = store;
 
+    /// <summary>Where the registry logs loops' faults and life-cycle events.</summary>
+    public ILogger Logger => _logger;
+
     public IReadOnlyCollection<Loop> All => [.. _loops.Values];
 
     /// <summary>Stored loops this process could not load, with the reason.</summary>
@@ -41,6 +44,73 @@ internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(loop);
         _loops[loop.Name] = loop;
+    }
+
+    /// <summary>Forgets a deleted loop (its health too); a later request for the name finds nothing unless the store has it again.</summary>
+    public void Remove(Loop loop)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        if (_loops.TryGetValue(loop.Name, out var current) && ReferenceEquals(current, loop))
+        {
+            _loops.TryRemove(loop.Name, out _);
+        }
+        _health.TryRemove(loop.Name, out _);
+    }
+
+    /// <summary>
+    /// Gives the loop new options: checks them as a definition (<see cref="Parse"/>), stores the definition, then serves and
+    /// learns with them; the model is kept. The caller has checked that the dimensions and seed are unchanged.
+    /// </summary>
+    /// <exception cref="OptionsException">The options do not make a valid definition (the field is named).</exception>
+    /// <exception cref="InvalidOperationException">The loop is no longer in the store.</exception>
+    public async Task ChangeOptionsAsync(Loop loop, LoopOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        var definition = Canonical(loop.Spec, options);
+        _ = Parse(definition); // the same checks as a PUT: apprentice with a candidate budget, exploration that fits the policy
+        if (!await Store.SetDefinitionAsync(loop.Name, definition, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"Loop '{loop.Name}' is no longer in the store (it was deleted).");
+        }
+        loop.Reconfigure(options);
+        ServiceLog.LoopChanged(_logger, loop.Name, definition);
+    }
+
+    /// <summary>
+    /// Brings this process's loops in line with the store's records (when processes share a store): a loop whose stored
+    /// options changed (another process's PATCH) is reconfigured, and a loop no longer stored (deleted elsewhere) is
+    /// forgotten and stops learning.
+    /// </summary>
+    public void Synchronise(IReadOnlyList<LoopRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var stored = records.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        foreach (var loop in All)
+        {
+            if (!stored.TryGetValue(loop.Name, out var record))
+            {
+                loop.Deleted = true;
+                Remove(loop);
+                continue;
+            }
+            if (record.Definition == Canonical(loop.Spec, loop.Options))
+            {
+                continue;
+            }
+            try
+            {
+                var (spec, options) = Parse(record.Definition);
+                if (spec.Kind == loop.Spec.Kind && options.ContextDimension == loop.Options.ContextDimension
+                    && options.ActionDimension == loop.Options.ActionDimension && options.Seed == loop.Options.Seed)
+                {
+                    loop.Reconfigure(options);
+                }
+            }
+            catch (OptionsException e)
+            {
+                ServiceLog.LoopWarning(_logger, $"Loop '{loop.Name}': its changed stored definition cannot be read ({e.Message}); it keeps its options.");
+            }
+        }
     }
 
     /// <summary>
@@ -240,7 +310,8 @@ internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
         }
     }
 
-    private static string Canonical(PolicySpec spec, LoopOptions options)
+    /// <summary>The stored form of a definition (the same text for the same definition).</summary>
+    internal static string Canonical(PolicySpec spec, LoopOptions options)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))

@@ -138,4 +138,11 @@ public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] 
 /// learn them); 0 when read in log order.
 /// </param>
 /// <param name="Damage">Why the stored payload could not be read (it names the sequence), or null.</param>
-public sealed record LoggedEvent(long Sequence, string EventId, long CreatedMilliseconds, StoredDecision Decision, double[] Rewards, long Completion = 0, string? Damage = null);
+public sealed record LoggedEvent(long Sequence, string EventId, long CreatedMilliseconds, StoredDecision Decision, double[] Rewards, long Completion = 0, string? Damage = null)
+{
+    /// <summary>
+    /// Ranked with deferred activation and not (yet) activated: once complete it is finished as inactive, never learned,
+    /// and offline evaluations count it apart.
+    /// </summary>
+    public bool Inactive { get; init; }
+}

@@ -26,7 +26,7 @@ namespace Cobalt.Service.Storage;
 /// SHA-256 of its state checked when it is read.</item>
 /// <item>Learners learn in completion order, not log order: any replica's learner appends the events that have become
 /// complete (every slot rewarded, or the reward wait plus grace passed) to the loop's completion order
-/// (<see cref="CompleteAsync"/>, under an exclusive per-loop lock), and every learner reads that one order. A reward
+/// (<see cref="CompleteAsync(string, long, int, CancellationToken)"/>, under an exclusive per-loop lock), and every learner reads that one order. A reward
 /// takes the same lock shared and is refused once its event is complete, so a complete event's rewards are final:
 /// replicas that have learned up to the same completion hold the same model, and one event waiting for its reward holds
 /// back no other.</item>
@@ -34,6 +34,9 @@ namespace Cobalt.Service.Storage;
 /// </remarks>
 public sealed class PostgresEventStore : IEventStore
 {
+    /// <summary>The tables holding a loop's rows (deleted with the loop), children first.</summary>
+    private static readonly string[] LoopTables = ["cobalt_rewards", "cobalt_completions", "cobalt_decisions", "cobalt_actions", "cobalt_checkpoints"];
+
     private const int SchemaLock = 0x436f62; // advisory lock keys: (class, hashtext(loop)) for per-loop locks
     private const int DecisionLock = 1;
     private const int ActionLock = 2;
@@ -96,6 +99,9 @@ public sealed class PostgresEventStore : IEventStore
             CREATE TABLE IF NOT EXISTS cobalt_completions (loop text NOT NULL, cseq bigint NOT NULL, seq bigint NOT NULL, PRIMARY KEY (loop, cseq), UNIQUE (loop, seq));
             ALTER TABLE cobalt_rewards ADD COLUMN IF NOT EXISTS id bigserial;
             CREATE INDEX IF NOT EXISTS cobalt_rewards_by_id ON cobalt_rewards (loop, id);
+            ALTER TABLE cobalt_decisions ADD COLUMN IF NOT EXISTS user_key text;
+            ALTER TABLE cobalt_decisions ADD COLUMN IF NOT EXISTS inactive boolean NOT NULL DEFAULT false;
+            CREATE INDEX IF NOT EXISTS cobalt_decisions_by_user ON cobalt_decisions (loop, user_key) WHERE user_key IS NOT NULL;
             """, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -119,8 +125,20 @@ public sealed class PostgresEventStore : IEventStore
     {
         ArgumentNullException.ThrowIfNull(loop);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await ExecuteAsync(connection, null, "INSERT INTO cobalt_loops (name, definition, api_key_hash, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
-            cancellationToken, loop.Name, loop.Definition, loop.ApiKeyHash, loop.CreatedMilliseconds).ConfigureAwait(false) == 1;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (await ExecuteAsync(connection, transaction, "INSERT INTO cobalt_loops (name, definition, api_key_hash, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+            cancellationToken, loop.Name, loop.Definition, loop.ApiKeyHash, loop.CreatedMilliseconds).ConfigureAwait(false) != 1)
+        {
+            return false;
+        }
+        foreach (var table in LoopTables)
+        {
+            // Rows an earlier loop of this name left behind (a replica that had not yet heard of its deletion) are not the new loop's.
+            await ExecuteAsync(connection, transaction, $"DELETE FROM {table} WHERE loop = $1", cancellationToken, loop.Name).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        _completedThrough.TryRemove(loop.Name, out _);
+        return true;
     }
 
     /// <inheritdoc />
@@ -163,26 +181,52 @@ public sealed class PostgresEventStore : IEventStore
     }
 
     /// <inheritdoc />
-    public async Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken)
+    public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken) =>
+        AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, default, requireLoop: false, cancellationToken);
+
+    /// <inheritdoc />
+    public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, CancellationToken cancellationToken) =>
+        AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, marks, requireLoop: true, cancellationToken);
+
+    /// <summary>
+    /// Appends a decision. The new sequence number is one more than the largest of the loop's decisions and of its completion
+    /// order, so a number whose event was deleted (retention, erasure) while its completion row stays is never given to a new
+    /// event. With <paramref name="requireLoop"/> the loop must be stored: the append lock, which deletion also takes, makes a
+    /// rank on a replica that has not yet heard of a deletion fail instead of leaving rows behind.
+    /// </summary>
+    private async Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, bool requireLoop, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // Held until commit: the next append to this loop reads the largest sequence number only after this one is visible.
         await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1, hashtext($2))", cancellationToken, DecisionLock, loop).ConfigureAwait(false);
         var inserted = await ExecuteAsync(connection, transaction, """
-            INSERT INTO cobalt_decisions (loop, seq, event_id, created_ms, slate_size, payload)
-            SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5 FROM cobalt_decisions WHERE loop = $1
+            INSERT INTO cobalt_decisions (loop, seq, event_id, created_ms, slate_size, payload, user_key, inactive)
+            SELECT $1, greatest(coalesce((SELECT max(seq) FROM cobalt_decisions WHERE loop = $1), 0), coalesce((SELECT max(seq) FROM cobalt_completions WHERE loop = $1), 0)) + 1,
+                $2, $3, $4, $5, $6, $7
             ON CONFLICT (loop, event_id) DO NOTHING
-            """, cancellationToken, loop, eventId, createdMilliseconds, slateSize, payload).ConfigureAwait(false);
+            """, cancellationToken, loop, eventId, createdMilliseconds, slateSize, payload, (object?)marks.UserKeyHash ?? DBNull.Value, marks.Deferred).ConfigureAwait(false);
         if (inserted == 0)
         {
             throw new DuplicateEventException(eventId); // the transaction rolls back on disposal
+        }
+        if (requireLoop)
+        {
+            await using var exists = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM cobalt_loops WHERE name = $1)", loop);
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+            {
+                throw new UnknownLoopException(loop); // rolled back on disposal
+            }
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken)
+    public Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken) =>
+        AppendRewardAsync(loop, eventId, slot, value, nowMilliseconds, waitMilliseconds, RewardAggregation.Reject, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, RewardAggregation aggregation, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -190,7 +234,7 @@ public sealed class PostgresEventStore : IEventStore
         await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", cancellationToken, CompletionLock, loop).ConfigureAwait(false);
         await using (var find = Command(connection, transaction, """
             SELECT d.created_ms, d.slate_size, EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = d.loop AND c.seq = d.seq),
-                EXISTS (SELECT 1 FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $3)
+                EXISTS (SELECT 1 FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $3), d.inactive
             FROM cobalt_decisions d WHERE d.loop = $1 AND d.event_id = $2
             """, loop, eventId, slot))
         await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -203,19 +247,29 @@ public sealed class PostgresEventStore : IEventStore
             {
                 return RewardOutcome.SlotOutOfRange;
             }
-            if (reader.GetBoolean(3))
+            var rewarded = reader.GetBoolean(3);
+            if (rewarded && aggregation is RewardAggregation.Reject or RewardAggregation.Earliest)
             {
-                return RewardOutcome.Duplicate;
+                return aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate; // even when that reward completed the event
             }
             if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
             {
                 return RewardOutcome.Expired; // past its wait, or already learned with the default reward for this slot
             }
+            if (reader.GetBoolean(4))
+            {
+                return RewardOutcome.NotActivated;
+            }
         }
-        var inserted = await ExecuteAsync(connection, transaction, "INSERT INTO cobalt_rewards (loop, event_id, slot, value, created_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            cancellationToken, loop, eventId, slot, value, nowMilliseconds).ConfigureAwait(false);
+        // An upsert's update runs on the locked conflicting row, so concurrent rewards of one slot all count in a sum.
+        var inserted = await ExecuteAsync(connection, transaction, "INSERT INTO cobalt_rewards (loop, event_id, slot, value, created_ms) VALUES ($1, $2, $3, $4, $5) " + aggregation switch
+        {
+            RewardAggregation.Sum => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = cobalt_rewards.value + excluded.value, created_ms = excluded.created_ms",
+            RewardAggregation.Last => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = excluded.value, created_ms = excluded.created_ms",
+            _ => "ON CONFLICT DO NOTHING",
+        }, cancellationToken, loop, eventId, slot, value, nowMilliseconds).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return inserted == 1 ? RewardOutcome.Accepted : RewardOutcome.Duplicate;
+        return inserted == 1 ? RewardOutcome.Accepted : aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate;
     }
 
     /// <inheritdoc />
@@ -288,7 +342,11 @@ public sealed class PostgresEventStore : IEventStore
     /// a reward after the id cursor; the window of events still waiting is never scanned. The cursors are found once per
     /// loop and process, then kept.
     /// </remarks>
-    public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken)
+    public Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken) =>
+        CompleteAsync(loop, expiredBeforeMilliseconds, limit, true, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, bool completeWhenRewarded, CancellationToken cancellationToken)
     {
         var known = _completedThrough.TryGetValue(loop, out var cursors);
         var (through, rewardCursor) = cursors;
@@ -325,11 +383,11 @@ public sealed class PostgresEventStore : IEventStore
                     AND d.seq < coalesce((SELECT f.seq FROM cobalt_decisions f WHERE f.loop = $1 AND f.seq > $2 AND f.created_ms >= $3 ORDER BY f.seq LIMIT 1), 9223372036854775807)
                 UNION
                 SELECT d.seq FROM cobalt_rewards r JOIN cobalt_decisions d ON d.loop = r.loop AND d.event_id = r.event_id
-                WHERE r.loop = $1 AND r.id > $4 AND (SELECT count(*) FROM cobalt_rewards q WHERE q.loop = d.loop AND q.event_id = d.event_id) >= d.slate_size
+                WHERE $6 AND r.loop = $1 AND r.id > $4 AND (SELECT count(*) FROM cobalt_rewards q WHERE q.loop = d.loop AND q.event_id = d.event_id) >= d.slate_size
             ) c
             WHERE NOT EXISTS (SELECT 1 FROM cobalt_completions x WHERE x.loop = $1 AND x.seq = c.seq)
             ORDER BY c.seq LIMIT $5
-            """, cancellationToken, loop, through, expiredBeforeMilliseconds, rewardCursor, limit).ConfigureAwait(false);
+            """, cancellationToken, loop, through, expiredBeforeMilliseconds, rewardCursor, limit, completeWhenRewarded).ConfigureAwait(false);
         if (completed < limit)
         {
             // Everything found was recorded: later calls need only look after these.
@@ -349,7 +407,7 @@ public sealed class PostgresEventStore : IEventStore
             SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload,
                 ARRAY(SELECT r.slot FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
                 ARRAY(SELECT r.value FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
-                c.cseq
+                d.inactive, c.cseq
             FROM cobalt_completions c JOIN cobalt_decisions d ON d.loop = c.loop AND d.seq = c.seq
             WHERE c.loop = $1 AND c.cseq > $2 ORDER BY c.cseq LIMIT $3
             """, loop, afterCompletion, limit);
@@ -385,12 +443,111 @@ public sealed class PostgresEventStore : IEventStore
     }
 
     /// <inheritdoc />
+    public async Task<ActivationOutcome> ActivateAsync(string loop, string eventId, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // As a reward: shared with rewards, exclusive with CompleteAsync, so an event is never completed while it is being activated.
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", cancellationToken, CompletionLock, loop).ConfigureAwait(false);
+        await using (var find = Command(connection, transaction, """
+            SELECT d.created_ms, d.inactive, EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = d.loop AND c.seq = d.seq)
+            FROM cobalt_decisions d WHERE d.loop = $1 AND d.event_id = $2
+            """, loop, eventId))
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return ActivationOutcome.UnknownEvent;
+            }
+            if (!reader.GetBoolean(1))
+            {
+                return ActivationOutcome.AlreadyActive;
+            }
+            if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
+            {
+                return ActivationOutcome.Expired;
+            }
+        }
+        await ExecuteAsync(connection, transaction, "UPDATE cobalt_decisions SET inactive = false WHERE loop = $1 AND event_id = $2", cancellationToken, loop, eventId).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return ActivationOutcome.Activated;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> SetDefinitionAsync(string loop, string definition, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, "UPDATE cobalt_loops SET definition = $2 WHERE name = $1", cancellationToken, loop, definition).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task ReplaceCheckpointAsync(string loop, long sequence, byte[] state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, """
+            INSERT INTO cobalt_checkpoints (loop, seq, state, sha256, created_ms) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (loop) DO UPDATE SET seq = excluded.seq, state = excluded.state, sha256 = excluded.sha256, created_ms = excluded.created_ms
+            """, cancellationToken, loop, sequence, state, Checksums.Checkpoint(sequence, state), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Takes the loop's append and completion locks, so no rank, reward or completion of the loop is half done.</remarks>
+    public async Task<bool> DeleteLoopAsync(string loop, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1, hashtext($3)), pg_advisory_xact_lock($2, hashtext($3))", cancellationToken, DecisionLock, CompletionLock, loop).ConfigureAwait(false);
+        foreach (var table in LoopTables)
+        {
+            await ExecuteAsync(connection, transaction, $"DELETE FROM {table} WHERE loop = $1", cancellationToken, loop).ConfigureAwait(false);
+        }
+        var deleted = await ExecuteAsync(connection, transaction, "DELETE FROM cobalt_loops WHERE name = $1", cancellationToken, loop).ConfigureAwait(false) == 1;
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        _completedThrough.TryRemove(loop, out _);
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The completion order keeps its rows (they hold no user data), so its numbering never goes back.</remarks>
+    public async Task<long> EraseUserAsync(string loop, string userKeyHash, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "DELETE FROM cobalt_rewards WHERE loop = $1 AND event_id IN (SELECT event_id FROM cobalt_decisions WHERE loop = $1 AND user_key = $2)",
+            cancellationToken, loop, userKeyHash).ConfigureAwait(false);
+        var deleted = await ExecuteAsync(connection, transaction, "DELETE FROM cobalt_decisions WHERE loop = $1 AND user_key = $2", cancellationToken, loop, userKeyHash).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The completion rows of deleted events go too, except the loop's last one, so the completion order's numbering never goes back.</remarks>
+    public async Task<long> DeleteFinishedAsync(string loop, long createdBeforeMilliseconds, long throughCompletion, CancellationToken cancellationToken)
+    {
+        const string Old = "SELECT d.seq FROM cobalt_decisions d JOIN cobalt_completions c ON c.loop = d.loop AND c.seq = d.seq WHERE d.loop = $1 AND d.created_ms < $2 AND c.cseq <= $3";
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, $"DELETE FROM cobalt_rewards WHERE loop = $1 AND event_id IN (SELECT event_id FROM cobalt_decisions WHERE loop = $1 AND seq IN ({Old}))",
+            cancellationToken, loop, createdBeforeMilliseconds, throughCompletion).ConfigureAwait(false);
+        var deleted = await ExecuteAsync(connection, transaction, $"DELETE FROM cobalt_decisions WHERE loop = $1 AND seq IN ({Old})",
+            cancellationToken, loop, createdBeforeMilliseconds, throughCompletion).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, """
+            DELETE FROM cobalt_completions x WHERE x.loop = $1 AND x.cseq <= $2 AND x.cseq < (SELECT max(cseq) FROM cobalt_completions WHERE loop = $1)
+                AND NOT EXISTS (SELECT 1 FROM cobalt_decisions d WHERE d.loop = $1 AND d.seq = x.seq)
+            """, cancellationToken, loop, throughCompletion).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     private const string EventsSql = """
         SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload,
             ARRAY(SELECT r.slot FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
-            ARRAY(SELECT r.value FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot)
+            ARRAY(SELECT r.value FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
+            d.inactive
         FROM cobalt_decisions d
         """;
 
@@ -412,7 +569,10 @@ public sealed class PostgresEventStore : IEventStore
             }
             var sequence = reader.GetInt64(0);
             var (decision, damage) = StoredDecision.Decode(reader.GetFieldValue<byte[]>(4), sequence);
-            events.Add(new LoggedEvent(sequence, reader.GetString(1), reader.GetInt64(2), decision, rewards, reader.FieldCount > 7 ? reader.GetInt64(7) : 0, damage));
+            events.Add(new LoggedEvent(sequence, reader.GetString(1), reader.GetInt64(2), decision, rewards, reader.FieldCount > 8 ? reader.GetInt64(8) : 0, damage)
+            {
+                Inactive = reader.GetBoolean(7),
+            });
         }
         return events;
     }

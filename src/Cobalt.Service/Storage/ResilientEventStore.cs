@@ -79,7 +79,7 @@ public sealed class ResilientEventStore : IEventStore
     /// <summary>An error of the store itself (not of the request): it is answered 503, never 500.</summary>
     public static bool IsStoreFault(Exception e) => e switch
     {
-        StoreUnavailableException or DuplicateEventException => false,
+        StoreUnavailableException or DuplicateEventException or UnknownLoopException => false,
         IOException or NpgsqlException or SqliteException or SocketException or TimeoutException => true,
         _ => e.InnerException is { } inner && IsStoreFault(inner),
     };
@@ -264,6 +264,77 @@ public sealed class ResilientEventStore : IEventStore
     /// <inheritdoc />
     public Task<(long Decisions, long Rewards)> CountAsync(string loop, CancellationToken cancellationToken) =>
         RunAsync("counting events", token => _inner.CountAsync(loop, token), cancellationToken);
+
+    /// <inheritdoc />
+    public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, CancellationToken cancellationToken)
+    {
+        var attempts = 0;
+        return RunAsync("appending a decision", async token =>
+        {
+            try
+            {
+                attempts++;
+                await _inner.AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, marks, token).ConfigureAwait(false);
+            }
+            catch (DuplicateEventException) when (attempts > 1)
+            {
+                if (!await IsOwnDecisionAsync(loop, eventId, createdMilliseconds, payload, token).ConfigureAwait(false))
+                {
+                    throw;
+                }
+            }
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// With <see cref="RewardAggregation.Sum"/> a retried reward whose first attempt committed (its answer lost) is added
+    /// twice: the store cannot tell the two apart without a request id.
+    /// </remarks>
+    public Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, RewardAggregation aggregation, CancellationToken cancellationToken)
+    {
+        if (aggregation == RewardAggregation.Reject)
+        {
+            return AppendRewardAsync(loop, eventId, slot, value, nowMilliseconds, waitMilliseconds, cancellationToken);
+        }
+        return RunAsync("appending a reward", token => _inner.AppendRewardAsync(loop, eventId, slot, value, nowMilliseconds, waitMilliseconds, aggregation, token), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, bool completeWhenRewarded, CancellationToken cancellationToken) =>
+        RunAsync("recording complete events", token => _inner.CompleteAsync(loop, expiredBeforeMilliseconds, limit, completeWhenRewarded, token), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ActivationOutcome> ActivateAsync(string loop, string eventId, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken) =>
+        RunAsync("activating an event", token => _inner.ActivateAsync(loop, eventId, nowMilliseconds, waitMilliseconds, token), cancellationToken); // idempotent
+
+    /// <inheritdoc />
+    public Task<bool> SetDefinitionAsync(string loop, string definition, CancellationToken cancellationToken) =>
+        RunAsync("changing a loop", token => _inner.SetDefinitionAsync(loop, definition, token), cancellationToken); // idempotent
+
+    /// <inheritdoc />
+    public Task ReplaceCheckpointAsync(string loop, long sequence, byte[] state, CancellationToken cancellationToken) =>
+        RunAsync("replacing a checkpoint", token => _inner.ReplaceCheckpointAsync(loop, sequence, state, token), cancellationToken); // idempotent
+
+    /// <inheritdoc />
+    public Task<bool> DeleteLoopAsync(string loop, CancellationToken cancellationToken)
+    {
+        var attempts = 0;
+        return RunAsync("deleting a loop", async token =>
+        {
+            attempts++;
+            // Refused on a retry: the first attempt may have committed (then the loop is gone, as asked).
+            return await _inner.DeleteLoopAsync(loop, token).ConfigureAwait(false) || attempts > 1;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<long> EraseUserAsync(string loop, string userKeyHash, CancellationToken cancellationToken) =>
+        RunAsync("erasing a user's events", token => _inner.EraseUserAsync(loop, userKeyHash, token), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<long> DeleteFinishedAsync(string loop, long createdBeforeMilliseconds, long throughCompletion, CancellationToken cancellationToken) =>
+        RunAsync("deleting old events", token => _inner.DeleteFinishedAsync(loop, createdBeforeMilliseconds, throughCompletion, token), cancellationToken);
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _inner.DisposeAsync();

@@ -14,14 +14,21 @@ namespace Cobalt.Service.Storage;
 /// With <c>synchronous = NORMAL</c> (the default) a commit survives the process being killed; <c>FULL</c> also survives
 /// losing power, at the cost of an fsync per group. A failed group (a damaged file, a full disk) fails its writes with an
 /// <see cref="IOException"/> and the writer goes on with a fresh connection: it never stops. Completion order
-/// (<see cref="CompleteAsync"/>) is written by the same single writer as rewards, so a complete event's rewards are final.
+/// (<see cref="CompleteAsync(string, long, int, CancellationToken)"/>) is written by the same single writer as rewards, so a complete event's rewards are final.
 /// </remarks>
 public sealed class SqliteEventStore : IEventStore
 {
+    /// <summary>The tables holding a loop's rows (deleted with the loop), children first.</summary>
+    private static readonly string[] LoopTables = ["rewards", "completions", "decisions", "actions", "checkpoints"];
+
     private readonly string _connectionString;
     private readonly bool _fullSync;
     private readonly Channel<Write> _writes = Channel.CreateBounded<Write>(new BoundedChannelOptions(10_000) { SingleReader = true });
     private readonly ConcurrentDictionary<string, (long Through, long RewardCursor)> _completedThrough = new(StringComparer.Ordinal);
+
+    // Bumped (on the writer) whenever rows of a loop are deleted: deleting the newest rewards lets SQLite reuse their rowids,
+    // so the completion cursors are found afresh, and a completion computed before the deletion does not store its cursors.
+    private readonly ConcurrentDictionary<string, long> _deletions = new(StringComparer.Ordinal);
     private Task? _writer;
 
     /// <summary>Opens (or creates) the store at <paramref name="path"/>.</summary>
@@ -63,6 +70,18 @@ public sealed class SqliteEventStore : IEventStore
                 await columns.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+        await using (var columns = connection.CreateCommand())
+        {
+            // The life cycle's columns: a hashed user key (erasure) and deferred activation (1 until activated).
+            columns.CommandText = "SELECT count(*) FROM pragma_table_info('decisions') WHERE name = 'inactive'";
+            if (Convert.ToInt64(await columns.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                columns.CommandText = "ALTER TABLE decisions ADD COLUMN user_key TEXT; ALTER TABLE decisions ADD COLUMN inactive INTEGER NOT NULL DEFAULT 0;";
+                await columns.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            columns.CommandText = "CREATE INDEX IF NOT EXISTS decisions_by_user ON decisions (loop, user_key) WHERE user_key IS NOT NULL";
+            await columns.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
         _writer ??= Task.Run(WriteLoopAsync, CancellationToken.None);
     }
 
@@ -89,7 +108,17 @@ public sealed class SqliteEventStore : IEventStore
         {
             using var command = Command(connection, transaction, "INSERT OR IGNORE INTO loops (name, definition, api_key_hash, created_ms) VALUES ($n, $d, $k, $c)",
                 ("$n", loop.Name), ("$d", loop.Definition), ("$k", loop.ApiKeyHash), ("$c", loop.CreatedMilliseconds));
-            return command.ExecuteNonQuery() == 1;
+            if (command.ExecuteNonQuery() != 1)
+            {
+                return false;
+            }
+            foreach (var table in LoopTables)
+            {
+                using var rows = Command(connection, transaction, $"DELETE FROM {table} WHERE loop = $l", ("$l", loop.Name)); // left by an earlier loop of this name
+                rows.ExecuteNonQuery();
+            }
+            ForgetCursors(loop.Name);
+            return true;
         }, cancellationToken);
     }
 
@@ -140,18 +169,40 @@ public sealed class SqliteEventStore : IEventStore
     public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken) =>
         EnqueueAsync((connection, transaction) =>
         {
-            using var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload) VALUES ($l, $e, $c, $s, $p)",
-                ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", payload));
+            var marks = default(DecisionMarks);
+            using var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload, user_key, inactive) VALUES ($l, $e, $c, $s, $p, $u, $i)",
+                ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", payload), ("$u", (object?)marks.UserKeyHash ?? DBNull.Value), ("$i", marks.Deferred ? 1 : 0));
+            return command.ExecuteNonQuery() == 0 ? throw new DuplicateEventException(eventId) : true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, CancellationToken cancellationToken) =>
+        EnqueueAsync((connection, transaction) =>
+        {
+            using (var exists = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM loops WHERE name = $l)", ("$l", loop)))
+            {
+                if (Convert.ToInt64(exists.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+                {
+                    throw new UnknownLoopException(loop);
+                }
+            }
+            using var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload, user_key, inactive) VALUES ($l, $e, $c, $s, $p, $u, $i)",
+                ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", payload), ("$u", (object?)marks.UserKeyHash ?? DBNull.Value), ("$i", marks.Deferred ? 1 : 0));
             return command.ExecuteNonQuery() == 0 ? throw new DuplicateEventException(eventId) : true;
         }, cancellationToken);
 
     /// <inheritdoc />
     public Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken) =>
+        AppendRewardAsync(loop, eventId, slot, value, nowMilliseconds, waitMilliseconds, RewardAggregation.Reject, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, RewardAggregation aggregation, CancellationToken cancellationToken) =>
         EnqueueAsync((connection, transaction) =>
         {
+            bool rewarded;
             using (var find = Command(connection, transaction, """
                 SELECT d.created_ms, d.slate_size, EXISTS (SELECT 1 FROM completions c WHERE c.loop = d.loop AND c.seq = d.seq),
-                    EXISTS (SELECT 1 FROM rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $s)
+                    EXISTS (SELECT 1 FROM rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $s), d.inactive
                 FROM decisions d WHERE d.loop = $l AND d.event_id = $e
                 """, ("$l", loop), ("$e", eventId), ("$s", slot)))
             using (var reader = find.ExecuteReader())
@@ -164,18 +215,134 @@ public sealed class SqliteEventStore : IEventStore
                 {
                     return RewardOutcome.SlotOutOfRange;
                 }
-                if (reader.GetBoolean(3))
+                rewarded = reader.GetBoolean(3);
+                if (rewarded && aggregation is RewardAggregation.Reject or RewardAggregation.Earliest)
                 {
-                    return RewardOutcome.Duplicate;
+                    return aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate; // even when that reward completed the event
                 }
                 if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
                 {
                     return RewardOutcome.Expired; // past its wait, or already learned with the default reward for this slot
                 }
+                if (reader.GetInt64(4) != 0)
+                {
+                    return RewardOutcome.NotActivated;
+                }
             }
-            using var insert = Command(connection, transaction, "INSERT OR IGNORE INTO rewards (loop, event_id, slot, value, created_ms) VALUES ($l, $e, $s, $v, $c)",
-                ("$l", loop), ("$e", eventId), ("$s", slot), ("$v", value), ("$c", nowMilliseconds));
-            return insert.ExecuteNonQuery() == 1 ? RewardOutcome.Accepted : RewardOutcome.Duplicate;
+            using var insert = Command(connection, transaction, "INSERT INTO rewards (loop, event_id, slot, value, created_ms) VALUES ($l, $e, $s, $v, $c) " + aggregation switch
+            {
+                RewardAggregation.Sum => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = value + excluded.value, created_ms = excluded.created_ms",
+                RewardAggregation.Last => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = excluded.value, created_ms = excluded.created_ms",
+                _ => "ON CONFLICT DO NOTHING",
+            }, ("$l", loop), ("$e", eventId), ("$s", slot), ("$v", value), ("$c", nowMilliseconds));
+            return insert.ExecuteNonQuery() == 1 ? RewardOutcome.Accepted : aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ActivationOutcome> ActivateAsync(string loop, string eventId, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken) =>
+        EnqueueAsync((connection, transaction) =>
+        {
+            using (var find = Command(connection, transaction, """
+                SELECT d.created_ms, d.inactive, EXISTS (SELECT 1 FROM completions c WHERE c.loop = d.loop AND c.seq = d.seq)
+                FROM decisions d WHERE d.loop = $l AND d.event_id = $e
+                """, ("$l", loop), ("$e", eventId)))
+            using (var reader = find.ExecuteReader())
+            {
+                if (!reader.Read())
+                {
+                    return ActivationOutcome.UnknownEvent;
+                }
+                if (reader.GetInt64(1) == 0)
+                {
+                    return ActivationOutcome.AlreadyActive;
+                }
+                if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
+                {
+                    return ActivationOutcome.Expired;
+                }
+            }
+            using var update = Command(connection, transaction, "UPDATE decisions SET inactive = 0 WHERE loop = $l AND event_id = $e", ("$l", loop), ("$e", eventId));
+            update.ExecuteNonQuery();
+            return ActivationOutcome.Activated;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> SetDefinitionAsync(string loop, string definition, CancellationToken cancellationToken) =>
+        EnqueueAsync((connection, transaction) =>
+        {
+            using var command = Command(connection, transaction, "UPDATE loops SET definition = $d WHERE name = $n", ("$n", loop), ("$d", definition));
+            return command.ExecuteNonQuery() == 1;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task ReplaceCheckpointAsync(string loop, long sequence, byte[] state, CancellationToken cancellationToken) =>
+        EnqueueAsync((connection, transaction) =>
+        {
+            using var command = Command(connection, transaction,
+                "INSERT INTO checkpoints (loop, seq, state, sha256, created_ms) VALUES ($l, $s, $b, $h, $c) ON CONFLICT (loop) DO UPDATE SET seq = excluded.seq, state = excluded.state, sha256 = excluded.sha256, created_ms = excluded.created_ms",
+                ("$l", loop), ("$s", sequence), ("$b", state), ("$h", Checksums.Checkpoint(sequence, state)), ("$c", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteLoopAsync(string loop, CancellationToken cancellationToken)
+    {
+        var deleted = await EnqueueAsync((connection, transaction) =>
+        {
+            foreach (var table in LoopTables)
+            {
+                using var rows = Command(connection, transaction, $"DELETE FROM {table} WHERE loop = $l", ("$l", loop));
+                rows.ExecuteNonQuery();
+            }
+            using var command = Command(connection, transaction, "DELETE FROM loops WHERE name = $l", ("$l", loop));
+            ForgetCursors(loop); // a loop created later under this name starts its cursors afresh
+            return command.ExecuteNonQuery() == 1;
+        }, cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The completion order keeps its rows (they hold no user data), so its numbering never goes back.</remarks>
+    public Task<long> EraseUserAsync(string loop, string userKeyHash, CancellationToken cancellationToken) =>
+        EnqueueAsync((connection, transaction) =>
+        {
+            using (var rewards = Command(connection, transaction, "DELETE FROM rewards WHERE loop = $l AND event_id IN (SELECT event_id FROM decisions WHERE loop = $l AND user_key = $u)",
+                ("$l", loop), ("$u", userKeyHash)))
+            {
+                rewards.ExecuteNonQuery();
+            }
+            using var decisions = Command(connection, transaction, "DELETE FROM decisions WHERE loop = $l AND user_key = $u", ("$l", loop), ("$u", userKeyHash));
+            ForgetCursors(loop);
+            return (long)decisions.ExecuteNonQuery();
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The completion rows of deleted events go too, except the loop's last one, so the completion order's numbering (the
+    /// learners' and checkpoints' positions) never goes back; decision sequence numbers are never reused (AUTOINCREMENT).
+    /// </remarks>
+    public Task<long> DeleteFinishedAsync(string loop, long createdBeforeMilliseconds, long throughCompletion, CancellationToken cancellationToken) =>
+        EnqueueAsync((connection, transaction) =>
+        {
+            const string Old = "SELECT d.seq FROM decisions d JOIN completions c ON c.loop = d.loop AND c.seq = d.seq WHERE d.loop = $l AND d.created_ms < $x AND c.cseq <= $k";
+            using (var rewards = Command(connection, transaction, $"DELETE FROM rewards WHERE loop = $l AND event_id IN (SELECT event_id FROM decisions WHERE loop = $l AND seq IN ({Old}))",
+                ("$l", loop), ("$x", createdBeforeMilliseconds), ("$k", throughCompletion)))
+            {
+                rewards.ExecuteNonQuery();
+            }
+            long deleted;
+            using (var decisions = Command(connection, transaction, $"DELETE FROM decisions WHERE loop = $l AND seq IN ({Old})",
+                ("$l", loop), ("$x", createdBeforeMilliseconds), ("$k", throughCompletion)))
+            {
+                deleted = decisions.ExecuteNonQuery();
+            }
+            using var completions = Command(connection, transaction, """
+                DELETE FROM completions WHERE loop = $l AND cseq <= $k AND cseq < (SELECT max(cseq) FROM completions WHERE loop = $l)
+                    AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.loop = $l AND d.seq = completions.seq)
+                """, ("$l", loop), ("$k", throughCompletion));
+            completions.ExecuteNonQuery();
+            ForgetCursors(loop);
+            return deleted;
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -185,7 +352,7 @@ public sealed class SqliteEventStore : IEventStore
         var events = new List<LoggedEvent>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT seq, event_id, created_ms, slate_size, payload FROM decisions WHERE loop = $l AND seq > $s ORDER BY seq LIMIT $n";
+            command.CommandText = "SELECT seq, event_id, created_ms, slate_size, payload, inactive FROM decisions WHERE loop = $l AND seq > $s ORDER BY seq LIMIT $n";
             command.Parameters.AddWithValue("$l", loop);
             command.Parameters.AddWithValue("$s", afterSequence);
             command.Parameters.AddWithValue("$n", limit);
@@ -222,7 +389,7 @@ public sealed class SqliteEventStore : IEventStore
         LoggedEvent found;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT seq, event_id, created_ms, slate_size, payload FROM decisions WHERE loop = $l AND event_id = $e";
+            command.CommandText = "SELECT seq, event_id, created_ms, slate_size, payload, inactive FROM decisions WHERE loop = $l AND event_id = $e";
             command.Parameters.AddWithValue("$l", loop);
             command.Parameters.AddWithValue("$e", eventId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -301,11 +468,16 @@ public sealed class SqliteEventStore : IEventStore
     /// cursor; the single writer makes rowids follow commit order). The window of events still waiting is never scanned,
     /// however long their wait. The cursors are found once per loop and process, then kept.
     /// </remarks>
-    public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken)
+    public Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, CancellationToken cancellationToken) =>
+        CompleteAsync(loop, expiredBeforeMilliseconds, limit, true, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<int> CompleteAsync(string loop, long expiredBeforeMilliseconds, int limit, bool completeWhenRewarded, CancellationToken cancellationToken)
     {
-        var known = _completedThrough.TryGetValue(loop, out var cursors);
-        var (completed, next) = await EnqueueAsync((connection, transaction) =>
+        var (completed, next, generation) = await EnqueueAsync((connection, transaction) =>
         {
+            var known = _completedThrough.TryGetValue(loop, out var cursors); // read on the writer: after any deletion before it
+            var generation = _deletions.GetValueOrDefault(loop);
             long Scalar(string sql, params (string Name, object Value)[] parameters)
             {
                 using var command = Command(connection, transaction, sql, parameters);
@@ -336,11 +508,11 @@ public sealed class SqliteEventStore : IEventStore
                         AND d.seq < coalesce((SELECT f.seq FROM decisions f WHERE f.loop = $l AND f.seq > $a AND f.created_ms >= $x ORDER BY f.seq LIMIT 1), 9223372036854775807)
                     UNION
                     SELECT d.seq FROM rewards r JOIN decisions d ON d.loop = r.loop AND d.event_id = r.event_id
-                    WHERE r.loop = $l AND r.rowid > $r AND (SELECT count(*) FROM rewards q WHERE q.loop = d.loop AND q.event_id = d.event_id) >= d.slate_size
+                    WHERE $w = 1 AND r.loop = $l AND r.rowid > $r AND (SELECT count(*) FROM rewards q WHERE q.loop = d.loop AND q.event_id = d.event_id) >= d.slate_size
                 ) c
                 WHERE NOT EXISTS (SELECT 1 FROM completions x WHERE x.loop = $l AND x.seq = c.seq)
                 ORDER BY c.seq LIMIT $n
-                """, ("$l", loop), ("$a", through), ("$x", expiredBeforeMilliseconds), ("$r", rewardCursor), ("$n", limit)))
+                """, ("$l", loop), ("$a", through), ("$x", expiredBeforeMilliseconds), ("$r", rewardCursor), ("$n", limit), ("$w", completeWhenRewarded ? 1 : 0)))
             {
                 inserted = insert.ExecuteNonQuery();
             }
@@ -350,10 +522,20 @@ public sealed class SqliteEventStore : IEventStore
                 rewardCursor = Scalar("SELECT coalesce(max(rowid), $r) FROM rewards WHERE loop = $l", ("$l", loop), ("$r", rewardCursor));
                 through = FirstIncompleteBefore(through);
             }
-            return (inserted, (through, rewardCursor));
+            return (inserted, (through, rewardCursor), generation);
         }, cancellationToken).ConfigureAwait(false);
-        _completedThrough[loop] = next;
+        if (_deletions.GetValueOrDefault(loop) == generation)
+        {
+            _completedThrough[loop] = next;
+        }
         return completed;
+    }
+
+    /// <summary>Called on the writer after deleting rows of the loop: its completion cursors are found afresh by the next completion.</summary>
+    private void ForgetCursors(string loop)
+    {
+        _deletions.AddOrUpdate(loop, 1, (_, n) => n + 1);
+        _completedThrough.TryRemove(loop, out _);
     }
 
     /// <inheritdoc />
@@ -364,7 +546,7 @@ public sealed class SqliteEventStore : IEventStore
         await using (var command = connection.CreateCommand())
         {
             command.CommandText = """
-                SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload, c.cseq FROM completions c JOIN decisions d ON d.seq = c.seq AND d.loop = c.loop
+                SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload, c.cseq, d.inactive FROM completions c JOIN decisions d ON d.seq = c.seq AND d.loop = c.loop
                 WHERE c.loop = $l AND c.cseq > $a ORDER BY c.cseq LIMIT $n
                 """;
             command.Parameters.AddWithValue("$l", loop);
@@ -431,7 +613,10 @@ public sealed class SqliteEventStore : IEventStore
         var (decision, damage) = reader[first + 4] is byte[] payload
             ? StoredDecision.Decode(payload, sequence)
             : (StoredDecision.Damaged, $"event {sequence}: the decision payload is not binary data (it was overwritten)");
-        return new LoggedEvent(sequence, reader.GetString(first + 1), reader.GetInt64(first + 2), decision, Enumerable.Repeat(double.NaN, reader.GetInt32(first + 3)).ToArray(), completion, damage);
+        return new LoggedEvent(sequence, reader.GetString(first + 1), reader.GetInt64(first + 2), decision, Enumerable.Repeat(double.NaN, reader.GetInt32(first + 3)).ToArray(), completion, damage)
+        {
+            Inactive = reader.GetInt64(reader.GetOrdinal("inactive")) != 0,
+        };
     }
 
     /// <inheritdoc />
@@ -493,7 +678,7 @@ public sealed class SqliteEventStore : IEventStore
                     {
                         batch[i] = (batch[i].Write, batch[i].Write.Operation(connection, transaction), null);
                     }
-                    catch (Exception e) when (e is DuplicateEventException || (e is SqliteException sqlite && !Fatal(sqlite)))
+                    catch (Exception e) when (e is DuplicateEventException or UnknownLoopException || (e is SqliteException sqlite && !Fatal(sqlite)))
                     {
                         batch[i] = (batch[i].Write, null, e); // the statement is rolled back, the rest of the group goes on
                     }
