@@ -70,6 +70,10 @@ public sealed record LoopOptions : IValidatable
     [Description("Smallest allowed non-zero magnitude |x| of a feature (default 1e-100): tiny and denormal values answer 400 (send 0 instead).")]
     public double FeatureFloor { get; init; } = 1e-100;
 
+    /// <summary>How rank calls carry features: numeric vectors, JSON namespaces hashed into the dimensions, an ONNX model (see <see cref="Features.FeatureOptions"/>).</summary>
+    [Description("How rank calls carry features: {\"input\": numbers | namespaces | both, \"interactions\": [\"user:item\"], \"max-features\", \"onnx\": {\"model\": path, ...}} (see docs/service.md).")]
+    public Features.FeatureOptions Features { get; init; } = new();
+
     /// <summary>The default <see cref="Epsilon"/>.</summary>
     public const double DefaultEpsilon = 0.05;
 
@@ -120,6 +124,7 @@ public sealed record LoopOptions : IValidatable
         {
             throw new OptionsException(Names.Kebab(nameof(FeatureFloor)), $"must be at least 0 and below feature-limit; got {FeatureFloor}.");
         }
+        Features.Check(ContextDimension, ActionDimension);
     }
 }
 
