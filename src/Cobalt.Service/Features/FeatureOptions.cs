@@ -19,7 +19,12 @@ public enum FeatureInput
 /// <summary>What a loop's policy sees of an action when an ONNX two-tower model embeds the context (u) and the actions (v_a).</summary>
 public enum OnnxActionFeatures
 {
-    /// <summary>The elementwise product u ⊙ v_a (k values): a linear policy's theta = 1 gives the model's own score u · v_a.</summary>
+    /// <summary>
+    /// The elementwise product u ⊙ v_a and a constant 1 (k + 1 values): a linear policy's theta = (1, .., 1, b) gives the
+    /// model's own score u · v_a plus a bias b. The constant (VW's constant feature) matters: without it a reward with a
+    /// baseline (say 0.5 + u · v_a) is fitted through the products, which are alike across actions, and the learned ranking
+    /// can come out reversed.
+    /// </summary>
     Product,
 
     /// <summary>The item embedding v_a (k values), with u as the context, for policies that combine them themselves (a
@@ -93,9 +98,14 @@ public sealed record FeatureOptions : IValidatable
             throw e.Under("features.onnx");
         }
         var k = model.EmbeddingDimension;
-        if (contextDimension != k || actionDimension != k)
+        if (contextDimension != k)
         {
-            throw new OptionsException("context-dimension", $"the ONNX model's embeddings have {k} values; set context-dimension and action-dimension to {k} (they are {contextDimension} and {actionDimension}).");
+            throw new OptionsException("context-dimension", $"the ONNX model's embeddings have {k} values; set context-dimension to {k} (it is {contextDimension}).");
+        }
+        var width = OnnxEmbedder.PolicyActionWidth(k, Model.Actions);
+        if (actionDimension != width)
+        {
+            throw new OptionsException("action-dimension", $"the ONNX model's embeddings have {k} values; with onnx.actions {Names.Kebab(Model.Actions.ToString())} set action-dimension to {width} (it is {actionDimension}).");
         }
     }
 }
@@ -133,7 +143,7 @@ public sealed record OnnxOptions : IValidatable
     public string ItemsOutput { get; init; } = "items";
 
     /// <summary>What the policy sees of each action.</summary>
-    [Description("What the policy sees of each action: product (u * v_a elementwise, k values; context u) or item (v_a; context u).")]
+    [Description("What the policy sees of each action: product (u * v_a elementwise and a constant 1: action-dimension k + 1) or item (v_a: action-dimension k); the context is u (context-dimension k).")]
     public OnnxActionFeatures Actions { get; init; } = OnnxActionFeatures.Product;
 
     /// <inheritdoc />

@@ -42,6 +42,9 @@ internal sealed class OnnxEmbedder
     /// <summary>k: the width of both embeddings.</summary>
     public int EmbeddingDimension { get; }
 
+    /// <summary>The width of an action's vector for the policy: k + 1 for <see cref="OnnxActionFeatures.Product"/> (the constant), k for <see cref="OnnxActionFeatures.Item"/>.</summary>
+    public static int PolicyActionWidth(int k, OnnxActionFeatures actions) => actions == OnnxActionFeatures.Product ? k + 1 : k;
+
     /// <summary>SHA-256 (hex, lower case) of the model file.</summary>
     public string Sha256 { get; }
 

@@ -19,7 +19,7 @@ namespace Cobalt.Service.Features;
 /// action-dimension. Context namespaces hash into the context vector (when its dimension is 0 they only feed interactions);
 /// an action's namespaces and every interaction pair "a:b" hash into that action's vector, where a and b gather the
 /// namespace's features from the context and from the action (VW's shared and action features together). With an ONNX
-/// model the policy's context is the user embedding u and each action's vector is u ⊙ v_a (or v_a; see
+/// model the policy's context is the user embedding u and each action's vector is [u ⊙ v_a, 1] (or v_a; see
 /// <see cref="OnnxActionFeatures"/>).
 /// </remarks>
 internal static class RankFeatures
@@ -153,27 +153,35 @@ internal static class RankFeatures
         else
         {
             var k = model.EmbeddingDimension;
+            var width = OnnxEmbedder.PolicyActionWidth(k, f.Onnx.Actions);
             policyContext = new double[k];
-            policyActions = new double[n * k];
+            var items = new double[n * k];
+            policyActions = new double[n * width];
             if (n > 0)
             {
                 try
                 {
-                    model.Embed(context, raw, n, policyContext, policyActions);
+                    model.Embed(context, raw, n, policyContext, items);
                 }
                 catch (InvalidOperationException e)
                 {
                     throw new BadRequestException(400, $"actions: {e.Message}");
                 }
-                if (f.Onnx.Actions == OnnxActionFeatures.Product)
+                for (var i = 0; i < n; i++)
                 {
-                    for (var i = 0; i < n; i++)
+                    var v = items.AsSpan(i * k, k);
+                    var row = policyActions.AsSpan(i * width, width);
+                    if (f.Onnx.Actions == OnnxActionFeatures.Product)
                     {
-                        var v = policyActions.AsSpan(i * k, k);
                         for (var j = 0; j < k; j++)
                         {
-                            v[j] *= policyContext[j];
+                            row[j] = v[j] * policyContext[j];
                         }
+                        row[k] = 1; // the constant feature
+                    }
+                    else
+                    {
+                        v.CopyTo(row);
                     }
                 }
             }
