@@ -43,6 +43,7 @@ internal static class RankFeatures
                 : null;
         }
         var model = f.Model is null ? null : Models.GetValue(f.Model, OnnxEmbedder.Load);
+        var pairs = f.Pairs;
         var contextWidth = model?.ContextDimension ?? options.ContextDimension;
         var actionWidth = model?.ActionDimension ?? options.ActionDimension;
 
@@ -97,7 +98,7 @@ internal static class RankFeatures
                     FeatureHashing.Add(feature.Hash, feature.Value, context);
                 }
             }
-            else if (contextNamespaces.Keys.FirstOrDefault(ns => !f.Pairs.Any(p => p.First == ns || p.Second == ns)) is { } unused)
+            else if (contextNamespaces.Keys.FirstOrDefault(ns => !pairs.Any(p => p.First == ns || p.Second == ns)) is { } unused)
             {
                 throw new BadRequestException(400, $"contextFeatures: namespace '{unused}' is in no interaction and this loop's context dimension is 0, so it would be ignored; add an interaction (loop option features.interactions) or leave it out.");
             }
@@ -125,7 +126,7 @@ internal static class RankFeatures
                 {
                     throw new BadRequestException(400, $"{path}.features is missing: this loop expects {actionWidth} numbers.");
                 }
-                Hash(row, [], contextNamespaces, f, path, options);
+                Hash(row, [], contextNamespaces, pairs, path, options);
                 continue;
             }
             var isNumeric = features.ValueKind == JsonValueKind.Array && features.GetArrayLength() > 0 && features[0].ValueKind == JsonValueKind.Number;
@@ -138,7 +139,7 @@ internal static class RankFeatures
             {
                 var own = new Dictionary<string, List<HashedFeature>>(StringComparer.Ordinal);
                 NamespacedFeatures.Read(features, $"{path}.features", options, own);
-                Hash(row, own, contextNamespaces, f, path, options);
+                Hash(row, own, contextNamespaces, pairs, path, options);
             }
         }
 
@@ -210,7 +211,7 @@ internal static class RankFeatures
 
     /// <summary>Hashes an action's own namespaces and the loop's interactions into <paramref name="row"/>.</summary>
     private static void Hash(Span<double> row, Dictionary<string, List<HashedFeature>> own, Dictionary<string, List<HashedFeature>> context,
-        FeatureOptions f, string path, LoopOptions options)
+        IReadOnlyList<(string First, string Second)> pairs, string path, LoopOptions options)
     {
         var count = 0;
         foreach (var feature in own.Values.SelectMany(l => l))
@@ -218,12 +219,12 @@ internal static class RankFeatures
             FeatureHashing.Add(feature.Hash, feature.Value, row);
             count++;
         }
-        foreach (var (a, b) in f.Pairs)
+        foreach (var (a, b) in pairs)
         {
             var first = Gather(a, own, context);
             var second = Gather(b, own, context);
             count += first.Count * second.Count;
-            if (count > f.MaxFeatures)
+            if (count > options.Features.MaxFeatures)
             {
                 throw NamespacedFeatures.TooMany($"{path}.features (with interactions)", count, options);
             }
