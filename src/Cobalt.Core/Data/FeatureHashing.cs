@@ -96,7 +96,8 @@ public static class FeatureHashing
     public static uint HashString(string text, uint seed)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var bytes = Encoding.UTF8.GetBytes(text).AsSpan();
+        var buffer = text.Length <= 128 ? stackalloc byte[3 * 128] : new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+        var bytes = buffer[..Encoding.UTF8.GetBytes(text, buffer)];
         while (bytes.Length > 0 && bytes[0] <= 0x20)
         {
             bytes = bytes[1..];
