@@ -28,6 +28,7 @@ internal static class LoadCommand
         var actions = new Option<int>("--actions") { Description = "Actions per rank call.", DefaultValueFactory = _ => 50 };
         var features = new Option<int>("--features") { Description = "Features per action and of the context.", DefaultValueFactory = _ => 32 };
         var policy = new Option<string>("--policy") { Description = "The loop's policy specification (JSON).", DefaultValueFactory = _ => """{ "kind": "linucb-shared", "options": { "features": "user-then-item", "alpha": 0.5 } }""" };
+        var namespaces = new Option<bool>("--namespaces") { Description = "Send JSON feature namespaces instead of vectors: the context as {\"user\": {..}} and each action as {\"item\": {..}}, half numbers and half strings, hashed by the service with the interaction user:item (loop option features)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the generated requests.", DefaultValueFactory = _ => 1 };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for results.md." };
         var evaluationClients = new Option<int>("--evaluation-clients")
@@ -38,11 +39,11 @@ internal static class LoadCommand
         var evaluationEvents = new Option<int>("--evaluation-events") { Description = "Rewarded events logged in the evaluated loop before measuring.", DefaultValueFactory = _ => 5_000 };
         var command = new Command("load", "Load-test a running service over loopback: rank latency p50/p99 and throughput with learning on.")
         {
-            url, adminKey, requests, warmup, concurrency, actions, features, policy, seed, output, evaluationClients, evaluationEvents,
+            url, adminKey, requests, warmup, concurrency, actions, features, policy, seed, output, evaluationClients, evaluationEvents, namespaces,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var plan = new LoadPlan(parse.GetValue(requests), parse.GetValue(warmup), parse.GetValue(concurrency), parse.GetValue(actions), parse.GetValue(features));
+            var plan = new LoadPlan(parse.GetValue(requests), parse.GetValue(warmup), parse.GetValue(concurrency), parse.GetValue(actions), parse.GetValue(features), parse.GetValue(namespaces));
             if (plan.Requests < 1 || plan.Warmup < 0 || plan.Concurrency < 1 || plan.Actions < 1 || plan.Features < 1)
             {
                 return Errors.Report("--requests, --concurrency, --actions and --features must be at least 1, and --warmup at least 0.");
@@ -66,7 +67,7 @@ internal static class LoadCommand
             try
             {
                 var loop = $"load-{DateTime.UtcNow:yyyyMMddHHmmss}-{Environment.ProcessId}";
-                var key = await CreateLoopAsync(client, loop, parse.GetValue(policy)!, plan.Features, parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY"), cancellationToken);
+                var key = await CreateLoopAsync(client, loop, parse.GetValue(policy)!, plan, parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY"), cancellationToken);
                 client.DefaultRequestHeaders.Add("X-Api-Key", key);
                 var bodies = Bodies(plan, parse.GetValue(seed));
                 var result = await AnsiConsole.Progress().StartAsync(async context =>
@@ -112,8 +113,8 @@ internal static class LoadCommand
             var stamp = $"{DateTime.UtcNow:yyyyMMddHHmmss}-{Environment.ProcessId}";
             var ranked = $"load-{stamp}-b";
             var evaluated = $"load-{stamp}-a";
-            ranks.DefaultRequestHeaders.Add("X-Api-Key", await CreateLoopAsync(ranks, ranked, policy, plan.Features, adminKey, cancellationToken));
-            evaluations.DefaultRequestHeaders.Add("X-Api-Key", await CreateLoopAsync(evaluations, evaluated, policy, plan.Features, adminKey, cancellationToken));
+            ranks.DefaultRequestHeaders.Add("X-Api-Key", await CreateLoopAsync(ranks, ranked, policy, plan, adminKey, cancellationToken));
+            evaluations.DefaultRequestHeaders.Add("X-Api-Key", await CreateLoopAsync(evaluations, evaluated, policy, plan, adminKey, cancellationToken));
             var bodies = Bodies(plan, seed);
             var (idle, busy, done, refused) = await AnsiConsole.Progress().StartAsync(async context =>
             {
@@ -195,15 +196,17 @@ internal static class LoadCommand
             Timeout = TimeSpan.FromSeconds(30),
         };
 
-    private sealed record LoadPlan(int Requests, int Warmup, int Concurrency, int Actions, int Features);
+    private sealed record LoadPlan(int Requests, int Warmup, int Concurrency, int Actions, int Features, bool Namespaces = false);
 
     private sealed record LoadResult(double[] RankMilliseconds, double[] RewardMilliseconds, double Seconds, int Failures, string? FirstFailure);
 
-    private static async Task<string> CreateLoopAsync(HttpClient client, string loop, string policy, int features, string? adminKey, CancellationToken cancellationToken)
+    private static async Task<string> CreateLoopAsync(HttpClient client, string loop, string policy, LoadPlan plan, string? adminKey, CancellationToken cancellationToken)
     {
+        var features = plan.Features;
+        var named = plan.Namespaces ? $$""", "features": { "input": "namespaces", "interactions": ["user:item"], "max-features": {{features + (features * features)}} }""" : "";
         using var request = new HttpRequestMessage(HttpMethod.Put, new Uri($"/loops/{loop}", UriKind.Relative))
         {
-            Content = new StringContent($$"""{ "policy": {{policy}}, "options": { "context-dimension": {{features}}, "action-dimension": {{features}}, "reward-wait-seconds": 60 } }""", Encoding.UTF8, "application/json"),
+            Content = new StringContent($$"""{ "policy": {{policy}}, "options": { "context-dimension": {{features}}, "action-dimension": {{features}}, "reward-wait-seconds": 60{{named}} } }""", Encoding.UTF8, "application/json"),
         };
         if (adminKey is not null)
         {
@@ -224,8 +227,16 @@ internal static class LoadCommand
     {
         var rng = new Rng(seed);
         string Vector() => "[" + string.Join(",", Enumerable.Range(0, plan.Features).Select(_ => rng.NextGaussian().ToString("F4", CultureInfo.InvariantCulture))) + "]";
-        var actions = string.Join(",", Enumerable.Range(0, plan.Actions).Select(a => $$"""{"id":"item-{{a}}","features":{{Vector()}}}"""));
-        return Enumerable.Range(0, 256).Select(_ => Encoding.UTF8.GetBytes($$"""{"context":{{Vector()}},"actions":[{{actions}}]}""")).ToArray();
+        // Namespaced: features f0.. alternate numbers and strings (one of 10 values), as many as --features.
+        string Namespace(string name) => $$"""{"{{name}}":{""" + string.Join(",", Enumerable.Range(0, plan.Features).Select(i => i % 2 == 0
+            ? $"\"f{i}\":{rng.NextGaussian().ToString("F4", CultureInfo.InvariantCulture)}"
+            : $"\"f{i}\":\"v{rng.NextInt(10)}\"")) + "}}";
+        var actions = string.Join(",", Enumerable.Range(0, plan.Actions).Select(a => plan.Namespaces
+            ? $$"""{"id":"item-{{a}}","features":[{{Namespace("item")}}]}"""
+            : $$"""{"id":"item-{{a}}","features":{{Vector()}}}"""));
+        return Enumerable.Range(0, 256).Select(_ => Encoding.UTF8.GetBytes(plan.Namespaces
+            ? $$"""{"contextFeatures":[{{Namespace("user")}}],"actions":[{{actions}}]}"""
+            : $$"""{"context":{{Vector()}},"actions":[{{actions}}]}""")).ToArray();
     }
 
     /// <summary>Sends <paramref name="count"/> rank calls, each followed by a 0/1 reward, from <paramref name="concurrency"/> workers.</summary>
@@ -276,7 +287,7 @@ internal static class LoadCommand
 
     private static string Describe(LoadPlan plan) =>
         $"{plan.Requests:N0} rank calls (each followed by its reward) after {plan.Warmup:N0} warm-up calls, {plan.Concurrency} concurrent connections, " +
-        $"{plan.Actions} actions x {plan.Features} features per call, {Environment.ProcessorCount} cores on this machine, learning on.";
+        $"{plan.Actions} actions x {plan.Features} features per call{(plan.Namespaces ? " (JSON namespaces, hashed with user:item interactions)" : "")}, {Environment.ProcessorCount} cores on this machine, learning on.";
 
     private static MarkdownTable Report(LoadPlan plan, LoadResult result, long learned)
     {

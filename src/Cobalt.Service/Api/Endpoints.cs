@@ -124,7 +124,8 @@ internal static class Endpoints
             RankRequest request;
             using (var json = await ReadJsonAsync(http, settings).ConfigureAwait(false))
             {
-                request = RankRequest.Parse(json.RootElement, l.Options, settings.MaxFeatures);
+                using var vectors = Features.RankFeatures.Transform(json.RootElement, l.Options, settings.MaxFeatures); // namespaces, ONNX
+                request = RankRequest.Parse(vectors?.RootElement ?? json.RootElement, l.Options, settings.MaxFeatures);
             }
             var eligible = request.Actions.Where(a => !request.Excluded.Contains(a.Id)).ToArray();
             var ids = await loops.ActionIdsAsync(l, [.. eligible.Select(a => a.Id)], http.RequestAborted).ConfigureAwait(false);

@@ -33,7 +33,7 @@ internal static class LifecycleEndpoints
     public const string ChecksumHeader = "X-Model-SHA256";
 
     /// <summary>Loop options that shape the model: changing them would make the learned model meaningless.</summary>
-    private static readonly string[] Fixed = ["context-dimension", "action-dimension", "seed"];
+    private static readonly string[] Fixed = ["context-dimension", "action-dimension", "seed", "features"];
 
     public static void Map(IEndpointRouteBuilder app, LoopRegistry loops, ServiceSettings settings, Access access, TimeProvider time)
     {
@@ -60,7 +60,7 @@ internal static class LifecycleEndpoints
                     }
                     if (Fixed.Contains(member.Name) && merged[member.Name]?.ToJsonString() != member.Value.GetRawText())
                     {
-                        throw new BadRequestException(409, $"options.{member.Name} shapes the loop's model (its feature dimension, action set or seed) and cannot change: "
+                        throw new BadRequestException(409, $"options.{member.Name} shapes the loop's model (its feature dimension, action set, seed, or how features are hashed or embedded) and cannot change: "
                             + "create a new loop (PUT /loops/{new-name}) with the new value, or keep this one.");
                     }
                     merged[member.Name] = JsonNode.Parse(member.Value.GetRawText());
@@ -99,7 +99,7 @@ internal static class LifecycleEndpoints
             var changes = after.Where(p => before[p.Key]?.ToJsonString() != p.Value?.ToJsonString())
                 .ToDictionary(p => p.Key, p => new { from = JsonElementOf(before[p.Key]), to = JsonElementOf(p.Value) });
             return Results.Ok(new { loop = l.Name, changed = changes, options = OptionsJson(changed) });
-        })).WithName("ChangeLoop").WithDescription("Change loop options in place (admin key): a JSON object of options named as in PUT's options; the model is kept. Options that shape the model (context-dimension, action-dimension, seed, the policy) answer 409.");
+        })).WithName("ChangeLoop").WithDescription("Change loop options in place (admin key): a JSON object of options named as in PUT's options; the model is kept. Options that shape the model (context-dimension, action-dimension, seed, features, the policy) answer 409.");
 
         app.MapDelete("/loops/{loop}", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
         {

@@ -78,6 +78,10 @@ public sealed record LoopOptions : IValidatable
     [Description("Days a finished and learned (checkpointed) event stays in the log before a background sweep deletes it with its rewards; 0 keeps events forever. Unfinished or unlearned events are never deleted.")]
     public double LogRetentionDays { get; init; }
 
+    /// <summary>How rank calls carry features: numeric vectors, JSON namespaces hashed into the dimensions, an ONNX model (see <see cref="Features.FeatureOptions"/>).</summary>
+    [Description("How rank calls carry features: {\"input\": numbers | namespaces | both, \"interactions\": [\"user:item\"], \"max-features\", \"onnx\": {\"model\": path, ...}} (see docs/service.md).")]
+    public Features.FeatureOptions Features { get; init; } = new();
+
     /// <summary>The default <see cref="Epsilon"/>.</summary>
     public const double DefaultEpsilon = 0.05;
 
@@ -133,6 +137,7 @@ public sealed record LoopOptions : IValidatable
         {
             throw new OptionsException(Names.Kebab(nameof(FeatureFloor)), $"must be at least 0 and below feature-limit; got {FeatureFloor}.");
         }
+        Features.Check(ContextDimension, ActionDimension);
     }
 }
 
