@@ -111,7 +111,7 @@ internal static partial class EvaluateCommand
             {
                 rows.Add(new EvaluationRow(task, new PolicyEstimate(e.Name, double.NaN, double.NaN, double.NaN, double.NaN), double.NaN)
                 {
-                    Key = e.Key, Rounds = log.SlateCount, Note = "skipped: " + ex.Message.Replace(" (Parameter 'input')", "", StringComparison.Ordinal),
+                    Key = e.Key, Rounds = log.SlateCount, Note = "skipped: " + LogEvaluation.WithoutParameter(ex),
                 });
             }
         }

@@ -142,7 +142,7 @@ public static class LogEvaluation
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or ArithmeticException)
             {
-                rows.Add(Skipped(task, balanced, truth, n, $"skipped: the importance-weight classifier could not be fitted ({e.Message})"));
+                rows.Add(Skipped(task, balanced, truth, n, $"skipped: the importance-weight classifier could not be fitted ({WithoutParameter(e)})"));
             }
         }
         rows.Add(Row(task, new CressieReadIps(), input, rng, resamples, truth, options));
@@ -198,10 +198,17 @@ public static class LogEvaluation
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ArithmeticException)
             {
-                note = $"interval: bootstrap ({options.Interval} does not apply: {ex.Message})";
+                note = $"interval: bootstrap ({options.Interval} does not apply: {WithoutParameter(ex)})";
             }
         }
         return new EvaluationRow(task, estimate, truth) { Key = e.Key, Rounds = n, Note = note };
+    }
+
+    /// <summary>An exception's message without the " (Parameter 'name')" that argument exceptions append.</summary>
+    public static string WithoutParameter(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
     }
 
     /// <summary>The largest importance weight on the log (the bound the empirical Bernstein interval is given; 1 when every weight is 0).</summary>
