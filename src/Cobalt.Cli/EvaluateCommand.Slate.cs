@@ -156,9 +156,10 @@ internal static partial class EvaluateCommand
         setting.AcceptOnlyFromAmong("contextual", "multiclass", "slate");
         var logs = new Option<int>("--logs") { Description = "Logs drawn (each estimator's relative error is summarised over them).", DefaultValueFactory = _ => 20 };
         var rounds = new Option<int>("--rounds") { Description = "Rounds per log (contextual), examples of the data set (multiclass) or slates per log (slate).", DefaultValueFactory = _ => 1000 };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for results.md, results.csv and relative-error.svg (default reports/ope-benchmark-SETTING)." };
         var command = new Command("benchmark", "OBP-style estimator benchmark: the distribution of |V-hat - V| / V over many logs drawn with a known policy value.")
         {
-            setting, logs, rounds, Seed, Output,
+            setting, logs, rounds, Seed, output,
         };
         command.SetAction(parse =>
         {
@@ -179,7 +180,7 @@ internal static partial class EvaluateCommand
                 });
                 var table = ObpStyleBenchmark.Table(rows);
                 AnsiConsole.Write(Tables.From(table));
-                var folder = parse.GetValue(Output)?.FullName ?? Path.Combine("reports", $"ope-benchmark-{name}");
+                var folder = parse.GetValue(output)?.FullName ?? Path.Combine("reports", $"ope-benchmark-{name}");
                 AtomicFile.WriteAllText(Path.Combine(folder, "results.md"),
                     $"# Relative error of off-policy estimators ({name} setting)\n\n{count} logs, {n} {(name == "slate" ? "slates" : name == "multiclass" ? "examples" : "rounds")} each, seed {seed}; |V-hat - V| / V.\n\n{table.ToMarkdown()}\n![relative error](relative-error.svg)\n");
                 AtomicFile.WriteAllText(Path.Combine(folder, "results.csv"), BenchmarkCsv(rows));
