@@ -18,7 +18,7 @@ namespace Cobalt.Cli;
 /// <c>cobalt evaluate</c>: estimate a policy's value from logged decisions. <c>--log FILE --policy SPEC</c> for any log in the
 /// documented CSV schema; <c>obd</c> for the Open Bandit Dataset benchmark; <c>synthetic</c> for bias and variance against a known truth.
 /// </summary>
-internal static class EvaluateCommand
+internal static partial class EvaluateCommand
 {
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Root seed (folds, bootstrap).", DefaultValueFactory = _ => 1 };
     private static readonly Option<string> Model = new("--reward-model")
@@ -28,6 +28,31 @@ internal static class EvaluateCommand
     };
     private static readonly Option<DirectoryInfo?> Output = new("--out") { Description = "Folder to write results.csv (always) and results.md (and results.json with --format json) into." };
     private static readonly Option<string> OutputFormat = CreateFormat();
+    private static readonly Option<string> IntervalMethod = CreateInterval();
+
+    private static Option<string> CreateInterval()
+    {
+        var interval = new Option<string>("--interval")
+        {
+            Description = "How low/high are computed: bootstrap (1000 resamples), gaussian (CLT, delta method for ratios), bernstein (empirical Bernstein, bounded by the log's largest weight), empirical-likelihood or betting-cs (IPS and SNIPS only). Where a method does not apply, the row keeps the bootstrap and its note says why.",
+            DefaultValueFactory = _ => LogEvaluationOptions.Bootstrap,
+        };
+        interval.AcceptOnlyFromAmong([.. LogEvaluationOptions.Intervals]);
+        return interval;
+    }
+
+    /// <summary>The settings <c>evaluate --log</c> and <c>evaluate obd</c> pass: every estimator, the chosen interval.</summary>
+    private static LogEvaluationOptions Settings(ParseResult parse) => new() { Interval = parse.GetValue(IntervalMethod)! };
+
+    /// <summary>--like obp runs OBP's own estimators and bootstrap; another --interval there is refused.</summary>
+    private static void CheckIntervalWithObp(ParseResult parse)
+    {
+        if (parse.GetValue(IntervalMethod) != LogEvaluationOptions.Bootstrap)
+        {
+            throw new ArgumentException($"--interval {parse.GetValue(IntervalMethod)} applies to Cobalt's estimators; --like obp reports OBP's own bootstrap intervals.");
+        }
+    }
+
     private static readonly Option<int?> ActionCount = new("--actions") { Description = "Number of actions K; required when the log has no pi_* columns (actions must be in 0..K-1)." };
 
     private static Option<string> CreateFormat()
@@ -52,7 +77,7 @@ internal static class EvaluateCommand
         var loop = new Option<string?>("--loop") { Description = "Compare candidate policies on a service loop's own log (with --db, --candidates, --last)." };
         var command = new Command("evaluate", "Off-policy evaluation: estimate a policy's value from logged bandit feedback with every estimator.")
         {
-            log, policy, ActionCount, loop, LoopStore, LoopPostgres, Candidates, Last, Seed, Model, Like, OutputFormat, Output, OpenBandit(), Synthetic(),
+            log, policy, ActionCount, loop, LoopStore, LoopPostgres, Candidates, Last, Seed, Model, Like, IntervalMethod, OutputFormat, Output, OpenBandit(), Synthetic(), Slate(), Benchmark(),
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -76,15 +101,18 @@ internal static class EvaluateCommand
                 var rng = new Rng(seed);
                 var (evaluated, distribution, label) = Resolve(parse.GetValue(policy)!, data, columns);
                 var warnings = LogEvaluation.Warnings(evaluated, distribution);
+                TaskDiagnostics[] diagnostics = [new(label, LogEvaluation.Diagnose(evaluated, distribution))];
                 if (LikeObp(parse))
                 {
+                    CheckIntervalWithObp(parse);
                     var obpRows = Quietly(parse, "Estimating as OBP does...", () => Cobalt.Evaluation.Obp.ObpEvaluation.Run(label + " (like OBP)", evaluated, distribution));
-                    return Show(obpRows, warnings, parse);
+                    return Show(obpRows, warnings, parse, diagnostics);
                 }
                 var rewardModel = RewardModel(parse.GetValue(Model)!, seed);
                 CheckRewardModel(parse.GetValue(Model)!, evaluated);
-                var rows = Quietly(parse, "Estimating...", () => LogEvaluation.Run(label, evaluated, distribution, rng, rewardModel: rewardModel));
-                return Show(rows, warnings, parse);
+                var settings = Settings(parse);
+                var rows = Quietly(parse, "Estimating...", () => LogEvaluation.Run(label, evaluated, distribution, rng, rewardModel: rewardModel, options: settings));
+                return Show(rows, warnings, parse, diagnostics);
             }
             catch (Exception e) when (e is DataFormatException or ArgumentException or IOException or OptionsException or InvalidOperationException)
             {
@@ -156,7 +184,7 @@ internal static class EvaluateCommand
         {
             Description = "The BTS policy evaluated on the random log: empirical (the BTS log's per-slot action frequencies; default) or bts-prior (OBP's BernoulliTS with the ZOZOTOWN prior, 10^6 draws, seed 12345; default with --like obp).",
         };
-        var command = new Command("obd", "Estimate BTS's value from the random log and random's from the BTS log with every estimator; compare with each policy's own log.") { campaign, data, btsPolicy, Seed, Model, Like, OutputFormat, Output };
+        var command = new Command("obd", "Estimate BTS's value from the random log and random's from the BTS log with every estimator; compare with each policy's own log.") { campaign, data, btsPolicy, Seed, Model, Like, IntervalMethod, OutputFormat, Output };
         command.SetAction(parse =>
         {
             var root = parse.GetValue(data)!;
@@ -173,12 +201,17 @@ internal static class EvaluateCommand
                     return Errors.Report($"--policy {spec}: allowed are empirical and bts-prior{(like ? " (with --like obp: bts-prior)" : "")}.");
                 }
                 var name = parse.GetValue(campaign)!;
-                var rows = like
-                    ? Quietly(parse, "Estimating as OBP does (10^6 BernoulliTS draws)...", () => Cobalt.Evaluation.Obp.ObpEvaluation.OpenBandit(root.FullName, name))
-                    : Quietly(parse, "Cross-fitting and estimating...", () =>
-                        LogEvaluation.OpenBandit(root.FullName, name, new Rng(parse.GetValue(Seed)), RewardModel(parse.GetValue(Model)!, parse.GetValue(Seed)),
-                            btsPolicy: spec == "bts-prior" ? Cobalt.Evaluation.Obp.ObpBernoulliTs.ActionDistribution(name) : null));
-                return Show(rows, [], parse);
+                if (like)
+                {
+                    CheckIntervalWithObp(parse);
+                    var obpRows = Quietly(parse, "Estimating as OBP does (10^6 BernoulliTS draws)...", () => Cobalt.Evaluation.Obp.ObpEvaluation.OpenBandit(root.FullName, name));
+                    return Show(obpRows, [], parse);
+                }
+                var settings = Settings(parse);
+                var (rows, diagnostics) = Quietly(parse, "Cross-fitting and estimating...", () =>
+                    LogEvaluation.OpenBanditReport(root.FullName, name, new Rng(parse.GetValue(Seed)), RewardModel(parse.GetValue(Model)!, parse.GetValue(Seed)),
+                        btsPolicy: spec == "bts-prior" ? Cobalt.Evaluation.Obp.ObpBernoulliTs.ActionDistribution(name) : null, options: settings));
+                return Show(rows, [], parse, diagnostics);
             }
             catch (Exception e) when (e is DataFormatException or ArgumentException or IOException or OptionsException or InvalidOperationException)
             {
@@ -315,12 +348,13 @@ internal static class EvaluateCommand
     /// standard output, the warnings on standard error) and, with --out DIR, writes DIR/results.csv always, DIR/results.md, and
     /// DIR/results.json with --format json, each atomically.
     /// </summary>
-    private static int Show(IReadOnlyList<EvaluationRow> rows, IReadOnlyList<string> warnings, ParseResult parse)
+    private static int Show(IReadOnlyList<EvaluationRow> rows, IReadOnlyList<string> warnings, ParseResult parse, IReadOnlyList<TaskDiagnostics>? diagnostics = null,
+        string title = "Off-policy evaluation")
     {
         var format = parse.GetValue(OutputFormat)!;
         var output = parse.GetValue(Output);
         var csv = EvaluationOutput.Csv(rows);
-        var json = format == "json" ? EvaluationOutput.Json(rows, warnings) : null;
+        var json = format == "json" ? EvaluationOutput.Json(rows, warnings, diagnostics) : null;
         void Tell(string line)
         {
             if (format == "md")
@@ -349,11 +383,19 @@ internal static class EvaluateCommand
         {
             Tell($"[yellow bold]warning:[/] {Markup.Escape(w)}");
         }
+        foreach (var d in diagnostics ?? [])
+        {
+            Tell($"importance weights, {Markup.Escape(d.Task)}: {Markup.Escape(d.Weights.Summary)}");
+            foreach (var w in d.Weights.Warnings)
+            {
+                Tell($"[yellow bold]warning:[/] {Markup.Escape(d.Task)}: {Markup.Escape(w)}");
+            }
+        }
         if (output is not null)
         {
             var written = new List<string> { "results.csv", "results.md" };
             AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.csv"), csv);
-            AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.md"), EvaluationOutput.Markdown(rows, warnings));
+            AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.md"), EvaluationOutput.Markdown(rows, warnings, title, diagnostics));
             if (json is not null)
             {
                 AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.json"), json);

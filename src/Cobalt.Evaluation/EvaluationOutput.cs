@@ -66,8 +66,11 @@ public static class EvaluationOutput
         ]));
     }
 
-    /// <summary>The rows and warnings as JSON: <c>{ "warnings": [...], "results": [{ "estimator": ..., "estimate": ..., ... }] }</c>.</summary>
-    public static string Json(IReadOnlyList<EvaluationRow> rows, IReadOnlyList<string> warnings)
+    /// <summary>
+    /// The rows and warnings as JSON: <c>{ "warnings": [...], "diagnostics": [{ "task", "summary", "ess", "rounds", "max_weight",
+    /// "mean_weight", "warnings" }], "results": [{ "estimator": ..., "estimate": ..., ... }] }</c> ("diagnostics" only when given).
+    /// </summary>
+    public static string Json(IReadOnlyList<EvaluationRow> rows, IReadOnlyList<string> warnings, IReadOnlyList<TaskDiagnostics>? diagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(warnings);
@@ -81,6 +84,28 @@ public static class EvaluationOutput
                 json.WriteStringValue(w);
             }
             json.WriteEndArray();
+            if (diagnostics is not null)
+            {
+                json.WriteStartArray("diagnostics");
+                foreach (var d in diagnostics)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("task", d.Task);
+                    json.WriteString("summary", d.Weights.Summary);
+                    Number(json, "ess", d.Weights.EffectiveSampleSize);
+                    json.WriteNumber("rounds", d.Weights.Rounds);
+                    Number(json, "max_weight", d.Weights.MaxWeight);
+                    Number(json, "mean_weight", d.Weights.MeanWeight);
+                    json.WriteStartArray("warnings");
+                    foreach (var w in d.Weights.Warnings)
+                    {
+                        json.WriteStringValue(w);
+                    }
+                    json.WriteEndArray();
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+            }
             json.WriteStartArray("results");
             foreach (var r in rows)
             {
@@ -104,8 +129,9 @@ public static class EvaluationOutput
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
-    /// <summary>results.md: a title, the warnings as a list, and the table.</summary>
-    public static string Markdown(IReadOnlyList<EvaluationRow> rows, IReadOnlyList<string> warnings, string title = "Off-policy evaluation")
+    /// <summary>results.md: a title, the warnings as a list, the weight diagnostics (one line per task, and their warnings), and the table.</summary>
+    public static string Markdown(IReadOnlyList<EvaluationRow> rows, IReadOnlyList<string> warnings, string title = "Off-policy evaluation",
+        IReadOnlyList<TaskDiagnostics>? diagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(warnings);
         var text = new StringBuilder($"# {title}\n\n");
@@ -114,6 +140,18 @@ public static class EvaluationOutput
             text.Append("- **Warning:** ").Append(w).Append('\n');
         }
         if (warnings.Count > 0)
+        {
+            text.Append('\n');
+        }
+        foreach (var d in diagnostics ?? [])
+        {
+            text.Append("- Importance weights, ").Append(d.Task).Append(": ").Append(d.Weights.Summary).Append('\n');
+            foreach (var w in d.Weights.Warnings)
+            {
+                text.Append("  - **Warning:** ").Append(w).Append('\n');
+            }
+        }
+        if (diagnostics is { Count: > 0 })
         {
             text.Append('\n');
         }
