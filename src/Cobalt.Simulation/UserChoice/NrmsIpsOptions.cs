@@ -11,7 +11,7 @@ namespace Cobalt.Simulation.UserChoice;
 /// algorithms/nrms_model.py NRMS_IPS_Model, run_sim.py, configs/params.py @67f4029).
 /// </summary>
 /// <remarks>
-/// As coded: 20 heads x 20 dims (400-wide vectors, no projection), query 200, dropout 0.2, titles of 30 tokens, 50 history items,
+/// As coded: 20 heads x 20 dims (400-wide vectors, no projection), Q/K/V projections with bias, query 200, dropout 0.2, titles of 30 tokens, 50 history items,
 /// padding read by the attention (no masks), 1 positive + 4 negatives per step drawn from the impression's negatives
 /// (sim_npratio = 4), BCE-with-logits weighted by inverse empirical propensities normalised per row (ips_normalize = True,
 /// empirical_ips = True), batch 64, Adam lr 1e-4 (run_sim.py for movielens), no gradient clipping, trainable GloVe words
@@ -22,7 +22,7 @@ namespace Cobalt.Simulation.UserChoice;
 public sealed record NrmsIpsOptions : IValidatable
 {
     /// <summary>The NRMS network and its training, as the authors coded them (word width 100 for the shipped GloVe subset).</summary>
-    [Description("The simulator's NRMS network and optimiser (20 heads x 20 dims, attended padding, weighted BCE, lr 1e-4, batch 64).")]
+    [Description("The simulator's NRMS network and optimiser (20 heads x 20 dims, biased Q/K/V, attended padding, weighted BCE, lr 1e-4, batch 64).")]
     public NrmsOptions Nrms { get; init; } = new()
     {
         WordDimension = 100,
@@ -36,6 +36,7 @@ public sealed record NrmsIpsOptions : IValidatable
         Loss = NrmsLoss.BinaryCrossEntropy,
         Weighting = NrmsWeighting.PerRow,
         Padding = NrmsPadding.Attended,
+        AttentionBias = true,
         BatchSize = 64,
         Optimiser = new AdamOptions { LearningRate = 1e-4 },
         ClipNorm = 0,
