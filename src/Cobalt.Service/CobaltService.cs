@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace Cobalt.Service;
 
@@ -29,6 +30,10 @@ public static class CobaltService
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBytes);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddOpenApi();
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(ServiceMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0)); // every scrape sees the latest counts
         IEventStore inner = settings.PostgresConnectionString is { Length: > 0 } postgres
             ? new PostgresEventStore(postgres)
             : new SqliteEventStore(settings.DatabasePath, settings.FullSync);
@@ -61,14 +66,18 @@ public static class CobaltService
         StoreUnavailableHandler.Use(app, settings.RetryAfterSeconds);
         app.MapOpenApi();
         var access = new Access(registry, settings, TimeProvider.System);
-        Endpoints.Map(app, registry, settings, access, new LatencyRecorder(), TimeProvider.System);
+        var evaluations = new EvaluationQueue();
+        var learner = app.Services.GetRequiredService<Learner>();
+        var metrics = new ServiceMetrics(registry, store, learner, evaluations, TimeProvider.System);
+        Endpoints.Map(app, registry, settings, access, new LatencyRecorder(), metrics, TimeProvider.System);
+        MetricsEndpoint.Map(app, access);
         LifecycleEndpoints.Map(app, registry, settings, access, TimeProvider.System);
         DashboardEndpoints.Map(app, access);
-        var evaluations = new EvaluationQueue();
         EvaluationEndpoints.Map(app, registry, access, evaluations, TimeProvider.System);
-        ReadinessEndpoints.Map(app, registry, store, app.Services.GetRequiredService<Learner>(), settings, TimeProvider.System);
+        ReadinessEndpoints.Map(app, registry, store, learner, settings, TimeProvider.System);
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            metrics.Dispose();
             evaluations.Dispose();
             store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         });

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Cobalt.Service.Tests;
+
+/// <summary>
+/// The service's operations surface on a real <c>cobalt serve</c> process: the Prometheus <c>/metrics</c> endpoint
+/// (OpenTelemetry), the structured log lines on its standard output, and ProblemDetails errors.
+/// </summary>
+public partial class ObservabilityTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const string Definition = """{ "policy": { "kind": "linucb-shared" }, "options": { "context-dimension": 2, "action-dimension": 3 } }""";
+    private const string Rank = """{ "context": [0.5, -1], "actions": [ { "id": "a", "features": [1, 0, 0] }, { "id": "b", "features": [0, 1, 0] }, { "id": "c", "features": [0, 0, 1] } ] }""";
+
+    [Fact]
+    public async Task Metrics_are_prometheus_text_with_per_loop_rank_counters_and_latency_histograms_behind_the_admin_key()
+    {
+        var folder = Directory.CreateTempSubdirectory("cobalt-metrics-").FullName;
+        try
+        {
+            using var server = await ServeProcess.StartAsync("--db", Path.Combine(folder, "events.db"));
+            using var client = new HttpClient { BaseAddress = server.Address };
+            (await SendAsync(client, HttpMethod.Get, "/metrics", admin: null)).Status.Should().Be(HttpStatusCode.Unauthorized);
+            (await SendAsync(client, HttpMethod.Get, "/metrics", admin: "not-the-key")).Status.Should().Be(HttpStatusCode.Forbidden);
+
+            var key = await CreateLoopAsync(client, "scraped");
+            var before = await ScrapeAsync(client);
+            Value(before, "cobalt_ranks_total", "scraped").Should().Be(0, "no rank yet");
+            string? eventId = null;
+            for (var i = 0; i < 3; i++)
+            {
+                var (status, body) = await SendAsync(client, HttpMethod.Post, "/loops/scraped/rank", key: key, body: Rank);
+                status.Should().Be(HttpStatusCode.OK, body);
+                eventId ??= JsonDocument.Parse(body).RootElement.GetProperty("eventId").GetString();
+            }
+            (await SendAsync(client, HttpMethod.Post, $"/loops/scraped/events/{eventId}/reward", key: key, body: """{"value": 1}""")).Status.Should().Be(HttpStatusCode.OK);
+
+            var after = await ScrapeAsync(client);
+            Value(after, "cobalt_ranks_total", "scraped").Should().Be(3);
+            Value(after, "cobalt_rewards_total", "scraped").Should().Be(1);
+            after.Types["cobalt_rank_duration_seconds"].Should().Be("histogram");
+            var buckets = after.Samples.Where(s => s.Name == "cobalt_rank_duration_seconds_bucket" && s.Labels.GetValueOrDefault("loop") == "scraped").ToArray();
+            buckets.Length.Should().Be(15, "14 bounds from 0.25 ms to 5 s, and +Inf");
+            buckets.Select(b => b.Value).Should().BeInAscendingOrder("buckets are cumulative");
+            buckets[^1].Labels["le"].Should().Be("+Inf");
+            buckets[^1].Value.Should().Be(3);
+            Value(after, "cobalt_rank_duration_seconds_count", "scraped").Should().Be(3);
+            Value(after, "cobalt_rank_duration_seconds_sum", "scraped").Should().BeInRange(1e-6, 30);
+            after.Samples.Should().Contain(s => s.Name == "cobalt_learner_lag_seconds" && s.Value >= 0 && s.Value < 60);
+            after.Samples.Should().Contain(s => s.Name == "cobalt_store_errors_total" && s.Value == 0);
+            after.Samples.Should().Contain(s => s.Name == "cobalt_evaluation_queue" && s.Value == 0);
+            Value(after, "cobalt_events_quarantined_total", "scraped").Should().Be(0);
+
+            // The JSON counters moved to /metrics/json.
+            var (jsonStatus, json) = await SendAsync(client, HttpMethod.Get, "/metrics/json", admin: ServeProcess.AdminKey);
+            jsonStatus.Should().Be(HttpStatusCode.OK, json);
+            JsonDocument.Parse(json).RootElement.GetProperty("loops")[0].GetProperty("ranks").GetInt64().Should().Be(3);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    internal sealed record Sample(string Name, Dictionary<string, string> Labels, double Value);
+
+    internal sealed record Exposition(List<Sample> Samples, Dictionary<string, string> Types);
+
+    /// <summary>Parses the Prometheus text exposition format (version 0.0.4): <c># TYPE name kind</c> and <c>name{label="v",...} value</c> lines.</summary>
+    internal static Exposition Parse(string text)
+    {
+        var samples = new List<Sample>();
+        var types = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.StartsWith("# TYPE ", StringComparison.Ordinal))
+            {
+                var parts = line.Split(' ');
+                types[parts[2]] = parts[3];
+                continue;
+            }
+            if (line.StartsWith('#'))
+            {
+                continue;
+            }
+            var match = SampleLine().Match(line);
+            match.Success.Should().BeTrue($"'{line}' is a sample line");
+            var labels = LabelPair().Matches(match.Groups["labels"].Value).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value, StringComparer.Ordinal);
+            var value = match.Groups["value"].Value switch
+            {
+                "+Inf" => double.PositiveInfinity,
+                "-Inf" => double.NegativeInfinity,
+                var v => double.Parse(v, CultureInfo.InvariantCulture),
+            };
+            samples.Add(new Sample(match.Groups["name"].Value, labels, value));
+        }
+        return new Exposition(samples, types);
+    }
+
+    private static double Value(Exposition exposition, string name, string loop) =>
+        exposition.Samples.Where(s => s.Name == name && s.Labels.GetValueOrDefault("loop") == loop).Select(s => s.Value).DefaultIfEmpty(0).Single();
+
+    private async Task<Exposition> ScrapeAsync(HttpClient client)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Add("X-Admin-Key", ServeProcess.AdminKey);
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
+        response.Content.Headers.ContentType.Parameters.Should().Contain(p => p.Name == "version" && p.Value == "0.0.4");
+        output.WriteLine(string.Join('\n', text.Split('\n').Where(l => l.Contains("cobalt_", StringComparison.Ordinal))));
+        return Parse(text);
+    }
+
+    private static async Task<string> CreateLoopAsync(HttpClient client, string loop)
+    {
+        var (status, body) = await SendAsync(client, HttpMethod.Put, $"/loops/{loop}", admin: ServeProcess.AdminKey, body: Definition);
+        status.Should().Be(HttpStatusCode.Created, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("apiKey").GetString()!;
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpClient client, HttpMethod method, string path, string? key = null, string? admin = null, string? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+        if (key is not null)
+        {
+            request.Headers.Add("X-Api-Key", key);
+        }
+        if (admin is not null)
+        {
+            request.Headers.Add("X-Admin-Key", admin);
+        }
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)( \d+)?$""")]
+    private static partial Regex SampleLine();
+
+    [GeneratedRegex("""([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)""")]
+    private static partial Regex LabelPair();
+}
