@@ -65,6 +65,58 @@ public partial class ObservabilityTests(Xunit.Abstractions.ITestOutputHelper out
         }
     }
 
+    [Fact]
+    public async Task Loop_life_cycle_events_are_logged_on_standard_output_with_the_loop_name_and_the_level_is_configurable()
+    {
+        var folder = Directory.CreateTempSubdirectory("cobalt-logs-").FullName;
+        try
+        {
+            using (var server = await ServeProcess.StartAsync("--db", Path.Combine(folder, "events.db"), "--checkpoint-every", "2"))
+            {
+                using var client = new HttpClient { BaseAddress = server.Address };
+                var key = await CreateLoopAsync(client, "logged");
+                for (var i = 0; i < 3; i++)
+                {
+                    var (_, body) = await SendAsync(client, HttpMethod.Post, "/loops/logged/rank", key: key, body: Rank);
+                    var eventId = JsonDocument.Parse(body).RootElement.GetProperty("eventId").GetString();
+                    (await SendAsync(client, HttpMethod.Post, $"/loops/logged/events/{eventId}/reward", key: key, body: """{"value": 1}""")).Status.Should().Be(HttpStatusCode.OK);
+                }
+                await WaitForLineAsync(server, "Loop 'logged' checkpointed through log sequence");
+                (await SendAsync(client, HttpMethod.Patch, "/loops/logged", admin: ServeProcess.AdminKey, body: """{"reward-wait-seconds": 60}""")).Status.Should().Be(HttpStatusCode.OK);
+                (await SendAsync(client, HttpMethod.Delete, "/loops/logged", admin: ServeProcess.AdminKey)).Status.Should().Be(HttpStatusCode.OK);
+                await WaitForLineAsync(server, "Loop 'logged': deleted with its log");
+                var lines = server.Output.Split('\n');
+                output.WriteLine(string.Join('\n', lines.Where(l => l.Contains("Cobalt.", StringComparison.Ordinal))));
+                lines.Should().Contain(l => l.Contains("info: Cobalt.Service.Loops.LoopRegistry", StringComparison.Ordinal) && l.Contains("Loop 'logged' created with policy linucb-shared", StringComparison.Ordinal));
+                lines.Should().Contain(l => l.Contains("info: Cobalt.Service.Loops.Learner", StringComparison.Ordinal) && l.Contains("Loop 'logged' checkpointed", StringComparison.Ordinal));
+                lines.Should().Contain(l => l.Contains("Loop 'logged' changed; its definition is now", StringComparison.Ordinal) && l.Contains("reward-wait-seconds", StringComparison.Ordinal));
+                lines.Should().Contain(l => l.Contains("Loop 'logged': deleted with its log", StringComparison.Ordinal));
+                lines.Where(l => l.Contains("Loop 'logged'", StringComparison.Ordinal)).Should().OnlyContain(l => TimestampedLine().IsMatch(l), "one line per message, UTC timestamp first");
+            }
+
+            // Logging__LogLevel__Cobalt=Warning (ASP.NET Core's configuration from the environment) silences the information events.
+            using var quiet = await ServeProcess.StartAsync(new Dictionary<string, string> { ["Logging__LogLevel__Cobalt"] = "Warning" }, "--db", Path.Combine(folder, "quiet.db"));
+            using var quietClient = new HttpClient { BaseAddress = quiet.Address };
+            await CreateLoopAsync(quietClient, "quiet");
+            (await SendAsync(quietClient, HttpMethod.Delete, "/loops/quiet", admin: ServeProcess.AdminKey)).Status.Should().Be(HttpStatusCode.OK);
+            await Task.Delay(500);
+            quiet.Output.Should().NotContain("Loop 'quiet'");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task WaitForLineAsync(ServeProcess server, string text)
+    {
+        for (var waited = 0; waited < 200 && !server.Output.Contains(text, StringComparison.Ordinal); waited++)
+        {
+            await Task.Delay(50);
+        }
+        server.Output.Should().Contain(text);
+    }
+
     internal sealed record Sample(string Name, Dictionary<string, string> Labels, double Value);
 
     internal sealed record Exposition(List<Sample> Samples, Dictionary<string, string> Types);
@@ -141,6 +193,9 @@ public partial class ObservabilityTests(Xunit.Abstractions.ITestOutputHelper out
         using var response = await client.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
+
+    [GeneratedRegex("""^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (info|warn|fail|crit): Cobalt\.""")]
+    private static partial Regex TimestampedLine();
 
     [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)( \d+)?$""")]
     private static partial Regex SampleLine();

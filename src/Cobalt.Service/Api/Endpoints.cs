@@ -59,6 +59,10 @@ internal static class Endpoints
             {
                 throw new BadRequestException(409, e.Message);
             }
+            if (key is not null)
+            {
+                ServiceLog.LoopCreated(loops.Logger, loop, (await loops.FindAsync(loop, http.RequestAborted).ConfigureAwait(false))?.Spec.Kind ?? "?");
+            }
             return key is null
                 ? Results.Ok(new { loop, created = false })
                 : Results.Json(new { loop, created = true, apiKey = key }, statusCode: 201);
