@@ -49,6 +49,7 @@ public static class CobaltService
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LoggingDefaults });
         builder.Logging.AddConsole();
         builder.Services.AddOpenApi();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Instance ??= c.HttpContext.Request.Path);
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(ServiceMetrics.MeterName)
             .AddAspNetCoreInstrumentation()

@@ -108,6 +108,54 @@ public partial class ObservabilityTests(Xunit.Abstractions.ITestOutputHelper out
         }
     }
 
+    [Fact]
+    public async Task Refusals_are_problem_details_naming_the_request_part_and_keep_the_error_member()
+    {
+        var folder = Directory.CreateTempSubdirectory("cobalt-problems-").FullName;
+        try
+        {
+            using var server = await ServeProcess.StartAsync("--db", Path.Combine(folder, "events.db"));
+            using var client = new HttpClient { BaseAddress = server.Address };
+            var key = await CreateLoopAsync(client, "strict");
+            var cases = new (string Path, string? Key, string? Admin, string? Body, int Status, string Names)[]
+            {
+                ("/loops/strict/rank", key, null, Rank.Replace("[0.5, -1]", "[0.5]", StringComparison.Ordinal), 400, "context"),
+                ("/loops/strict/rank", key, null, Rank.Replace("\"b\", \"features\": [0, 1, 0]", "\"b\", \"features\": [0, 1]", StringComparison.Ordinal), 400, "actions[1]"),
+                ("/loops/strict/rank", null, null, Rank, 401, "X-Api-Key"),
+                ("/loops/strict/events/nope/reward", key, null, """{"value": 1}""", 404, "nope"),
+                ("/metrics", null, null, null, 401, "X-Admin-Key"),
+            };
+            foreach (var c in cases)
+            {
+                using var request = new HttpRequestMessage(c.Body is null ? HttpMethod.Get : HttpMethod.Post, c.Path);
+                if (c.Body is not null)
+                {
+                    request.Content = new StringContent(c.Body, Encoding.UTF8, "application/json");
+                }
+                if (c.Key is not null)
+                {
+                    request.Headers.Add("X-Api-Key", c.Key);
+                }
+                using var response = await client.SendAsync(request);
+                var text = await response.Content.ReadAsStringAsync();
+                output.WriteLine($"{(int)response.StatusCode} {response.Content.Headers.ContentType} {text}");
+                ((int)response.StatusCode).Should().Be(c.Status, text);
+                response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+                var problem = JsonDocument.Parse(text).RootElement;
+                problem.GetProperty("status").GetInt32().Should().Be(c.Status);
+                problem.GetProperty("type").GetString().Should().StartWith("https://");
+                problem.GetProperty("title").GetString().Should().NotBeNullOrEmpty();
+                problem.GetProperty("instance").GetString().Should().Be(c.Path);
+                problem.GetProperty("detail").GetString().Should().Contain(c.Names);
+                problem.GetProperty("error").GetString().Should().Be(problem.GetProperty("detail").GetString(), "the error member keeps today's message");
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static async Task WaitForLineAsync(ServeProcess server, string text)
     {
         for (var waited = 0; waited < 200 && !server.Output.Contains(text, StringComparison.Ordinal); waited++)

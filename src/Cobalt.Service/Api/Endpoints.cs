@@ -8,6 +8,7 @@ using Cobalt.Service.Loops;
 using Cobalt.Service.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,7 +21,7 @@ namespace Cobalt.Service.Api;
 /// /loops/{loop}/events/{eventId}/reward</c> logs a reward; <c>GET /loops/{loop}</c> and <c>/health</c> report. Admin calls
 /// (see <see cref="Access"/>): <c>PUT /loops/{loop}</c>, <c>GET /loops</c>, <c>POST /loops/{loop}/key</c> (rotate the loop's
 /// key), <c>GET /metrics</c> (Prometheus text, see <see cref="MetricsEndpoint"/>) and <c>GET /metrics/json</c>. Every malformed request gets a 4xx answer with a message naming what is wrong
-/// (<see cref="InputRules"/>).
+/// (<see cref="InputRules"/>), as RFC 9457 problem details (<see cref="Error"/>).
 /// </summary>
 internal static class Endpoints
 {
@@ -297,8 +298,14 @@ internal static class Endpoints
         }
     }
 
-    /// <summary>The answer to a refused request: its status and a message naming what is wrong.</summary>
-    internal static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
+    /// <summary>
+    /// The answer to a refused request: RFC 9457 problem details (<c>application/problem+json</c>) written by ASP.NET Core's
+    /// <see cref="IProblemDetailsService"/>: <c>type</c> and <c>title</c> of the status, <c>status</c>, <c>detail</c> (the
+    /// message naming what is wrong), <c>instance</c> (the request path), <c>traceId</c>, and <c>error</c> (the same
+    /// message; the member every earlier client reads).
+    /// </summary>
+    internal static IResult Error(int status, string message) =>
+        TypedResults.Problem(new ProblemDetails { Status = status, Detail = message, Extensions = { ["error"] = message } });
 
     /// <summary>An event id from a route: any id a rank call ever accepted may be looked up, but never a lone surrogate (the store could not encode it).</summary>
     internal static void CheckRouteEventId(string eventId)
