@@ -54,6 +54,19 @@ public partial class ObservabilityTests(Xunit.Abstractions.ITestOutputHelper out
             after.Samples.Should().Contain(s => s.Name == "cobalt_evaluation_queue" && s.Value == 0);
             Value(after, "cobalt_events_quarantined_total", "scraped").Should().Be(0);
 
+            // /health and /ready are ASP.NET Core health checks; /ready names its checks.
+            var (healthStatus, health) = await SendAsync(client, HttpMethod.Get, "/health");
+            healthStatus.Should().Be(HttpStatusCode.OK);
+            JsonDocument.Parse(health).RootElement.GetProperty("status").GetString().Should().Be("ok");
+            var (readyStatus, ready) = await SendAsync(client, HttpMethod.Get, "/ready");
+            readyStatus.Should().Be(HttpStatusCode.OK, ready);
+            var readiness = JsonDocument.Parse(ready).RootElement;
+            readiness.GetProperty("status").GetString().Should().Be("ready");
+            readiness.GetProperty("reasons").GetArrayLength().Should().Be(0);
+            readiness.GetProperty("checks").EnumerateObject().Select(c => (c.Name, c.Value.GetProperty("status").GetString()))
+                .Should().BeEquivalentTo([("event-store", "Healthy"), ("learner", "Healthy"), ("loops", "Healthy")]);
+            readiness.GetProperty("learnerLagSeconds").GetDouble().Should().BeInRange(0, 30);
+
             // The JSON counters moved to /metrics/json.
             var (jsonStatus, json) = await SendAsync(client, HttpMethod.Get, "/metrics/json", admin: ServeProcess.AdminKey);
             jsonStatus.Should().Be(HttpStatusCode.OK, json);

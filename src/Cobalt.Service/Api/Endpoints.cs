@@ -255,8 +255,6 @@ internal static class Endpoints
             });
         })).WithName("GetEvent").WithDescription("A logged event with its chosen actions (dense ids), propensities and rewards so far.");
 
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithName("Health");
-
         app.MapGet("/metrics/json", (Func<HttpContext, Task<IResult>>)(http => Handle(http, () =>
         {
             access.RequireAdmin(http, "Reading /metrics/json");
@@ -301,7 +299,7 @@ internal static class Endpoints
     /// <summary>
     /// The answer to a refused request: RFC 9457 problem details (<c>application/problem+json</c>) written by ASP.NET Core's
     /// <see cref="IProblemDetailsService"/>: <c>type</c> and <c>title</c> of the status, <c>status</c>, <c>detail</c> (the
-    /// message naming what is wrong), <c>instance</c> (the request path), <c>traceId</c>, and <c>error</c> (the same
+    /// message naming what is wrong), <c>instance</c> (the request path) and <c>error</c> (the same
     /// message; the member every earlier client reads).
     /// </summary>
     internal static IResult Error(int status, string message) =>
