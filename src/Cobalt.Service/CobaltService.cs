@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 
 namespace Cobalt.Service;
@@ -48,6 +49,8 @@ public static class CobaltService
         // (Logging__LogLevel__Default, Logging__LogLevel__Cobalt, Logging__Console__FormatterName=json, ...) override them.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LoggingDefaults });
         builder.Logging.AddConsole();
+        // The slim builder's simple console pins its formatter: take the configured one (e.g. "json") after it.
+        builder.Services.PostConfigure<ConsoleLoggerOptions>(o => o.FormatterName = builder.Configuration["Logging:Console:FormatterName"] ?? o.FormatterName);
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
