@@ -42,7 +42,7 @@ internal sealed class OperationsWatch(ResilientEventStore store, Learner learner
         var problem = store.Problem;
         if (problem is { } p && _storeDownSince is null)
         {
-            _storeDownSince = p.Since;
+            _storeDownSince = time.GetUtcNow(); // this clock, not the store's, so the duration is on one clock
             ServiceLog.StoreUnavailable(logger, p.Reason);
         }
         else if (problem is null && _storeDownSince is { } since)
