@@ -91,7 +91,7 @@ public sealed class ResilientEventStoreTests
     }
 
     /// <summary>The real store with injected faults on its two writes: the answer lost after the commit, the connection refused, or a bug.</summary>
-    private sealed class FaultyStore(IEventStore inner) : IEventStore
+    internal sealed class FaultyStore(IEventStore inner) : IEventStore
     {
         public int LoseAnswers { get; set; }
 

@@ -47,10 +47,17 @@ internal sealed class ServeProcess : IDisposable
     }
 
     /// <summary>Starts <c>cobalt serve</c> on a free loopback port with <paramref name="store"/> (e.g. <c>--db FILE</c>) and waits for /health.</summary>
-    public static async Task<ServeProcess> StartAsync(params string[] store)
+    public static Task<ServeProcess> StartAsync(params string[] store) => StartAsync(new Dictionary<string, string>(), store);
+
+    /// <summary>Starts <c>cobalt serve</c> as <see cref="StartAsync(string[])"/> does, with these environment variables set.</summary>
+    public static async Task<ServeProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] store)
     {
         var address = new Uri($"http://127.0.0.1:{RunningService.FreePort()}");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "cobalt.dll"), "serve", .. store, "--urls", address.ToString().TrimEnd('/'), "--admin-key", AdminKey])
         {
             info.ArgumentList.Add(argument);

@@ -156,7 +156,7 @@ public class ServiceTests
         (await service.PostAsync("/loops/first/rank", second, Rank())).Status.Should().Be(HttpStatusCode.Forbidden);
         (await service.PostAsync("/loops/first/rank", first, Rank())).Status.Should().Be(HttpStatusCode.OK);
         (await service.GetAsync("/health")).GetProperty("status").GetString().Should().Be("ok");
-        (await service.GetAsync("/metrics")).GetProperty("loops").GetArrayLength().Should().Be(2);
+        (await service.GetAsync("/metrics/json")).GetProperty("loops").GetArrayLength().Should().Be(2);
         var openApi = await service.Client.GetStringAsync("/openapi/v1.json");
         openApi.Should().Contain("/loops/{loop}/rank").And.Contain("/loops/{loop}/events/{eventId}/reward");
     }

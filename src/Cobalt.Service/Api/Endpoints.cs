@@ -8,6 +8,7 @@ using Cobalt.Service.Loops;
 using Cobalt.Service.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,15 +20,15 @@ namespace Cobalt.Service.Api;
 /// actions for a context and logs the decision with its propensities before answering; <c>POST
 /// /loops/{loop}/events/{eventId}/reward</c> logs a reward; <c>GET /loops/{loop}</c> and <c>/health</c> report. Admin calls
 /// (see <see cref="Access"/>): <c>PUT /loops/{loop}</c>, <c>GET /loops</c>, <c>POST /loops/{loop}/key</c> (rotate the loop's
-/// key) and <c>GET /metrics</c>. Every malformed request gets a 4xx answer with a message naming what is wrong
-/// (<see cref="InputRules"/>).
+/// key), <c>GET /metrics</c> (Prometheus text, see <see cref="MetricsEndpoint"/>) and <c>GET /metrics/json</c>. Every malformed request gets a 4xx answer with a message naming what is wrong
+/// (<see cref="InputRules"/>), as RFC 9457 problem details (<see cref="Error"/>).
 /// </summary>
 internal static class Endpoints
 {
     /// <summary>The largest model feature dimension a loop may ask for (for example context x action with user-outer-item features).</summary>
     public const int MaxModelFeatures = 4096;
 
-    public static void Map(IEndpointRouteBuilder app, LoopRegistry loops, ServiceSettings settings, Access access, LatencyRecorder latency, TimeProvider time)
+    public static void Map(IEndpointRouteBuilder app, LoopRegistry loops, ServiceSettings settings, Access access, LatencyRecorder latency, ServiceMetrics metrics, TimeProvider time)
     {
         if (settings.PostgresConnectionString is { Length: > 0 })
         {
@@ -58,6 +59,10 @@ internal static class Endpoints
             catch (InvalidOperationException e)
             {
                 throw new BadRequestException(409, e.Message);
+            }
+            if (key is not null)
+            {
+                ServiceLog.LoopCreated(loops.Logger, loop, (await loops.FindAsync(loop, http.RequestAborted).ConfigureAwait(false))?.Spec.Kind ?? "?");
             }
             return key is null
                 ? Results.Ok(new { loop, created = false })
@@ -166,6 +171,7 @@ internal static class Endpoints
                 throw new BadRequestException(404, $"Loop '{loop}' was deleted.");
             }
             latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.Ranked(l.Name, started);
             l.Activity.RecordRank();
             var slate = decision.Slots.Select(s => new { id = eligible[s.CandidateIndex].Id, probability = s.Propensity }).ToArray();
             // Every eligible action with its probability of being chosen first, when the policy has a closed form.
@@ -175,6 +181,7 @@ internal static class Endpoints
 
         app.MapPost("/loops/{loop}/events/{eventId}/reward", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
         {
+            var started = Stopwatch.GetTimestamp();
             var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             CheckRouteEventId(eventId);
             double? value = null;
@@ -217,7 +224,7 @@ internal static class Endpoints
                 (long)(options.RewardWaitSeconds * 1000), options.RewardAggregation, http.RequestAborted).ConfigureAwait(false);
             return outcome switch
             {
-                RewardOutcome.Accepted => Accepted(l, eventId, slot),
+                RewardOutcome.Accepted => Accepted(l, eventId, slot, metrics, started),
                 RewardOutcome.Ignored => Results.Ok(new { eventId, slot, accepted = false, reason = $"slot {slot} already has a reward and this loop keeps the earliest (reward-aggregation earliest)." }),
                 RewardOutcome.NotActivated => throw new BadRequestException(409, $"event '{eventId}' was ranked with deferActivation and is not activated: POST /loops/{loop}/events/{eventId}/activate first (a slate never shown takes no reward)."),
                 RewardOutcome.UnknownEvent => throw new BadRequestException(404, $"event '{eventId}' is not in loop '{loop}'."),
@@ -248,23 +255,22 @@ internal static class Endpoints
             });
         })).WithName("GetEvent").WithDescription("A logged event with its chosen actions (dense ids), propensities and rewards so far.");
 
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithName("Health");
-
-        app.MapGet("/metrics", (Func<HttpContext, Task<IResult>>)(http => Handle(http, () =>
+        app.MapGet("/metrics/json", (Func<HttpContext, Task<IResult>>)(http => Handle(http, () =>
         {
-            access.RequireAdmin(http, "Reading /metrics");
+            access.RequireAdmin(http, "Reading /metrics/json");
             var (p50, p99) = latency.Percentiles();
             return Task.FromResult(Results.Ok(new
             {
                 rankLatencyMilliseconds = new { p50, p99 },
                 loops = loops.All.Select(l => new { loop = l.Name, ranks = l.Ranks, rewards = l.Rewards, learned = l.Learned, learnedSequence = l.LearnedSequence, checkpointSequence = l.CheckpointSequence, refusedUpdates = l.RefusedUpdates }),
             }));
-        }))).WithName("Metrics").WithDescription("Rank latency p50/p99 and per-loop counters (admin key).");
+        }))).WithName("MetricsJson").WithDescription("Rank latency p50/p99 and per-loop counters as JSON (admin key); GET /metrics has them in Prometheus text format.");
     }
 
-    private static IResult Accepted(Loop loop, string eventId, int slot)
+    private static IResult Accepted(Loop loop, string eventId, int slot, ServiceMetrics metrics, long started)
     {
         Interlocked.Increment(ref loop.Rewards);
+        metrics.Rewarded(loop.Name, started);
         loop.Activity.RecordReward();
         return Results.Ok(new { eventId, slot, accepted = true });
     }
@@ -278,17 +284,26 @@ internal static class Endpoints
         }
         catch (BadRequestException e)
         {
-            return Results.Json(new { error = e.Message }, statusCode: e.Status);
+            return Error(e.Status, e.Message);
         }
         catch (BadHttpRequestException e)
         {
-            return Results.Json(new { error = e.Message }, statusCode: e.StatusCode);
+            return Error(e.StatusCode, e.Message);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
             return Results.StatusCode(499);
         }
     }
+
+    /// <summary>
+    /// The answer to a refused request: RFC 9457 problem details (<c>application/problem+json</c>) written by ASP.NET Core's
+    /// <see cref="IProblemDetailsService"/>: <c>type</c> and <c>title</c> of the status, <c>status</c>, <c>detail</c> (the
+    /// message naming what is wrong), <c>instance</c> (the request path) and <c>error</c> (the same
+    /// message; the member every earlier client reads).
+    /// </summary>
+    internal static IResult Error(int status, string message) =>
+        TypedResults.Problem(new ProblemDetails { Status = status, Detail = message, Extensions = { ["error"] = message } });
 
     /// <summary>An event id from a route: any id a rank call ever accepted may be looked up, but never a lone surrogate (the store could not encode it).</summary>
     internal static void CheckRouteEventId(string eventId)

@@ -60,6 +60,9 @@ internal sealed class EvaluationQueue : IDisposable
         }
     }
 
+    /// <summary>Evaluations running or waiting, over all loops.</summary>
+    public int Pending => _lanes.Values.Sum(l => Volatile.Read(ref l.Pending));
+
     /// <summary>Evaluations that may run at once across all loops.</summary>
     public int MaxConcurrent { get; }
 

@@ -1,12 +1,14 @@
 using Cobalt.Service.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Cobalt.Service.Api;
 
 /// <summary>
 /// Answers a request that failed because the event store is unavailable (<see cref="StoreUnavailableException"/>, after
-/// the store's retries) with 503 Service Unavailable, a Retry-After header and a JSON error naming the store's problem:
+/// the store's retries) with 503 Service Unavailable, a Retry-After header and problem details (<c>application/problem+json</c>, with <c>error</c> and
+/// <c>retryAfterSeconds</c>) naming the store's problem:
 /// never 500, and the process goes on serving.
 /// </summary>
 internal static class StoreUnavailableHandler
@@ -23,7 +25,13 @@ internal static class StoreUnavailableHandler
             http.Response.Clear();
             http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             http.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await http.Response.WriteAsJsonAsync(new { error = e.Message, retryAfterSeconds }, http.RequestAborted).ConfigureAwait(false);
+            var problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Detail = e.Message,
+                Extensions = { ["error"] = e.Message, ["retryAfterSeconds"] = retryAfterSeconds },
+            };
+            await TypedResults.Problem(problem).ExecuteAsync(http).ConfigureAwait(false);
         }
     });
 }

@@ -188,6 +188,7 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
         await registry.Store.SaveCheckpointAsync(loop.Name, sequence, state, cancellationToken).ConfigureAwait(false);
         loop.CheckpointSequence = sequence;
         registry.Health(loop.Name).LastGood = (sequence, state);
+        ServiceLog.Checkpointed(_logger, loop.Name, sequence, state.Length);
     }
 
     /// <summary>Stops the loop's learning and puts its last good model back in service.</summary>
@@ -216,7 +217,7 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
         }
         var reason = $"loop '{loop.Name}' is quarantined: {problem}; it ranks with its last good model (completion {sequence}) and learns no more until the service restarts.";
         health.Quarantined(reason);
-        ServiceLog.LoopFault(_logger, reason);
+        ServiceLog.LoopQuarantined(_logger, loop.Name, problem, sequence);
     }
 
     /// <inheritdoc />

@@ -22,14 +22,18 @@ internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
     private readonly ConcurrentDictionary<string, Loop> _loops = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, LoopHealth> _health = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _unloadable = new(StringComparer.Ordinal);
-    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private ILogger _logger = logger ?? NullLogger.Instance;
     private readonly Lock _loadGate = new();
     private Task? _load;
 
     public IEventStore Store { get; } = store;
 
-    /// <summary>Where the registry logs loops' faults and life-cycle events.</summary>
-    public ILogger Logger => _logger;
+    /// <summary>Where the registry logs loops' faults and life-cycle events (the host's logger once the service is built).</summary>
+    public ILogger Logger
+    {
+        get => Volatile.Read(ref _logger);
+        set => Volatile.Write(ref _logger, value ?? NullLogger.Instance);
+    }
 
     public IReadOnlyCollection<Loop> All => [.. _loops.Values];
 
@@ -73,7 +77,7 @@ internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
             throw new InvalidOperationException($"Loop '{loop.Name}' is no longer in the store (it was deleted).");
         }
         loop.Reconfigure(options);
-        ServiceLog.LoopChanged(_logger, loop.Name, definition);
+        ServiceLog.LoopChanged(Logger, loop.Name, definition);
     }
 
     /// <summary>
@@ -108,7 +112,7 @@ internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
             }
             catch (OptionsException e)
             {
-                ServiceLog.LoopWarning(_logger, $"Loop '{loop.Name}': its changed stored definition cannot be read ({e.Message}); it keeps its options.");
+                ServiceLog.LoopWarning(Logger, $"Loop '{loop.Name}': its changed stored definition cannot be read ({e.Message}); it keeps its options.");
             }
         }
     }
@@ -259,7 +263,7 @@ internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
             catch (OptionsException e)
             {
                 _unloadable[record.Name] = $"loop '{record.Name}' is not served: its stored definition cannot be read ({e.Message}).";
-                ServiceLog.LoopFault(_logger, _unloadable[record.Name]);
+                ServiceLog.LoopFault(Logger, _unloadable[record.Name]);
                 continue;
             }
             _unloadable.TryRemove(record.Name, out _);
@@ -270,7 +274,7 @@ internal sealed class LoopRegistry(IEventStore store, ILogger? logger = null)
             {
                 problem += " The loop replays its log from the start.";
                 health.Report(problem);
-                ServiceLog.LoopWarning(_logger, problem);
+                ServiceLog.LoopWarning(Logger, problem);
                 loop = new Loop(record.Name, spec, options, record.ApiKeyHash, actions); // a failed restore may have changed the model halfway
             }
             health.LastGood = loop.Snapshot();
