@@ -204,8 +204,8 @@ internal static partial class EvaluateCommand
                 if (like)
                 {
                     CheckIntervalWithObp(parse);
-                    var obpRows = Quietly(parse, "Estimating as OBP does (10^6 BernoulliTS draws)...", () => Cobalt.Evaluation.Obp.ObpEvaluation.OpenBandit(root.FullName, name));
-                    return Show(obpRows, [], parse);
+                    var (obpRows, obpDiagnostics) = Quietly(parse, "Estimating as OBP does (10^6 BernoulliTS draws)...", () => Cobalt.Evaluation.Obp.ObpEvaluation.OpenBanditReport(root.FullName, name));
+                    return Show(obpRows, [], parse, obpDiagnostics);
                 }
                 var settings = Settings(parse);
                 var (rows, diagnostics) = Quietly(parse, "Cross-fitting and estimating...", () =>

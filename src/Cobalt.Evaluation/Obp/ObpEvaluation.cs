@@ -70,7 +70,11 @@ public static class ObpEvaluation
     /// OBP's OBD benchmark for one campaign: BernoulliTS (ZOZOTOWN prior) estimated from the random log and the uniform
     /// random policy from the BTS log, each compared with the other log's mean click rate.
     /// </summary>
-    public static IReadOnlyList<EvaluationRow> OpenBandit(string root, string campaign, ObpParityOptions? options = null)
+    public static IReadOnlyList<EvaluationRow> OpenBandit(string root, string campaign, ObpParityOptions? options = null) =>
+        OpenBanditReport(root, campaign, options).Rows;
+
+    /// <summary><see cref="OpenBandit"/> with each task's importance-weight diagnostics (ESS, largest weight, warnings).</summary>
+    public static (IReadOnlyList<EvaluationRow> Rows, IReadOnlyList<TaskDiagnostics> Diagnostics) OpenBanditReport(string root, string campaign, ObpParityOptions? options = null)
     {
         options = (options ?? new ObpParityOptions()).Validate();
         var random = ObpOpenBanditDataset.Read(root, "random", campaign);
@@ -82,11 +86,15 @@ public static class ObpEvaluation
         {
             throw new InvalidDataException($"The ZOZOTOWN prior of '{campaign}' covers {btsPolicy[0].Length} items; the random log has {randomLog.ActionCount}.");
         }
-        return
+        var (first, second) = ($"BTS (ZOZOTOWN prior) from random log ({campaign}, like OBP)", $"random from BTS log ({campaign}, like OBP)");
+        var btsOnRandom = ActionDistribution.PerPosition(randomLog, btsPolicy);
+        var uniform = ActionDistribution.Uniform(btsLog.Count, btsLog.ActionCount);
+        IReadOnlyList<EvaluationRow> rows =
         [
-            .. Run($"BTS (ZOZOTOWN prior) from random log ({campaign}, like OBP)", randomLog, ActionDistribution.PerPosition(randomLog, btsPolicy), random.ActionContext, btsLog.MeanReward, options),
-            .. Run($"random from BTS log ({campaign}, like OBP)", btsLog, ActionDistribution.Uniform(btsLog.Count, btsLog.ActionCount), bts.ActionContext, randomLog.MeanReward, options),
+            .. Run(first, randomLog, btsOnRandom, random.ActionContext, btsLog.MeanReward, options),
+            .. Run(second, btsLog, uniform, bts.ActionContext, randomLog.MeanReward, options),
         ];
+        return (rows, [new TaskDiagnostics(first, LogEvaluation.Diagnose(randomLog, btsOnRandom)), new TaskDiagnostics(second, LogEvaluation.Diagnose(btsLog, uniform))]);
     }
 
     private static PolicyEstimate Describe(ObpEstimator estimator, EstimationInput input, PolicyEstimate estimate) =>
