@@ -279,6 +279,13 @@ public class LoopDeletionTests
         await Lifecycle.TrainAsync(service, "doomed", key, 30);
         await Lifecycle.TrainAsync(service, "kept", keep, 10);
         await Lifecycle.WaitLearnedAsync(service, "doomed", key, 30); // 30 > checkpoint-every 20: a checkpoint row exists
+        // The other loop's rows must settle (every rewarded event completed) before the snapshot the deletion is checked against.
+        var settle = DateTime.UtcNow.AddSeconds(15);
+        while (Lifecycle.Rows(service, "kept")["completions"] < 10)
+        {
+            DateTime.UtcNow.Should().BeBefore(settle, "the kept loop's 10 rewarded events should complete");
+            await Task.Delay(50);
+        }
         var before = Lifecycle.Rows(service, "doomed");
         before["decisions"].Should().Be(30);
         before["checkpoints"].Should().Be(1);
