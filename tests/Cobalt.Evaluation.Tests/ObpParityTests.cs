@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Cobalt.Core.Data;
 using Cobalt.Core.Randomness;
+using Cobalt.Core.Statistics;
 using Cobalt.Data.OpenBandit;
 using Cobalt.Evaluation.Estimators;
 using Cobalt.Evaluation.Obp;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Cobalt.Core.Randomness;
+using Cobalt.Core.Statistics;
 using Cobalt.Evaluation.Estimators;
 
 namespace Cobalt.Evaluation.Obp;

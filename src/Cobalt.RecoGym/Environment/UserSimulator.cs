@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Cobalt.Core.Randomness;
+using Cobalt.Core.Statistics;
 
 namespace Cobalt.RecoGym.Environment;
 
@@ -242,52 +243,12 @@ public sealed class UserSimulator
         {
             logits[i] = Math.Exp(logits[i] - max);
         }
-        var total = PairwiseSum(logits);
+        var total = NumpyMath.Sum(logits); // numpy's pairwise sum, as RecoGym's softmax normalises
         for (var i = 0; i < logits.Length; i++)
         {
             logits[i] /= total;
         }
         return numpy.Choice(logits, _cdf);
-    }
-
-    /// <summary>numpy's pairwise summation (<c>umath/loops_utils.h</c> <c>pairwise_sum</c>, block size 128, 8 accumulators).</summary>
-    internal static double PairwiseSum(ReadOnlySpan<double> a)
-    {
-        var n = a.Length;
-        if (n < 8)
-        {
-            var s = 0.0;
-            foreach (var x in a)
-            {
-                s += x;
-            }
-            return s;
-        }
-        if (n <= 128)
-        {
-            double r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], r4 = a[4], r5 = a[5], r6 = a[6], r7 = a[7];
-            int i;
-            for (i = 8; i < n - (n % 8); i += 8)
-            {
-                r0 += a[i];
-                r1 += a[i + 1];
-                r2 += a[i + 2];
-                r3 += a[i + 3];
-                r4 += a[i + 4];
-                r5 += a[i + 5];
-                r6 += a[i + 6];
-                r7 += a[i + 7];
-            }
-            var res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
-            for (; i < n; i++)
-            {
-                res += a[i];
-            }
-            return res;
-        }
-        var n2 = n / 2;
-        n2 -= n2 % 8;
-        return PairwiseSum(a[..n2]) + PairwiseSum(a[n2..]);
     }
 
     private void ComputeLogits(Span<double> destination)

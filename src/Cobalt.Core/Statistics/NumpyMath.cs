@@ -1,7 +1,7 @@
-namespace Cobalt.Evaluation.Obp;
+namespace Cobalt.Core.Statistics;
 
 /// <summary>
-/// The few numpy/scipy reductions Open Bandit Pipeline's numbers go through, computed the same way so that parity holds to
+/// The few numpy/scipy reductions Open Bandit Pipeline's and RecoGym's numbers go through, computed the same way so that parity holds to
 /// the last bits: numpy's pairwise sum, <c>mean</c>, <c>var</c>, <c>percentile</c> (linear) and scipy's Student-t quantile.
 /// </summary>
 /// <remarks>numpy 1.24 <c>umath/loops_utils.h.src</c> <c>pairwise_sum</c>, <c>lib/function_base.py</c> <c>_quantile</c> and <c>_lerp</c>.</remarks>
