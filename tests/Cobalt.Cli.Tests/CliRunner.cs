@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cobalt.Cli;
 using Spectre.Console;
 
@@ -24,6 +25,26 @@ internal static class CliRunner
         finally
         {
             AnsiConsole.Console = previous;
+        }
+    }
+
+    /// <summary>Runs the command with standard output and error captured too (csv and json go there, not through the console).</summary>
+    public static (int Exit, string Console, string Out, string Error) RunCaptured(params string[] args)
+    {
+        var (previousOut, previousError) = (System.Console.Out, System.Console.Error);
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+        using var error = new StringWriter(CultureInfo.InvariantCulture);
+        System.Console.SetOut(output);
+        System.Console.SetError(error);
+        try
+        {
+            var (exit, console) = Run(args);
+            return (exit, console, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            System.Console.SetOut(previousOut);
+            System.Console.SetError(previousError);
         }
     }
 }

@@ -17,26 +17,6 @@ public sealed class EvaluateCliTests : IDisposable
         return path;
     }
 
-    /// <summary>Runs the command with standard output and error captured too (csv and json go there, not through the console).</summary>
-    private static (int Exit, string Console, string Out, string Error) RunCaptured(params string[] args)
-    {
-        var (previousOut, previousError) = (Console.Out, Console.Error);
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var (exit, console) = CliRunner.Run(args);
-            return (exit, console, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previousOut);
-            Console.SetError(previousError);
-        }
-    }
-
     /// <summary>
     /// A uniform-random log of 1373 rounds over 2 actions with 7 clicks, evaluated for the uniform policy in its pi_* columns: every
     /// weight is 1, so IPS = SNIPS = Replay = 7/1373 = 0.0050983248361252733.
@@ -78,8 +58,8 @@ public sealed class EvaluateCliTests : IDisposable
         var log = ClickLog();
         var folder = Path.Combine(_folder, "json");
 
-        var csv = RunCaptured("evaluate", "--log", log, "--format", "csv");
-        var json = RunCaptured("evaluate", "--log", log, "--format", "json", "--out", folder);
+        var csv = CliRunner.RunCaptured("evaluate", "--log", log, "--format", "csv");
+        var json = CliRunner.RunCaptured("evaluate", "--log", log, "--format", "json", "--out", folder);
 
         csv.Exit.Should().Be(0, csv.Console + csv.Error);
         csv.Out.Split("\r\n")[0].Should().Be("estimator,estimate,low,high,task,standard_error,truth,relative_error,n,name,note");
@@ -138,8 +118,8 @@ public sealed class EvaluateCliTests : IDisposable
     {
         var log = ClickLog();
 
-        var first = RunCaptured("evaluate", "--log", log, "--reward-model", "lightgbm", "--format", "csv", "--seed", "9");
-        var second = RunCaptured("evaluate", "--log", log, "--reward-model", "lightgbm", "--format", "csv", "--seed", "9");
+        var first = CliRunner.RunCaptured("evaluate", "--log", log, "--reward-model", "lightgbm", "--format", "csv", "--seed", "9");
+        var second = CliRunner.RunCaptured("evaluate", "--log", log, "--reward-model", "lightgbm", "--format", "csv", "--seed", "9");
 
         first.Exit.Should().Be(0, first.Console + first.Error);
         first.Out.Should().Contain("\r\ndr,").And.Be(second.Out);
@@ -150,7 +130,7 @@ public sealed class EvaluateCliTests : IDisposable
     {
         var folder = Path.Combine(_folder, "synthetic");
 
-        var run = RunCaptured("evaluate", "synthetic", "--logs", "2", "--rounds", "200", "--skews", "0", "1", "--format", "json", "--out", folder);
+        var run = CliRunner.RunCaptured("evaluate", "synthetic", "--logs", "2", "--rounds", "200", "--skews", "0", "1", "--format", "json", "--out", folder);
 
         run.Exit.Should().Be(0, run.Console + run.Error);
         using var json = JsonDocument.Parse(run.Out);

@@ -21,25 +21,6 @@ public sealed class EvaluateWiringTests : IDisposable
         return path;
     }
 
-    private static (int Exit, string Console, string Out, string Error) RunCaptured(params string[] args)
-    {
-        var (previousOut, previousError) = (Console.Out, Console.Error);
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var (exit, console) = CliRunner.Run(args);
-            return (exit, console, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previousOut);
-            Console.SetError(previousError);
-        }
-    }
-
     /// <summary>
     /// 200 rounds over 2 actions: the logging policy plays action 0 with 0.8 (propensity 0.8 or 0.2), the evaluation policy
     /// (pi_0, pi_1) = (0.3, 0.7), so weights are 0.375 and 3.5; rewards follow a fixed pattern.
@@ -115,7 +96,7 @@ public sealed class EvaluateWiringTests : IDisposable
         var (text, w, r) = SkewedLog();
         var log = Write("skewed.csv", text);
 
-        var run = RunCaptured("evaluate", "--log", log, "--format", "csv", "--seed", "5");
+        var run = CliRunner.RunCaptured("evaluate", "--log", log, "--format", "csv", "--seed", "5");
 
         run.Exit.Should().Be(0, run.Console + run.Error);
         var rows = CsvRows(run.Out);
@@ -142,9 +123,9 @@ public sealed class EvaluateWiringTests : IDisposable
         var (text, w, r) = SkewedLog();
         var log = Write("skewed.csv", text);
 
-        var gaussian = RunCaptured("evaluate", "--log", log, "--format", "csv", "--interval", "gaussian");
-        var bootstrap = RunCaptured("evaluate", "--log", log, "--format", "csv");
-        var betting = RunCaptured("evaluate", "--log", log, "--format", "csv", "--interval", "betting-cs");
+        var gaussian = CliRunner.RunCaptured("evaluate", "--log", log, "--format", "csv", "--interval", "gaussian");
+        var bootstrap = CliRunner.RunCaptured("evaluate", "--log", log, "--format", "csv");
+        var betting = CliRunner.RunCaptured("evaluate", "--log", log, "--format", "csv", "--interval", "betting-cs");
 
         gaussian.Exit.Should().Be(0, gaussian.Console + gaussian.Error);
         var n = w.Length;
@@ -178,7 +159,7 @@ public sealed class EvaluateWiringTests : IDisposable
         var folder = Path.Combine(_folder, "extreme");
 
         var markdown = CliRunner.Run("evaluate", "--log", log, "--out", folder);
-        var json = RunCaptured("evaluate", "--log", log, "--format", "json");
+        var json = CliRunner.RunCaptured("evaluate", "--log", log, "--format", "json");
 
         markdown.Exit.Should().Be(0, markdown.Output);
         var console = markdown.Output.ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal);
@@ -200,7 +181,7 @@ public sealed class EvaluateWiringTests : IDisposable
     {
         var folder = Path.Combine(_folder, "obd");
 
-        var run = RunCaptured("evaluate", "obd", "--campaign", "women", "--data", ShippedObd(), "--format", "json", "--out", folder);
+        var run = CliRunner.RunCaptured("evaluate", "obd", "--campaign", "women", "--data", ShippedObd(), "--format", "json", "--out", folder);
 
         run.Exit.Should().Be(0, run.Console + run.Error);
         using var doc = JsonDocument.Parse(run.Out);
@@ -221,7 +202,7 @@ public sealed class EvaluateWiringTests : IDisposable
         var log = Path.Combine(_folder, "slates.csv");
         var folder = Path.Combine(_folder, "slate");
 
-        var run = RunCaptured("evaluate", "slate", "--log", log, "--list-length", "3", "--simulate", "150", "--seed", "4", "--out", folder, "--format", "csv");
+        var run = CliRunner.RunCaptured("evaluate", "slate", "--log", log, "--list-length", "3", "--simulate", "150", "--seed", "4", "--out", folder, "--format", "csv");
 
         run.Exit.Should().Be(0, run.Console + run.Error);
         var csv = File.ReadAllText(Path.Combine(folder, "results.csv"));
@@ -245,7 +226,7 @@ public sealed class EvaluateWiringTests : IDisposable
         var log = Write("plain-slates.csv", "slate_id,position,action,reward,pscore,evaluation_policy_pscore\n"
             + string.Concat(Enumerable.Range(0, 12).Select(i => FormattableString.Invariant($"{i},0,{i % 3},{i % 2},0.5,0.25\n{i},1,{(i + 1) % 3},0,0.5,0.25\n"))));
 
-        var run = RunCaptured("evaluate", "slate", "--log", log, "--list-length", "2", "--actions", "3", "--format", "csv");
+        var run = CliRunner.RunCaptured("evaluate", "slate", "--log", log, "--list-length", "2", "--actions", "3", "--format", "csv");
 
         run.Exit.Should().Be(0, run.Console + run.Error);
         var rows = CsvRows(run.Out);
