@@ -186,7 +186,9 @@ public class PostgresTests(Xunit.Abstractions.ITestOutputHelper output)
             Probabilities(first).Should().Equal(Probabilities(second), $"the replicas' models agree (context {context})");
             var (_, ucbFirst) = await a.PostAsync("/loops/ucb/rank", ucbKey, Rank(context: context));
             var (_, ucbSecond) = await b.PostAsync("/loops/ucb/rank", ucbKey, Rank(context: context));
-            ucbFirst.GetProperty("chosen").GetString().Should().Be(ucbSecond.GetProperty("chosen").GetString(), $"the replicas' UCB choices agree (context {context})");
+            // The served choice is drawn (epsilon-greedy around UCB's pick, each replica its own draw); what the replicas must
+            // agree on is the distribution it is drawn from, which puts 1 - epsilon/2 on UCB's pick.
+            Probabilities(ucbFirst).Should().Equal(Probabilities(ucbSecond), $"the replicas' UCB choices agree (context {context})");
         }
         output.WriteLine($"{count} events over two replicas; both learned to sequence {count}; probabilities at [1]: {string.Join(", ", Probabilities((await a.PostAsync("/loops/shared/rank", key, Rank())).Body))}");
 
