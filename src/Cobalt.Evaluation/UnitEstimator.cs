@@ -41,52 +41,14 @@ public abstract class UnitEstimator<TInput>
     public double Value(TInput input)
     {
         var (statistics, c, n) = Statistics(input);
-        var sums = new double[c];
-        for (var t = 0; t < n; t++)
-        {
-            for (var j = 0; j < c; j++)
-            {
-                sums[j] += statistics[t * c + j];
-            }
-        }
-        return Combine(sums, n);
+        return PercentileBootstrap.Value(statistics, c, n, Combine);
     }
 
     /// <summary>The estimate with a percentile bootstrap interval (units resampled with replacement); the result names the estimator by its <see cref="Key"/>.</summary>
     public PolicyEstimate Estimate(TInput input, Rng rng, int resamples = 1000, double confidence = 0.95)
     {
-        ArgumentNullException.ThrowIfNull(rng);
-        ArgumentOutOfRangeException.ThrowIfLessThan(resamples, 2);
-        if (!(confidence > 0 && confidence < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "The confidence level is in (0, 1).");
-        }
-        var value = Value(input);
         var (statistics, c, n) = Statistics(input);
-        var sums = new double[c];
-        var values = new double[resamples];
-        for (var b = 0; b < resamples; b++)
-        {
-            Array.Clear(sums);
-            for (var i = 0; i < n; i++)
-            {
-                var t = rng.NextInt(n);
-                for (var j = 0; j < c; j++)
-                {
-                    sums[j] += statistics[t * c + j];
-                }
-            }
-            values[b] = Combine(sums, n);
-        }
-        var finite = values.Where(double.IsFinite).Order().ToArray();
-        if (finite.Length == 0)
-        {
-            return new PolicyEstimate(Key, value, double.NaN, double.NaN, double.NaN);
-        }
-        var alpha = (1 - confidence) / 2;
-        var mean = finite.Average();
-        var se = Math.Sqrt(finite.Sum(v => (v - mean) * (v - mean)) / Math.Max(finite.Length - 1, 1));
-        return new PolicyEstimate(Key, value, Percentile(finite, alpha), Percentile(finite, 1 - alpha), se);
+        return PercentileBootstrap.Estimate(Key, statistics, c, n, Combine, rng, resamples, confidence);
     }
 
     private (double[] Statistics, int Columns, int Units) Statistics(TInput input)
@@ -105,13 +67,5 @@ public abstract class UnitEstimator<TInput>
             UnitStatistics(input, t, statistics.AsSpan(t * c, c));
         }
         return (statistics, c, n);
-    }
-
-    private static double Percentile(double[] sorted, double q)
-    {
-        var position = q * (sorted.Length - 1);
-        var low = (int)Math.Floor(position);
-        var high = Math.Min(low + 1, sorted.Length - 1);
-        return sorted[low] + (position - low) * (sorted[high] - sorted[low]);
     }
 }

@@ -132,53 +132,14 @@ public abstract class OffPolicyEstimator
     public double Value(EstimationInput input)
     {
         var (statistics, c) = Statistics(input);
-        var sums = new double[c];
-        for (var t = 0; t < input.Log.Count; t++)
-        {
-            for (var j = 0; j < c; j++)
-            {
-                sums[j] += statistics[t * c + j];
-            }
-        }
-        return Combine(sums, input.Log.Count);
+        return PercentileBootstrap.Value(statistics, c, input.Log.Count, Combine);
     }
 
     /// <summary>The estimate with a percentile bootstrap interval at <paramref name="confidence"/> from <paramref name="resamples"/> resamples.</summary>
     public PolicyEstimate Estimate(EstimationInput input, Rng rng, int resamples = 1000, double confidence = 0.95)
     {
-        ArgumentNullException.ThrowIfNull(rng);
-        ArgumentOutOfRangeException.ThrowIfLessThan(resamples, 2);
-        if (!(confidence > 0 && confidence < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "The confidence level is in (0, 1).");
-        }
-        var value = Value(input);
         var (statistics, c) = Statistics(input);
-        var n = input.Log.Count;
-        var sums = new double[c];
-        var values = new double[resamples];
-        for (var b = 0; b < resamples; b++)
-        {
-            Array.Clear(sums);
-            for (var i = 0; i < n; i++)
-            {
-                var t = rng.NextInt(n);
-                for (var j = 0; j < c; j++)
-                {
-                    sums[j] += statistics[t * c + j];
-                }
-            }
-            values[b] = Combine(sums, n);
-        }
-        var finite = values.Where(double.IsFinite).Order().ToArray();
-        if (finite.Length == 0)
-        {
-            return new PolicyEstimate(Name, value, double.NaN, double.NaN, double.NaN);
-        }
-        var alpha = (1 - confidence) / 2;
-        var mean = finite.Average();
-        var se = Math.Sqrt(finite.Sum(v => (v - mean) * (v - mean)) / Math.Max(finite.Length - 1, 1));
-        return new PolicyEstimate(Name, value, Percentile(finite, alpha), Percentile(finite, 1 - alpha), se);
+        return PercentileBootstrap.Estimate(Name, statistics, c, input.Log.Count, Combine, rng, resamples, confidence);
     }
 
     /// <summary>Every round's statistics, row-major rounds x <see cref="StatisticsPerRound"/>: what <see cref="CombineSums"/> sums (for intervals other than the bootstrap).</summary>
@@ -208,13 +169,5 @@ public abstract class OffPolicyEstimator
             RoundStatistics(input, t, statistics.AsSpan(t * c, c));
         }
         return (statistics, c);
-    }
-
-    private static double Percentile(double[] sorted, double q)
-    {
-        var position = q * (sorted.Length - 1);
-        var low = (int)Math.Floor(position);
-        var high = Math.Min(low + 1, sorted.Length - 1);
-        return sorted[low] + (position - low) * (sorted[high] - sorted[low]);
     }
 }
