@@ -243,6 +243,30 @@ public class PostgresTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task A_replica_joins_a_current_schema_without_waiting_on_the_writes_of_running_replicas()
+    {
+        // CI once saw "deadlock detected" when a replica started beside one under load: ALTER TABLE ... IF NOT EXISTS still
+        // takes ACCESS EXCLUSIVE. A joining replica must take no table lock, so a writer's open transaction cannot block it.
+        await using var database = await PostgresDatabase.CreateAsync();
+        await using var running = new PostgresEventStore(database.ConnectionString);
+        await running.InitializeAsync(CancellationToken.None);
+        await using var writer = new NpgsqlConnection(database.ConnectionString);
+        await writer.OpenAsync();
+        await using var transaction = await writer.BeginTransactionAsync();
+        await using (var lockTables = new NpgsqlCommand("LOCK TABLE cobalt_decisions, cobalt_rewards IN ROW EXCLUSIVE MODE", writer, transaction))
+        {
+            await lockTables.ExecuteNonQueryAsync();
+        }
+
+        await using var joining = new PostgresEventStore(database.ConnectionString);
+        var join = joining.InitializeAsync(CancellationToken.None);
+        var finished = await Task.WhenAny(join, Task.Delay(TimeSpan.FromSeconds(20)));
+        finished.Should().BeSameAs(join, "initialising against a current schema runs no DDL");
+        await join;
+        await transaction.RollbackAsync();
+    }
+
+    [SkippableFact]
     public async Task Stores_agree_on_action_ids_and_checkpoints_only_move_forward()
     {
         await using var database = await PostgresDatabase.CreateAsync();

@@ -72,22 +72,46 @@ public sealed class PostgresEventStore : IEventStore
     /// <exception cref="IOException">The server cannot be reached, or the tables cannot be created there.</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await CreateTablesAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e)
-        {
-            throw new IOException($"could not create the event store's tables in PostgreSQL at {Server} (database '{_database}'): {e.MessageText}", e);
+            try
+            {
+                await CreateTablesAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < SchemaAttempts)
+            {
+                // An upgrade's ALTER TABLE can deadlock with a running replica's writes; PostgreSQL rolled this one back, so try again.
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e)
+            {
+                throw new IOException($"could not create the event store's tables in PostgreSQL at {Server} (database '{_database}'): {e.MessageText}", e);
+            }
         }
     }
+
+    private const int SchemaAttempts = 5;
+
+    /// <summary>The object the schema's last statement creates; it exists only when every earlier statement ran (they share one transaction).</summary>
+    private const string SchemaCurrentSql = "SELECT to_regclass('cobalt_decisions_by_user') IS NOT NULL";
 
     private async Task CreateTablesAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // DDL takes ACCESS EXCLUSIVE locks even when IF NOT EXISTS makes it a no-op, and those deadlock with the writes of
+        // replicas already serving; a replica joining a current schema therefore runs no DDL at all.
+        if (await SchemaIsCurrentAsync(connection, null, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // Replicas starting together would race on CREATE TABLE IF NOT EXISTS; one lock makes them take turns.
         await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1)", cancellationToken, SchemaLock).ConfigureAwait(false);
+        if (await SchemaIsCurrentAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
         await ExecuteAsync(connection, transaction, """
             CREATE TABLE IF NOT EXISTS cobalt_loops (name text PRIMARY KEY, definition text NOT NULL, api_key_hash text NOT NULL, created_ms bigint NOT NULL);
             CREATE TABLE IF NOT EXISTS cobalt_decisions (loop text NOT NULL, seq bigint NOT NULL, event_id text NOT NULL, created_ms bigint NOT NULL,
@@ -104,6 +128,12 @@ public sealed class PostgresEventStore : IEventStore
             CREATE INDEX IF NOT EXISTS cobalt_decisions_by_user ON cobalt_decisions (loop, user_key) WHERE user_key IS NOT NULL;
             """, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> SchemaIsCurrentAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, SchemaCurrentSql);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <inheritdoc />
