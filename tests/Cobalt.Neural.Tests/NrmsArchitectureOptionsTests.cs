@@ -148,6 +148,39 @@ public sealed class NrmsArchitectureOptionsTests : IDisposable
     }
 
     [Fact]
+    public void Appended_padding_equals_attended_padding_over_the_same_titles_behind_a_padding_title()
+    {
+        // CB4Rec's policies pad with news 0 over a catalogue whose item 0 is real; attended-appended gives the model that padding
+        // item of its own. It must compute exactly what attended padding computes over ["", titles...] with ids shifted by one.
+        var options = SyntheticNews.SmallOptions with { MaxHistory = 5, Dropout = 0 };
+        var appended = NrmsModel.FromTitles(World.Titles, options with { Padding = NrmsPadding.AttendedAppended }, seed: 3);
+        var first = NrmsModel.FromTitles(["", .. World.Titles], options with { Padding = NrmsPadding.Attended }, seed: 3);
+        AllParameters(appended).Should().Equal(AllParameters(first), "the padding title adds no word, so the parameters are the same draws");
+        static int[] Shift(int[] ids) => [.. ids.Select(i => i + 1)];
+
+        var samples = SyntheticNews.Samples(seed: 8, users: 12, perUser: 2, negatives: 4);
+        appended.Train(samples, epochs: 1, new Rng(5)).EpochLosses.Should()
+            .Equal(first.Train([.. samples.Select(s => new NrmsSample(Shift(s.History), s.Positive + 1, Shift(s.Negatives)))], epochs: 1, new Rng(5)).EpochLosses);
+        AllParameters(appended).Should().Equal(AllParameters(first), "training reads the padding item the same way");
+
+        var items = appended.EncodeItems();
+        var shifted = first.EncodeItems();
+        items.Count.Should().Be(World.Titles.Count, "the padding item is not one of the caller's items");
+        items.Values.Should().Equal(shifted.Values[options.Dimension..]);
+        items.Padding.Should().Equal(shifted.Row(0).ToArray());
+        foreach (var history in new int[][] { [], [4], [4, 9, 30, 31, 70, 2, 5] })
+        {
+            appended.EncodeUser(history).Should().Equal(first.EncodeUser(Shift(history)));
+            appended.EncodeUser(history, items).Should().Equal(first.EncodeUser(Shift(history), shifted));
+        }
+        appended.McDropoutScores([4, 9], [1, 2, 3], passes: 2, new Rng(1)).Mean.Should().Equal(first.McDropoutScores([5, 10], [2, 3, 4], passes: 2, new Rng(1)).Mean);
+        FluentActions.Invoking(() => appended.EncodeUser([1], new ItemVectors(items.Count, items.Dimension, items.Values)))
+            .Should().Throw<ArgumentException>().WithMessage("*no padding vector*");
+    }
+
+    private static float[] AllParameters(NrmsModel model) => [.. model.Network.Parameters.All.SelectMany(p => p.Value)];
+
+    [Fact]
     public void Weights_are_refused_with_the_softmax_loss_or_the_wrong_length()
     {
         var model = NrmsModel.FromTitles(World.Titles, SyntheticNews.SmallOptions, seed: 1);

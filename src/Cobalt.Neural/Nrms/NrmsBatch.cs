@@ -12,8 +12,9 @@ namespace Cobalt.Neural.Nrms;
 /// Encoding each distinct item once per batch (instead of once per occurrence) saves most of the item-tower work on
 /// histories that share items; all occurrences of an item within one batch then share that item's dropout mask.
 /// Candidates are [positive, K negatives]; histories are the last <see cref="NrmsOptions.MaxHistory"/> items, left-aligned and
-/// padded to the longest in the batch (at least 1); under <see cref="NrmsPadding.Attended"/> every history is padded with item 0 to
-/// <see cref="NrmsOptions.MaxHistory"/> and every title mask is all true (CB4Rec as coded).
+/// padded to the longest in the batch (at least 1); under attended padding every history is padded with the padding item (item 0, or
+/// the model's own under <see cref="NrmsPadding.AttendedAppended"/>) to <see cref="NrmsOptions.MaxHistory"/> and every title mask is
+/// all true (CB4Rec as coded).
 /// </remarks>
 /// <typeparam name="T">Element type.</typeparam>
 internal sealed class NrmsBatch<T>
@@ -70,7 +71,9 @@ internal sealed class NrmsBatch<T>
         TitleLength = items.MaxLength;
         _slotOf.Clear();
         _items.Clear();
-        var attended = options.Padding == NrmsPadding.Attended;
+        var attended = options.Padding.IsAttended();
+        // The padding item: CB4Rec's item 0, or the model's own after the catalogue (id items.Count, no tokens).
+        var paddingItem = options.Padding == NrmsPadding.AttendedAppended ? items.Count : 0;
         var longest = 1;
         Weighted = false;
         foreach (var index in order)
@@ -94,8 +97,8 @@ internal sealed class NrmsBatch<T>
             for (var h = 0; h < HistoryLength; h++)
             {
                 var valid = h < history.Length;
-                // Masked: padding slots point at slot 0 and are masked out. Attended (CB4Rec): they hold item 0 and are read.
-                _historySlots[b * HistoryLength + h] = valid ? Slot(history[h]) : attended ? Slot(0) : 0;
+                // Masked: padding slots point at slot 0 and are masked out. Attended (CB4Rec): they hold the padding item and are read.
+                _historySlots[b * HistoryLength + h] = valid ? Slot(history[h]) : attended ? Slot(paddingItem) : 0;
                 _historyMask[b * HistoryLength + h] = valid || attended;
             }
             DrawNegatives(sample, items.Count, options.Negatives, rng);
@@ -117,6 +120,13 @@ internal sealed class NrmsBatch<T>
         Grow(ref _tokenMask, ItemCount * TitleLength);
         for (var s = 0; s < _items.Count; s++)
         {
+            if (_items[s] == items.Count)
+            {
+                // The model's own padding item: word 0 throughout, all of it read.
+                _tokens.AsSpan(s * TitleLength, TitleLength).Clear();
+                _tokenMask.AsSpan(s * TitleLength, TitleLength).Fill(true);
+                continue;
+            }
             items.Row(_items[s]).CopyTo(_tokens.AsSpan(s * TitleLength, TitleLength));
             var length = attended ? TitleLength : items.Length(_items[s]);
             var mask = _tokenMask.AsSpan(s * TitleLength, TitleLength);

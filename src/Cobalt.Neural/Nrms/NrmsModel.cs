@@ -204,26 +204,18 @@ public sealed class NrmsModel
         return total / batches;
     }
 
-    /// <summary>The vectors of every item (dropout off), encoded in batches of <see cref="NrmsOptions.EncodeBatchSize"/>.</summary>
-    public ItemVectors EncodeItems() => EncodeItems(Enumerable.Range(0, ItemCount).ToArray());
+    /// <summary>
+    /// The vectors of every item (dropout off), encoded in batches of <see cref="NrmsOptions.EncodeBatchSize"/>; under
+    /// <see cref="NrmsPadding.AttendedAppended"/> the model's padding item is encoded with them (<see cref="ItemVectors.Padding"/>).
+    /// </summary>
+    public ItemVectors EncodeItems() => EncodeCatalogue(dropout: null);
 
     /// <summary>The vectors of the items <paramref name="itemIds"/> (dropout off), row i for itemIds[i].</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is not an item (its position is named).</exception>
     public ItemVectors EncodeItems(ReadOnlySpan<int> itemIds)
     {
         CheckItems(itemIds, "itemIds");
-        var output = new float[itemIds.Length * Dimension];
-        _tape.RecordsGradients = false;
-        for (var start = 0; start < itemIds.Length; start += Options.EncodeBatchSize)
-        {
-            var chunk = itemIds.Slice(start, Math.Min(Options.EncodeBatchSize, itemIds.Length - start));
-            _tape.Reset();
-            var vectors = EncodeOnTape(chunk, dropout: null);
-            vectors.Data.CopyTo(output.AsSpan(start * Dimension, chunk.Length * Dimension));
-        }
-        _tape.Reset();
-        _tape.RecordsGradients = true;
-        return new ItemVectors(itemIds.Length, Dimension, output);
+        return new ItemVectors(itemIds.Length, Dimension, Encode(itemIds, dropout: null));
     }
 
     /// <summary>
@@ -234,31 +226,53 @@ public sealed class NrmsModel
     public ItemVectors EncodeItemsWithDropout(Rng rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
-        var output = new float[ItemCount * Dimension];
-        var ids = Enumerable.Range(0, ItemCount).ToArray();
+        return EncodeCatalogue(Options.Dropout > 0 ? rng : null);
+    }
+
+    /// <summary>Every item, and after them the model's own padding item under <see cref="NrmsPadding.AttendedAppended"/> (kept apart in <see cref="ItemVectors.Padding"/>).</summary>
+    private ItemVectors EncodeCatalogue(Rng? dropout)
+    {
+        var appended = Options.Padding == NrmsPadding.AttendedAppended;
+        var output = Encode(Enumerable.Range(0, ItemCount + (appended ? 1 : 0)).ToArray(), dropout);
+        if (!appended)
+        {
+            return new ItemVectors(ItemCount, Dimension, output);
+        }
+        return new ItemVectors(ItemCount, Dimension, output[..(ItemCount * Dimension)]) { Padding = output[(ItemCount * Dimension)..] };
+    }
+
+    /// <summary>Vectors [ids.Length, D] of <paramref name="ids"/> (unchecked: <see cref="ItemCount"/> is the appended padding item), in batches of <see cref="NrmsOptions.EncodeBatchSize"/>.</summary>
+    private float[] Encode(ReadOnlySpan<int> ids, Rng? dropout)
+    {
+        var output = new float[ids.Length * Dimension];
         _tape.RecordsGradients = false;
         for (var start = 0; start < ids.Length; start += Options.EncodeBatchSize)
         {
-            var chunk = ids.AsSpan(start, Math.Min(Options.EncodeBatchSize, ids.Length - start));
+            var chunk = ids.Slice(start, Math.Min(Options.EncodeBatchSize, ids.Length - start));
             _tape.Reset();
-            var vectors = EncodeOnTape(chunk, Options.Dropout > 0 ? rng : null);
+            var vectors = EncodeOnTape(chunk, dropout);
             vectors.Data.CopyTo(output.AsSpan(start * Dimension, chunk.Length * Dimension));
         }
         _tape.Reset();
         _tape.RecordsGradients = true;
-        return new ItemVectors(ids.Length, Dimension, output);
+        return output;
     }
+
+    /// <summary>The padding item attended padding reads: CB4Rec's item 0, or the model's own after the items (<see cref="NrmsPadding.AttendedAppended"/>).</summary>
+    private int PaddingItem => Options.Padding == NrmsPadding.AttendedAppended ? ItemCount : 0;
 
     /// <summary>The user vector of a click history (oldest first; the last <see cref="NrmsOptions.MaxHistory"/> are read), encoding the history's items.</summary>
     public float[] EncodeUser(ReadOnlySpan<int> history)
     {
         var recent = Recent(history);
-        if (Options.Padding == NrmsPadding.Attended)
+        if (Options.Padding.IsAttended())
         {
-            // Encode the padding item 0 after the history's items: identity rows 0..n-1, padding row n.
+            // Encode the padding item after the history's items: identity rows 0..n-1, padding row n.
+            CheckItems(recent, nameof(history));
             var ids = new int[recent.Length + 1];
             recent.CopyTo(ids);
-            return EncodeUsers([recent.ToArray()], EncodeItems(ids), identity: true).Values;
+            ids[^1] = PaddingItem;
+            return EncodeUsers([recent.ToArray()], new ItemVectors(ids.Length, Dimension, Encode(ids, dropout: null)), identity: true).Values;
         }
         return EncodeUsers([recent.ToArray()], EncodeItems(recent), identity: true).Values;
     }
@@ -302,11 +316,15 @@ public sealed class NrmsModel
             return new McDropoutScores([], [], passes);
         }
         // One pass encodes [history..., candidates...] together, so every pass draws fresh masks for both towers' inputs.
-        // Attended padding (CB4Rec): item 0 is encoded last and fills the history to MaxHistory, read by the attention.
-        var attended = Options.Padding == NrmsPadding.Attended;
+        // Attended padding (CB4Rec): the padding item is encoded last and fills the history to MaxHistory, read by the attention.
+        var attended = Options.Padding.IsAttended();
         var ids = new int[recent.Length + candidates.Length + (attended ? 1 : 0)];
         recent.CopyTo(ids);
         candidates.CopyTo(ids.AsSpan(recent.Length));
+        if (attended)
+        {
+            ids[^1] = PaddingItem;
+        }
         var mean = new double[candidates.Length];
         var m2 = new double[candidates.Length];
         var historyMask = new bool[attended ? Options.MaxHistory : Math.Max(1, recent.Length)];
@@ -437,9 +455,16 @@ public sealed class NrmsModel
         Grow(ref _mask, ids.Length * length);
         for (var i = 0; i < ids.Length; i++)
         {
-            Items.Row(ids[i]).CopyTo(_tokens.AsSpan(i * length, length));
             var mask = _mask.AsSpan(i * length, length);
-            var valid = Options.Padding == NrmsPadding.Attended ? length : Items.Length(ids[i]);
+            if (ids[i] == ItemCount)
+            {
+                // The appended padding item: word 0 throughout, all of it read.
+                _tokens.AsSpan(i * length, length).Clear();
+                mask.Fill(true);
+                continue;
+            }
+            Items.Row(ids[i]).CopyTo(_tokens.AsSpan(i * length, length));
+            var valid = Options.Padding.IsAttended() ? length : Items.Length(ids[i]);
             mask[..valid].Fill(true);
             mask[valid..].Clear();
         }
@@ -458,7 +483,7 @@ public sealed class NrmsModel
         {
             throw new ArgumentException($"The item vectors hold {vectors.Count} x {vectors.Dimension}; this model has {ItemCount} items of {Dimension}.", nameof(vectors));
         }
-        var attended = Options.Padding == NrmsPadding.Attended;
+        var attended = Options.Padding.IsAttended();
         var longest = 1;
         for (var b = 0; b < histories.Count; b++)
         {
@@ -473,8 +498,12 @@ public sealed class NrmsModel
         {
             longest = Options.MaxHistory;
         }
-        // Attended: padding slots hold item 0's vector (the last row under identity, see EncodeUser).
-        var padding = !attended ? default : vectors.Row(identity ? vectors.Count - 1 : 0);
+        // Attended: padding slots hold the padding item's vector (the last row under identity, see EncodeUser).
+        var padding = !attended ? default
+            : identity ? vectors.Row(vectors.Count - 1)
+            : Options.Padding == NrmsPadding.AttendedAppended
+                ? vectors.Padding ?? throw new ArgumentException("These item vectors carry no padding vector; under attended-appended padding use the model's EncodeItems() or EncodeItemsWithDropout().", nameof(vectors))
+                : vectors.Row(0);
         var output = new float[histories.Count * Dimension];
         var chunkSize = Math.Max(1, Options.EncodeBatchSize);
         var values = new float[Math.Min(chunkSize, Math.Max(1, histories.Count)) * longest * Dimension];

@@ -52,6 +52,21 @@ public enum NrmsPadding
     /// news index 0 is; an empty history is MaxHistory copies of it.
     /// </summary>
     Attended,
+
+    /// <summary>
+    /// <see cref="Attended"/> with a padding item of the model's own: it follows the caller's items (id <see cref="NrmsModel.ItemCount"/>,
+    /// no tokens), so the caller's item ids stay as they are. CB4Rec's policies read padding this way (algorithms/neural_greedy.py
+    /// pads histories with news 0, h + [0] * (max_his_len - len(h)), and TextEncoder attends padded title words, @67f4029)
+    /// over a catalogue whose first item is a real one.
+    /// </summary>
+    AttendedAppended,
+}
+
+/// <summary>Helpers for <see cref="NrmsPadding"/>.</summary>
+public static class NrmsPaddingExtensions
+{
+    /// <summary>Whether the attention reads padding (<see cref="NrmsPadding.Attended"/> or <see cref="NrmsPadding.AttendedAppended"/>).</summary>
+    public static bool IsAttended(this NrmsPadding padding) => padding != NrmsPadding.Masked;
 }
 
 /// <summary>

@@ -68,6 +68,9 @@ public sealed class ItemVectors
     /// <summary>All values, row-major [Count, Dimension].</summary>
     public float[] Values { get; }
 
+    /// <summary>The vector of the model's own padding item, encoded with the rows (<see cref="NrmsPadding.AttendedAppended"/>); null otherwise.</summary>
+    public float[]? Padding { get; init; }
+
     /// <summary>Row <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> Row(int index)
     {

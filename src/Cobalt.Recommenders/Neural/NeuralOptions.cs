@@ -265,7 +265,8 @@ public sealed record NeuralOptions : PolicyOptions, IDescribesVariant
 
     /// <summary>
     /// The authors' NRMS (CB4Rec @67f4029 algorithms/nrms_model.py NRMS_Model with news_dim 64; configs/params.py): 20 heads x 20
-    /// dims (400) projected to 64 in both towers, Q/K/V projections with bias (nn.Linear), additive-attention query 200, dropout 0.2, titles of 30 tokens, history 50, 4
+    /// dims (400) projected to 64 in both towers, Q/K/V projections with bias (nn.Linear), attention reading the padding of titles
+    /// and histories (<see cref="NrmsPadding.AttendedAppended"/>), additive-attention query 200, dropout 0.2, titles of 30 tokens, history 50, 4
     /// negatives under softmax, batch 64, Adam lr 1e-4, no gradient clipping, trainable word embeddings of
     /// <paramref name="wordDimension"/> (GloVe-300 there; the shipped vectors are 100-d).
     /// </summary>
@@ -276,6 +277,7 @@ public sealed record NeuralOptions : PolicyOptions, IDescribesVariant
         HeadDimension = 20,
         ProjectedDimension = 64,
         AttentionBias = true,
+        Padding = NrmsPadding.AttendedAppended,
         QueryDimension = 200,
         Dropout = 0.2,
         MaxTitleLength = 30,
