@@ -5,6 +5,8 @@ using System.Text.Json;
 using Cobalt.Reporting;
 using Spectre.Console;
 
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Cobalt.Cli.Tests")]
+
 namespace Cobalt.Cli;
 
 /// <summary>How a command writes what it has to say.</summary>
