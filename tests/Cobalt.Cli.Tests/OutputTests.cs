@@ -71,7 +71,7 @@ public sealed class OutputTests : IDisposable
         var experiment = root.GetProperty("experiment");
         experiment.GetProperty("world").GetProperty("rewards").GetString().Should().Be("real");
         var policies = experiment.GetProperty("policies").EnumerateArray().ToArray();
-        policies.Select(p => p.GetProperty("name").GetString()).Should().Equal("Random", "LinUCB with a rather long name to widen the table", "Epsilon-greedy (0.1)");
+        policies.Select(p => p.GetProperty("name").GetString()).Should().Equal("random", "LinUCB with a rather long name to widen the table", "epsilon-greedy");
         // The document's numbers are the report's: the markdown table shows them rounded to one decimal.
         var markdown = File.ReadAllText(Path.Combine(report, "results.md"));
         foreach (var p in policies)
@@ -160,7 +160,7 @@ public sealed class OutputTests : IDisposable
         json.Console.Should().BeEmpty();
         using var doc = JsonDocument.Parse(json.Out);
         using var reference = JsonDocument.Parse(format.Out);
-        doc.RootElement.GetProperty("rows").GetArrayLength().Should().BeGreaterThan(3).And.Be(reference.RootElement.GetProperty("rows").GetArrayLength());
+        doc.RootElement.GetProperty("results").GetArrayLength().Should().BeGreaterThan(3).And.Be(reference.RootElement.GetProperty("results").GetArrayLength());
     }
 
     [Fact]
