@@ -182,6 +182,23 @@ public sealed class OutputTests : IDisposable
         recogym.Console.Should().BeEmpty();
     }
 
+    [Fact]
+    public void Policies_and_worlds_print_json_with_every_kind()
+    {
+        var policies = CliRunner.RunCaptured("policies", "--json");
+        var worlds = CliRunner.RunCaptured("worlds", "--json");
+
+        policies.Exit.Should().Be(0, policies.Error);
+        using var doc = JsonDocument.Parse(policies.Out);
+        doc.RootElement.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("kind").GetString())
+            .Should().BeEquivalentTo(global::Cobalt.Policies.Catalog.PolicyCatalog.All.Select(d => d.Kind));
+        doc.RootElement.GetProperty("policies").EnumerateArray().SelectMany(p => p.GetProperty("options").EnumerateArray())
+            .Select(o => o.GetProperty("name").GetString()).Should().Contain("refactor-every");
+        using var w = JsonDocument.Parse(worlds.Out);
+        w.RootElement.GetProperty("worlds").EnumerateArray().Select(p => p.GetProperty("kind").GetString()).Should().Contain(["linear", "catalogue"]);
+        policies.Console.Should().BeEmpty();
+    }
+
     /// <summary>Runs the built <c>cobalt</c> as its own process with standard output and error redirected.</summary>
     private static (int Exit, string Out, string Error) RunProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
