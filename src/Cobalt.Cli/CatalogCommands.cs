@@ -18,6 +18,7 @@ internal static class CatalogCommands
             {
                 Describe(definition.Kind, $"{definition.Summary} [{definition.Source}]", definition.OptionsType);
             }
+            Document("policies", PolicyCatalog.All.Select(d => (d.Kind, d.Summary, (string?)d.Source, d.OptionsType)));
             return 0;
         });
         return command;
@@ -32,6 +33,7 @@ internal static class CatalogCommands
             {
                 Describe(definition.Kind, definition.Summary, definition.OptionsType);
             }
+            Document("worlds", WorldCatalog.All.Select(d => (d.Kind, d.Summary, (string?)null, d.OptionsType)));
             return 0;
         });
         return command;
@@ -45,11 +47,44 @@ internal static class CatalogCommands
         {
             return;
         }
-        var table = new Table().Border(TableBorder.Simple).AddColumns("option", "type", "default", "meaning");
+        var table = new Reporting.MarkdownTable("option", "type", "default", "meaning");
         foreach (var option in options)
         {
-            table.AddRow(Markup.Escape(option.Name), Markup.Escape(option.Type), Markup.Escape(option.Default), Markup.Escape(option.Description));
+            table.AddRow(option.Name, option.Type, option.Default, option.Description);
         }
-        AnsiConsole.Write(table);
+        AnsiConsole.Write(Tables.From(table));
     }
+
+    /// <summary>With --json: <c>{"command", KEY: [{"kind", "summary", "source"?, "options": [{"name", "type", "default", "meaning"}]}]}</c>.</summary>
+    private static void Document(string key, IEnumerable<(string Kind, string Summary, string? Source, Type OptionsType)> definitions) =>
+        CliOutput.Document(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("command", key);
+            w.WriteStartArray(key);
+            foreach (var (kind, summary, source, optionsType) in definitions)
+            {
+                w.WriteStartObject();
+                w.WriteString("kind", kind);
+                w.WriteString("summary", summary);
+                if (source is not null)
+                {
+                    w.WriteString("source", source);
+                }
+                w.WriteStartArray("options");
+                foreach (var option in OptionsBinder.Describe(optionsType))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", option.Name);
+                    w.WriteString("type", option.Type);
+                    w.WriteString("default", option.Default);
+                    w.WriteString("meaning", option.Description);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
 }

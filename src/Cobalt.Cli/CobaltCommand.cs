@@ -25,6 +25,7 @@ public static class CobaltCommand
             LoadCommand.Create(),
             StudyCommand.Create(),
         };
+        CliOutput.Install(root);
         return root;
     }
 }

@@ -185,7 +185,16 @@ internal static partial class EvaluateCommand
                     $"# Relative error of off-policy estimators ({name} setting)\n\n{count} logs, {n} {(name == "slate" ? "slates" : name == "multiclass" ? "examples" : "rounds")} each, seed {seed}; |V-hat - V| / V.\n\n{table.ToMarkdown()}\n![relative error](relative-error.svg)\n");
                 AtomicFile.WriteAllText(Path.Combine(folder, "results.csv"), BenchmarkCsv(rows));
                 AtomicFile.WriteAllText(Path.Combine(folder, "relative-error.svg"), ObpStyleBenchmark.Chart(rows));
-                AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/] (results.md, results.csv, relative-error.svg)");
+                CliOutput.Final($"Report: [link]{Markup.Escape(folder)}[/] (results.md, results.csv, relative-error.svg)");
+                CliOutput.Document(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("command", "evaluate");
+                    w.WriteString("setting", name);
+                    CliOutput.WriteReport(w, folder, ["results.md", "results.csv", "relative-error.svg"]);
+                    CliOutput.WriteTable(w, "table", table);
+                    w.WriteEndObject();
+                });
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or OptionsException or InvalidOperationException)

@@ -55,6 +55,9 @@ internal static partial class EvaluateCommand
 
     private static readonly Option<int?> ActionCount = new("--actions") { Description = "Number of actions K; required when the log has no pi_* columns (actions must be in 0..K-1)." };
 
+    /// <summary>The --format to print in: json with --json, else the option's value.</summary>
+    private static string FormatOf(ParseResult parse) => CliOutput.Json ? "json" : parse.GetValue(OutputFormat)!;
+
     private static Option<string> CreateFormat()
     {
         var format = new Option<string>("--format") { Description = "What to print: md (a table), csv or json (full precision; warnings go to standard error).", DefaultValueFactory = _ => "md" };
@@ -163,7 +166,18 @@ internal static partial class EvaluateCommand
             AtomicFile.WriteAllText(Path.Combine(folder, "results.md"),
                 $"# Candidate policies on loop '{loop}'\n\n{evaluation.Events} finished events (progressive replay; first slot).\n\n{table.ToMarkdown()}\n![estimates](estimates.svg)\n");
             AtomicFile.WriteAllText(Path.Combine(folder, "estimates.svg"), LoopEvaluationReport.Chart(evaluation));
-            AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/] (results.md, estimates.svg)");
+            CliOutput.Final($"Report: [link]{Markup.Escape(folder)}[/] (results.md, estimates.svg)");
+            CliOutput.Document(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("command", "evaluate");
+                w.WriteString("loop", loop);
+                w.WriteNumber("events", evaluation.Events);
+                w.WriteNumber("skipped", evaluation.Skipped);
+                CliOutput.WriteReport(w, folder, ["results.md", "estimates.svg"]);
+                CliOutput.WriteTable(w, "table", table);
+                w.WriteEndObject();
+            });
             return 0;
         }
         catch (Exception e) when (e is OptionsException or ArgumentException or IOException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidDataException)
@@ -243,7 +257,7 @@ internal static partial class EvaluateCommand
                 return Errors.Report("--logs must be at least 2, --rounds at least 10, and --skews non-negative numbers.");
             }
             var rewardModel = RewardModel(parse.GetValue(Model)!, parse.GetValue(Seed));
-            var markdown = parse.GetValue(OutputFormat) == "md";
+            var markdown = FormatOf(parse) == "md";
             var rows = markdown
                 ? AnsiConsole.Progress().Start(context =>
                 {
@@ -259,7 +273,7 @@ internal static partial class EvaluateCommand
             }
             else
             {
-                Console.Out.Write(parse.GetValue(OutputFormat) == "json" ? EvaluationOutput.StudyJson(rows) : csv);
+                Console.Out.Write(FormatOf(parse) == "json" ? EvaluationOutput.StudyJson(rows) : csv);
                 Console.Out.Flush();
             }
             var folder = parse.GetValue(Output)?.FullName ?? Path.Combine("reports", "ope-synthetic");
@@ -267,9 +281,9 @@ internal static partial class EvaluateCommand
             AtomicFile.WriteAllText(Path.Combine(folder, "results.csv"), csv);
             AtomicFile.WriteAllText(Path.Combine(folder, "rmse.svg"), EstimatorStudy.Chart(rows));
             var where = $"Report: [link]{Markup.Escape(folder)}[/] (results.md, results.csv, rmse.svg)";
-            if (markdown)
+            if (markdown || CliOutput.Mode != OutputMode.Normal)
             {
-                AnsiConsole.MarkupLine(where);
+                CliOutput.Final(where);
             }
             else
             {
@@ -341,7 +355,7 @@ internal static partial class EvaluateCommand
 
     /// <summary>Runs <paramref name="work"/> under a spinner when the console shows a table, silently when it prints csv or json.</summary>
     private static T Quietly<T>(ParseResult parse, string status, Func<T> work) =>
-        parse.GetValue(OutputFormat) == "md" ? AnsiConsole.Status().Start(status, _ => work()) : work();
+        FormatOf(parse) == "md" ? AnsiConsole.Status().Start(status, _ => work()) : work();
 
     /// <summary>
     /// Prints the results in --format (md: a table with 6 significant digits and the warnings; csv or json with full precision on
@@ -351,7 +365,7 @@ internal static partial class EvaluateCommand
     private static int Show(IReadOnlyList<EvaluationRow> rows, IReadOnlyList<string> warnings, ParseResult parse, IReadOnlyList<TaskDiagnostics>? diagnostics = null,
         string title = "Off-policy evaluation")
     {
-        var format = parse.GetValue(OutputFormat)!;
+        var format = FormatOf(parse);
         var output = parse.GetValue(Output);
         var csv = EvaluationOutput.Csv(rows);
         var json = format == "json" ? EvaluationOutput.Json(rows, warnings, diagnostics) : null;
@@ -401,7 +415,15 @@ internal static partial class EvaluateCommand
                 AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.json"), json);
                 written.Add("results.json");
             }
-            Tell($"Written to [link]{Markup.Escape(output.FullName)}[/] ({string.Join(", ", written)}).");
+            var where = $"Written to [link]{Markup.Escape(output.FullName)}[/] ({string.Join(", ", written)}).";
+            if (format == "md" || CliOutput.Mode != OutputMode.Normal)
+            {
+                CliOutput.Final(where);
+            }
+            else
+            {
+                Tell(where);
+            }
         }
         return 0;
     }

@@ -39,7 +39,7 @@ internal static class MergeCommand
                 case "run":
                     var result = ExperimentShard.Merge(shards);
                     AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Spec.Name)}[/]: merged {result.Policies.Sum(p => p.Trials.Count)} runs ({result.Spec.Trials} trials x {result.Spec.Policies.Count} policies)");
-                    RunCommand.WriteReport(result, output?.FullName ?? Path.Combine("reports", result.Spec.Name));
+                    RunCommand.WriteReport(result, output?.FullName ?? Path.Combine("reports", result.Spec.Name), "merge");
                     break;
                 case "paper":
                     PaperCommand.Merge(manifest.RootElement, shards, output?.FullName);

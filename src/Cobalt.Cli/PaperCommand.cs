@@ -138,6 +138,22 @@ internal static class PaperCommand
         }
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.Title)}[/]");
         AnsiConsole.Write(Tables.From(result.Table));
-        AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder)}[/]");
+        CliOutput.Final($"Report: [link]{Markup.Escape(folder)}[/]");
+        CliOutput.Document(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("command", "paper");
+            w.WriteString("study", name);
+            w.WriteString("title", result.Title);
+            CliOutput.WriteReport(w, folder, ["results.md", "results.csv", .. result.Figures.Keys, .. result.Experiments.Select(e => e.Spec.Name + "/")]);
+            CliOutput.WriteTable(w, "table", result.Table);
+            w.WriteStartArray("experiments");
+            foreach (var experiment in result.Experiments)
+            {
+                ExperimentReport.WriteJson(w, experiment);
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
     }
 }

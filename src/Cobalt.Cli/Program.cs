@@ -1,13 +1,4 @@
 using Cobalt.Cli;
-using Spectre.Console;
 
-if (Console.IsOutputRedirected)
-{
-    // Redirected output is plain text: no colours, links or cursor movement in a log file.
-    AnsiConsole.Profile.Capabilities.Ansi = false;
-    AnsiConsole.Profile.Capabilities.Links = false;
-    AnsiConsole.Profile.Capabilities.ColorSystem = ColorSystem.NoColors;
-    AnsiConsole.Profile.Capabilities.Interactive = false;
-}
-
+// Plain output (redirected, NO_COLOR, TERM=dumb), --json and --quiet are set per command by CliOutput (see CobaltCommand).
 return CobaltCommand.Create().Parse(args).Invoke();

@@ -122,7 +122,25 @@ internal static class RecoGymCommand
             AnsiConsole.MarkupLine($"[bold]World seed {seed}[/]");
             AnsiConsole.Write(Tables.From(ProtocolReport.WorldTable(result, seed)));
         }
-        AnsiConsole.MarkupLine($"Total wall time {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s. Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] ({string.Join(", ", ProtocolReport.Files)})");
+        CliOutput.Final($"Total wall time {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s. Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] ({string.Join(", ", ProtocolReport.Files)})");
+        CliOutput.Document(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("command", "recogym");
+            w.WriteString("protocol", ProtocolReport.ProtocolName(protocol));
+            CliOutput.WriteReport(w, folder, ProtocolReport.Files);
+            CliOutput.WriteTable(w, "all_worlds", ProtocolReport.SpreadTable(result!));
+            w.WriteStartArray("worlds");
+            foreach (var seed in result!.WorldSeeds)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("world_seed", seed);
+                CliOutput.WriteTable(w, "table", ProtocolReport.WorldTable(result, seed));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
         return 0;
     }
 

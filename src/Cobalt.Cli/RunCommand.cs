@@ -89,13 +89,25 @@ internal static class RunCommand
         return 0;
     }
 
-    /// <summary>Writes the report files and shows the tables (also the last step of <c>cobalt merge</c>).</summary>
-    internal static void WriteReport(ExperimentResult result, string folder)
+    /// <summary>
+    /// Writes the report files and shows the tables (also the last step of <c>cobalt merge</c>); with <c>--json</c> prints
+    /// <c>{"command", "report", "files", "experiment": <see cref="ExperimentReport.WriteJson"/>}</c> instead of the tables.
+    /// </summary>
+    internal static void WriteReport(ExperimentResult result, string folder, string command = "run")
     {
         ExperimentReport.Write(result, folder);
         AnsiConsole.Write(Tables.From(ExperimentReport.ResultsTable(result)));
         AnsiConsole.Write(Tables.From(ExperimentReport.TimingTable(result)));
-        AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] ({string.Join(", ", ExperimentReport.Files)})");
+        CliOutput.Final($"Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] ({string.Join(", ", ExperimentReport.Files)})");
+        CliOutput.Document(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("command", command);
+            CliOutput.WriteReport(w, folder, ExperimentReport.Files);
+            w.WritePropertyName("experiment");
+            ExperimentReport.WriteJson(w, result);
+            w.WriteEndObject();
+        });
     }
 
     private static int RunShard(ExperimentSpec spec, ShardId shard, string folder, int parallelism) =>
@@ -131,7 +143,17 @@ internal static class RunCommand
         {
             return Errors.Report($"could not write {path}: {e.Message}");
         }
-        AnsiConsole.MarkupLine($"Shard {shard}: {result.Parts.Sum(p => p.Runs.Count)} runs written to [link]{Markup.Escape(Path.GetFullPath(path))}[/]; when every shard is done, run `cobalt merge {Markup.Escape(folder)} --out REPORT`.");
+        var runs = result.Parts.Sum(p => p.Runs.Count);
+        CliOutput.Final($"Shard {shard}: {runs} runs written to [link]{Markup.Escape(Path.GetFullPath(path))}[/]; when every shard is done, run `cobalt merge {Markup.Escape(folder)} --out REPORT`.");
+        CliOutput.Document(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("command", "shard");
+            w.WriteString("shard", shard.ToString());
+            w.WriteNumber("runs", runs);
+            w.WriteString("file", Path.GetFullPath(path));
+            w.WriteEndObject();
+        });
         return 0;
     }
 

@@ -33,12 +33,27 @@ internal static class StudyCommand
     {
         if (name is null)
         {
-            var table = new Table().Border(TableBorder.Simple).AddColumns("study", "what it reproduces");
+            var table = new Reporting.MarkdownTable("study", "what it reproduces");
             foreach (var study in StudyCatalog.All)
             {
-                table.AddRow(Markup.Escape(study.Name), Markup.Escape(study.Summary));
+                table.AddRow(study.Name, study.Summary);
             }
-            AnsiConsole.Write(table);
+            AnsiConsole.Write(Tables.From(table));
+            CliOutput.Document(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("command", "study");
+                w.WriteStartArray("studies");
+                foreach (var study in StudyCatalog.All)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", study.Name);
+                    w.WriteString("summary", study.Summary);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
             return 0;
         }
         StudyDefinition definition;
@@ -71,7 +86,25 @@ internal static class StudyCommand
         {
             return Errors.Report($"the study stopped: {e.Message}");
         }
-        AnsiConsole.MarkupLine($"Done in {watch.Elapsed.TotalSeconds:F0} s. Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] (results.md, {Markup.Escape(string.Join(", ", report.Files))})");
+        CliOutput.Final($"Done in {watch.Elapsed.TotalSeconds:F0} s. Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] (results.md, {Markup.Escape(string.Join(", ", report.Files))})");
+        CliOutput.Document(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("command", "study");
+            w.WriteString("study", definition.Name);
+            w.WriteString("summary", definition.Summary);
+            CliOutput.WriteReport(w, folder, ["results.md", .. report.Files]);
+            w.WriteStartArray("tables");
+            foreach (var (heading, table) in report.Tables)
+            {
+                w.WriteStartObject();
+                w.WriteString("heading", heading);
+                CliOutput.WriteTable(w, "table", table);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
         return 0;
     }
 }

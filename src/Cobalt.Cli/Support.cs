@@ -1,5 +1,6 @@
 using Cobalt.Reporting;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Cobalt.Cli;
 
@@ -8,7 +9,7 @@ internal static class Errors
 {
     public static int Report(string message)
     {
-        AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        CliOutput.Error($"[red]error:[/] {Markup.Escape(message)}");
         return 2;
     }
 }
@@ -16,8 +17,21 @@ internal static class Errors
 /// <summary>Renders report tables in the terminal.</summary>
 internal static class Tables
 {
-    public static Table From(MarkdownTable source)
+    /// <summary>
+    /// A rounded Spectre table at a terminal; the Markdown table itself (padded, never wrapped) when the console is plain
+    /// (redirected, <c>NO_COLOR</c>, <c>TERM=dumb</c>); nothing with <c>--json</c>, whose document holds the numbers.
+    /// </summary>
+    public static IRenderable From(MarkdownTable source)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        if (CliOutput.Json)
+        {
+            return Text.Empty;
+        }
+        if (CliOutput.Plain)
+        {
+            return new Text(source.ToMarkdown());
+        }
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var column in source.Columns)
         {

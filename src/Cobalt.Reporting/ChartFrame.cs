@@ -9,13 +9,16 @@ internal sealed class ChartFrame
     private const double CharWidth = 7; // a rough average glyph width at 12px
     private const int LegendMaxChars = 28;
     private const double LegendRowHeight = 20;
+    private const double CaptionHeight = 22;
 
     private readonly int _width;
+    private readonly int _height;
     private readonly int _legendChars;
 
     /// <summary>Lays out the plot; <paramref name="xTickSpace"/> is the height reserved under the plot for x tick labels.</summary>
-    public ChartFrame(int width, int height, string title, string xLabel, string yLabel, NiceScale y, IReadOnlyList<string> legendNames, double xTickSpace)
+    public ChartFrame(int width, int height, string title, string xLabel, string yLabel, NiceScale y, IReadOnlyList<string> legendNames, double xTickSpace, string caption = "")
     {
+        _height = height;
         (_width, YScale) = (width, y);
         double tickWidth = y.Ticks.Max(t => y.Label(t).Length) * CharWidth;
         double legendWidth = Math.Min(48 + (Math.Min(LegendMaxChars, legendNames.Max(n => n.Length)) * CharWidth), width * 0.35);
@@ -24,7 +27,7 @@ internal sealed class ChartFrame
         Top = string.IsNullOrEmpty(title) ? 16 : 44;
         Left = (string.IsNullOrEmpty(yLabel) ? 10 : 30) + tickWidth + 8;
         Right = width - 12 - legendWidth;
-        Bottom = height - xTickSpace - (string.IsNullOrEmpty(xLabel) ? 8 : 28);
+        Bottom = height - xTickSpace - (string.IsNullOrEmpty(xLabel) ? 8 : 28) - (string.IsNullOrEmpty(caption) ? 0 : CaptionHeight);
         XLabelBaseline = Bottom + xTickSpace + 18;
     }
 
@@ -82,6 +85,15 @@ internal sealed class ChartFrame
         if (!string.IsNullOrEmpty(label))
         {
             svg.Text((Left + Right) / 2, XLabelBaseline, label, " class=\"axis-label\" text-anchor=\"middle\"");
+        }
+    }
+
+    /// <summary>Draws the caption (what the chart shows, e.g. what its band is) along the bottom edge, left-aligned.</summary>
+    public void DrawCaption(SvgBuilder svg, string caption)
+    {
+        if (!string.IsNullOrEmpty(caption))
+        {
+            svg.Text(10, _height - 10, caption, " class=\"caption\" font-size=\"12\" fill=\"#444444\"");
         }
     }
 

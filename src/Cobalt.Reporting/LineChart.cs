@@ -15,4 +15,7 @@ public sealed record LineChart(string Title, string XLabel, string YLabel, IRead
 
     /// <summary>Longer series are thinned to this many points (at least 2), keeping the first and last; 500 by default.</summary>
     public int MaxPointsPerSeries { get; init; } = 500;
+
+    /// <summary>A line under the plot saying what it shows, e.g. what the shaded band is; none by default.</summary>
+    public string Caption { get; init; } = string.Empty;
 }

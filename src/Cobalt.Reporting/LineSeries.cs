@@ -11,4 +11,17 @@ public sealed record LineSeries(
     IReadOnlyList<double> X,
     IReadOnlyList<double> Y,
     IReadOnlyList<double>? Lower = null,
-    IReadOnlyList<double>? Upper = null);
+    IReadOnlyList<double>? Upper = null)
+{
+    /// <summary>
+    /// Series with the same group share a colour; null (the default) puts a series in its own group, except that a
+    /// series named <c>2-X</c> joins the group of a series named <c>X</c> when the chart has one (a two-stage policy
+    /// beside its one-stage twin).
+    /// </summary>
+    public string? ColorGroup { get; init; }
+
+    /// <summary>
+    /// Draw the line dashed; null (the default) dashes a series named <c>2-X</c> when the chart has a series named <c>X</c>.
+    /// </summary>
+    public bool? Dashed { get; init; }
+}

@@ -1,10 +1,12 @@
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace Cobalt.Reporting;
 
 /// <summary>
 /// A table of text cells rendered as a GitHub-flavoured Markdown table with padded, aligned columns,
-/// or as an HTML <c>&lt;table&gt;</c>. Output uses <c>\n</c> line endings and is deterministic.
+/// as an HTML <c>&lt;table&gt;</c>, or as JSON for scripts. Output uses <c>\n</c> line endings and is deterministic.
 /// </summary>
 public sealed class MarkdownTable
 {
@@ -131,6 +133,112 @@ public sealed class MarkdownTable
                 .Append("</").Append(tag).Append('>');
         }
         sb.Append("</tr>\n");
+    }
+
+    /// <summary>
+    /// Renders the table as a JSON object <c>{"columns": [headers], "rows": [{header: value}]}</c>. Cells of right-aligned
+    /// (numeric) columns become numbers where they read as one: <c>1,253.4</c> gives 1253.4, <c>12.5 %</c> gives 12.5,
+    /// <c>1.2 ± 0.3</c> gives <c>{"mean": 1.2, "std": 0.3}</c> and <c>n/a</c> gives null; other cells stay strings.
+    /// </summary>
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            WriteJson(writer);
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()).ReplaceLineEndings("\n");
+    }
+
+    /// <summary>Writes the object <see cref="ToJson"/> renders to <paramref name="writer"/>.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteStartArray("columns");
+        foreach (var column in _columns)
+        {
+            writer.WriteStringValue(column.Header);
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("rows");
+        foreach (var row in _rows)
+        {
+            writer.WriteStartObject();
+            for (int c = 0; c < _columns.Length; c++)
+            {
+                writer.WritePropertyName(_columns[c].Header);
+                if (_columns[c].Alignment == ColumnAlignment.Right)
+                {
+                    WriteCell(writer, row[c]);
+                }
+                else
+                {
+                    writer.WriteStringValue(row[c]);
+                }
+            }
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteCell(Utf8JsonWriter writer, string cell)
+    {
+        int plusMinus = cell.IndexOf(" ± ", StringComparison.Ordinal);
+        if (plusMinus > 0 && ParseNumber(cell[..plusMinus], out double? mean) && ParseNumber(cell[(plusMinus + 3)..], out double? std))
+        {
+            writer.WriteStartObject();
+            WriteNumber(writer, "mean", mean);
+            WriteNumber(writer, "std", std);
+            writer.WriteEndObject();
+        }
+        else if (ParseNumber(cell, out double? value))
+        {
+            WriteNumber(writer, null, value);
+        }
+        else
+        {
+            writer.WriteStringValue(cell);
+        }
+    }
+
+    private static void WriteNumber(Utf8JsonWriter writer, string? name, double? value)
+    {
+        if (name is not null)
+        {
+            writer.WritePropertyName(name);
+        }
+        if (value is { } v)
+        {
+            writer.WriteNumberValue(v);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+
+    /// <summary>Reads a number as <see cref="Format"/> writes it (thousands separators, an optional trailing %); n/a is null.</summary>
+    private static bool ParseNumber(string text, out double? value)
+    {
+        string trimmed = text.Trim();
+        if (trimmed == Format.NotAvailable)
+        {
+            value = null;
+            return true;
+        }
+        if (trimmed.EndsWith('%'))
+        {
+            trimmed = trimmed[..^1].TrimEnd();
+        }
+        if (trimmed.Length > 0 && double.TryParse(trimmed, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out double parsed) && double.IsFinite(parsed))
+        {
+            value = parsed;
+            return true;
+        }
+        value = null;
+        return false;
     }
 
     private static string EscapeMarkdown(string text) =>

@@ -4,7 +4,9 @@ namespace Cobalt.Reporting;
 public static class SvgLineChart
 {
     /// <summary>
-    /// Renders the chart: title, axes with 1-2-5 ticks, grid, a band behind each line that has one, and a legend.
+    /// Renders the chart: title, axes with 1-2-5 ticks, grid, a band behind each line that has one, a legend and the caption.
+    /// Each colour group (<see cref="LineSeries.ColorGroup"/>) takes the next <see cref="Palette"/> colour; a series named
+    /// <c>2-X</c> beside a series named <c>X</c> shares its colour and is dashed, unless the series say otherwise.
     /// Series longer than <see cref="LineChart.MaxPointsPerSeries"/> are thinned, keeping their first and last points.
     /// The same chart always gives the same text.
     /// </summary>
@@ -22,7 +24,8 @@ public static class SvgLineChart
         var xScale = NiceScale.Create(series.Min(s => s.X.Min()), series.Max(s => s.X.Max()));
         var yScale = NiceScale.Create(ys.Min(), ys.Max());
         string[] names = [.. series.Select(s => s.Name ?? string.Empty)];
-        var frame = new ChartFrame(chart.Width, chart.Height, chart.Title, chart.XLabel, chart.YLabel, yScale, names, xTickSpace: 24);
+        var frame = new ChartFrame(chart.Width, chart.Height, chart.Title, chart.XLabel, chart.YLabel, yScale, names, xTickSpace: 24, chart.Caption);
+        var styles = Styles(series);
         double X(double v) => xScale.Map(v, frame.Left, frame.Right);
 
         var svg = new SvgBuilder(chart.Width, chart.Height, chart.Title);
@@ -47,7 +50,7 @@ public static class SvgLineChart
             {
                 var outline = keep[i].Select(k => (X(s.X[k]), frame.MapY(upper[k])))
                     .Concat(keep[i].Reverse().Select(k => (X(s.X[k]), frame.MapY(lower[k]))));
-                svg.Add($"<polygon class=\"band\" data-series=\"{Markup.Escape(names[i])}\" fill=\"{Palette.Color(i)}\" fill-opacity=\"0.18\" stroke=\"none\" points=\"{SvgBuilder.Points(outline)}\"/>");
+                svg.Add($"<polygon class=\"band\" data-series=\"{Markup.Escape(names[i])}\" fill=\"{styles[i].Color}\" fill-opacity=\"{(styles[i].Dashed ? "0.12" : "0.18")}\" stroke=\"none\" points=\"{SvgBuilder.Points(outline)}\"/>");
             }
         }
         svg.Close("g");
@@ -57,22 +60,51 @@ public static class SvgLineChart
         {
             LineSeries s = series[i];
             var points = keep[i].Select(k => (X(s.X[k]), frame.MapY(s.Y[k]))).ToArray();
-            svg.Add($"<polyline class=\"line\" data-series=\"{Markup.Escape(names[i])}\" stroke=\"{Palette.Color(i)}\"{DashAttribute(i)} points=\"{SvgBuilder.Points(points)}\"/>");
+            svg.Add($"<polyline class=\"line\" data-series=\"{Markup.Escape(names[i])}\" stroke=\"{styles[i].Color}\"{DashAttribute(styles[i].Dash)} points=\"{SvgBuilder.Points(points)}\"/>");
             if (points.Length == 1)
             {
                 // A lone point draws no line; mark it.
-                svg.Add($"<circle class=\"marker\" cx=\"{SvgBuilder.Num(points[0].Item1)}\" cy=\"{SvgBuilder.Num(points[0].Item2)}\" r=\"3.5\" fill=\"{Palette.Color(i)}\" stroke=\"none\"/>");
+                svg.Add($"<circle class=\"marker\" cx=\"{SvgBuilder.Num(points[0].Item1)}\" cy=\"{SvgBuilder.Num(points[0].Item2)}\" r=\"3.5\" fill=\"{styles[i].Color}\" stroke=\"none\"/>");
             }
         }
         svg.Close("g");
 
-        frame.DrawLegend(svg, names, static (svg, i, x, y) =>
-            svg.Line(x, y, x + 20, y, $"stroke=\"{Palette.Color(i)}\" stroke-width=\"2\"{DashAttribute(i)}"));
+        frame.DrawLegend(svg, names, (svg, i, x, y) =>
+            svg.Line(x, y, x + 20, y, $"stroke=\"{styles[i].Color}\" stroke-width=\"2\"{DashAttribute(styles[i].Dash)}"));
+        frame.DrawCaption(svg, chart.Caption);
         return svg.Finish();
     }
 
-    private static string DashAttribute(int index) =>
-        Palette.Dash(index) is { Length: > 0 } dash ? $" stroke-dasharray=\"{dash}\"" : string.Empty;
+    private static string DashAttribute(string dash) =>
+        dash.Length > 0 ? $" stroke-dasharray=\"{dash}\"" : string.Empty;
+
+    /// <summary>Colour and dash pattern of each series: colour groups in order of first appearance, <c>2-X</c> paired with <c>X</c>.</summary>
+    internal static (string Color, string Dash, bool Dashed)[] Styles(IReadOnlyList<LineSeries> series)
+    {
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < series.Count; i++)
+        {
+            first.TryAdd(series[i].Name ?? string.Empty, i);
+        }
+        string Key(int i) => series[i].ColorGroup is { } group ? "group:" + group : "series:" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var groups = new Dictionary<string, int>(StringComparer.Ordinal);
+        var styles = new (string, string, bool)[series.Count];
+        for (int i = 0; i < series.Count; i++)
+        {
+            string name = series[i].Name ?? string.Empty;
+            int partner = -1;
+            bool twin = name.StartsWith("2-", StringComparison.Ordinal) && first.TryGetValue(name[2..], out partner) && partner != i;
+            string key = series[i].ColorGroup is null && twin ? Key(partner) : Key(i);
+            if (!groups.TryGetValue(key, out int index))
+            {
+                index = groups.Count;
+                groups.Add(key, index);
+            }
+            bool dashed = series[i].Dashed ?? twin;
+            styles[i] = (Palette.Color(index), Palette.Dash(index, dashed), dashed);
+        }
+        return styles;
+    }
 
     private static void Validate(LineChart chart)
     {

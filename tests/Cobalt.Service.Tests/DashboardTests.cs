@@ -201,6 +201,10 @@ public class DashboardTests
         int.Parse((await rewardLine.GetAttributeAsync("data-points"))!, System.Globalization.CultureInfo.InvariantCulture).Should().BeGreaterThanOrEqualTo(5, "the five batches were made in five different seconds");
         (await page.Locator("#rank-chart path#rank-line").GetAttributeAsync("d")).Should().MatchRegex(@"^M[\d.]+ [\d.]+( L[\d.]+ [\d.]+){119}$");
         await Assertions.Expect(page.Locator("#reward-summary")).ToContainTextAsync("over 100 learned slots");
+        // Both charts have axis titles and more than two x ticks (the window's start, its quarters and now).
+        (await page.Locator("#reward-chart text.axis-title").AllTextContentsAsync()).Should().Equal("time before now (bucket of 1 s)", "mean reward");
+        (await page.Locator("#rank-chart text.axis-title").AllTextContentsAsync()).Should().Equal("time before now (bucket of 1 s)", "rank calls");
+        (await page.Locator("#rank-chart text.x-tick").AllTextContentsAsync()).Should().Equal("\u22122 min", "\u221290 s", "\u221260 s", "\u221230 s", "now");
 
         // Evaluations with estimates: the reload also shows that the key is kept for the tab.
         evaluation = (200, """{ "loop": "dash", "events": 100, "estimates": [ { "policy": "linucb-disjoint", "estimator": "IPS", "value": 0.41, "lower": 0.38, "upper": 0.44 }, { "policy": "uniform", "estimator": "SNIPS", "value": 0.5, "lower": null, "upper": null } ] }""");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Cobalt.Core.Persistence;
 using Cobalt.Reporting;
 
@@ -9,8 +10,12 @@ namespace Cobalt.Simulation.Experiments;
 /// <summary>
 /// Turns an <see cref="ExperimentResult"/> into what a person reads: a Markdown results table
 /// (mean ± std over trials), a timing table, CSV curves, SVG plots of cumulative regret and CTR
-/// with ±1 std bands, and an HTML page that shows them together.
+/// with ±1 std bands, an HTML page that shows them together, and a JSON document for scripts.
 /// </summary>
+/// <remarks>
+/// Labels follow the world's declared reward kind (<see cref="Core.Contracts.EnvironmentInfo.BinaryRewards"/>): "CTR" only
+/// where rewards are clicks (0 or 1); a world with real-valued rewards reads "reward per slot" and "Average reward".
+/// </remarks>
 /// <remarks>
 /// For a given experiment and seed every file is the same byte for byte, whatever the machine, the
 /// degree of parallelism or the number of shards, except the wall-clock timing section, which comes
@@ -28,16 +33,30 @@ public static class ExperimentReport
     /// <summary>Files <see cref="Write"/> produces, relative to the output folder.</summary>
     public static readonly IReadOnlyList<string> Files = ["results.md", "index.html", "curves.csv", "regret.svg", "ctr.svg", "experiment.json"];
 
-    /// <summary>The results table: cumulative reward, cumulative CTR, average CTR and cumulative regret at the last round. Deterministic for a seed.</summary>
+    /// <summary>True when the experiment's world declares 0/1 rewards (clicks), so that "CTR" is the right word.</summary>
+    public static bool IsClickWorld(ExperimentResult result) => (result ?? throw new ArgumentNullException(nameof(result))).World.BinaryRewards;
+
+    /// <summary>The name of the cumulative reward per slot: "Cumulative CTR" for 0/1 rewards, else "Cumulative reward per slot" ("Cumulative reward" with one slot).</summary>
+    public static string CumulativeRateLabel(ExperimentResult result) =>
+        IsClickWorld(result) ? "Cumulative CTR" : result.Spec.SlateSize > 1 ? "Cumulative reward per slot" : "Cumulative reward";
+
+    /// <summary>The name of the mean reward per slot and round: "Average CTR" for 0/1 rewards, else "Average reward".</summary>
+    public static string AverageRateLabel(ExperimentResult result) => IsClickWorld(result) ? "Average CTR" : "Average reward";
+
+    /// <summary>
+    /// The results table: cumulative reward, cumulative CTR (reward per slot), average CTR (reward) and cumulative regret at the
+    /// last round, labelled by the world's reward kind. Deterministic for a seed.
+    /// </summary>
     public static MarkdownTable ResultsTable(ExperimentResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        var click = IsClickWorld(result);
         var table = new MarkdownTable(
             new TableColumn("Policy"),
             new TableColumn("Kind"),
             new TableColumn("Cumulative reward", ColumnAlignment.Right),
-            new TableColumn("Cumulative CTR", ColumnAlignment.Right),
-            new TableColumn("Average CTR", ColumnAlignment.Right),
+            new TableColumn(click ? "Cumulative CTR" : "Cumulative reward per slot", ColumnAlignment.Right),
+            new TableColumn(AverageRateLabel(result), ColumnAlignment.Right),
             new TableColumn("Cumulative regret", ColumnAlignment.Right));
         foreach (var p in result.Policies)
         {
@@ -50,6 +69,73 @@ public static class ExperimentReport
                 Format.MeanStd(p.FinalRegret.Mean, p.FinalRegret.Std, 1));
         }
         return table;
+    }
+
+    /// <summary>
+    /// The results for scripts, full precision: the experiment (name, world and its reward kind, trials, rounds, slate size, seed)
+    /// and per policy the mean and std over trials at the last round of cumulative reward, reward per slot
+    /// (<c>cumulative_rate</c>: the cumulative CTR on a click world), average reward per slot and round (<c>average_rate</c>),
+    /// cumulative regret and, for multi-stage policies, the nominators' regret; and the wall time per round.
+    /// </summary>
+    public static void WriteJson(Utf8JsonWriter writer, ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(result);
+        var spec = result.Spec;
+        static void Stat(Utf8JsonWriter w, string name, MeanStd v)
+        {
+            w.WriteStartObject(name);
+            Number(w, "mean", v.Mean);
+            Number(w, "std", v.Std);
+            w.WriteEndObject();
+        }
+        static void Number(Utf8JsonWriter w, string name, double v)
+        {
+            if (double.IsFinite(v))
+            {
+                w.WriteNumber(name, v);
+            }
+            else
+            {
+                w.WriteNull(name);
+            }
+        }
+        writer.WriteStartObject();
+        writer.WriteString("name", spec.Name);
+        writer.WriteStartObject("world");
+        writer.WriteString("kind", spec.World.Kind);
+        writer.WriteNumber("actions", result.World.ActionCount);
+        writer.WriteString("rewards", IsClickWorld(result) ? "binary" : "real");
+        writer.WriteEndObject();
+        writer.WriteNumber("trials", spec.Trials);
+        writer.WriteNumber("iterations", spec.Iterations);
+        writer.WriteNumber("slate_size", spec.SlateSize);
+        writer.WriteNumber("seed", spec.Seed);
+        writer.WriteStartObject("labels");
+        writer.WriteString("cumulative_rate", CumulativeRateLabel(result));
+        writer.WriteString("average_rate", AverageRateLabel(result));
+        writer.WriteEndObject();
+        writer.WriteStartArray("policies");
+        foreach (var p in result.Policies)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", p.Name);
+            writer.WriteString("kind", p.Kind);
+            writer.WriteNumber("trials", p.Trials.Count);
+            Stat(writer, "cumulative_reward", p.FinalReward);
+            Stat(writer, "cumulative_rate", p.FinalCtr);
+            Stat(writer, "average_rate", p.AverageCtr);
+            Stat(writer, "cumulative_regret", p.FinalRegret);
+            if (p.IsMultiStage)
+            {
+                Stat(writer, "nominator_regret", p.NominatorRegret);
+            }
+            Stat(writer, "choose_ms_per_round", p.SelectMillisecondsPerIteration);
+            Stat(writer, "ms_per_round", p.MillisecondsPerIteration);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     /// <summary>Nominator and ranker regret of the multi-stage policies: R = R^N + R^R, with the nominators' share.</summary>
@@ -116,9 +202,20 @@ public static class ExperimentReport
     public static string RegretChart(ExperimentResult result) =>
         Chart(result, "Cumulative regret", "cumulative expected regret", p => p.CumulativeRegret);
 
-    /// <summary>Cumulative CTR over rounds, mean ± 1 std band per policy.</summary>
+    /// <summary>Cumulative CTR (or, on a world with real-valued rewards, cumulative reward per slot) over rounds, mean ± 1 std band per policy.</summary>
     public static string CtrChart(ExperimentResult result) =>
-        Chart(result, "Cumulative CTR", result?.World.BinaryRewards == true ? "cumulative clicks per slot" : "cumulative reward per slot", p => p.CumulativeCtr);
+        Chart(result, CumulativeRateLabel(result), IsClickWorld(result) ? "cumulative clicks per slot" : "cumulative reward per slot", p => p.CumulativeCtr);
+
+    /// <summary>What the charts' shaded band is, with the real number of trials: "Shaded: ±1 standard deviation over N trials ...".</summary>
+    public static string BandCaption(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var trials = result.Policies.Count == 0 ? result.Spec.Trials : result.Policies.Max(p => p.Trials.Count);
+        var twoStage = result.Policies.Any(p => p.Name.StartsWith("2-", StringComparison.Ordinal) && result.Policies.Any(q => q.Name == p.Name[2..]))
+            ? "; dashed: the two-stage 2-X beside its one-stage X (same colour)"
+            : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"Line: mean over {trials} trial{(trials == 1 ? "" : "s")}; shaded: ±1 standard deviation over the {trials} trial{(trials == 1 ? "" : "s")}{twoStage}.");
+    }
 
     /// <summary>The Markdown report: settings, results, timings.</summary>
     public static string Markdown(ExperimentResult result)
@@ -140,7 +237,7 @@ public static class ExperimentReport
             text.Append("## Regret decomposition (Hron et al. 2021, equation 1)\n\n");
             text.Append(RegretPartsTable(result).ToMarkdown()).Append('\n');
         }
-        text.Append("![Cumulative regret](regret.svg)\n\n![Cumulative CTR](ctr.svg)\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"![Cumulative regret](regret.svg)\n\n![{CumulativeRateLabel(result)}](ctr.svg)\n\n{BandCaption(result)}\n\n");
         text.Append(MarkdownTimingHeading).Append("\n\n");
         text.Append(TimingTable(result).ToMarkdown());
         return text.ToString();
@@ -174,6 +271,7 @@ public static class ExperimentReport
             <h2>Results (mean ± std over trials)</h2>{{ResultsTable(result).ToHtml()}}
             {{StripXmlDeclaration(regretSvg)}}
             {{StripXmlDeclaration(ctrSvg)}}
+            <p>{{WebUtility.HtmlEncode(BandCaption(result))}}</p>
             {{HtmlTimingHeading}}{{TimingTable(result).ToHtml()}}
             </body></html>
 
@@ -197,6 +295,6 @@ public static class ExperimentReport
                 c.Select(v => v.Mean - v.Std).ToArray(),
                 c.Select(v => v.Mean + v.Std).ToArray());
         }).ToArray();
-        return SvgLineChart.Render(new LineChart($"{title}: {result.Spec.Name}", "round", yLabel, series));
+        return SvgLineChart.Render(new LineChart($"{title}: {result.Spec.Name}", "round", yLabel, series) { Caption = BandCaption(result) });
     }
 }

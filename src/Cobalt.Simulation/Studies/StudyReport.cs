@@ -15,6 +15,8 @@ public sealed class StudyReport
 {
     private readonly StringBuilder _markdown = new();
     private readonly List<(string Name, string Text)> _files = [];
+    private readonly List<(string Heading, MarkdownTable Table)> _tables = [];
+    private string _heading = string.Empty;
 
     /// <summary>Starts the report with a title and what the study shows.</summary>
     public StudyReport(string title, string description)
@@ -25,6 +27,9 @@ public sealed class StudyReport
     /// <summary>The files added so far (besides results.md), relative to the report folder.</summary>
     public IReadOnlyList<string> Files => _files.Select(f => f.Name).ToArray();
 
+    /// <summary>The tables added so far, each with the heading it came under (empty before the first heading).</summary>
+    public IReadOnlyList<(string Heading, MarkdownTable Table)> Tables => _tables;
+
     /// <summary>The Markdown text so far.</summary>
     public string Markdown => _markdown.ToString();
 
@@ -32,6 +37,7 @@ public sealed class StudyReport
     public StudyReport Heading(string text)
     {
         _markdown.Append(CultureInfo.InvariantCulture, $"## {text}\n\n");
+        _heading = text;
         return this;
     }
 
@@ -47,6 +53,7 @@ public sealed class StudyReport
     {
         ArgumentNullException.ThrowIfNull(table);
         _markdown.Append(table.ToMarkdown()).Append('\n');
+        _tables.Add((_heading, table));
         return this;
     }
 
