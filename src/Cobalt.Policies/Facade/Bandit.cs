@@ -115,9 +115,20 @@ public sealed class Bandit
         return new Bandit(built, options);
     }
 
+    /// <summary>Chooses one of the <paramref name="actions"/> (labels without features) for <paramref name="context"/>, at random with a known probability.</summary>
+    /// <param name="context">The context (length <see cref="BanditOptions.ContextDimension"/>, finite).</param>
+    /// <param name="actions">The ids of the actions to choose from (distinct); the bandit must have been created without action features.</param>
+    /// <param name="eventId">The event's id; null gives the next of e1, e2, ...</param>
+    /// <exception cref="ArgumentException">A wrong dimension, a non-finite value, no actions, a repeated action id, or an event id still waiting for its reward.</exception>
+    public BanditChoice Choose(double[] context, IReadOnlyList<string> actions, string? eventId = null)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        return Choose(context, actions.Select(id => new BanditAction(id)).ToArray(), eventId);
+    }
+
     /// <summary>Chooses one of <paramref name="actions"/> for <paramref name="context"/>, at random with a known probability.</summary>
     /// <param name="context">The context (length <see cref="BanditOptions.ContextDimension"/>, finite).</param>
-    /// <param name="actions">The actions to choose from: distinct ids, features of length <see cref="BanditOptions.ActionDimension"/>. Plain strings convert to actions without features.</param>
+    /// <param name="actions">The actions to choose from: distinct ids, features of length <see cref="BanditOptions.ActionDimension"/> (write <c>new BanditAction(id, features)</c>).</param>
     /// <param name="eventId">The event's id; null gives the next of e1, e2, ...</param>
     /// <returns>The event id to reward, the chosen action, its position and its probability, and every action's probability.</returns>
     /// <exception cref="ArgumentException">A wrong dimension, a non-finite value, no actions, a repeated action id, or an event id still waiting for its reward.</exception>
@@ -189,7 +200,7 @@ public sealed class Bandit
     }
 
     /// <summary>Learns the reward of a chosen event.</summary>
-    /// <param name="eventId">The id <see cref="Choose"/> answered.</param>
+    /// <param name="eventId">The id that Choose answered.</param>
     /// <param name="value">The reward (finite; policies with a logistic model need it in [0, 1]).</param>
     /// <exception cref="ArgumentException">An unknown event (never chosen, already rewarded or forgotten), a non-finite reward, or one the model refuses (the event then keeps waiting).</exception>
     public void Reward(string eventId, double value)
@@ -269,6 +280,7 @@ public sealed class Bandit
                 }
             }
             var before = Snapshot();
+            var known = _actionNames.Count;
             var round = _round;
             try
             {
@@ -291,6 +303,11 @@ public sealed class Bandit
             {
                 using var stream = new MemoryStream(before, writable: false);
                 PolicyCatalog.LoadInto(_policy, stream);
+                foreach (var name in _actionNames.Skip(known))
+                {
+                    _actionIds.Remove(name);
+                }
+                _actionNames.RemoveRange(known, _actionNames.Count - known);
                 throw;
             }
             _round = round;
@@ -475,7 +492,14 @@ public sealed class Bandit
             }
         }
         using var document = JsonDocument.Parse(spec.ToJsonString());
-        return PolicyCatalog.ParseSpec(document.RootElement, "policy");
+        var parsed = PolicyCatalog.ParseSpec(document.RootElement, "policy");
+        if (parsed.Options.GetType().GetProperty("Features") is { } property
+            && property.GetValue(parsed.Options) is FeatureMap map
+            && map.Dimension(options.ContextDimension, options.ActionDimension) == 0)
+        {
+            throw new OptionsException("policy.options.features", $"'{Names.Kebab(map.ToString())}' gives '{parsed.Kind}' no features for context dimension {options.ContextDimension} and action dimension {options.ActionDimension}; give the bandit a context or action features, or use a policy without features (ucb1, thompson-beta, random).");
+        }
+        return parsed;
     }
 
     private int IdOf(string name)

@@ -11,11 +11,6 @@ public sealed record BanditAction(string Id, double[] Features)
     {
     }
 
-    /// <summary>An action without features, from its id.</summary>
-    public static implicit operator BanditAction(string id) => new(id);
-
-    /// <summary>An action without features, from its id (the named form of the implicit conversion).</summary>
-    public static BanditAction FromId(string id) => new(id);
 }
 
 /// <summary>What <see cref="Bandit.Choose(double[], IReadOnlyList{BanditAction}, string?)"/> chose.</summary>
