@@ -2,6 +2,7 @@ using Cobalt.Core.Configuration;
 using Cobalt.Core.Data;
 using Cobalt.Core.Randomness;
 using Cobalt.Policies.Catalog;
+using Cobalt.Policies;
 using Cobalt.Service.Loops;
 
 namespace Cobalt.Service.Tests;

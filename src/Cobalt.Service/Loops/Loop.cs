@@ -3,6 +3,7 @@ using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.Persistence;
 using Cobalt.Core.Randomness;
+using Cobalt.Policies;
 using Cobalt.Policies.Catalog;
 
 namespace Cobalt.Service.Loops;

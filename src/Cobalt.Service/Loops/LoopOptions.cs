@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Cobalt.Core.Configuration;
+using Cobalt.Policies;
 
 namespace Cobalt.Service.Loops;
 
@@ -139,22 +140,6 @@ public sealed record LoopOptions : IValidatable
         }
         Features.Check(ContextDimension, ActionDimension);
     }
-}
-
-/// <summary>How a loop's served decisions are randomised (the exploration strategy wrapped around the loop's policy).</summary>
-public enum ServedExploration
-{
-    /// <summary>A policy with its own closed-form distribution (random, epsilon-greedy, softmax) as it is; every other through epsilon-greedy.</summary>
-    Auto,
-
-    /// <summary>Each slot: with probability epsilon a uniformly random remaining action, else the policy's best remaining action.</summary>
-    EpsilonGreedy,
-
-    /// <summary>Each slot: p proportional to exp(score / tau) over the remaining actions (a scoring policy's scores).</summary>
-    Softmax,
-
-    /// <summary>The policy's own distribution (only for policies that randomise by themselves).</summary>
-    None,
 }
 
 /// <summary>How several rewards for one slot of an event combine before the event is learned.</summary>
