@@ -25,7 +25,7 @@ public sealed record NominatorMoviesOptions : IValidatable
     public IReadOnlyList<int> ArmCounts { get; init; } = [10, 100, 1000];
 
     /// <summary>Ratios d/s.</summary>
-    [Description("Misspecification ratios d/s (each must divide d = 2m + 2).")]
+    [Description("Misspecification ratios d/s (each must divide d = 2m + 4).")]
     public IReadOnlyList<int> Ratios { get; init; } = [1, 2, 4, 8];
 
     /// <summary>N of the sweep.</summary>
@@ -65,7 +65,7 @@ public sealed record NominatorMoviesOptions : IValidatable
     public int TuningIterations { get; init; }
 
     /// <summary>d = 2m + 2 of the world.</summary>
-    public int Dimension => (2 * World.Embedding) + 2;
+    public int Dimension => (2 * World.Embedding) + 4;
 
     /// <inheritdoc />
     public void Validate()
@@ -78,7 +78,7 @@ public sealed record NominatorMoviesOptions : IValidatable
         var d = Dimension;
         if (Ratios is not { Count: > 0 } || Ratios.Any(r => r < 1 || d % r != 0))
         {
-            throw new OptionsException("ratios", $"every d/s must be a whole divisor of d = 2 x world.embedding + 2 = {d}.");
+            throw new OptionsException("ratios", $"every d/s must be a whole divisor of d = 2 x world.embedding + 4 = {d}.");
         }
         Require.AtLeast(Nominators, 1, nameof(Nominators));
         if (NominatorCounts is not { Count: > 0 } || NominatorCounts.Any(n => n < 1))
@@ -159,7 +159,7 @@ public static class NominatorMoviesStudy
             log($"{configuration}: {string.Join(", ", policies.Select((p, i) => $"{p.Name} {runs[i].Average(r => r.Regrets.Sum()):F0}"))} ({timer.Elapsed.TotalSeconds:F1} s)");
         }
         static Func<IEnvironment, ulong, IPolicy> Nominators(NominatorOptions o, string name) =>
-            (env, seed) => PolicyCatalog.Build(new PolicySpec("nominators", o, name), PolicyBuildContext.For(env, seed));
+            (env, seed) => new NominatorPolicy("nominators", name, o, PolicyBuildContext.For(env, seed));
 
         var baselines = new Dictionary<int, (int Popular, int Best, double BestMean, double RandomMean)>();
         var describe = new List<string>();
@@ -175,6 +175,7 @@ public static class NominatorMoviesStudy
             [
                 ("Random", (env, seed) => PolicyCatalog.Build(new PolicySpec("random", new RandomOptions()), PolicyBuildContext.For(env, seed))),
                 ("Popularity", (_, _) => new FixedArmPolicy("popularity", world.MostPopularArm)),
+                ("Popular unseen", (_, _) => new PopularUnseenPolicy(2 * options.World.Embedding, (2 * options.World.Embedding) + 2)),
                 ("Best single arm (oracle)", (_, _) => new FixedArmPolicy("best-arm", best.Arm)),
             ]);
             foreach (var ratio in options.Ratios)
@@ -211,7 +212,7 @@ public static class NominatorMoviesStudy
         // Report.
         var report = new StudyReport("Nominators and ranker on MovieLens movies as arms (Hron et al. 2021, section 3.1, figure 4; section 4's permanent gate)",
             $"Each round a MovieLens user (ml-latest-small) is drawn; the arms are the K movies rated most often in the users' profiles; showing movie a earns 1 when the user liked it (rating >= 4) among the later {Format.Number(100 * (1 - options.World.ProfileFraction), 0)} % of their ratings (the labels), else 0. " +
-            $"The earlier ratings are the observable profile. Features (one shared linear model over all arms): x_ta = [p_u ⊙ q_a, q_a, popularity_a, 1], d = {d}, where q_a is an m = {options.World.Embedding} projection of the movie's title GloVe vector, tag GloVe vector and genres, and p_u the mean q of the movies the user liked in the profile. " +
+            $"The earlier ratings are the observable profile. Features (one shared linear model over all arms): x_ta = [p_u ⊙ q_a, q_a, popularity_a, item-kNN affinity_ua, seen_ua, 1], d = {d}, where q_a is an m = {options.World.Embedding} projection of the movie's title GloVe vector, tag GloVe vector and genres, and p_u the mean q of the movies the user liked in the profile. " +
             $"Nominators see s = d / ratio random features each and a balanced random pool of the arms; the ranker sees all d. Alpha and lambda tuned per system (below). N = {options.Nominators}. {trials} trials x {iterations:N0} rounds on the evaluation users, root seed {settings.Seed}; " +
             "every system of a trial meets the same users in the same order, so differences are paired. Cells are regret divided by the uniformly random agent's regret in the same trial (as the paper's figure 4), mean ± two standard errors over trials.\n\n" +
             string.Join(".\n", describe.Select(x => "- " + x)) + ".");
@@ -261,14 +262,14 @@ public static class NominatorMoviesStudy
 
         // Baselines: reward per round.
         var rewards = new MarkdownTable([new TableColumn("K", ColumnAlignment.Right), new TableColumn("Random", ColumnAlignment.Right), new TableColumn("Popularity", ColumnAlignment.Right),
-            new TableColumn("Best single arm (oracle)", ColumnAlignment.Right), .. options.Ratios.SelectMany(r => new[] { new TableColumn($"U+U d/s={r}", ColumnAlignment.Right), new TableColumn($"U d/s={r}", ColumnAlignment.Right) })]);
+            new TableColumn("Popular unseen", ColumnAlignment.Right), new TableColumn("Best single arm (oracle)", ColumnAlignment.Right), .. options.Ratios.SelectMany(r => new[] { new TableColumn($"U+U d/s={r}", ColumnAlignment.Right), new TableColumn($"U d/s={r}", ColumnAlignment.Right) })]);
         foreach (var k in options.ArmCounts)
         {
-            rewards.AddRow([Text(k), Num3(Reward($"K={k} baselines|Random")), Num3(Reward($"K={k} baselines|Popularity")), Num3(Reward($"K={k} baselines|Best single arm (oracle)")),
-                .. options.Ratios.SelectMany(r => new[] { Num3(Reward($"K={k} d/s={r}|U+U")), Num3(Reward($"K={k} d/s={r}|U")) })]);
+            rewards.AddRow([Text(k), Num3(Reward($"K={k} baselines|Random")), Num3(Reward($"K={k} baselines|Popularity")), Num3(Reward($"K={k} baselines|Popular unseen")),
+                Num3(Reward($"K={k} baselines|Best single arm (oracle)")), .. options.Ratios.SelectMany(r => new[] { Num3(Reward($"K={k} d/s={r}|U+U")), Num3(Reward($"K={k} d/s={r}|U")) })]);
         }
         report.Heading("Does learning help? Mean reward per round (share of rounds with a liked movie)")
-            .Paragraph("Popularity always shows the movie most liked in the profiles; the best single arm is the movie with the highest mean reward over the evaluation users (it reads their labels: an oracle no learner can be asked to beat by much, but a learner that does not beat popularity has learned little).")
+            .Paragraph("Popularity always shows the movie most liked in the profiles; popular unseen shows the most liked movie the user has not rated in the profile; the best single arm is the movie with the highest mean reward over the evaluation users (it reads their labels: an oracle no learner can be asked to beat by much, but a learner that does not beat popularity has learned little).")
             .Table(rewards);
 
         // Shares.
@@ -350,7 +351,7 @@ public static class NominatorMoviesStudy
             .Paragraph("Training modes: " + string.Join("; ", modeFindings) + ".")
             .Paragraph("Permanent gate: " + string.Join("; ", gateFindings) + ".")
             .Paragraph("Learning against the baselines (reward per round): " + string.Join("; ", options.ArmCounts.Select(k =>
-                $"K = {k}: best U+U {Num3(options.Ratios.Max(r => Reward($"K={k} d/s={r}|U+U")))}, popularity {Num3(Reward($"K={k} baselines|Popularity"))}, best single arm {Num3(Reward($"K={k} baselines|Best single arm (oracle)"))}, random {Num3(Reward($"K={k} baselines|Random"))}")) + ".");
+                $"K = {k}: best U+U {Num3(options.Ratios.Max(r => Reward($"K={k} d/s={r}|U+U")))}, popularity {Num3(Reward($"K={k} baselines|Popularity"))}, popular unseen {Num3(Reward($"K={k} baselines|Popular unseen"))}, best single arm {Num3(Reward($"K={k} baselines|Best single arm (oracle)"))}, random {Num3(Reward($"K={k} baselines|Random"))}")) + ".");
         report.Data("runs.csv", RunsCsv(results));
         report.Paragraph($"Wall time: {watch.Elapsed.TotalSeconds:F0} s.");
         report.Write(folder);

@@ -86,7 +86,7 @@ public static class NominatorTuning
         Parallel.For(0, jobs.Length * trials, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount }, j =>
         {
             var (job, trial) = (jobs[j / trials], j % trials);
-            var run = NominatorPlay.Trial(tuningWorld, seed, trial, job.Name, (env, s) => PolicyCatalog.Build(new PolicySpec("nominators", job.Options, job.Name), PolicyBuildContext.For(env, s)), iterations);
+            var run = NominatorPlay.Trial(tuningWorld, seed, trial, job.Name, (env, s) => new NominatorPolicy("nominators", job.Name, job.Options, PolicyBuildContext.For(env, s)), iterations);
             finals[j / trials, trial] = run.Regrets.Sum();
         });
         var rows = jobs.Select((job, i) =>
@@ -188,5 +188,53 @@ public sealed class FixedArmPolicy(string kind, int action) : IPolicy
         {
             throw new InvalidDataException("The saved baseline shows another action.");
         }
+    }
+}
+
+/// <summary>
+/// Popularity that skips what the user has seen: shows the candidate with the highest value in <paramref name="popularityColumn"/>
+/// among those whose <paramref name="seenColumn"/> is 0 (all candidates when every one is seen); ties to the lowest position.
+/// </summary>
+public sealed class PopularUnseenPolicy(int popularityColumn, int seenColumn) : IPolicy
+{
+    /// <inheritdoc />
+    public string Kind => "popular-unseen";
+
+    /// <inheritdoc />
+    public string Specification => $"popular-unseen: column {popularityColumn}, seen column {seenColumn}";
+
+    /// <inheritdoc />
+    public Decision Select(DecisionContext context, int slateSize = 1)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var candidates = context.Candidates;
+        var best = -1;
+        for (var pass = 0; pass < 2 && best < 0; pass++)
+        {
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var row = candidates.Features(i);
+                if ((pass == 1 || row[seenColumn] == 0) && (best < 0 || row[popularityColumn] > candidates.Features(best)[popularityColumn]))
+                {
+                    best = i;
+                }
+            }
+        }
+        return new Decision(context, [new SlateSlot(best, candidates.Ids[best], 1.0)]);
+    }
+
+    /// <inheritdoc />
+    public void Update(ReadOnlySpan<Feedback> feedback)
+    {
+    }
+
+    /// <inheritdoc />
+    public void WriteState(StateWriter writer)
+    {
+    }
+
+    /// <inheritdoc />
+    public void ReadState(StateReader reader)
+    {
     }
 }

@@ -39,8 +39,8 @@ public sealed record MovieLensMoviesWorldOptions : IValidatable
     public int Arms { get; init; } = 100;
 
     /// <summary>m, the size of the movie embedding.</summary>
-    [Description("m: size of the movie embedding (a seeded Gaussian projection of [title GloVe, tag GloVe, genres]); d = 2m + 2.")]
-    public int Embedding { get; init; } = 11;
+    [Description("m: size of the movie embedding (a seeded Gaussian projection of [title GloVe, tag GloVe, genres]); d = 2m + 4.")]
+    public int Embedding { get; init; } = 10;
 
     /// <summary>Share of each user's ratings (earliest first) that forms the observable profile.</summary>
     [Description("Share of each user's ratings, earliest first, that is the observable profile; the rest are the labels (liked = rating >= 4).")]
@@ -89,9 +89,12 @@ public sealed record MovieLensMoviesWorldOptions : IValidatable
 /// t_a the unit-norm mean GloVe vector of the title's words, g_a the unit-norm mean GloVe vector of the movie's tag words (zero
 /// without tags or vectors), c_a the genre indicator over sqrt(#genres), and P a seeded Gaussian (w+w+G) x m matrix; each of the m
 /// columns is standardised over the K arms. User profile p_u = the mean of q over the movies the user liked in the profile (all
-/// profile movies when none was liked), each column standardised over users. Popularity pop_a = log(1 + likes of a in the
-/// profiles), standardised over the arms.</para>
-/// <para>Arm features (what the nominators and the ranker read): x_ta = [p_u ⊙ q_a, q_a, pop_a, 1], d = 2m + 2, so one theta is
+/// profile movies when none was liked), each column standardised over users. Popularity pop_a = the share of users who liked
+/// a in their profiles, standardised over the arms. Item-kNN affinity c_ua = sum over the movies i the user liked in the
+/// profile of cos(a, i), the cosine of the two movies' profile-like vectors over users (a collaborative signal a deployed
+/// recommender computes from its log), standardised over all (user, arm) pairs. Seen s_ua = 1 when the user rated a in the
+/// profile (the labels then cannot hold a, so a learner should avoid it).</para>
+/// <para>Arm features (what the nominators and the ranker read): x_ta = [p_u ⊙ q_a, q_a, pop_a, c_ua, s_ua, 1], d = 2m + 4, so one theta is
 /// shared by every arm and a nominator trained on other pools' arms still learns about its own. User features: p_u (the gate's
 /// input). Users with no liked arm in their labels are left out (their regret is always 0). The arms are the K movies rated most
 /// often in the profiles.</para>
@@ -176,7 +179,7 @@ public sealed class MovieLensMoviesWorld : IWorld
     }
 
     /// <inheritdoc />
-    public EnvironmentInfo Info => new("movielens-movies", _options.Arms, (2 * _options.Embedding) + 2, _options.Embedding, BinaryRewards: true);
+    public EnvironmentInfo Info => new("movielens-movies", _options.Arms, (2 * _options.Embedding) + 4, _options.Embedding, BinaryRewards: true);
 
     /// <inheritdoc />
     public IEnvironment Create(ulong trialSeed) => new Environment(_state.Value.Data, _state.Value.Users, Info, trialSeed);
@@ -208,7 +211,9 @@ public sealed class MovieLensMoviesWorld : IWorld
                     row[m + j] = q[j];
                 }
                 row[2 * m] = data.Popularity[a];
-                row[(2 * m) + 1] = 1;
+                row[(2 * m) + 1] = data.Affinity[user][a];
+                row[(2 * m) + 2] = data.Seen[user][a] ? 1 : 0;
+                row[(2 * m) + 3] = 1;
                 expected[a] = data.Labels[user][a] ? 1 : 0;
             }
             var context = new DecisionContext(_round++, user, profile, CandidateSet.FromFeatures(_ids, new FeatureMatrix(k, d, values)));
@@ -339,15 +344,41 @@ public sealed class MovieLensMoviesWorld : IWorld
             }
             Embedding = arms.SelectMany(i => embedding.AsSpan(i * m, m).ToArray()).ToArray();
             Likes = arms.Select(i => likes[i]).ToArray();
-            var logLikes = Likes.Select(l => Math.Log(1 + l)).ToArray();
+            var logLikes = Likes.Select(l => (double)l / profiles.Count).ToArray();
             var popMean = logLikes.Average();
             var popScale = Math.Sqrt(logLikes.Average(v => (v - popMean) * (v - popMean)));
             Popularity = logLikes.Select(v => popScale > 0 ? (v - popMean) / popScale : 0).ToArray();
             MostPopular = Array.IndexOf(Likes.ToArray(), Likes.Max());
 
+            // Item-kNN: co-likes in the profiles between every arm and every movie, cosine-normalised.
+            var likedSets = profiles.Select(pr => pr.Where(x => x.Rating >= MovieLensReader.PositiveRating).Select(x => x.Item).Distinct().ToArray()).ToArray();
+            var coLikes = new Dictionary<int, int>[k];
+            for (var a = 0; a < k; a++)
+            {
+                coLikes[a] = [];
+            }
+            foreach (var liked in likedSets)
+            {
+                foreach (var i in liked)
+                {
+                    if (armOf.TryGetValue(i, out var a))
+                    {
+                        foreach (var j in liked)
+                        {
+                            if (j != i)
+                            {
+                                coLikes[a][j] = coLikes[a].GetValueOrDefault(j) + 1;
+                            }
+                        }
+                    }
+                }
+            }
+
             // Profiles and labels; users without a liked arm are left out.
             var keptProfiles = new List<double[]>();
             var keptLabels = new List<bool[]>();
+            var keptAffinity = new List<double[]>();
+            var keptSeen = new List<bool[]>();
             for (var u = 0; u < profiles.Count; u++)
             {
                 var label = new bool[k];
@@ -374,6 +405,27 @@ public sealed class MovieLensMoviesWorld : IWorld
                 }
                 keptProfiles.Add(p);
                 keptLabels.Add(label);
+                var affinity = new double[k];
+                for (var a = 0; a < k; a++)
+                {
+                    foreach (var i in likedSets[u])
+                    {
+                        if (i != arms[a] && coLikes[a].TryGetValue(i, out var together))
+                        {
+                            affinity[a] += together / Math.Sqrt((double)likes[arms[a]] * likes[i]);
+                        }
+                    }
+                }
+                keptAffinity.Add(affinity);
+                var seen = new bool[k];
+                foreach (var (item, _, _) in profiles[u])
+                {
+                    if (armOf.TryGetValue(item, out var a))
+                    {
+                        seen[a] = true;
+                    }
+                }
+                keptSeen.Add(seen);
             }
             if (keptProfiles.Count < 4)
             {
@@ -387,6 +439,18 @@ public sealed class MovieLensMoviesWorld : IWorld
                     p[j] = (p[j] - userMean[j]) / userScale[j];
                 }
             }
+            var all = keptAffinity.SelectMany(x => x).ToArray();
+            var affinityMean = all.Average();
+            var affinityScale = Math.Sqrt(all.Average(v => (v - affinityMean) * (v - affinityMean)));
+            foreach (var row in keptAffinity)
+            {
+                for (var a = 0; a < k; a++)
+                {
+                    row[a] = affinityScale > 0 ? (row[a] - affinityMean) / affinityScale : 0;
+                }
+            }
+            Affinity = keptAffinity.ToArray();
+            Seen = keptSeen.ToArray();
             Profiles = keptProfiles.ToArray();
             Labels = keptLabels.ToArray();
             UserCount = Profiles.Length;
@@ -415,6 +479,12 @@ public sealed class MovieLensMoviesWorld : IWorld
         public int MostPopular { get; }
 
         public double[][] Profiles { get; }
+
+        /// <summary>c_ua, standardised.</summary>
+        public double[][] Affinity { get; }
+
+        /// <summary>s_ua.</summary>
+        public bool[][] Seen { get; }
 
         public bool[][] Labels { get; }
 
