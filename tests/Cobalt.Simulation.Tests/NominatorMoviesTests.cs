@@ -105,5 +105,25 @@ public class NominatorMoviesTests
         new NominatorMoviesOptions { RidgeGrid = [0.0] }.Invoking(o => o.Validate()).Should().Throw<OptionsException>().WithMessage("ridge-grid*");
     }
 
+    [Fact]
+    public void The_study_options_bind_from_json_for_the_study_command()
+    {
+        using var json = System.Text.Json.JsonDocument.Parse("""
+            {"arm-counts": [100, 1000], "ratios": [1, 3], "world": {"arms": 50, "embedding": 7, "users": "tuning"}, "alpha-grid": [0.5], "focus-ratio": 3, "tuning-ratio": 1}
+            """);
+        var options = OptionsBinder.Bind<NominatorMoviesOptions>(json.RootElement, "options");
+
+        options.ArmCounts.Should().Equal(100, 1000);
+        options.World.Embedding.Should().Be(7);
+        options.World.Users.Should().Be(UserSet.Tuning);
+        options.Dimension.Should().Be(18);
+        options.AlphaGrid.Should().Equal(0.5);
+        options.RidgeGrid.Should().Equal(0.1, 1.0, 10.0);
+        OptionsBinder.Describe(typeof(NominatorMoviesOptions)).Should().NotBeEmpty();
+        using var bad = System.Text.Json.JsonDocument.Parse("""{"ratios": [5]}""");
+        var refuse = () => OptionsBinder.Bind<NominatorMoviesOptions>(bad.RootElement, "options").Validate();
+        refuse.Should().Throw<OptionsException>().WithMessage("*ratios*d = 2 x world.embedding + 4 = 24*");
+    }
+
     private static ulong ExperimentsTrialSeed(int trial) => Experiments.ExperimentRunner.TrialSeed(99, trial);
 }
