@@ -41,6 +41,21 @@ public enum NominatorTraining
     OwnPick,
 }
 
+/// <summary>How the nominator stage splits the work between its nominators.</summary>
+public enum NominatorGate
+{
+    /// <summary>Item pools: every nominator proposes from its own pool A_n in every round (sections 2 and 3.1).</summary>
+    None,
+
+    /// <summary>
+    /// A permanent hard gate over users (Hron et al. 2021, section 4, option 2(ii): the gating mechanism kept as part of the
+    /// nominator stage, reweighting the nominators' predictions before the candidate pool is formed), restricted to gate logits
+    /// that depend on the user only and to hard 0/1 weights: each user region (the nearest of N fixed centroids of the user
+    /// features) is assigned to one nominator for good; that nominator proposes the whole candidate pool from every action.
+    /// </summary>
+    Permanent,
+}
+
 /// <summary>Options of the nominator/ranker recommender (kind <c>nominators</c>).</summary>
 /// <remarks>
 /// N nominators each propose their best action from their own pool A_n, seeing only their own subset of s of the d
@@ -105,6 +120,14 @@ public sealed record NominatorOptions : PolicyOptions
     [Description("Explicit feature subsets: one list of feature indices per nominator. Empty: each nominator draws s of the d features at random.")]
     public IReadOnlyList<int[]> FeatureSubsets { get; init; } = [];
 
+    /// <summary>Item pools or a permanent gate over user regions.</summary>
+    [Description("none: item pools (each nominator proposes from its pool every round); permanent: a fixed hard gate sends each user region (nearest gate centroid of the user features) to one nominator, which proposes all N x nominees candidates from every action.")]
+    public NominatorGate Gate { get; init; } = NominatorGate.None;
+
+    /// <summary>The gate's centroids in the user-feature space, one per nominator (used with <see cref="Gate"/> = permanent).</summary>
+    [Description("Permanent gate: one centroid per nominator in the user-feature space (for example k-means centroids of tuning users); a user goes to the nominator of the nearest centroid.")]
+    public IReadOnlyList<double[]> GateCentroids { get; init; } = [];
+
     /// <summary>Rank-one updates between re-factorisations.</summary>
     [Description("Rank-one (Sherman-Morrison) updates between Cholesky re-factorisations of each Sigma^-1.")]
     public int RefactorEvery { get; init; } = 1000;
@@ -135,7 +158,47 @@ public sealed record NominatorOptions : PolicyOptions
         Require.AtLeast(Actions, 0, nameof(Actions));
         Require.AtLeast(RefactorEvery, 1, nameof(RefactorEvery));
         CheckLists(Pools, "pools", "action id", Actions > 0 ? Actions : int.MaxValue, 0);
+        Require.Defined(Gate, nameof(Gate));
+        CheckGate();
         CheckLists(FeatureSubsets, "feature-subsets", "feature index", int.MaxValue, FeatureSubset);
+    }
+
+    private void CheckGate()
+    {
+        const string field = "gate-centroids";
+        if (GateCentroids is null)
+        {
+            throw new OptionsException(field, "must be a list (empty without a gate).");
+        }
+        if (Gate == NominatorGate.None)
+        {
+            if (GateCentroids.Count > 0)
+            {
+                throw new OptionsException(field, "are given but gate is none; set gate to permanent or leave gate-centroids empty.");
+            }
+            return;
+        }
+        if (Pools.Count > 0)
+        {
+            throw new OptionsException("pools", "cannot be combined with a permanent gate: the gated nominator proposes from every action.");
+        }
+        if (GateCentroids.Count != Nominators)
+        {
+            throw new OptionsException(field, $"lists {GateCentroids.Count} centroids for {Nominators} nominators; a permanent gate needs one per nominator.");
+        }
+        var length = GateCentroids[0]?.Length ?? 0;
+        for (var n = 0; n < GateCentroids.Count; n++)
+        {
+            var centroid = GateCentroids[n];
+            if (centroid is null || centroid.Length == 0 || centroid.Length != length)
+            {
+                throw new OptionsException($"{field}[{n}]", $"has {centroid?.Length ?? 0} entries; every centroid needs the same, non-zero number (the user-feature dimension, {length} for the first).");
+            }
+            if (centroid.Any(v => !double.IsFinite(v)))
+            {
+                throw new OptionsException($"{field}[{n}]", "holds a value that is not a finite number.");
+            }
+        }
     }
 
     private void CheckLists(IReadOnlyList<int[]> lists, string field, string what, int limit, int length)

@@ -33,6 +33,7 @@ public sealed class NominatorStage : ICandidateStage, IStateful
     private readonly Dictionary<(long Round, int User), int[]> _picks = [];
     private readonly Queue<(long Round, int User)> _pickOrder = new();
     private readonly int[] _lastNominations;
+    private readonly UserRegionGate? _gate;
     private bool[] _taken = [];
     private int[] _lastShortlist = [];
     private ActionPools? _pools;
@@ -74,6 +75,14 @@ public sealed class NominatorStage : ICandidateStage, IStateful
         _positions = Enumerable.Range(0, n).Select(_ => new List<int>()).ToArray();
         _feedback = Enumerable.Range(0, n).Select(_ => new List<Feedback>()).ToArray();
         _lastNominations = new int[n * options.Nominees];
+        if (options.Gate == NominatorGate.Permanent)
+        {
+            _gate = new UserRegionGate(options.GateCentroids);
+            if (_gate.Dimension != userDimension)
+            {
+                throw new Core.Configuration.OptionsException("gate-centroids", $"the centroids have {_gate.Dimension} entries but the world's user features have {userDimension}.");
+            }
+        }
         if (options.Pools.Count > 0)
         {
             _pools = ActionPools.FromPools(options.Pools);
@@ -95,12 +104,19 @@ public sealed class NominatorStage : ICandidateStage, IStateful
     /// <summary>What each nominator sees.</summary>
     public IReadOnlyList<FeatureView> Views => _views;
 
+    /// <summary>The permanent gate, or null with item pools.</summary>
+    public UserRegionGate? Gate => _gate;
+
+    /// <summary>With a permanent gate, the nominator the last call of <see cref="Narrow"/> asked (-1 before any, and without a gate).</summary>
+    public int LastGatedNominator { get; private set; } = -1;
+
     /// <summary>The pools, once known (explicit, from <see cref="NominatorOptions.Actions"/>, or from the first round).</summary>
     public ActionPools? Pools => _pools;
 
     /// <summary>
     /// The action ids nominated in the last call of <see cref="Narrow"/>: <see cref="NominatorOptions.Nominees"/> entries per
-    /// nominator in nominator order, -1 where a nominator had no candidate of its pool in the round.
+    /// nominator in nominator order, -1 where a nominator had no candidate of its pool in the round. With a permanent gate all
+    /// N x nominees entries are the gated nominator's (<see cref="LastGatedNominator"/>), in its order of preference.
     /// </summary>
     public ReadOnlySpan<int> LastNominations => _lastNominations;
 
@@ -115,6 +131,10 @@ public sealed class NominatorStage : ICandidateStage, IStateful
         if (candidates.Count == 0)
         {
             throw new ArgumentException("The context has no candidates to choose from.", nameof(context));
+        }
+        if (_gate is not null)
+        {
+            return NarrowGated(context);
         }
         var pools = Resolve(context);
         foreach (var list in _positions)
@@ -173,7 +193,34 @@ public sealed class NominatorStage : ICandidateStage, IStateful
         return shortlist;
     }
 
-    /// <summary>Trains every nominator on the feedback its training mode gives it: w_{n,t} = 1, 1{a_t in A_n} or 1{a_t = a_{n,t}}.</summary>
+    private int[] NarrowGated(DecisionContext context)
+    {
+        var candidates = context.Candidates;
+        var n = _gate!.Assign(context.UserFeatures.Span);
+        LastGatedNominator = n;
+        var all = new int[candidates.Count];
+        for (var i = 0; i < all.Length; i++)
+        {
+            all[i] = i;
+        }
+        var view = _views[n].Project(context, all);
+        var decision = _nominators[n].Select(view, Math.Min(_lastNominations.Length, candidates.Count));
+        Array.Fill(_lastNominations, -1);
+        var shortlist = new int[decision.Slots.Count];
+        for (var s = 0; s < shortlist.Length; s++)
+        {
+            shortlist[s] = decision.Slots[s].CandidateIndex;
+            _lastNominations[s] = candidates.Ids[shortlist[s]];
+        }
+        Array.Sort(shortlist);
+        _lastShortlist = shortlist;
+        return shortlist;
+    }
+
+    /// <summary>
+    /// Trains every nominator on the feedback its training mode gives it: w_{n,t} = 1, 1{a_t in A_n} or 1{a_t = a_{n,t}}. With a
+    /// permanent gate, own-pool and own-pick both mean w_{n,t} = 1{g(x_t) = n} (the gated nominator proposed every candidate).
+    /// </summary>
     public void Update(ReadOnlySpan<Feedback> feedback)
     {
         if (feedback.IsEmpty)
@@ -184,18 +231,20 @@ public sealed class NominatorStage : ICandidateStage, IStateful
         {
             list.Clear();
         }
-        var pools = Resolve(feedback[0].Context);
+        var pools = _gate is null ? Resolve(feedback[0].Context) : null;
         Span<int> one = stackalloc int[1];
         foreach (var f in feedback)
         {
             var action = f.ActionId;
-            var picks = _options.Training == NominatorTraining.OwnPick && _picks.TryGetValue((f.Context.Round, f.Context.UserId), out var p) ? p : null;
+            var picks = _gate is null && _options.Training == NominatorTraining.OwnPick && _picks.TryGetValue((f.Context.Round, f.Context.UserId), out var p) ? p : null;
+            var region = _gate is null || _options.Training == NominatorTraining.All ? -1 : _gate.Assign(f.Context.UserFeatures.Span);
             for (var n = 0; n < _nominators.Length; n++)
             {
                 var learns = _options.Training switch
                 {
                     NominatorTraining.All => true,
-                    NominatorTraining.OwnPool => pools.NominatorsOf(action).Contains(n),
+                    _ when _gate is not null => n == region,
+                    NominatorTraining.OwnPool => pools!.NominatorsOf(action).Contains(n),
                     _ => picks is not null && picks.AsSpan(n * _options.Nominees, _options.Nominees).Contains(action),
                 };
                 if (learns)
