@@ -51,7 +51,9 @@ public static class CobaltService
         builder.Logging.AddConsole();
         // The slim builder's simple console pins its formatter: take the configured one (e.g. "json") after it.
         builder.Services.PostConfigure<ConsoleLoggerOptions>(o => o.FormatterName = builder.Configuration["Logging:Console:FormatterName"] ?? o.FormatterName);
-        builder.Services.AddOpenApi();
+        ApiDocumentation.Add(builder.Services);
+        // Numbers are numbers: the handlers never take "1" for 1, so neither do the schemas.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
             c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
@@ -94,7 +96,7 @@ public static class CobaltService
         var app = builder.Build();
         registry.Logger = app.Services.GetRequiredService<ILogger<LoopRegistry>>();
         StoreUnavailableHandler.Use(app, settings.RetryAfterSeconds);
-        app.MapOpenApi();
+        app.MapOpenApi(ApiDocumentation.DocumentPath);
         var access = new Access(registry, settings, TimeProvider.System);
         var evaluations = new EvaluationQueue();
         var learner = app.Services.GetRequiredService<Learner>();
