@@ -108,6 +108,7 @@ internal static class Endpoints
         app.MapPost("/loops/{loop}/rank", (string loop, HttpContext http) => Handle(http, async () =>
         {
             var started = Stopwatch.GetTimestamp();
+            using var span = ServiceTracing.Start(ServiceTracing.Rank, loop);
             var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             RankRequest request;
             using (var json = await ReadJsonAsync(http, settings).ConfigureAwait(false))
@@ -138,10 +139,19 @@ internal static class Endpoints
             {
                 throw new BadRequestException(404, $"Loop '{loop}' was deleted.");
             }
+            span?.SetTag("cobalt.event_id", eventId);
+            span?.SetTag("cobalt.slate_size", decision.Slots.Count);
+            using var append = ServiceTracing.Start(ServiceTracing.StoreAppend, loop);
+            append?.SetTag("cobalt.store.record", "decision");
             try
             {
                 var marks = new DecisionMarks(request.UserKey is { } user ? LifecycleEndpoints.UserKeyHash(loop, user) : null, request.DeferActivation);
                 await loops.Store.AppendDecisionAsync(loop, eventId, time.GetUtcNow().ToUnixTimeMilliseconds(), decision.Slots.Count, stored.ToBytes(), marks, http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not (DuplicateEventException or UnknownLoopException) && ServiceTracing.Source.HasListeners())
+            {
+                ServiceTracing.Fail(append, e);
+                throw;
             }
             catch (DuplicateEventException)
             {
@@ -153,6 +163,7 @@ internal static class Endpoints
                 loops.Remove(l);
                 throw new BadRequestException(404, $"Loop '{loop}' was deleted.");
             }
+            append?.Dispose();
             latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             metrics.Ranked(l.Name, started);
             l.Activity.RecordRank();
@@ -169,6 +180,8 @@ internal static class Endpoints
         app.MapPost("/loops/{loop}/events/{eventId}/reward", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
         {
             var started = Stopwatch.GetTimestamp();
+            using var span = ServiceTracing.Start(ServiceTracing.Reward, loop);
+            span?.SetTag("cobalt.event_id", eventId);
             var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             CheckRouteEventId(eventId);
             double? value = null;
@@ -207,8 +220,14 @@ internal static class Endpoints
                 throw new BadRequestException(400, $"value {reward} is outside this loop's reward range [{l.Options.RewardMin}, {l.Options.RewardMax}].");
             }
             var options = l.Options;
-            var outcome = await loops.Store.AppendRewardAsync(loop, eventId, slot, reward, time.GetUtcNow().ToUnixTimeMilliseconds(),
-                (long)(options.RewardWaitSeconds * 1000), options.RewardAggregation, http.RequestAborted).ConfigureAwait(false);
+            RewardOutcome outcome;
+            using (var append = ServiceTracing.Start(ServiceTracing.StoreAppend, loop))
+            {
+                append?.SetTag("cobalt.store.record", "reward");
+                outcome = await loops.Store.AppendRewardAsync(loop, eventId, slot, reward, time.GetUtcNow().ToUnixTimeMilliseconds(),
+                    (long)(options.RewardWaitSeconds * 1000), options.RewardAggregation, http.RequestAborted).ConfigureAwait(false);
+            }
+            span?.SetTag("cobalt.reward.outcome", Core.Configuration.Names.Kebab(outcome.ToString()));
             return outcome switch
             {
                 RewardOutcome.Accepted => Accepted(l, eventId, slot, metrics, started),
