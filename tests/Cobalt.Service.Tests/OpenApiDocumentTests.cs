@@ -131,6 +131,9 @@ public class OpenApiDocumentTests
             problem.GetProperty("properties").EnumerateObject().Select(p => p.Name).Should().Contain(["status", "detail", "error"], "problem details keep the error member");
         }
         operations["GET /loops/{loop}/model"].GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/octet-stream", out _).Should().BeTrue();
+        operations["GET /loops/{loop}/model"].GetProperty("responses").GetProperty("200").GetProperty("headers").EnumerateObject().Select(h => h.Name)
+            .Should().BeEquivalentTo("X-Model-SHA256", "X-Model-Sequence", "X-Model-Kind");
+        operations["PUT /loops/{loop}/model"].GetProperty("parameters").EnumerateArray().Should().Contain(p => p.GetProperty("name").GetString() == "X-Model-SHA256" && p.GetProperty("in").GetString() == "header");
         operations["PUT /loops/{loop}/model"].GetProperty("requestBody").GetProperty("content").GetProperty("application/octet-stream").GetProperty("schema").GetProperty("format").GetString().Should().Be("binary");
 
         // The examples are calls that work: create a loop from the create example, rank with the rank example, reward it.

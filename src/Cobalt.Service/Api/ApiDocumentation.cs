@@ -23,6 +23,9 @@ internal enum KeyRequirement
 /// </summary>
 internal sealed record ApiRequestBody(Type Type, string ContentType);
 
+/// <summary>A header an operation reads (<see cref="Response"/> false) or answers with (true).</summary>
+internal sealed record ApiHeader(string Name, string Description, bool Response, JsonSchemaType Type = JsonSchemaType.String);
+
 /// <summary>Marks an endpoint that never calls the event store (so it cannot answer 503).</summary>
 internal sealed record NoStoreAccess
 {
@@ -101,7 +104,24 @@ internal static class ApiDocumentation
                     Content = new Dictionary<string, OpenApiMediaType> { [body.ContentType] = new() { Schema = schema } },
                 };
             }
+            foreach (var header in metadata.OfType<ApiHeader>().Where(h => !h.Response))
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = header.Name, In = ParameterLocation.Header, Required = false, Description = header.Description,
+                    Schema = new OpenApiSchema { Type = header.Type },
+                });
+            }
             operation.Responses ??= [];
+            if (operation.Responses.FirstOrDefault(r => r.Key.StartsWith('2')).Value is OpenApiResponse ok)
+            {
+                foreach (var header in metadata.OfType<ApiHeader>().Where(h => h.Response))
+                {
+                    ok.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                    ok.Headers[header.Name] = new OpenApiHeader { Description = header.Description, Schema = new OpenApiSchema { Type = header.Type } };
+                }
+            }
             if (!operation.Responses.ContainsKey("503") && key != KeyRequirement.None && !metadata.OfType<NoStoreAccess>().Any())
             {
                 operation.Responses["503"] = await ProblemResponseAsync("The event store is unavailable (after retries); Retry-After says when to try again.", context, cancellationToken).ConfigureAwait(false);
@@ -166,6 +186,10 @@ internal static class ApiDocumentation
     /// <summary>Declares the body an endpoint reads (documentation only, see <see cref="ApiRequestBody"/>).</summary>
     public static RouteHandlerBuilder Body<T>(this RouteHandlerBuilder builder, string contentType) =>
         builder.WithMetadata(new ApiRequestBody(typeof(T), contentType));
+
+    /// <summary>Declares a header the endpoint reads (<paramref name="response"/> false) or answers with.</summary>
+    public static RouteHandlerBuilder Header(this RouteHandlerBuilder builder, string name, string description, bool response = false, JsonSchemaType type = JsonSchemaType.String) =>
+        builder.WithMetadata(new ApiHeader(name, description, response, type));
 
     /// <summary>Declares the problem-details answers (4xx) an endpoint can give.</summary>
     public static RouteHandlerBuilder Problems(this RouteHandlerBuilder builder, params int[] statuses)

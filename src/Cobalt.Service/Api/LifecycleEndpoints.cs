@@ -154,7 +154,10 @@ internal static class LifecycleEndpoints
             http.Response.Headers["X-Model-Kind"] = l.Spec.Kind;
             return Results.Bytes(state, "application/octet-stream", $"{l.Name}.cobalt-model");
         })).WithName("ExportModel").WithDescription("The loop's model as its state file (admin key; application/octet-stream) with its SHA-256 in X-Model-SHA256 and the completion it covers in X-Model-Sequence.")
-            .WithTags("Models").RequireKey(KeyRequirement.Admin).Produces<Stream>(200, "application/octet-stream").Problems(401, 403, 404);
+            .WithTags("Models").RequireKey(KeyRequirement.Admin).Produces<Stream>(200, "application/octet-stream").Problems(401, 403, 404)
+            .Header(ChecksumHeader, "SHA-256 (hex) of the state file.", response: true)
+            .Header("X-Model-Sequence", "The log completion the model covers.", response: true, type: Microsoft.OpenApi.JsonSchemaType.Integer)
+            .Header("X-Model-Kind", "The policy kind of the model.", response: true);
 
         app.MapPut("/loops/{loop}/model", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
         {
@@ -166,7 +169,8 @@ internal static class LifecycleEndpoints
             ServiceLog.LoopLifeCycle(loops.Logger, l.Name, "model imported");
             return Results.Ok(new ModelImported(l.Name, true, Convert.ToHexStringLower(SHA256.HashData(bytes)), sequence, state.Length));
         })).WithName("ImportModel").WithDescription("Replace the loop's model with a state file from GET /loops/{loop}/model (admin key; body application/octet-stream, optional X-Model-SHA256). 400 for a damaged file, 409 for a model of another policy or dimensions.")
-            .WithTags("Models").RequireKey(KeyRequirement.Admin).Body<Stream>("application/octet-stream").Produces<ModelImported>().Problems(400, 401, 403, 404, 409, 413);
+            .WithTags("Models").RequireKey(KeyRequirement.Admin).Body<Stream>("application/octet-stream").Produces<ModelImported>().Problems(400, 401, 403, 404, 409, 413)
+            .Header(ChecksumHeader, "Optional SHA-256 (hex) of the body, as export answered it; a mismatch is 400.");
 
         app.MapPost("/loops/{loop}/model/reset", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
         {
