@@ -13,6 +13,18 @@ namespace Cobalt.Service.Tests;
 public class TracingTests
 {
     [Fact]
+    public async Task Without_an_otlp_endpoint_no_listener_is_registered_so_the_spans_are_never_created()
+    {
+        await using var service = await RunningService.StartAsync();
+        using var client = new CobaltClient(service.Address, service.Settings.AdminKey);
+        var created = await client.CreateLoopAsync("quiet", new LoopDefinition(new PolicyDefinition("linucb-shared"), new LoopSettings { ContextDimension = 1, ActionDimension = 1 }));
+        var ranked = await client.ForLoop("quiet", created.ApiKey!).RankAsync(new RankRequest { Context = [1], Actions = [new("a", new[] { 1.0 })] });
+        ranked.Chosen.Should().Be("a");
+        Api.ServiceTracing.Source.HasListeners().Should().BeFalse("no trace provider runs without Cobalt:Telemetry:OtlpEndpoint");
+        Api.ServiceTracing.Start(Api.ServiceTracing.Rank, "quiet").Should().BeNull();
+    }
+
+    [Fact]
     public async Task Spans_of_rank_reward_store_append_and_learning_reach_the_configured_otlp_collector()
     {
         var folder = Directory.CreateTempSubdirectory("cobalt-traces-").FullName;
