@@ -2,11 +2,11 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Cobalt.Core.Persistence;
 using Cobalt.Core.Randomness;
 using Cobalt.Reporting;
+using Cobalt.Service.Client;
 using Spectre.Console;
 
 namespace Cobalt.Cli;
@@ -14,7 +14,8 @@ namespace Cobalt.Cli;
 /// <summary>
 /// <c>cobalt load</c>: a bounded loopback load test of a running service from this (second) process. It creates a loop,
 /// warms it up, then sends a fixed number of rank calls from concurrent workers, each followed by its reward (so the loop
-/// learns throughout), and reports rank latency percentiles and throughput.
+/// learns throughout), and reports rank latency percentiles and throughput. Every call goes through the typed client
+/// (<see cref="CobaltClient"/>), as an application would make it.
 /// </summary>
 internal static class LoadCommand
 {
@@ -59,27 +60,25 @@ internal static class LoadCommand
                 return await CompareAsync(parse.GetValue(url)!, parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY"), parse.GetValue(policy)!,
                     plan, parse.GetValue(seed), evaluators, evaluatedEvents, parse.GetValue(output), cancellationToken);
             }
-            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = plan.Concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+            if (Definition(parse.GetValue(policy)!) is not { } definition)
             {
-                BaseAddress = new Uri(parse.GetValue(url)!),
-                Timeout = TimeSpan.FromSeconds(30),
-            };
+                return Errors.Report("--policy must be a JSON policy specification such as { \"kind\": \"linucb-shared\", \"options\": { \"alpha\": 0.5 } }.");
+            }
+            using var client = Client(parse.GetValue(url)!, parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY"), plan.Concurrency);
             try
             {
-                var loop = $"load-{DateTime.UtcNow:yyyyMMddHHmmss}-{Environment.ProcessId}";
-                var key = await CreateLoopAsync(client, loop, parse.GetValue(policy)!, plan, parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY"), cancellationToken);
-                client.DefaultRequestHeaders.Add("X-Api-Key", key);
+                var name = $"load-{DateTime.UtcNow:yyyyMMddHHmmss}-{Environment.ProcessId}";
+                var loop = await CreateLoopAsync(client, name, definition, plan, cancellationToken);
                 var bodies = Bodies(plan, parse.GetValue(seed));
                 var result = await AnsiConsole.Progress().StartAsync(async context =>
                 {
                     var warm = context.AddTask("warm-up", maxValue: Math.Max(1, plan.Warmup));
-                    await RunAsync(client, loop, bodies, plan.Warmup, plan.Concurrency, () => warm.Increment(1), cancellationToken);
+                    await RunAsync(loop, bodies, plan.Warmup, plan.Concurrency, () => warm.Increment(1), cancellationToken);
                     warm.Value = warm.MaxValue;
                     var measured = context.AddTask("rank + reward calls", maxValue: plan.Requests);
-                    return await RunAsync(client, loop, bodies, plan.Requests, plan.Concurrency, () => measured.Increment(1), cancellationToken);
+                    return await RunAsync(loop, bodies, plan.Requests, plan.Concurrency, () => measured.Increment(1), cancellationToken);
                 });
-                using var state = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/loops/{loop}", UriKind.Relative), cancellationToken));
-                var learned = state.RootElement.GetProperty("learnedSequence").GetInt64();
+                var learned = (await loop.GetAsync(cancellationToken)).LearnedSequence;
                 var table = Report(plan, result, learned);
                 AnsiConsole.Write(Tables.From(table));
                 if (parse.GetValue(output) is { } folder)
@@ -93,6 +92,10 @@ internal static class LoadCommand
             {
                 return Errors.Report($"could not reach the service at {client.BaseAddress}: {e.Message} (start it with `cobalt serve`).");
             }
+            catch (CobaltServiceException e)
+            {
+                return Errors.Report(e.Message);
+            }
         });
         return command;
     }
@@ -105,33 +108,34 @@ internal static class LoadCommand
     private static async Task<int> CompareAsync(string url, string? adminKey, string policy, LoadPlan plan, ulong seed, int evaluators, int evaluatedEvents,
         DirectoryInfo? output, CancellationToken cancellationToken)
     {
-        using var ranks = Client(url, plan.Concurrency);
-        using var evaluations = Client(url, plan.Concurrency + evaluators);
-        evaluations.Timeout = TimeSpan.FromMinutes(10);
+        if (Definition(policy) is not { } definition)
+        {
+            return Errors.Report("--policy must be a JSON policy specification such as { \"kind\": \"linucb-shared\", \"options\": { \"alpha\": 0.5 } }.");
+        }
+        using var rankClient = Client(url, adminKey, plan.Concurrency);
+        using var evaluationClient = Client(url, adminKey, plan.Concurrency + evaluators, TimeSpan.FromMinutes(10));
         try
         {
             var stamp = $"{DateTime.UtcNow:yyyyMMddHHmmss}-{Environment.ProcessId}";
-            var ranked = $"load-{stamp}-b";
-            var evaluated = $"load-{stamp}-a";
-            ranks.DefaultRequestHeaders.Add("X-Api-Key", await CreateLoopAsync(ranks, ranked, policy, plan, adminKey, cancellationToken));
-            evaluations.DefaultRequestHeaders.Add("X-Api-Key", await CreateLoopAsync(evaluations, evaluated, policy, plan, adminKey, cancellationToken));
+            var ranks = await CreateLoopAsync(rankClient, $"load-{stamp}-b", definition, plan, cancellationToken);
+            var evaluations = await CreateLoopAsync(evaluationClient, $"load-{stamp}-a", definition, plan, cancellationToken);
             var bodies = Bodies(plan, seed);
             var (idle, busy, done, refused) = await AnsiConsole.Progress().StartAsync(async context =>
             {
                 var fill = context.AddTask($"log {evaluatedEvents:N0} events in loop A", maxValue: evaluatedEvents);
-                await RunAsync(evaluations, evaluated, bodies, evaluatedEvents, plan.Concurrency, () => fill.Increment(1), cancellationToken);
+                await RunAsync(evaluations, bodies, evaluatedEvents, plan.Concurrency, () => fill.Increment(1), cancellationToken);
                 var warm = context.AddTask("warm-up of loop B", maxValue: Math.Max(1, plan.Warmup));
-                await RunAsync(ranks, ranked, bodies, plan.Warmup, plan.Concurrency, () => warm.Increment(1), cancellationToken);
+                await RunAsync(ranks, bodies, plan.Warmup, plan.Concurrency, () => warm.Increment(1), cancellationToken);
                 warm.Value = warm.MaxValue;
                 var quiet = context.AddTask("loop B, loop A idle", maxValue: plan.Requests);
-                var idle = await RunAsync(ranks, ranked, bodies, plan.Requests, plan.Concurrency, () => quiet.Increment(1), cancellationToken);
+                var idle = await RunAsync(ranks, bodies, plan.Requests, plan.Concurrency, () => quiet.Increment(1), cancellationToken);
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var counts = new int[2];
                 var window = 0;
-                var clients = Enumerable.Range(0, evaluators).Select(_ => Task.Run(() => EvaluateAsync(evaluations, evaluated, evaluatedEvents, () => Interlocked.Increment(ref window), counts, stop.Token))).ToArray();
+                var clients = Enumerable.Range(0, evaluators).Select(_ => Task.Run(() => EvaluateAsync(evaluations, evaluatedEvents, () => Interlocked.Increment(ref window), counts, stop.Token))).ToArray();
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); // let the first evaluations start
                 var loaded = context.AddTask("loop B, loop A evaluating", maxValue: plan.Requests);
-                var busy = await RunAsync(ranks, ranked, bodies, plan.Requests, plan.Concurrency, () => loaded.Increment(1), cancellationToken);
+                var busy = await RunAsync(ranks, bodies, plan.Requests, plan.Concurrency, () => loaded.Increment(1), cancellationToken);
                 await stop.CancelAsync();
                 await Task.WhenAll(clients);
                 return (idle, busy, counts[0], counts[1]);
@@ -160,10 +164,14 @@ internal static class LoadCommand
         {
             return Errors.Report($"could not reach the service at {url}: {e.Message} (start it with `cobalt serve`).");
         }
+        catch (CobaltServiceException e)
+        {
+            return Errors.Report(e.Message);
+        }
     }
 
     /// <summary>Asks for evaluations of <paramref name="loop"/> until stopped: counts[0] answered, counts[1] refused (429, then waits its Retry-After).</summary>
-    private static async Task EvaluateAsync(HttpClient client, string loop, int events, Func<int> next, int[] counts, CancellationToken stop)
+    private static async Task EvaluateAsync(LoopClient loop, int events, Func<int> next, int[] counts, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
@@ -171,16 +179,20 @@ internal static class LoadCommand
             var last = Math.Max(1, events - (next() % Math.Max(1, events / 2)));
             try
             {
-                using var response = await client.GetAsync(new Uri($"/loops/{loop}/evaluations?last={last}", UriKind.Relative), stop);
-                if (response.StatusCode == HttpStatusCode.TooManyRequests)
-                {
-                    Interlocked.Increment(ref counts[1]);
-                    var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
-                    await Task.Delay(wait, stop);
-                    continue;
-                }
-                response.EnsureSuccessStatusCode();
+                await loop.EvaluateAsync(last, cancellationToken: stop);
                 Interlocked.Increment(ref counts[0]);
+            }
+            catch (CobaltServiceException e) when (e.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Interlocked.Increment(ref counts[1]);
+                try
+                {
+                    await Task.Delay(e.RetryAfter ?? TimeSpan.FromSeconds(1), stop);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -189,65 +201,76 @@ internal static class LoadCommand
         }
     }
 
-    private static HttpClient Client(string url, int connections) =>
-        new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+    private static CobaltClient Client(string url, string? adminKey, int connections, TimeSpan? timeout = null) =>
+        new(new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
             BaseAddress = new Uri(url),
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+            Timeout = timeout ?? TimeSpan.FromSeconds(30),
+        }, adminKey, disposeHttpClient: true);
+
+    private static PolicyDefinition? Definition(string policy)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<PolicyDefinition>(policy, CobaltClient.JsonOptions) is { Kind.Length: > 0 } definition ? definition : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private sealed record LoadPlan(int Requests, int Warmup, int Concurrency, int Actions, int Features, bool Namespaces = false);
 
     private sealed record LoadResult(double[] RankMilliseconds, double[] RewardMilliseconds, double Seconds, int Failures, string? FirstFailure);
 
-    private static async Task<string> CreateLoopAsync(HttpClient client, string loop, string policy, LoadPlan plan, string? adminKey, CancellationToken cancellationToken)
+    private static async Task<LoopClient> CreateLoopAsync(CobaltClient client, string loop, PolicyDefinition policy, LoadPlan plan, CancellationToken cancellationToken)
     {
         var features = plan.Features;
-        var named = plan.Namespaces ? $$""", "features": { "input": "namespaces", "interactions": ["user:item"], "max-features": {{features + (features * features)}} }""" : "";
-        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri($"/loops/{loop}", UriKind.Relative))
+        var options = new LoopSettings
         {
-            Content = new StringContent($$"""{ "policy": {{policy}}, "options": { "context-dimension": {{features}}, "action-dimension": {{features}}, "reward-wait-seconds": 60{{named}} } }""", Encoding.UTF8, "application/json"),
+            ContextDimension = features,
+            ActionDimension = features,
+            RewardWaitSeconds = 60,
+            Features = plan.Namespaces ? new FeatureSettings { Input = "namespaces", Interactions = ["user:item"], MaxFeatures = features + (features * features) } : null,
         };
-        if (adminKey is not null)
-        {
-            request.Headers.Add("X-Admin-Key", adminKey);
-        }
-        using var response = await client.SendAsync(request, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (response.StatusCode != HttpStatusCode.Created)
-        {
-            throw new HttpRequestException($"creating loop '{loop}' answered {(int)response.StatusCode}: {body}");
-        }
-        using var json = JsonDocument.Parse(body);
-        return json.RootElement.GetProperty("apiKey").GetString()!;
+        var created = await client.CreateLoopAsync(loop, new LoopDefinition(policy, options), cancellationToken);
+        return created.ApiKey is { } key
+            ? client.ForLoop(loop, key)
+            : throw new CobaltServiceException(HttpStatusCode.OK, $"loop '{loop}' already existed, so its key was not answered; load uses a new loop.", null, null);
     }
 
-    /// <summary>256 rank bodies over one action set with random contexts (generated up front so the client does little work per call).</summary>
-    private static byte[][] Bodies(LoadPlan plan, ulong seed)
+    /// <summary>256 rank requests over one action set with random contexts (generated up front so the client does little work per call).</summary>
+    private static RankRequest[] Bodies(LoadPlan plan, ulong seed)
     {
         var rng = new Rng(seed);
-        string Vector() => "[" + string.Join(",", Enumerable.Range(0, plan.Features).Select(_ => rng.NextGaussian().ToString("F4", CultureInfo.InvariantCulture))) + "]";
+        double Number() => Math.Round(rng.NextGaussian(), 4);
+        double[] Vector() => [.. Enumerable.Range(0, plan.Features).Select(_ => Number())];
         // Namespaced: features f0.. alternate numbers and strings (one of 10 values), as many as --features.
-        string Namespace(string name) => $$"""{"{{name}}":{""" + string.Join(",", Enumerable.Range(0, plan.Features).Select(i => i % 2 == 0
-            ? $"\"f{i}\":{rng.NextGaussian().ToString("F4", CultureInfo.InvariantCulture)}"
-            : $"\"f{i}\":\"v{rng.NextInt(10)}\"")) + "}}";
-        var actions = string.Join(",", Enumerable.Range(0, plan.Actions).Select(a => plan.Namespaces
-            ? $$"""{"id":"item-{{a}}","features":[{{Namespace("item")}}]}"""
-            : $$"""{"id":"item-{{a}}","features":{{Vector()}}}"""));
-        return Enumerable.Range(0, 256).Select(_ => Encoding.UTF8.GetBytes(plan.Namespaces
-            ? $$"""{"contextFeatures":[{{Namespace("user")}}],"actions":[{{actions}}]}"""
-            : $$"""{"context":{{Vector()}},"actions":[{{actions}}]}""")).ToArray();
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, JsonElement>>[] Namespace(string name) =>
+        [
+            new Dictionary<string, IReadOnlyDictionary<string, JsonElement>>
+            {
+                [name] = Enumerable.Range(0, plan.Features).ToDictionary(i => $"f{i}", i => i % 2 == 0
+                    ? JsonSerializer.SerializeToElement(Number())
+                    : JsonSerializer.SerializeToElement($"v{rng.NextInt(10)}")),
+            },
+        ];
+        var actions = Enumerable.Range(0, plan.Actions).Select(a => new RankAction($"item-{a}",
+            plan.Namespaces ? ActionFeatures.FromNamespaces(Namespace("item")) : ActionFeatures.FromVector(Vector()))).ToArray();
+        return [.. Enumerable.Range(0, 256).Select(_ => plan.Namespaces
+            ? new RankRequest { ContextFeatures = Namespace("user"), Actions = actions }
+            : new RankRequest { Context = Vector(), Actions = actions })];
     }
 
     /// <summary>Sends <paramref name="count"/> rank calls, each followed by a 0/1 reward, from <paramref name="concurrency"/> workers.</summary>
-    private static async Task<LoadResult> RunAsync(HttpClient client, string loop, byte[][] bodies, int count, int concurrency, Action progress, CancellationToken cancellationToken)
+    private static async Task<LoadResult> RunAsync(LoopClient loop, RankRequest[] bodies, int count, int concurrency, Action progress, CancellationToken cancellationToken)
     {
         var rank = new double[count];
         var reward = new double[count];
         var next = -1;
         var failures = 0;
         string? first = null;
-        var rankPath = new Uri($"/loops/{loop}/rank", UriKind.Relative);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
         {
@@ -257,24 +280,28 @@ internal static class LoadCommand
                 try
                 {
                     var started = Stopwatch.GetTimestamp();
-                    using var content = new ByteArrayContent(bodies[i % bodies.Length]);
-                    content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-                    using var response = await client.PostAsync(rankPath, content, cancellationToken);
-                    var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-                    rank[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    response.EnsureSuccessStatusCode();
-                    using var answer = JsonDocument.Parse(body);
-                    var eventId = answer.RootElement.GetProperty("eventId").GetString();
-                    var chosen = answer.RootElement.GetProperty("chosen").GetString()!;
+                    RankResponse answer;
+                    try
+                    {
+                        answer = await loop.RankAsync(bodies[i % bodies.Length], cancellationToken);
+                    }
+                    finally
+                    {
+                        rank[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    }
                     started = Stopwatch.GetTimestamp();
                     // Reward the lower-numbered half of the items, so there is something to learn.
-                    var value = int.Parse(chosen.AsSpan("item-".Length), CultureInfo.InvariantCulture) % 2 == 0 ? 1 : 0;
-                    using var rewardContent = new StringContent($$"""{"value":{{value}}}""", Encoding.UTF8, "application/json");
-                    using var rewarded = await client.PostAsync(new Uri($"/loops/{loop}/events/{eventId}/reward", UriKind.Relative), rewardContent, cancellationToken);
-                    reward[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    rewarded.EnsureSuccessStatusCode();
+                    var value = int.Parse(answer.Chosen.AsSpan("item-".Length), CultureInfo.InvariantCulture) % 2 == 0 ? 1 : 0;
+                    try
+                    {
+                        await loop.RewardAsync(answer.EventId, value, cancellationToken: cancellationToken);
+                    }
+                    finally
+                    {
+                        reward[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    }
                 }
-                catch (HttpRequestException e)
+                catch (Exception e) when (e is HttpRequestException or CobaltServiceException)
                 {
                     Interlocked.Increment(ref failures);
                     Interlocked.CompareExchange(ref first, e.Message, null);

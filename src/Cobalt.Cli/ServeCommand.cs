@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Cobalt.Service;
-using Cobalt.Service.Loops;
+using Cobalt.Core.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Spectre.Console;
 
 namespace Cobalt.Cli;
@@ -21,39 +23,49 @@ internal static class ServeCommand
         var fullSync = new Option<bool>("--full-sync") { Description = "fsync every commit: acknowledged events also survive power loss (slower)." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Events learned between checkpoints.", DefaultValueFactory = _ => 1000 };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (e.g. \"Host=db;Username=cobalt;Password=...;Database=cobalt\"): use it instead of --db; several replicas may share it. Also read from COBALT_POSTGRES." };
-        var command = new Command("serve", "Run the rank/reward service: loops learn online from a durable event log (see GET /openapi/v1.json).")
+        var command = new Command("serve", "Run the rank/reward service: loops learn online from a durable event log (see GET /openapi/v1.json). Also configured by appsettings.json (section Cobalt) and Cobalt__* environment variables; flags win.")
         {
             database, urls, adminKey, insecureLocal, fullSync, checkpointEvery, postgres,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var key = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("COBALT_ADMIN_KEY");
-            key = string.IsNullOrWhiteSpace(key) ? null : key;
-            var insecure = parse.GetValue(insecureLocal);
-            if (key is null && !insecure)
+            // Configuration keys over appsettings.json and Cobalt__* variables: COBALT_ADMIN_KEY and COBALT_POSTGRES, then the
+            // flags given on this command line (a flag left at its default does not hide a configured value).
+            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (variable, key) in new[] { ("COBALT_ADMIN_KEY", nameof(ServiceOptions.AdminKey)), ("COBALT_POSTGRES", nameof(ServiceOptions.Postgres)) })
             {
-                return Errors.Report("cobalt serve needs an admin key: give --admin-key KEY or set COBALT_ADMIN_KEY (it guards creating, listing and re-keying loops and /metrics). For a demo on this machine only, use --insecure-local instead.");
+                if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
+                {
+                    overrides[$"{ServiceOptions.Section}:{key}"] = value;
+                }
             }
-            if (insecure && NonLoopback(parse.GetValue(urls)!) is { } exposed)
+            void Flag<T>(Option<T> option, string key, Func<T, string?> text)
             {
-                return Errors.Report($"--insecure-local listens on loopback only, but --urls has '{exposed}': use http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT, or give an admin key instead.");
+                if (parse.GetResult(option) is { Implicit: false })
+                {
+                    overrides[$"{ServiceOptions.Section}:{key}"] = text(parse.GetValue(option)!);
+                }
             }
-            var settings = new ServiceSettings(parse.GetValue(database)!.FullName, key)
-            {
-                FullSync = parse.GetValue(fullSync),
-                CheckpointEvery = Math.Max(1, parse.GetValue(checkpointEvery)),
-                PostgresConnectionString = parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("COBALT_POSTGRES"),
-            };
-            var log = settings.PostgresConnectionString is null ? settings.DatabasePath : "PostgreSQL (shared)";
+            Flag(database, nameof(ServiceOptions.Database), f => f.FullName);
+            Flag(urls, nameof(ServiceOptions.Urls), u => u);
+            Flag(adminKey, nameof(ServiceOptions.AdminKey), k => k);
+            Flag(insecureLocal, nameof(ServiceOptions.InsecureLocal), b => b ? "true" : "false");
+            Flag(fullSync, nameof(ServiceOptions.FullSync), b => b ? "true" : "false");
+            Flag(checkpointEvery, nameof(ServiceOptions.CheckpointEvery), n => Math.Max(1, n).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Flag(postgres, nameof(ServiceOptions.Postgres), p => p);
             try
             {
-                await using var app = await CobaltService.BuildAsync(settings, parse.GetValue(urls)!, cancellationToken);
-                AnsiConsole.MarkupLine($"Cobalt service on [link]{Markup.Escape(parse.GetValue(urls)!)}[/], event log {Markup.Escape(log)}{(settings.AdminKey is null ? " [yellow](--insecure-local: no admin key, admin calls from this machine only)[/]" : "")}");
+                await using var app = await CobaltService.BuildAsync(overrides, cancellationToken);
+                var options = app.Services.GetRequiredService<IOptions<ServiceOptions>>().Value;
+                var log = string.IsNullOrWhiteSpace(options.Postgres) ? Path.GetFullPath(options.Database) : "PostgreSQL (shared)";
+                var open = string.IsNullOrWhiteSpace(options.AdminKey);
+                AnsiConsole.MarkupLine($"Cobalt service on [link]{Markup.Escape(options.Urls)}[/], event log {Markup.Escape(log)}{(open ? " [yellow](--insecure-local: no admin key, admin calls from this machine only)[/]" : "")}"
+                    + (string.IsNullOrWhiteSpace(options.Telemetry.OtlpEndpoint) ? "" : $", traces to {Markup.Escape(options.Telemetry.OtlpEndpoint)}"));
                 await app.StartAsync(cancellationToken);
                 await app.WaitForShutdownAsync(cancellationToken);
                 return 0;
             }
-            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidDataException or ArgumentException)
+            catch (Exception e) when (e is OptionsException or OptionsValidationException or IOException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidDataException or ArgumentException)
             {
                 return Errors.Report(e.Message);
             }
@@ -62,15 +74,5 @@ internal static class ServeCommand
     }
 
     /// <summary>The first address of <paramref name="urls"/> (separated by ';') whose host is not loopback, or null.</summary>
-    internal static string? NonLoopback(string urls)
-    {
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !(uri.IsLoopback || uri.Host == "localhost"))
-            {
-                return url;
-            }
-        }
-        return null;
-    }
+    internal static string? NonLoopback(string urls) => ServiceOptions.NonLoopback(urls);
 }

@@ -9,7 +9,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Cobalt.Service;
 
@@ -38,11 +42,34 @@ public static class CobaltService
     /// Builds the service listening on <paramref name="urls"/> (for example http://127.0.0.1:5080); the event store is
     /// opened and every loop restored from its checkpoint before the first request.
     /// </summary>
-    public static async Task<WebApplication> BuildAsync(ServiceSettings settings, string urls, CancellationToken cancellationToken = default)
+    public static Task<WebApplication> BuildAsync(ServiceSettings settings, string urls, CancellationToken cancellationToken = default) =>
+        BuildAsync(settings, urls, WebApplication.CreateSlimBuilder(), null, cancellationToken);
+
+    /// <summary>
+    /// Builds the service from .NET configuration: the <see cref="ServiceOptions.Section"/> section of
+    /// <c>appsettings.json</c>, <c>appsettings.{DOTNET_ENVIRONMENT}.json</c> (in the working directory) and the environment
+    /// (<c>Cobalt__AdminKey</c>, ...), with <paramref name="overrides"/> (configuration keys such as <c>Cobalt:AdminKey</c>;
+    /// <c>cobalt serve</c> passes its flags and <c>COBALT_*</c> variables here) over all of them. The options are checked
+    /// before the store is opened and again when the host starts (<c>ValidateOnStart</c>).
+    /// </summary>
+    /// <exception cref="Core.Configuration.OptionsException">A bad option, named as <c>Cobalt:Field</c>.</exception>
+    public static Task<WebApplication> BuildAsync(IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Directory.GetCurrentDirectory() });
+        builder.Configuration.AddInMemoryCollection(overrides);
+        var options = ServiceOptions.From(builder.Configuration);
+        options.Validate();
+        builder.Services.AddSingleton<IValidateOptions<ServiceOptions>, ServiceOptionsValidator>();
+        builder.Services.AddOptions<ServiceOptions>().Bind(builder.Configuration.GetSection(ServiceOptions.Section)).ValidateOnStart();
+        return BuildAsync(options.ToSettings(), options.Urls, builder, options.Telemetry, cancellationToken);
+    }
+
+    private static async Task<WebApplication> BuildAsync(ServiceSettings settings, string urls, WebApplicationBuilder builder, TelemetryOptions? telemetry,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Recommenders.TwoStage.RecommenderPolicies.Register();
-        var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBytes);
         // Defaults under every other configuration source, so appsettings.json and environment variables
@@ -51,16 +78,32 @@ public static class CobaltService
         builder.Logging.AddConsole();
         // The slim builder's simple console pins its formatter: take the configured one (e.g. "json") after it.
         builder.Services.PostConfigure<ConsoleLoggerOptions>(o => o.FormatterName = builder.Configuration["Logging:Console:FormatterName"] ?? o.FormatterName);
-        builder.Services.AddOpenApi();
+        ApiDocumentation.Add(builder.Services);
+        // Numbers are numbers: the handlers never take "1" for 1, so neither do the schemas.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
             c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
             c.ProblemDetails.Extensions.Remove("traceId"); // a wrong key and an unknown loop get byte-identical answers (Access)
         });
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(ServiceMetrics.MeterName)
-            .AddAspNetCoreInstrumentation()
-            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0)); // every scrape sees the latest counts
+        var openTelemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(telemetry?.ServiceName ?? "cobalt"))
+            .WithMetrics(m => m
+                .AddMeter(ServiceMetrics.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0)); // every scrape sees the latest counts
+        if (telemetry?.OtlpEndpoint is { Length: > 0 } endpoint)
+        {
+            // Traces only where a collector is configured: without a listener the service's spans are never created.
+            openTelemetry.WithTracing(t => t
+                .AddSource(ServiceTracing.SourceName)
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/metrics") && !http.Request.Path.StartsWithSegments("/health"))
+                .AddOtlpExporter(o =>
+                {
+                    o.Endpoint = new Uri(endpoint);
+                    o.Protocol = telemetry.OtlpProtocol == "http/protobuf" ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                }));
+        }
         IEventStore inner = settings.PostgresConnectionString is { Length: > 0 } postgres
             ? new PostgresEventStore(postgres)
             : new SqliteEventStore(settings.DatabasePath, settings.FullSync);
@@ -94,7 +137,7 @@ public static class CobaltService
         var app = builder.Build();
         registry.Logger = app.Services.GetRequiredService<ILogger<LoopRegistry>>();
         StoreUnavailableHandler.Use(app, settings.RetryAfterSeconds);
-        app.MapOpenApi();
+        app.MapOpenApi(ApiDocumentation.DocumentPath);
         var access = new Access(registry, settings, TimeProvider.System);
         var evaluations = new EvaluationQueue();
         var learner = app.Services.GetRequiredService<Learner>();

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Cobalt.Core.Configuration;
+using Cobalt.Service.Client;
 using Cobalt.Service.Loops;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -34,24 +35,15 @@ internal static class DashboardEndpoints
             var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             var (window, step) = Window(http.Request.Query, l.Activity.Seconds);
             var buckets = l.Activity.Buckets((window + step - 1) / step, step);
-            return Results.Ok(new
-            {
-                loop = l.Name,
-                policy = new { kind = l.Spec.Kind, name = l.Spec.Name, options = Json(OptionsBinder.ToJson(l.Spec.Options)) },
-                options = Json(OptionsBinder.ToJson(l.Options)),
-                window,
-                step,
-                ranks = Interlocked.Read(ref l.Ranks),
-                rewards = Interlocked.Read(ref l.Rewards),
-                learned = Interlocked.Read(ref l.Learned),
-                learnedSequence = l.LearnedSequence,
-                eventsPerSecond = l.Activity.RanksPerSecond(60),
-                rewardsPerSecond = l.Activity.RewardsPerSecond(60),
-                buckets = buckets.Select(b => new { start = b.StartMilliseconds, ranks = b.Ranks, rewards = b.Rewards, learned = b.Learned, meanReward = b.MeanReward }),
-            });
+            return Results.Ok(new LoopActivityReport(l.Name,
+                new ActivityPolicy(l.Spec.Kind, l.Spec.Name, JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(OptionsBinder.ToJson(l.Spec.Options))!),
+                LifecycleEndpoints.Settings(l.Options), window, step, Interlocked.Read(ref l.Ranks), Interlocked.Read(ref l.Rewards), Interlocked.Read(ref l.Learned),
+                l.LearnedSequence, l.Activity.RanksPerSecond(60), l.Activity.RewardsPerSecond(60),
+                [.. buckets.Select(b => new ActivityBucketReport(b.StartMilliseconds, b.Ranks, b.Rewards, b.Learned, b.MeanReward))]));
         })).WithName("GetLoopActivity").WithDescription(
             "Recent activity of a loop, kept in memory for an hour: per bucket (query window=seconds, default 120; step=seconds per bucket) "
-            + "its rank calls, accepted rewards and the mean learned reward of its decisions; events per second over the last minute.");
+            + "its rank calls, accepted rewards and the mean learned reward of its decisions; events per second over the last minute.")
+            .WithTags("Dashboard").RequireKey(KeyRequirement.Loop).Produces<LoopActivityReport>().Problems(400, 401, 403);
 
         app.MapGet("/loops/{loop}/dashboard", (string loop, HttpContext http) =>
         {
@@ -63,7 +55,8 @@ internal static class DashboardEndpoints
             headers["Referrer-Policy"] = "no-referrer";
             headers.XFrameOptions = "DENY";
             return Results.Text(Page.Value.Html, "text/html; charset=utf-8");
-        }).WithName("LoopDashboard").WithDescription("The loop's dashboard page (HTML; asks for the loop's API key, then reads /activity, /evaluations and the loop every 2 s).");
+        }).WithName("LoopDashboard").WithDescription("The loop's dashboard page (HTML; asks for the loop's API key, then reads /activity, /evaluations and the loop every 2 s). It holds no data, so it needs no key and answers every loop name.")
+            .WithTags("Dashboard").RequireKey(KeyRequirement.None).Produces<string>(200, "text/html");
     }
 
     /// <summary>Reads <c>window</c> and <c>step</c> (seconds); errors name the parameter and its allowed range.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Cobalt.Core.Configuration;
 using Cobalt.Core.Data;
 using Cobalt.Policies.Catalog;
+using Cobalt.Service.Client;
 using Cobalt.Service.Loops;
 using Cobalt.Service.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -65,27 +66,22 @@ internal static class Endpoints
                 ServiceLog.LoopCreated(loops.Logger, loop, (await loops.FindAsync(loop, http.RequestAborted).ConfigureAwait(false))?.Spec.Kind ?? "?");
             }
             return key is null
-                ? Results.Ok(new { loop, created = false })
-                : Results.Json(new { loop, created = true, apiKey = key }, statusCode: 201);
-        })).WithName("CreateLoop").WithDescription("Create a loop (admin key): {\"policy\": {\"kind\", \"options\"}, \"options\": loop options}. Answers the loop's API key once.");
+                ? Results.Ok(new LoopCreated(loop, false))
+                : Results.Json(new LoopCreated(loop, true, key), statusCode: 201);
+        })).WithName("CreateLoop").WithDescription("Create a loop (admin key): {\"policy\": {\"kind\", \"options\"}, \"options\": loop options}. Answers the loop's API key once.")
+            .WithTags("Loops").RequireKey(KeyRequirement.Admin).Body<LoopDefinition>("application/json")
+            .Produces<LoopCreated>(201).Produces<LoopCreated>(200).Problems(400, 401, 403, 409, 413)
+            .Example("""{"policy":{"kind":"linucb-shared","options":{"features":"user-then-item","alpha":0.5}},"options":{"context-dimension":2,"action-dimension":2,"reward-wait-seconds":60}}""",
+                """{"loop":"news","created":true,"apiKey":"k3Yx...one-time"}""");
 
         app.MapGet("/loops", (Func<HttpContext, Task<IResult>>)(http => Handle(http, async () =>
         {
             access.RequireAdmin(http, "Listing loops");
             await loops.LoadAsync(http.RequestAborted).ConfigureAwait(false);
-            return Results.Ok(new
-            {
-                loops = loops.All.OrderBy(l => l.Name, StringComparer.Ordinal).Select(l => new
-                {
-                    loop = l.Name,
-                    policy = l.Spec.Kind,
-                    ranks = Interlocked.Read(ref l.Ranks),
-                    rewards = Interlocked.Read(ref l.Rewards),
-                    learnedSequence = l.LearnedSequence,
-                    apprentice = l.Options.Apprentice,
-                }),
-            });
-        }))).WithName("ListLoops").WithDescription("Every loop of the store with its policy kind and this process's counters (admin key).");
+            return Results.Ok(new LoopList([.. loops.All.OrderBy(l => l.Name, StringComparer.Ordinal).Select(l => new LoopSummary(
+                l.Name, l.Spec.Kind, Interlocked.Read(ref l.Ranks), Interlocked.Read(ref l.Rewards), l.LearnedSequence, l.Options.Apprentice))]));
+        }))).WithName("ListLoops").WithDescription("Every loop of the store with its policy kind and this process's counters (admin key).")
+            .WithTags("Loops").RequireKey(KeyRequirement.Admin).Produces<LoopList>().Problems(401, 403);
 
         app.MapPost("/loops/{loop}/key", (string loop, HttpContext http) => Handle(http, async () =>
         {
@@ -93,38 +89,26 @@ internal static class Endpoints
             var l = await loops.FindAsync(loop, http.RequestAborted).ConfigureAwait(false)
                 ?? throw new BadRequestException(404, $"There is no loop '{loop}'.");
             var key = await access.RotateAsync(l, http.RequestAborted).ConfigureAwait(false);
-            return Results.Ok(new { loop = l.Name, apiKey = key });
-        })).WithName("RotateLoopKey").WithDescription("Give the loop a new API key (admin key); the old key stops working. Answers the new key once.");
+            return Results.Ok(new LoopKey(l.Name, key));
+        })).WithName("RotateLoopKey").WithDescription("Give the loop a new API key (admin key); the old key stops working. Answers the new key once.")
+            .WithTags("Loops").RequireKey(KeyRequirement.Admin).Produces<LoopKey>().Problems(401, 403, 404);
 
         app.MapGet("/loops/{loop}", (string loop, HttpContext http) => Handle(http, async () =>
         {
             var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             var (decisions, rewards) = await loops.Store.CountAsync(loop, http.RequestAborted).ConfigureAwait(false);
-            return Results.Ok(new
-            {
-                loop = l.Name,
-                policy = l.Spec.Kind,
-                decisions,
-                rewards,
-                learnedSequence = l.LearnedSequence,
-                checkpointSequence = l.CheckpointSequence,
-                apprentice = l.Options.Apprentice,
-                status = loops.Health(l.Name).Status,
-                quarantine = loops.Health(l.Name).Quarantine,
-                damagedEvents = loops.Health(l.Name).DamagedEvents,
-                problems = loops.Health(l.Name).Problems,
-                exploration = l.Options.Apprentice ? "apprentice" : Core.Configuration.Names.Kebab(l.Exploration.ToString()),
-                refusedUpdates = l.RefusedUpdates,
-                lastRefusal = l.LastRefusal,
-                inactiveEvents = Interlocked.Read(ref l.InactiveSkipped),
-                retentionDeleted = Interlocked.Read(ref l.RetentionDeleted),
-                options = LifecycleEndpoints.OptionsJson(l.Options),
-            });
-        })).WithName("GetLoop");
+            var health = loops.Health(l.Name);
+            return Results.Ok(new LoopStatus(l.Name, l.Spec.Kind, decisions, rewards, l.LearnedSequence, l.CheckpointSequence, l.Options.Apprentice,
+                health.Status, health.Quarantine, health.DamagedEvents, health.Problems,
+                l.Options.Apprentice ? "apprentice" : Core.Configuration.Names.Kebab(l.Exploration.ToString()), l.RefusedUpdates, l.LastRefusal,
+                Interlocked.Read(ref l.InactiveSkipped), Interlocked.Read(ref l.RetentionDeleted), LifecycleEndpoints.Settings(l.Options)));
+        })).WithName("GetLoop").WithDescription("The loop's state: its log counts, learning progress, health (quarantine, damaged events, problems) and options (loop key).")
+            .WithTags("Loops").RequireKey(KeyRequirement.Loop).Produces<LoopStatus>().Problems(401, 403);
 
         app.MapPost("/loops/{loop}/rank", (string loop, HttpContext http) => Handle(http, async () =>
         {
             var started = Stopwatch.GetTimestamp();
+            using var span = ServiceTracing.Start(ServiceTracing.Rank, loop);
             var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             RankRequest request;
             using (var json = await ReadJsonAsync(http, settings).ConfigureAwait(false))
@@ -155,10 +139,19 @@ internal static class Endpoints
             {
                 throw new BadRequestException(404, $"Loop '{loop}' was deleted.");
             }
+            span?.SetTag("cobalt.event_id", eventId);
+            span?.SetTag("cobalt.slate_size", decision.Slots.Count);
+            using var append = ServiceTracing.Start(ServiceTracing.StoreAppend, loop);
+            append?.SetTag("cobalt.store.record", "decision");
             try
             {
                 var marks = new DecisionMarks(request.UserKey is { } user ? LifecycleEndpoints.UserKeyHash(loop, user) : null, request.DeferActivation);
                 await loops.Store.AppendDecisionAsync(loop, eventId, time.GetUtcNow().ToUnixTimeMilliseconds(), decision.Slots.Count, stored.ToBytes(), marks, http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not (DuplicateEventException or UnknownLoopException) && ServiceTracing.Source.HasListeners())
+            {
+                ServiceTracing.Fail(append, e);
+                throw;
             }
             catch (DuplicateEventException)
             {
@@ -170,18 +163,25 @@ internal static class Endpoints
                 loops.Remove(l);
                 throw new BadRequestException(404, $"Loop '{loop}' was deleted.");
             }
+            append?.Dispose();
             latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             metrics.Ranked(l.Name, started);
             l.Activity.RecordRank();
-            var slate = decision.Slots.Select(s => new { id = eligible[s.CandidateIndex].Id, probability = s.Propensity }).ToArray();
+            var slate = decision.Slots.Select(s => new SlateEntry(eligible[s.CandidateIndex].Id, s.Propensity)).ToArray();
             // Every eligible action with its probability of being chosen first, when the policy has a closed form.
-            var probabilities = decision.FirstSlotProbabilities?.Select((p, i) => new { id = eligible[i].Id, probability = p }).ToArray();
-            return Results.Ok(new { eventId, slate, chosen = slate[0].id, probabilities, apprentice = l.Options.Apprentice, deferActivation = request.DeferActivation });
-        })).WithName("Rank").WithDescription("Rank actions for a context; the decision is logged (with its propensities) before the answer.");
+            var probabilities = decision.FirstSlotProbabilities?.Select((p, i) => new ActionProbability(eligible[i].Id, p)).ToArray();
+            return Results.Ok(new RankResponse(eventId, slate, slate[0].Id, probabilities, l.Options.Apprentice, request.DeferActivation));
+        })).WithName("Rank").WithDescription("Rank actions for a context; the decision is logged (with its propensities) before the answer.")
+            .WithTags("Decisions").RequireKey(KeyRequirement.Loop).Body<Client.RankRequest>("application/json").Produces<RankResponse>()
+            .Problems(400, 401, 403, 404, 409, 413)
+            .Example("""{"context":[0.2,1.0],"actions":[{"id":"article-1","features":[0.5,0.1]},{"id":"article-2","features":[0.0,0.9]}],"userKey":"user-17"}""",
+                """{"eventId":"5f0c2a9e8b7d4c1fa3e6d2b1c0a9f8e7","slate":[{"id":"article-2","probability":0.8}],"chosen":"article-2","probabilities":[{"id":"article-1","probability":0.2},{"id":"article-2","probability":0.8}],"apprentice":false,"deferActivation":false}""");
 
         app.MapPost("/loops/{loop}/events/{eventId}/reward", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
         {
             var started = Stopwatch.GetTimestamp();
+            using var span = ServiceTracing.Start(ServiceTracing.Reward, loop);
+            span?.SetTag("cobalt.event_id", eventId);
             var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             CheckRouteEventId(eventId);
             double? value = null;
@@ -220,19 +220,28 @@ internal static class Endpoints
                 throw new BadRequestException(400, $"value {reward} is outside this loop's reward range [{l.Options.RewardMin}, {l.Options.RewardMax}].");
             }
             var options = l.Options;
-            var outcome = await loops.Store.AppendRewardAsync(loop, eventId, slot, reward, time.GetUtcNow().ToUnixTimeMilliseconds(),
-                (long)(options.RewardWaitSeconds * 1000), options.RewardAggregation, http.RequestAborted).ConfigureAwait(false);
+            RewardOutcome outcome;
+            using (var append = ServiceTracing.Start(ServiceTracing.StoreAppend, loop))
+            {
+                append?.SetTag("cobalt.store.record", "reward");
+                outcome = await loops.Store.AppendRewardAsync(loop, eventId, slot, reward, time.GetUtcNow().ToUnixTimeMilliseconds(),
+                    (long)(options.RewardWaitSeconds * 1000), options.RewardAggregation, http.RequestAborted).ConfigureAwait(false);
+            }
+            span?.SetTag("cobalt.reward.outcome", Core.Configuration.Names.Kebab(outcome.ToString()));
             return outcome switch
             {
                 RewardOutcome.Accepted => Accepted(l, eventId, slot, metrics, started),
-                RewardOutcome.Ignored => Results.Ok(new { eventId, slot, accepted = false, reason = $"slot {slot} already has a reward and this loop keeps the earliest (reward-aggregation earliest)." }),
+                RewardOutcome.Ignored => Results.Ok(new RewardResponse(eventId, slot, false, $"slot {slot} already has a reward and this loop keeps the earliest (reward-aggregation earliest).")),
                 RewardOutcome.NotActivated => throw new BadRequestException(409, $"event '{eventId}' was ranked with deferActivation and is not activated: POST /loops/{loop}/events/{eventId}/activate first (a slate never shown takes no reward)."),
                 RewardOutcome.UnknownEvent => throw new BadRequestException(404, $"event '{eventId}' is not in loop '{loop}'."),
                 RewardOutcome.Expired => throw new BadRequestException(410, $"event '{eventId}' is older than the reward wait of {l.Options.RewardWaitSeconds} s; it has been given the default reward."),
                 RewardOutcome.Duplicate => throw new BadRequestException(409, $"slot {slot} of event '{eventId}' already has a reward (this loop's reward-aggregation is reject; PATCH it to sum, earliest or last to take more)."),
                 _ => throw new BadRequestException(400, $"event '{eventId}' has no slot {slot}."),
             };
-        })).WithName("Reward").WithDescription("Record the reward of one slot of a ranked event.");
+        })).WithName("Reward").WithDescription("Record the reward of one slot of a ranked event.")
+            .WithTags("Decisions").RequireKey(KeyRequirement.Loop).Body<RewardRequest>("application/json").Produces<RewardResponse>()
+            .Problems(400, 401, 403, 404, 409, 410, 413)
+            .Example("""{"value":1,"slot":0}""", """{"eventId":"5f0c2a9e8b7d4c1fa3e6d2b1c0a9f8e7","slot":0,"accepted":true}""");
 
         app.MapGet("/loops/{loop}/events/{eventId}", (string loop, string eventId, HttpContext http) => Handle(http, async () =>
         {
@@ -240,31 +249,21 @@ internal static class Endpoints
             CheckRouteEventId(eventId);
             var e = await loops.Store.GetEventAsync(loop, eventId, http.RequestAborted).ConfigureAwait(false)
                 ?? throw new BadRequestException(404, $"event '{eventId}' is not in loop '{loop}'.");
-            return Results.Ok(new
-            {
-                eventId = e.EventId,
-                sequence = e.Sequence,
-                createdMilliseconds = e.CreatedMilliseconds,
-                damage = e.Damage,
-                slots = e.Decision.Chosen.Select((c, i) => new
-                {
-                    actionId = e.Decision.ActionIds[c],
-                    propensity = double.IsNaN(e.Decision.Propensities[i]) ? (double?)null : e.Decision.Propensities[i],
-                    reward = double.IsNaN(e.Rewards[i]) ? (double?)null : e.Rewards[i],
-                }),
-            });
-        })).WithName("GetEvent").WithDescription("A logged event with its chosen actions (dense ids), propensities and rewards so far.");
+            return Results.Ok(new EventRecord(e.EventId, e.Sequence, e.CreatedMilliseconds, e.Damage, [.. e.Decision.Chosen.Select((c, i) => new EventSlot(
+                e.Decision.ActionIds[c],
+                double.IsNaN(e.Decision.Propensities[i]) ? null : e.Decision.Propensities[i],
+                double.IsNaN(e.Rewards[i]) ? null : e.Rewards[i]))]));
+        })).WithName("GetEvent").WithDescription("A logged event with its chosen actions (dense ids), propensities and rewards so far.")
+            .WithTags("Decisions").RequireKey(KeyRequirement.Loop).Produces<EventRecord>().Problems(400, 401, 403, 404);
 
         app.MapGet("/metrics/json", (Func<HttpContext, Task<IResult>>)(http => Handle(http, () =>
         {
             access.RequireAdmin(http, "Reading /metrics/json");
             var (p50, p99) = latency.Percentiles();
-            return Task.FromResult(Results.Ok(new
-            {
-                rankLatencyMilliseconds = new { p50, p99 },
-                loops = loops.All.Select(l => new { loop = l.Name, ranks = l.Ranks, rewards = l.Rewards, learned = l.Learned, learnedSequence = l.LearnedSequence, checkpointSequence = l.CheckpointSequence, refusedUpdates = l.RefusedUpdates }),
-            }));
-        }))).WithName("MetricsJson").WithDescription("Rank latency p50/p99 and per-loop counters as JSON (admin key); GET /metrics has them in Prometheus text format.");
+            return Task.FromResult(Results.Ok(new MetricsReport(new LatencyPercentiles(p50, p99),
+                [.. loops.All.Select(l => new LoopCounters(l.Name, Interlocked.Read(ref l.Ranks), Interlocked.Read(ref l.Rewards), Interlocked.Read(ref l.Learned), l.LearnedSequence, l.CheckpointSequence, l.RefusedUpdates))])));
+        }))).WithName("MetricsJson").WithDescription("Rank latency p50/p99 and per-loop counters as JSON (admin key); GET /metrics has them in Prometheus text format.")
+            .WithTags("Operations").RequireKey(KeyRequirement.Admin).WithMetadata(NoStoreAccess.Instance).Produces<MetricsReport>().Problems(401, 403);
     }
 
     private static IResult Accepted(Loop loop, string eventId, int slot, ServiceMetrics metrics, long started)
@@ -272,7 +271,7 @@ internal static class Endpoints
         Interlocked.Increment(ref loop.Rewards);
         metrics.Rewarded(loop.Name, started);
         loop.Activity.RecordReward();
-        return Results.Ok(new { eventId, slot, accepted = true });
+        return Results.Ok(new RewardResponse(eventId, slot, true));
     }
 
     /// <summary>Runs a handler, turning refused requests into their status and message, and anything unexpected into a 500 that says so.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Cobalt.Core.Configuration;
+using Cobalt.Service.Client;
 using Cobalt.Service.Evaluation;
 using Cobalt.Service.Loops;
 using Microsoft.AspNetCore.Builder;
@@ -60,19 +61,13 @@ internal static class EvaluationEndpoints
                 throw new BadRequestException(429, e.Message);
             }
             var result = await entry.Evaluation.WaitAsync(http.RequestAborted).ConfigureAwait(false);
-            return Results.Ok(new
-            {
-                loop = result.Loop,
-                events = result.Events,
-                skipped = result.Skipped,
-                inactive = result.Inactive,
-                window,
-                computedAt = entry.At,
-                estimates = result.Estimates.Select(e => new { policy = e.Policy, estimator = e.Estimator, value = e.Value, lower = e.Lower, upper = e.Upper }),
-                minPropensity = double.IsNaN(result.MinPropensity) ? (double?)null : result.MinPropensity,
-                candidates = result.Candidates.Select(c => new { policy = c.Policy, effectiveSampleSize = c.EffectiveSampleSize, unsupportedEvents = c.UnsupportedEvents, unsupportedMass = c.UnsupportedMass, refused = c.Refused }),
-            });
-        })).WithName("Evaluations").WithDescription("Compare candidate policies on the loop's own log (progressive replay; IPS, clipped IPS, SNIPS, Replay with bootstrap intervals).");
+            return Results.Ok(new EvaluationReport(result.Loop, result.Events, result.Skipped, result.Inactive, window, entry.At,
+                [.. result.Estimates.Select(e => new EvaluationEstimate(e.Policy, e.Estimator, e.Value, e.Lower, e.Upper))],
+                double.IsNaN(result.MinPropensity) ? null : result.MinPropensity,
+                [.. result.Candidates.Select(c => new EvaluationCandidate(c.Policy, c.EffectiveSampleSize, c.UnsupportedEvents, c.UnsupportedMass, c.Refused))]));
+        })).WithName("Evaluations").WithDescription("Compare candidate policies on the loop's own log (progressive replay; IPS, clipped IPS, SNIPS, Replay with bootstrap intervals). "
+            + "Query: last (events, 1 to the evaluator's limit, default 10,000), candidates (a JSON array of policy specifications).")
+            .WithTags("Evaluation").RequireKey(KeyRequirement.Loop).Produces<EvaluationReport>().Problems(400, 401, 403, 429);
     }
 
     private static IReadOnlyList<Policies.Catalog.PolicySpec> Parse(string json, LoopOptions options)

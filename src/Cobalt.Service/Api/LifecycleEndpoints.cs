@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cobalt.Core.Configuration;
 using Cobalt.Core.Persistence;
+using Cobalt.Service.Client;
 using Cobalt.Service.Loops;
 using Cobalt.Service.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -97,9 +98,11 @@ internal static class LifecycleEndpoints
             var before = JsonNode.Parse(OptionsBinder.ToJson(current))!.AsObject();
             var after = JsonNode.Parse(OptionsBinder.ToJson(changed))!.AsObject();
             var changes = after.Where(p => before[p.Key]?.ToJsonString() != p.Value?.ToJsonString())
-                .ToDictionary(p => p.Key, p => new { from = JsonElementOf(before[p.Key]), to = JsonElementOf(p.Value) });
-            return Results.Ok(new { loop = l.Name, changed = changes, options = OptionsJson(changed) });
-        })).WithName("ChangeLoop").WithDescription("Change loop options in place (admin key): a JSON object of options named as in PUT's options; the model is kept. Options that shape the model (context-dimension, action-dimension, seed, features, the policy) answer 409.");
+                .ToDictionary(p => p.Key, p => new OptionChange(JsonElementOf(before[p.Key]), JsonElementOf(p.Value)));
+            return Results.Ok(new LoopChanged(l.Name, changes, Settings(changed)));
+        })).WithName("ChangeLoop").WithDescription("Change loop options in place (admin key): a JSON object of options named as in PUT's options; the model is kept. Options that shape the model (context-dimension, action-dimension, seed, features, the policy) answer 409.")
+            .WithTags("Loops").RequireKey(KeyRequirement.Admin).Body<LoopSettings>("application/json").Produces<LoopChanged>().Problems(400, 401, 403, 404, 409, 413)
+            .Example("""{"reward-wait-seconds":30,"apprentice":false}""", """{"loop":"news","changed":{"reward-wait-seconds":{"from":60,"to":30}},"options":{"context-dimension":2,"action-dimension":2,"reward-wait-seconds":30,"apprentice":false}}""");
 
         app.MapDelete("/loops/{loop}", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
         {
@@ -109,7 +112,7 @@ internal static class LifecycleEndpoints
             {
                 if (loops.Unloadable.ContainsKey(loop) && await loops.Store.DeleteLoopAsync(loop, http.RequestAborted).ConfigureAwait(false))
                 {
-                    return Results.Ok(new { loop, deleted = true, decisions = (long?)null, rewards = (long?)null });
+                    return Results.Ok(new LoopDeleted(loop, true, null, null));
                 }
                 throw new BadRequestException(404, $"There is no loop '{loop}' (a deleted loop is gone).");
             }
@@ -130,13 +133,14 @@ internal static class LifecycleEndpoints
                 }
                 loops.Remove(l);
                 ServiceLog.LoopLifeCycle(loops.Logger, loop, "deleted with its log");
-                return Results.Ok(new { loop, deleted = true, decisions = (long?)decisions, rewards = (long?)rewards });
+                return Results.Ok(new LoopDeleted(loop, true, decisions, rewards));
             }
             finally
             {
                 l.ModelGate.Release();
             }
-        })).WithName("DeleteLoop").WithDescription("Delete a loop with its events, rewards, action ids and checkpoint (admin key); it stops learning at once. 404 for a loop that does not exist (or was deleted).");
+        })).WithName("DeleteLoop").WithDescription("Delete a loop with its events, rewards, action ids and checkpoint (admin key); it stops learning at once. 404 for a loop that does not exist (or was deleted).")
+            .WithTags("Loops").RequireKey(KeyRequirement.Admin).Produces<LoopDeleted>().Problems(401, 403, 404);
 
         app.MapGet("/loops/{loop}/model", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
         {
@@ -149,7 +153,11 @@ internal static class LifecycleEndpoints
             http.Response.Headers["X-Model-Sequence"] = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
             http.Response.Headers["X-Model-Kind"] = l.Spec.Kind;
             return Results.Bytes(state, "application/octet-stream", $"{l.Name}.cobalt-model");
-        })).WithName("ExportModel").WithDescription("The loop's model as its state file (admin key; application/octet-stream) with its SHA-256 in X-Model-SHA256 and the completion it covers in X-Model-Sequence.");
+        })).WithName("ExportModel").WithDescription("The loop's model as its state file (admin key; application/octet-stream) with its SHA-256 in X-Model-SHA256 and the completion it covers in X-Model-Sequence.")
+            .WithTags("Models").RequireKey(KeyRequirement.Admin).Produces<Stream>(200, "application/octet-stream").Problems(401, 403, 404)
+            .Header(ChecksumHeader, "SHA-256 (hex) of the state file.", response: true)
+            .Header("X-Model-Sequence", "The log completion the model covers.", response: true, type: Microsoft.OpenApi.JsonSchemaType.Integer)
+            .Header("X-Model-Kind", "The policy kind of the model.", response: true);
 
         app.MapPut("/loops/{loop}/model", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
         {
@@ -159,8 +167,10 @@ internal static class LifecycleEndpoints
             CheckModel(l, bytes, http.Request.Headers[ChecksumHeader].ToString());
             var (sequence, state) = await ReplaceModelAsync(loops, l, () => l.Import(bytes), http.RequestAborted).ConfigureAwait(false);
             ServiceLog.LoopLifeCycle(loops.Logger, l.Name, "model imported");
-            return Results.Ok(new { loop = l.Name, imported = true, sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), sequence, checkpointBytes = state.Length });
-        })).WithName("ImportModel").WithDescription("Replace the loop's model with a state file from GET /loops/{loop}/model (admin key; body application/octet-stream, optional X-Model-SHA256). 400 for a damaged file, 409 for a model of another policy or dimensions.");
+            return Results.Ok(new ModelImported(l.Name, true, Convert.ToHexStringLower(SHA256.HashData(bytes)), sequence, state.Length));
+        })).WithName("ImportModel").WithDescription("Replace the loop's model with a state file from GET /loops/{loop}/model (admin key; body application/octet-stream, optional X-Model-SHA256). 400 for a damaged file, 409 for a model of another policy or dimensions.")
+            .WithTags("Models").RequireKey(KeyRequirement.Admin).Body<Stream>("application/octet-stream").Produces<ModelImported>().Problems(400, 401, 403, 404, 409, 413)
+            .Header(ChecksumHeader, "Optional SHA-256 (hex) of the body, as export answered it; a mismatch is 400.");
 
         app.MapPost("/loops/{loop}/model/reset", (string loop, HttpContext http) => Endpoints.Handle(http, async () =>
         {
@@ -168,8 +178,9 @@ internal static class LifecycleEndpoints
             var l = await FindAsync(loops, loop, http).ConfigureAwait(false);
             var (sequence, _) = await ReplaceModelAsync(loops, l, l.Reset, http.RequestAborted).ConfigureAwait(false);
             ServiceLog.LoopLifeCycle(loops.Logger, l.Name, "model reset");
-            return Results.Ok(new { loop = l.Name, reset = true, sequence });
-        })).WithName("ResetModel").WithDescription("Put back an untrained model with the loop's options (admin key); events already learned are not learned again.");
+            return Results.Ok(new ModelReset(l.Name, true, sequence));
+        })).WithName("ResetModel").WithDescription("Put back an untrained model with the loop's options (admin key); events already learned are not learned again.")
+            .WithTags("Models").RequireKey(KeyRequirement.Admin).Produces<ModelReset>().Problems(401, 403, 404);
 
         app.MapPost("/loops/{loop}/events/{eventId}/activate", (string loop, string eventId, HttpContext http) => Endpoints.Handle(http, async () =>
         {
@@ -179,12 +190,13 @@ internal static class LifecycleEndpoints
             var outcome = await loops.Store.ActivateAsync(loop, eventId, time.GetUtcNow().ToUnixTimeMilliseconds(), (long)(options.RewardWaitSeconds * 1000), http.RequestAborted).ConfigureAwait(false);
             return outcome switch
             {
-                ActivationOutcome.Activated => Results.Ok(new { eventId, activated = true, wasActive = false }),
-                ActivationOutcome.AlreadyActive => Results.Ok(new { eventId, activated = true, wasActive = true }),
+                ActivationOutcome.Activated => Results.Ok(new ActivationResponse(eventId, true, false)),
+                ActivationOutcome.AlreadyActive => Results.Ok(new ActivationResponse(eventId, true, true)),
                 ActivationOutcome.UnknownEvent => throw new BadRequestException(404, $"event '{eventId}' is not in loop '{loop}'."),
                 _ => throw new BadRequestException(410, $"event '{eventId}' is older than the reward wait of {options.RewardWaitSeconds} s: it was finished as inactive and is not learned."),
             };
-        })).WithName("ActivateEvent").WithDescription("Activate an event ranked with \"deferActivation\": true (its slate was shown): it takes rewards and is learned. Events never activated are finished as inactive after the reward wait.");
+        })).WithName("ActivateEvent").WithDescription("Activate an event ranked with \"deferActivation\": true (its slate was shown): it takes rewards and is learned. Events never activated are finished as inactive after the reward wait.")
+            .WithTags("Decisions").RequireKey(KeyRequirement.Loop).Produces<ActivationResponse>().Problems(400, 401, 403, 404, 410);
 
         app.MapDelete("/loops/{loop}/users/{userKey}/events", (string loop, string userKey, HttpContext http) => Endpoints.Handle(http, async () =>
         {
@@ -195,12 +207,17 @@ internal static class LifecycleEndpoints
                 throw new BadRequestException(400, "The user key in the path must have 1 to 256 characters (the userKey given at rank time).");
             }
             var erased = await loops.Store.EraseUserAsync(loop, UserKeyHash(l.Name, userKey), http.RequestAborted).ConfigureAwait(false);
-            return Results.Ok(new { loop = l.Name, erased });
-        })).WithName("EraseUserEvents").WithDescription("Delete every event (and its rewards) ranked with this userKey (admin key); answers the count. The model keeps what it learned from them: reset it to forget.");
+            return Results.Ok(new UserEventsErased(l.Name, erased));
+        })).WithName("EraseUserEvents").WithDescription("Delete every event (and its rewards) ranked with this userKey (admin key); answers the count. The model keeps what it learned from them: reset it to forget.")
+            .WithTags("Loops").RequireKey(KeyRequirement.Admin).Produces<UserEventsErased>().Problems(400, 401, 403, 404);
     }
 
     /// <summary>How a user key is stored: SHA-256 (hex) of the loop name and the key, so the raw key is never stored and keys do not link loops.</summary>
     public static string UserKeyHash(string loop, string userKey) => LoopRegistry.Hash(loop + "\u0000" + userKey);
+
+    /// <summary>The loop options as the API's contract type (kebab-case names, as PUT takes them).</summary>
+    public static LoopSettings Settings(LoopOptions options) =>
+        JsonSerializer.Deserialize<LoopSettings>(OptionsBinder.ToJson(options))!;
 
     /// <summary>The loop options as PUT takes them (kebab-case names).</summary>
     public static JsonElement OptionsJson(LoopOptions options)

@@ -65,8 +65,17 @@ internal sealed class Learner(LoopRegistry registry, ServiceSettings settings, T
             {
                 return 0; // deleted while this pass was on its way: learns and checkpoints nothing more
             }
+            using var span = Api.ServiceTracing.Start(Api.ServiceTracing.Learn, loop.Name);
             var learned = await LearnLockedAsync(loop, forceCheckpoint, cancellationToken).ConfigureAwait(false);
             await SweepRetentionAsync(loop, cancellationToken).ConfigureAwait(false);
+            if (span is not null)
+            {
+                span.SetTag("cobalt.learned", learned);
+                if (learned == 0)
+                {
+                    span.ActivityTraceFlags &= ~System.Diagnostics.ActivityTraceFlags.Recorded; // an idle pass is not exported
+                }
+            }
             return learned;
         }
         finally
