@@ -10,4 +10,4 @@ if (Console.IsOutputRedirected)
     AnsiConsole.Profile.Capabilities.Interactive = false;
 }
 
-return CobaltCommand.Create().Parse(args).Invoke();
+return CobaltCommand.Invoke(args);

@@ -45,20 +45,81 @@ internal static class ServeCommand
                 PostgresConnectionString = parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("COBALT_POSTGRES"),
             };
             var log = settings.PostgresConnectionString is null ? settings.DatabasePath : "PostgreSQL (shared)";
+            if (settings.PostgresConnectionString is null && DatabaseProblem(settings.DatabasePath) is { } badPath)
+            {
+                return Errors.Report(badPath);
+            }
+            if (BusyPort(parse.GetValue(urls)!) is { } busy)
+            {
+                return Errors.Report(busy);
+            }
             try
             {
                 await using var app = await CobaltService.BuildAsync(settings, parse.GetValue(urls)!, cancellationToken);
-                AnsiConsole.MarkupLine($"Cobalt service on [link]{Markup.Escape(parse.GetValue(urls)!)}[/], event log {Markup.Escape(log)}{(settings.AdminKey is null ? " [yellow](--insecure-local: no admin key, admin calls from this machine only)[/]" : "")}");
                 await app.StartAsync(cancellationToken);
+                AnsiConsole.MarkupLine($"Cobalt service on [link]{Markup.Escape(parse.GetValue(urls)!)}[/], event log {Markup.Escape(log)}{(settings.AdminKey is null ? " [yellow](--insecure-local: no admin key, admin calls from this machine only)[/]" : "")}");
                 await app.WaitForShutdownAsync(cancellationToken);
                 return 0;
             }
-            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidDataException or ArgumentException)
+            catch (Microsoft.Data.Sqlite.SqliteException e)
+            {
+                return Errors.Report($"--db {settings.DatabasePath}: cannot use the event log there: {e.Message}");
+            }
+            catch (Exception e) when (e is IOException or Npgsql.NpgsqlException or InvalidDataException or ArgumentException)
             {
                 return Errors.Report(e.Message);
             }
         });
         return command;
+    }
+
+    /// <summary>Why the SQLite event log cannot be at <paramref name="path"/> (its folder is missing, or it is a folder), or null.</summary>
+    internal static string? DatabaseProblem(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return $"--db {path} is a folder; give a file path for the event log, e.g. --db {Path.Combine(path, "cobalt.db")}.";
+        }
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        return folder is not null && !Directory.Exists(folder)
+            ? $"--db {path}: the folder {folder} does not exist; create it or give another path."
+            : null;
+    }
+
+    /// <summary>A message naming the first port of <paramref name="urls"/> that another process already listens on, or null.</summary>
+    internal static string? BusyPort(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Port <= 0)
+            {
+                continue;
+            }
+            var address = uri.Host == "localhost" ? System.Net.IPAddress.Loopback
+                : System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var parsed) ? parsed : null;
+            if (address is null)
+            {
+                continue;
+            }
+            var listener = new System.Net.Sockets.TcpListener(address, uri.Port);
+            try
+            {
+                listener.Start();
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                return $"port {uri.Port} is already in use (--urls {url}): stop what listens there or choose another port with --urls.";
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                continue; // not ours to judge (e.g. an address of another machine): the server reports it
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+        return null;
     }
 
     /// <summary>The first address of <paramref name="urls"/> (separated by ';') whose host is not loopback, or null.</summary>
