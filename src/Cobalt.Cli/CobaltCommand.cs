@@ -92,9 +92,10 @@ public static class CobaltCommand
         }
         foreach (var error in parse.Errors)
         {
-            if (unmatched.Any(token => error.Message.Contains($"'{token}'", StringComparison.Ordinal)))
+            if (unmatched.Any(token => error.Message.Contains($"'{token}'", StringComparison.Ordinal))
+                || (unmatched.Count > 0 && error.SymbolResult is CommandResult { Command.Action: null }))
             {
-                continue; // said above
+                continue; // said above: an unknown command stands where a command was needed
             }
             problems.Add(Describe(error, parse));
         }
