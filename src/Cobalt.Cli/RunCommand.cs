@@ -129,8 +129,7 @@ internal static class RunCommand
         }
         catch (PolicyFailedException e)
         {
-            Errors.Print($"the shard stopped: {e.Message}");
-            return Errors.Failed;
+            return Errors.Fail($"the shard stopped: {e.Message}");
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or OptionsException)
         {

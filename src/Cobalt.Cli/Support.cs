@@ -24,6 +24,13 @@ internal static class Errors
         return Usage;
     }
 
+    /// <summary>Prints <paramref name="message"/> as a failure while running and returns <see cref="Failed"/>.</summary>
+    public static int Fail(string message)
+    {
+        Print(message);
+        return Failed;
+    }
+
     /// <summary>Prints <paramref name="message"/> as an error line, in plain words.</summary>
     public static void Print(string message) =>
         AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(PlainMessages.Plain(message))}");
