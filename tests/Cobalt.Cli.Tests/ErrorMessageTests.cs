@@ -54,12 +54,22 @@ public sealed class ErrorMessageTests : IDisposable
         yield return (["run", Write("kind.json", Experiment(Linear, """{ "kind": "lin-ucb" }"""))], 2, ["kind.json", "unknown policy 'lin-ucb'"]);
         yield return (["serve", "--insecure-local", "--db", Path.Combine(_folder, "no-such-folder", "x.db")], 2, [Path.Combine(_folder, "no-such-folder")]);
         yield return (["serve", "--insecure-local", "--db", _folder], 2, ["--db", _folder, "is a folder"]);
+        var garbage = Write("garbage.db", new string('x', 200));
+        yield return (["serve", "--insecure-local", "--urls", $"http://127.0.0.1:{FreePort()}", "--db", garbage], 2, ["--db", garbage, "not a database"]);
+        yield return (["evaluate", "--loop", "demo", "--db", garbage], 2, ["--db", garbage, "not a database"]);
         yield return (["merge", Path.Combine(_folder, "no-shards"), "--out", Path.Combine(_folder, "merged")], 2, ["no-shards"]);
         yield return (["data", "info", Path.Combine(_folder, "no-data")], 2, ["no-data"]);
     }
 
     /// <summary>The console's text with its line wrapping undone (the test console is 80 columns wide).</summary>
     private static string Unwrapped(string text) => Regex.Replace(text, @"[ \t]*\r?\n[ \t]*", " ");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     [Fact]
     public void Every_message_in_the_corpus_names_the_bad_thing_in_plain_words()
