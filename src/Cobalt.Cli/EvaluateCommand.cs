@@ -180,6 +180,10 @@ internal static partial class EvaluateCommand
             });
             return 0;
         }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (postgres is null)
+        {
+            return Errors.Report($"--db {path}: cannot read the event log there: {e.Message}");
+        }
         catch (Exception e) when (e is OptionsException or ArgumentException or IOException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidDataException)
         {
             return Errors.Report(e.Message);

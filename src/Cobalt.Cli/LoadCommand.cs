@@ -86,7 +86,7 @@ internal static class LoadCommand
                     AtomicFile.WriteAllText(Path.Combine(folder.FullName, "results.md"), $"# Service load test\n\n{Describe(plan)}\n\n{table.ToMarkdown()}");
                     AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder.FullName)}[/]");
                 }
-                return result.Failures == 0 ? 0 : Errors.Report($"{result.Failures} calls failed; first: {result.FirstFailure}");
+                return result.Failures == 0 ? 0 : Errors.Fail($"{result.Failures} calls failed; first: {result.FirstFailure}");
             }
             catch (HttpRequestException e)
             {
@@ -158,7 +158,7 @@ internal static class LoadCommand
                 AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(output.FullName)}[/]");
             }
             var failures = idle.Failures + busy.Failures;
-            return failures == 0 ? 0 : Errors.Report($"{failures} calls failed; first: {idle.FirstFailure ?? busy.FirstFailure}");
+            return failures == 0 ? 0 : Errors.Fail($"{failures} calls failed; first: {idle.FirstFailure ?? busy.FirstFailure}");
         }
         catch (HttpRequestException e)
         {

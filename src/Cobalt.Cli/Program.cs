@@ -1,4 +1,4 @@
 using Cobalt.Cli;
 
 // Plain output (redirected, NO_COLOR, TERM=dumb), --json and --quiet are set per command by CliOutput (see CobaltCommand).
-return CobaltCommand.Create().Parse(args).Invoke();
+return CobaltCommand.Invoke(args);

@@ -77,16 +77,25 @@ internal static class RunCommand
                 .Start(context =>
                 {
                     var task = context.AddTask("rounds played", maxValue: (double)spec.Trials * spec.Policies.Count * spec.Iterations);
-                    return ExperimentRunner.Run(spec, parallelism, done => task.Increment(done));
+                    return ExperimentRunner.RunReportingFailures(spec, parallelism, done => task.Increment(done));
                 });
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OptionsException)
+        catch (OptionsException e)
+        {
+            // The check before the first round: a policy that does not fit the world, named as in the experiment file.
+            return Errors.Report(file is null ? $"{spec.Name}: {e.Message}" : $"{file.Name}: {e.Message}");
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             return Errors.Report($"the experiment stopped: {e.Message}");
         }
 
         WriteReport(result, folder);
-        return 0;
+        foreach (var failure in result.Failures)
+        {
+            Errors.Print(failure.ToString());
+        }
+        return result.Failures.Count == 0 ? 0 : Errors.Failed;
     }
 
     /// <summary>
@@ -129,6 +138,10 @@ internal static class RunCommand
                     var task = context.AddTask("rounds played", maxValue: mine.Sum(j => (double)specs[all[j].Experiment].Iterations));
                     return ExperimentRunner.RunShard(specs, shard, manifest, parallelism, done => task.Increment(done));
                 });
+        }
+        catch (PolicyFailedException e)
+        {
+            return Errors.Fail($"the shard stopped: {e.Message}");
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or OptionsException)
         {

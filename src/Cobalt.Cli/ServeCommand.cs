@@ -53,17 +53,28 @@ internal static class ServeCommand
             Flag(fullSync, nameof(ServiceOptions.FullSync), b => b ? "true" : "false");
             Flag(checkpointEvery, nameof(ServiceOptions.CheckpointEvery), n => Math.Max(1, n).ToString(System.Globalization.CultureInfo.InvariantCulture));
             Flag(postgres, nameof(ServiceOptions.Postgres), p => p);
+            string? eventLog = null;
             try
             {
-                await using var app = await CobaltService.BuildAsync(overrides, cancellationToken);
+                // Checked once the configuration is resolved and before the store opens: a bad --db path or a busy port is named
+                // in one line instead of surfacing as a SQLite error or the host's trace.
+                await using var app = await CobaltService.BuildAsync(overrides, options =>
+                {
+                    eventLog = string.IsNullOrWhiteSpace(options.Postgres) ? options.Database : null;
+                    return (eventLog is null ? null : DatabaseProblem(eventLog)) ?? BusyPort(options.Urls);
+                }, cancellationToken);
                 var options = app.Services.GetRequiredService<IOptions<ServiceOptions>>().Value;
                 var log = string.IsNullOrWhiteSpace(options.Postgres) ? Path.GetFullPath(options.Database) : "PostgreSQL (shared)";
                 var open = string.IsNullOrWhiteSpace(options.AdminKey);
+                await app.StartAsync(cancellationToken); // the banner only once the server listens
                 AnsiConsole.MarkupLine($"Cobalt service on [link]{Markup.Escape(options.Urls)}[/], event log {Markup.Escape(log)}{(open ? " [yellow](--insecure-local: no admin key, admin calls from this machine only)[/]" : "")}"
                     + (string.IsNullOrWhiteSpace(options.Telemetry.OtlpEndpoint) ? "" : $", traces to {Markup.Escape(options.Telemetry.OtlpEndpoint)}"));
-                await app.StartAsync(cancellationToken);
                 await app.WaitForShutdownAsync(cancellationToken);
                 return 0;
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException e) when (eventLog is not null)
+            {
+                return Errors.Report($"--db {eventLog}: cannot use the event log there: {e.Message}");
             }
             catch (Exception e) when (e is OptionsException or OptionsValidationException or IOException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidDataException or ArgumentException)
             {
@@ -71,6 +82,55 @@ internal static class ServeCommand
             }
         });
         return command;
+    }
+
+    /// <summary>Why the SQLite event log cannot be at <paramref name="path"/> (its folder is missing, or it is a folder), or null.</summary>
+    internal static string? DatabaseProblem(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return $"--db {path} is a folder; give a file path for the event log, e.g. --db {Path.Combine(path, "cobalt.db")}.";
+        }
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        return folder is not null && !Directory.Exists(folder)
+            ? $"--db {path}: the folder {folder} does not exist; create it or give another path."
+            : null;
+    }
+
+    /// <summary>A message naming the first port of <paramref name="urls"/> that another process already listens on, or null.</summary>
+    internal static string? BusyPort(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Port <= 0)
+            {
+                continue;
+            }
+            var address = uri.Host == "localhost" ? System.Net.IPAddress.Loopback
+                : System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var parsed) ? parsed : null;
+            if (address is null)
+            {
+                continue;
+            }
+            var listener = new System.Net.Sockets.TcpListener(address, uri.Port);
+            try
+            {
+                listener.Start();
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                return $"port {uri.Port} is already in use (--urls {url}): stop what listens there or choose another port with --urls.";
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                continue; // not ours to judge (e.g. an address of another machine): the server reports it
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+        return null;
     }
 
     /// <summary>The first address of <paramref name="urls"/> (separated by ';') whose host is not loopback, or null.</summary>

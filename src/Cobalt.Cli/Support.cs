@@ -1,16 +1,54 @@
+using Cobalt.Core.Configuration;
 using Cobalt.Reporting;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
 namespace Cobalt.Cli;
 
-/// <summary>How the command line reports a problem: one red line naming it, exit code 2.</summary>
+/// <summary>
+/// How the command line reports a problem: one red line naming it, in plain words (no <c>(Parameter 'x')</c>, no .NET type
+/// names, no stack trace). Exit codes: 0 done; 1 something failed while running (a policy failed, the report of the others was
+/// written; or an unexpected failure); 2 a usage or input error (bad option, bad file, nothing was run).
+/// </summary>
 internal static class Errors
 {
+    /// <summary>Exit code of a usage or input error: nothing was run.</summary>
+    public const int Usage = 2;
+
+    /// <summary>Exit code of a failure while running (a policy failed, or an unexpected error).</summary>
+    public const int Failed = 1;
+
+    /// <summary>Prints <paramref name="message"/> as a usage or input error and returns <see cref="Usage"/>.</summary>
     public static int Report(string message)
     {
-        CliOutput.Error($"[red]error:[/] {Markup.Escape(message)}");
-        return 2;
+        Print(message);
+        return Usage;
+    }
+
+    /// <summary>Prints <paramref name="message"/> as a failure while running and returns <see cref="Failed"/>.</summary>
+    public static int Fail(string message)
+    {
+        Print(message);
+        return Failed;
+    }
+
+    /// <summary>Prints <paramref name="message"/> as an error line, in plain words.</summary>
+    public static void Print(string message) =>
+        CliOutput.Error($"[red]error:[/] {Markup.Escape(PlainMessages.Plain(message))}");
+
+    /// <summary>An error no command expected: its message in plain words, the trace only when COBALT_TRACE is set; returns <see cref="Failed"/>.</summary>
+    public static int Unexpected(Exception error)
+    {
+        while (error is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        {
+            error = aggregate.InnerExceptions[0];
+        }
+        Print($"{PlainMessages.Of(error)} (an unexpected failure; set COBALT_TRACE=1 to see where it happened)");
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COBALT_TRACE")))
+        {
+            AnsiConsole.WriteLine(error.ToString());
+        }
+        return Failed;
     }
 }
 

@@ -53,13 +53,24 @@ public static class CobaltService
     /// before the store is opened and again when the host starts (<c>ValidateOnStart</c>).
     /// </summary>
     /// <exception cref="Core.Configuration.OptionsException">A bad option, named as <c>Cobalt:Field</c>.</exception>
-    public static Task<WebApplication> BuildAsync(IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken = default)
+    public static Task<WebApplication> BuildAsync(IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken = default) =>
+        BuildAsync(overrides, check: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="BuildAsync(IReadOnlyDictionary{string, string?}, CancellationToken)"/>, first asking <paramref name="check"/> about the
+    /// resolved options (before the store opens): a message it returns stops the build as an <see cref="IOException"/>.
+    /// </summary>
+    public static Task<WebApplication> BuildAsync(IReadOnlyDictionary<string, string?> overrides, Func<ServiceOptions, string?>? check, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Configuration.AddInMemoryCollection(overrides);
         var options = ServiceOptions.From(builder.Configuration);
         options.Validate();
+        if (check?.Invoke(options) is { } problem)
+        {
+            throw new IOException(problem);
+        }
         builder.Services.AddSingleton<IValidateOptions<ServiceOptions>, ServiceOptionsValidator>();
         builder.Services.AddOptions<ServiceOptions>().Bind(builder.Configuration.GetSection(ServiceOptions.Section)).ValidateOnStart();
         return BuildAsync(options.ToSettings(), options.Urls, builder, options.Telemetry, cancellationToken);

@@ -20,7 +20,7 @@ internal static class CliRunner
         });
         try
         {
-            return (CobaltCommand.Create().Parse(args).Invoke(), output.ToString());
+            return (CobaltCommand.Invoke(args), output.ToString());
         }
         finally
         {

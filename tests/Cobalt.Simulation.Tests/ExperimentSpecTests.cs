@@ -54,7 +54,7 @@ public class ExperimentSpecTests
     [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "random" } ], "trials": 0 }""", "trials", "must be at least 1")]
     [InlineData("""{ "world": { "kind": "linear", "options": { "arms": 3 } }, "policies": [ { "kind": "random" } ], "slate-size": 4 }""", "slate-size", "only 3 actions")]
     [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "random" } ], "iteratons": 5 }""", "iteratons", "unknown field; allowed: name")]
-    [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "random" } """, "line 1", "not valid JSON")]
+    [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "random" } """, "line 1, column 69", "not valid JSON")]
     public void A_bad_file_gets_an_error_naming_the_field(string json, string field, string problem)
     {
         var act = () => ExperimentSpec.Parse(json);

@@ -68,6 +68,10 @@ public static class ExperimentReport
                 Format.MeanStd(p.AverageCtr.Mean, p.AverageCtr.Std, 4),
                 Format.MeanStd(p.FinalRegret.Mean, p.FinalRegret.Std, 1));
         }
+        foreach (var f in result.Failures)
+        {
+            table.AddRow([f.Policy, f.Kind, $"failed in trial {f.Trial + 1}, round {f.Round}", .. Enumerable.Repeat("-", table.Columns.Count - 3)]);
+        }
         return table;
     }
 
@@ -232,6 +236,14 @@ public static class ExperimentReport
         text.Append(CultureInfo.InvariantCulture, $"{spec.Trials} trials x {spec.Iterations} rounds, slate size {spec.SlateSize}, update every {spec.UpdateEvery}, seed {spec.Seed}.\n\n");
         text.Append("## Results (mean ± std over trials, at the last round)\n\n");
         text.Append(ResultsTable(result).ToMarkdown()).Append('\n');
+        foreach (var f in result.Failures)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"- **{f.Policy}** failed in trial {f.Trial + 1}, round {f.Round}: {f.Reason}\n");
+        }
+        if (result.Failures.Count > 0)
+        {
+            text.Append('\n');
+        }
         if (result.Policies.Any(p => p.IsMultiStage))
         {
             text.Append("## Regret decomposition (Hron et al. 2021, equation 1)\n\n");

@@ -105,14 +105,16 @@ public sealed class PolicyResult
 /// <summary>The outcome of an experiment: one <see cref="PolicyResult"/> per policy, in the experiment's order.</summary>
 public sealed class ExperimentResult
 {
-    /// <summary>Groups trial runs by policy.</summary>
-    public ExperimentResult(ExperimentSpec spec, EnvironmentInfo world, IReadOnlyList<TrialRun> runs)
+    /// <summary>Groups trial runs by policy; the policies of <paramref name="failures"/> have no runs and are left out of <see cref="Policies"/>.</summary>
+    public ExperimentResult(ExperimentSpec spec, EnvironmentInfo world, IReadOnlyList<TrialRun> runs, IReadOnlyList<PolicyFailure>? failures = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(runs);
         Spec = spec;
         World = world;
+        Failures = failures ?? [];
         Policies = spec.Policies
+            .Where(p => !Failures.Any(f => f.Policy == p.DisplayName))
             .Select(p => new PolicyResult(p.DisplayName, p.Kind, spec.SlateSize, runs.Where(r => r.Policy == p.DisplayName).OrderBy(r => r.Trial).ToArray()))
             .ToArray();
     }
@@ -123,6 +125,42 @@ public sealed class ExperimentResult
     /// <summary>The world's dimensions.</summary>
     public EnvironmentInfo World { get; }
 
-    /// <summary>Results per policy.</summary>
+    /// <summary>Results per policy (those that did not fail).</summary>
     public IReadOnlyList<PolicyResult> Policies { get; }
+
+    /// <summary>The policies that failed during a run, in the experiment's order, each with its reason.</summary>
+    public IReadOnlyList<PolicyFailure> Failures { get; }
+}
+
+/// <summary>A policy that failed during an experiment: where (its earliest failing trial and the 1-based round) and why, in plain words.</summary>
+/// <param name="Policy">Display name of the policy.</param>
+/// <param name="Kind">Policy kind.</param>
+/// <param name="Trial">Trial number (0-based, as in <see cref="TrialRun.Trial"/>).</param>
+/// <param name="Round">The round that failed (1-based).</param>
+/// <param name="Reason">What went wrong.</param>
+public sealed record PolicyFailure(string Policy, string Kind, int Trial, int Round, string Reason)
+{
+    /// <summary>One line: "policy 'x' failed in trial t, round r: reason".</summary>
+    public override string ToString() => $"policy '{Policy}' ({Kind}) failed in trial {Trial + 1}, round {Round}: {Reason}";
+}
+
+/// <summary>A policy failed during a run of an experiment (see <see cref="Failure"/>).</summary>
+public sealed class PolicyFailedException : InvalidOperationException
+{
+    /// <summary>Creates the exception for <paramref name="failure"/>.</summary>
+    public PolicyFailedException(PolicyFailure failure, Exception? inner = null)
+        : base(failure?.ToString(), inner)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        Failure = failure;
+    }
+
+    /// <summary>Creates the exception (prefer the constructor with a <see cref="PolicyFailure"/>).</summary>
+    public PolicyFailedException()
+        : this(new PolicyFailure("(unknown)", "(unknown)", 0, 0, "failed"))
+    {
+    }
+
+    /// <summary>Which policy failed, where, and why.</summary>
+    public PolicyFailure Failure { get; }
 }

@@ -30,14 +30,90 @@ public sealed record TrialRun(string Policy, int Trial, double[] Rewards, double
 public static class ExperimentRunner
 {
     /// <summary>Runs the experiment; <paramref name="onProgress"/> receives counts of finished rounds (from any thread).</summary>
+    /// <exception cref="OptionsException">The experiment is invalid, or a policy does not fit the world (found by <see cref="Check"/> before the first round).</exception>
+    /// <exception cref="PolicyFailedException">A policy failed during a run (the first failure in job order).</exception>
     public static ExperimentResult Run(ExperimentSpec spec, int maxParallelism = 0, Action<int>? onProgress = null, CancellationToken cancellationToken = default)
+    {
+        var result = RunReportingFailures(spec, maxParallelism, onProgress, cancellationToken);
+        return result.Failures.Count == 0 ? result : throw new PolicyFailedException(result.Failures[0]);
+    }
+
+    /// <summary>
+    /// Runs the experiment and keeps going when a policy fails during a run: the failed policies are left out of
+    /// <see cref="ExperimentResult.Policies"/> and listed, with their reasons, in <see cref="ExperimentResult.Failures"/>;
+    /// the other policies' results are complete.
+    /// </summary>
+    /// <exception cref="OptionsException">The experiment is invalid, or a policy does not fit the world (found by <see cref="Check"/> before the first round).</exception>
+    public static ExperimentResult RunReportingFailures(ExperimentSpec spec, int maxParallelism = 0, Action<int>? onProgress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         var world = spec.World.Build();
+        Check(spec, world);
         var jobs = Jobs(spec);
-        var runs = RunJobs(spec, world, Enumerable.Range(0, jobs.Count).ToArray(), jobs, maxParallelism, onProgress, cancellationToken);
-        return new ExperimentResult(spec, world.Info, runs);
+        var (runs, failures) = RunJobs(spec, world, Enumerable.Range(0, jobs.Count).ToArray(), jobs, maxParallelism, onProgress, cancellationToken);
+        return new ExperimentResult(spec, world.Info, runs.OfType<TrialRun>().ToArray(), failures);
+    }
+
+    /// <summary>
+    /// Checks every policy of <paramref name="spec"/> against <paramref name="world"/> before any round is played: each
+    /// feature map gives the policy some features, the policy builds for the world's dimensions, and, on a world whose
+    /// rewards are not clicks (0 or 1), the policy's model accepts rewards outside [0, 1] (a logistic or Beta-Bernoulli
+    /// model does not). Each policy is built once for trial 0 and given one probe round, then discarded.
+    /// </summary>
+    /// <exception cref="OptionsException">A policy does not fit the world; the field is <c>policies[i] (name)</c> and the problem says what to change.</exception>
+    public static void Check(ExperimentSpec spec, IWorld world)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(world);
+        var info = world.Info;
+        var kind = spec.World.Kind;
+        var dimensions = $"{info.ItemFeatureDimension} item features, {info.UserFeatureDimension} user features";
+        var trialSeed = TrialSeed(spec.Seed, 0);
+        IEnvironment? environment = null;
+        Round? probe = null;
+        for (var i = 0; i < spec.Policies.Count; i++)
+        {
+            var policySpec = spec.Policies[i];
+            var field = $"policies[{i}] ({policySpec.DisplayName})";
+            foreach (var property in policySpec.Options.GetType().GetProperties().Where(p => p.PropertyType == typeof(FeatureMap)))
+            {
+                var map = (FeatureMap)property.GetValue(policySpec.Options)!;
+                if (map.Dimension(info.UserFeatureDimension, info.ItemFeatureDimension) <= 0)
+                {
+                    var fits = Enum.GetValues<FeatureMap>().Where(m => m.Dimension(info.UserFeatureDimension, info.ItemFeatureDimension) > 0).Select(m => $"'{Names.Kebab(m.ToString())}'");
+                    throw new OptionsException($"{field}.options.{Names.Kebab(property.Name)}",
+                        $"'{Names.Kebab(map.ToString())}' gives no features on world '{kind}' ({dimensions}); use {string.Join(" or ", fits)} instead, or a world with {(info.UserFeatureDimension == 0 ? "user" : "item")} features.");
+                }
+            }
+            environment ??= world.Create(trialSeed);
+            IPolicy policy;
+            try
+            {
+                policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment, Seeds.Derive(trialSeed, "policy/" + policySpec.DisplayName)));
+            }
+            catch (ArgumentException e)
+            {
+                throw new OptionsException(field, $"'{policySpec.Kind}' does not fit world '{kind}' ({dimensions}): {PlainMessages.Plain(e.Message)} Change the policy's options or choose another world.", e);
+            }
+            if (info.BinaryRewards)
+            {
+                continue;
+            }
+            probe ??= environment.Next();
+            var decision = policy.Select(probe.Context, spec.SlateSize);
+            var outside = new double[decision.Slots.Count];
+            Array.Fill(outside, 2.0);
+            try
+            {
+                policy.Update(decision.ToFeedback(outside));
+            }
+            catch (ArgumentException e)
+            {
+                throw new OptionsException(field,
+                    $"'{policySpec.Kind}' learns from clicks (rewards in [0, 1]), but world '{kind}' gives real-valued rewards. Use a policy for real rewards (for example linucb-shared, or epsilon-greedy with \"model\": \"linear\") or a world with click rewards.", e);
+            }
+        }
     }
 
     /// <summary>
@@ -96,14 +172,22 @@ public static class ExperimentRunner
             }
             spec.Validate(); // builds the world: only for the experiments this shard plays
             var world = spec.World.Build();
-            parts[e] = new ShardPart(spec.ToJson(), world.Info, RunJobs(spec, world, mine, Jobs(spec), maxParallelism, onProgress, cancellationToken));
+            Check(spec, world);
+            var (runs, failures) = RunJobs(spec, world, mine, Jobs(spec), maxParallelism, onProgress, cancellationToken);
+            if (failures.Length > 0)
+            {
+                throw new PolicyFailedException(failures[0]); // a shard file holds complete runs only
+            }
+            parts[e] = new ShardPart(spec.ToJson(), world.Info, runs.OfType<TrialRun>().ToArray());
         }
         return new ExperimentShard(manifest, shard, parts);
     }
 
-    private static TrialRun[] RunJobs(ExperimentSpec spec, IWorld world, int[] selected, IReadOnlyList<(int Trial, PolicySpec Policy)> jobs, int maxParallelism, Action<int>? onProgress, CancellationToken cancellationToken)
+    /// <summary>Plays the selected jobs; a job whose policy fails leaves a null run and a failure (one per policy, its earliest trial).</summary>
+    private static (TrialRun?[] Runs, PolicyFailure[] Failures) RunJobs(ExperimentSpec spec, IWorld world, int[] selected, IReadOnlyList<(int Trial, PolicySpec Policy)> jobs, int maxParallelism, Action<int>? onProgress, CancellationToken cancellationToken)
     {
-        var runs = new TrialRun[selected.Length];
+        var runs = new TrialRun?[selected.Length];
+        var failed = new PolicyFailure?[selected.Length];
         var options = new ParallelOptions
         {
             MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount,
@@ -112,19 +196,40 @@ public static class ExperimentRunner
         try
         {
             Parallel.For(0, selected.Length, options, k =>
-                runs[k] = RunTrial(spec, world, jobs[selected[k]].Trial, jobs[selected[k]].Policy, onProgress, cancellationToken));
+            {
+                var (trial, policy) = jobs[selected[k]];
+                try
+                {
+                    runs[k] = RunTrial(spec, world, trial, policy, onProgress, cancellationToken);
+                }
+                catch (PolicyFailedException e)
+                {
+                    failed[k] = e.Failure;
+                }
+            });
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is OptionsException) is { } refused)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused); // a policy that does not fit the world: its message, not a trace
         }
-        return runs;
+        var failures = failed.OfType<PolicyFailure>().GroupBy(f => f.Policy).Select(g => g.MinBy(f => f.Trial)!)
+            .OrderBy(f => spec.Policies.ToList().FindIndex(p => p.DisplayName == f.Policy)).ToArray();
+        for (var k = 0; k < runs.Length; k++)
+        {
+            if (runs[k] is { } run && failures.Any(f => f.Policy == run.Policy))
+            {
+                runs[k] = null; // a policy that failed in any trial is reported as failed, not averaged over its other trials
+            }
+        }
+        return (runs, failures);
     }
 
     /// <summary>The seed of trial <paramref name="trial"/> under <paramref name="rootSeed"/>.</summary>
     public static ulong TrialSeed(ulong rootSeed, int trial) => Seeds.Derive(rootSeed, "trial", trial);
 
     /// <summary>Plays one policy through one trial.</summary>
+    /// <exception cref="OptionsException">The policy cannot be built for the world.</exception>
+    /// <exception cref="PolicyFailedException">The policy (or the world) failed during a round; the failure names the trial and the 1-based round.</exception>
     public static TrialRun RunTrial(ExperimentSpec spec, IWorld world, int trial, PolicySpec policySpec, Action<int>? onProgress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -139,7 +244,7 @@ public static class ExperimentRunner
         }
         catch (ArgumentException e)
         {
-            throw new OptionsException($"policies ({policySpec.DisplayName})", $"does not fit the world: {e.Message}", e);
+            throw new OptionsException($"policies ({policySpec.DisplayName})", $"does not fit world '{spec.World.Kind}': {PlainMessages.Plain(e.Message)}", e);
         }
         var rewards = new double[spec.Iterations];
         var regrets = new double[spec.Iterations];
@@ -150,7 +255,21 @@ public static class ExperimentRunner
         var selectTime = new Stopwatch();
         var updateTime = new Stopwatch();
         const int ProgressStep = 50;
-        for (var t = 0; t < spec.Iterations; t++)
+        var t = 0;
+        try
+        {
+            for (; t < spec.Iterations; t++)
+            {
+                PlayRound(t);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new PolicyFailedException(new PolicyFailure(policySpec.DisplayName, policySpec.Kind, trial, t + 1, PlainMessages.Of(e)), e);
+        }
+        return new TrialRun(policySpec.DisplayName, trial, rewards, regrets, optimal, nominator, selectTime.Elapsed.TotalSeconds, updateTime.Elapsed.TotalSeconds);
+
+        void PlayRound(int t)
         {
             var round = environment.Next();
             selectTime.Start();
@@ -178,7 +297,6 @@ public static class ExperimentRunner
                 onProgress?.Invoke((t % ProgressStep) + 1);
             }
         }
-        return new TrialRun(policySpec.DisplayName, trial, rewards, regrets, optimal, nominator, selectTime.Elapsed.TotalSeconds, updateTime.Elapsed.TotalSeconds);
     }
 
     private static double Sum(ReadOnlySpan<double> values)

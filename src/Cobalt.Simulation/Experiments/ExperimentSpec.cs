@@ -76,7 +76,9 @@ public sealed record ExperimentSpec
         }
         catch (JsonException e)
         {
-            throw new OptionsException($"line {e.LineNumber + 1}", $"not valid JSON: {e.Message}");
+            // One position, 1-based (JsonException counts from 0 and repeats it in its message).
+            var position = e.LineNumber is { } line ? $"line {line + 1}" + (e.BytePositionInLine is { } column ? $", column {column + 1}" : "") : "(top level)";
+            throw new OptionsException(position, $"not valid JSON: {PlainMessages.Plain(e.Message)}", e);
         }
         using (document)
         {
