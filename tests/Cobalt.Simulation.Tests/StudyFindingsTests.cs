@@ -22,7 +22,7 @@ public class StudyFindingsTests
     public void CoFineUCB_has_lower_regret_than_naive_LinUCB_when_the_residual_is_at_most_a_half(double rho)
     {
         // Yue, Hong and Guestrin 2012, figure 3f: exploring the subspace first pays while w* lies mostly in it.
-        var result = ResidualSweepStudy.RunResidual(Sweep, rho, trials: 6, iterations: 400, seed: 11);
+        var result = ResidualSweepStudy.RunResidual(Sweep, rho, trials: 10, iterations: 500, seed: 11);
         var d = StudyReport.PairedInterval(Policy(result, CoFineFamily.CoFine), Policy(result, CoFineFamily.Naive));
 
         d.High.Should().BeLessThan(0, $"CoFineUCB - Naive at rho = {rho}: {d.Text(2)}, {d.Wins} of {d.Count} wins");

@@ -1,5 +1,5 @@
 using Cobalt.Core.Configuration;
-using Cobalt.Core.Contracts;
+using Cobalt.Core.Data;
 using Cobalt.Policies.Catalog;
 using Cobalt.Simulation.Studies;
 using Cobalt.Simulation.Worlds;
