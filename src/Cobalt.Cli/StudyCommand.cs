@@ -20,16 +20,17 @@ internal static class StudyCommand
         var trials = new Option<int?>("--trials") { Description = "Trials (held-out users, runs) per configuration (default: the study's)." };
         var iterations = new Option<int?>("--iterations") { Description = "Rounds per trial (default: the study's, 10,000)." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the report (default reports/<study name>)." };
+        var options = new Option<FileInfo?>("--options") { Description = "JSON file with the study's options (an object; options left out keep their defaults). The report echoes every option into results.md and options.json." };
         var parallelism = new Option<int>("--parallelism") { Description = "Runs played at once (default: one per core). Results do not depend on it.", DefaultValueFactory = _ => 0 };
         var command = new Command("study", "Run a study: the sweeps and leave-one-out experiments of CoFineUCB and the mixed UCB/LinUCB recommender; writes Markdown tables and SVG figures.")
         {
-            name, seed, trials, iterations, output, parallelism,
+            name, seed, trials, iterations, options, output, parallelism,
         };
-        command.SetAction(parse => Run(parse.GetValue(name), parse.GetValue(seed), parse.GetValue(trials), parse.GetValue(iterations), parse.GetValue(output), parse.GetValue(parallelism)));
+        command.SetAction(parse => Run(parse.GetValue(name), parse.GetValue(seed), parse.GetValue(trials), parse.GetValue(iterations), parse.GetValue(options), parse.GetValue(output), parse.GetValue(parallelism)));
         return command;
     }
 
-    private static int Run(string? name, ulong seed, int? trials, int? iterations, DirectoryInfo? output, int parallelism)
+    private static int Run(string? name, ulong seed, int? trials, int? iterations, FileInfo? optionsFile, DirectoryInfo? output, int parallelism)
     {
         if (name is null)
         {
@@ -69,6 +70,10 @@ internal static class StudyCommand
         {
             definition = StudyCatalog.Get(name);
             settings.Validate();
+            if (optionsFile is not null)
+            {
+                settings = settings with { Options = StudyCatalog.ReadOptions(definition, optionsFile.FullName), OptionsSource = optionsFile.FullName };
+            }
         }
         catch (OptionsException e)
         {
@@ -80,7 +85,7 @@ internal static class StudyCommand
         StudyReport report;
         try
         {
-            report = definition.Run(settings, folder);
+            report = StudyCatalog.Run(definition, settings, folder);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or OptionsException or IOException)
         {

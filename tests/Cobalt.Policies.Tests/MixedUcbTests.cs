@@ -12,6 +12,9 @@ public class MixedUcbTests
     private const int Arms = 4;
     private const int UserDimension = 3;
 
+    /// <summary>The earlier choices (per-action LinUCB models, UCB1's sqrt(2 ln t / n) width), which the reference models below reproduce.</summary>
+    private static readonly MixedUcbOptions Earlier = new() { LinUcbModels = LinUcbScope.PerArm, UcbWidth = UcbWidth.Auer };
+
     // ---- Dynamic adjustment ----
 
     [Fact]
@@ -44,7 +47,7 @@ public class MixedUcbTests
     [Fact]
     public void Dynamic_adjustment_estimates_come_from_the_active_algorithm()
     {
-        var options = new MixedUcbOptions { Approach = MixingApproach.DynamicAdjustment, SwitchEvery = 5 };
+        var options = Earlier with { Approach = MixingApproach.DynamicAdjustment, SwitchEvery = 5 };
         var model = new MixedUcbModel(options, UserDimension, Arms);
         var (ucb, linucb) = References(options);
         var context = Context(user: [0.5, -1, 2]);
@@ -99,7 +102,7 @@ public class MixedUcbTests
     [Fact]
     public void Context_aware_selection_uses_ucb_for_users_without_context_and_linucb_once_context_is_informative()
     {
-        var options = new MixedUcbOptions { Approach = MixingApproach.ContextAware, ContextWindow = 50 };
+        var options = Earlier with { Approach = MixingApproach.ContextAware, ContextWindow = 50 };
         var model = new MixedUcbModel(options, UserDimension, Arms);
         var (ucb, linucb) = References(options);
         var rng = new Core.Randomness.Rng(3);
@@ -126,7 +129,7 @@ public class MixedUcbTests
     [Fact]
     public void Weighted_averaging_index_is_the_weighted_average_of_both_indices()
     {
-        var options = new MixedUcbOptions { Approach = MixingApproach.WeightedAveraging, UcbWeight = 0.5, Beta = 1.5 };
+        var options = Earlier with { Approach = MixingApproach.WeightedAveraging, UcbWeight = 0.5, Beta = 1.5 };
         var policy = (ComposedPolicy)PolicyCatalog.Build(new PolicySpec("mixed-ucb", options), new PolicyBuildContext(UserDimension, Arms, 1));
         var model = (MixedUcbModel)policy.Model;
         policy.Strategy.Should().BeOfType<Exploration.UpperConfidenceBound>().Which.Beta.Should().Be(1.5);
@@ -178,6 +181,85 @@ public class MixedUcbTests
         period.Should().Throw<Core.Configuration.OptionsException>().Where(e => e.Field == "switch-every");
     }
 
+    // ---- The paper's choices (defaults) ----
+
+    [Fact]
+    public void By_default_ucb1_has_the_papers_width_sqrt_ln_t_over_n_without_the_factor_2()
+    {
+        var paper = new MixedUcbModel(new MixedUcbOptions { Approach = MixingApproach.DynamicAdjustment }, UserDimension, Arms);
+        var auer = new MixedUcbModel(Earlier with { Approach = MixingApproach.DynamicAdjustment }, UserDimension, Arms);
+        var context = Context(user: [1, 0, 0]);
+        for (var t = 0; t < 7; t++)
+        {
+            Learn([paper, auer], context, t % Arms, reward: t % 3);
+        }
+        double[] mean = new double[Arms], width = new double[Arms], auerMean = new double[Arms], auerWidth = new double[Arms];
+        paper.Estimate(context, mean, width);
+        auer.Estimate(context, auerMean, auerWidth);
+        // Arm 0 was pulled at t = 0, 4: n = 2, t = 7.
+        width[0].Should().BeApproximately(Math.Sqrt(Math.Log(7) / 2), 1e-12);
+        auerWidth[0].Should().BeApproximately(Math.Sqrt(2 * Math.Log(7) / 2), 1e-12);
+        mean.Should().Equal(auerMean);
+    }
+
+    [Fact]
+    public void By_default_linucb_keeps_one_model_per_user_as_the_papers_table_2()
+    {
+        var options = new MixedUcbOptions { Approach = MixingApproach.DynamicAdjustment, SwitchEvery = 1 };
+        var model = new MixedUcbModel(options, UserDimension, Arms);
+        options.LinUcbFeatures.Should().Be(FeatureMap.Item);
+        // Period 1 is UCB1's; from round 2 LinUCB plays.
+        var alice = new DecisionContext(0, 1, [1.0, 0, 0], Context([1, 0, 0]).Candidates);
+        var bob = new DecisionContext(0, 2, [1.0, 0, 0], Context([1, 0, 0]).Candidates);
+        Learn([model], alice, 0, reward: 1);
+        model.Switch.Active.Should().Be(MixedAlgorithm.LinUcb);
+        for (var t = 0; t < 20; t++)
+        {
+            Learn([model], alice, 2, reward: 5);
+        }
+        double[] mean = new double[Arms], width = new double[Arms];
+        model.Estimate(alice, mean, width);
+        mean[2].Should().BeGreaterThan(4.5, "Alice's own model learned that she likes arm 2");
+        model.Estimate(bob, mean, width);
+        mean.Should().OnlyContain(m => m == 0, "Bob's model has seen nothing, although his context equals Alice's");
+        width[2].Should().BeApproximately(1.0, 1e-12, "||x||_{A^-1} with A = I");
+
+        var shared = new MixedUcbModel(options with { LinUcbModels = LinUcbScope.PerArm }, UserDimension, Arms);
+        Learn([shared], alice, 0, reward: 1);
+        for (var t = 0; t < 20; t++)
+        {
+            Learn([shared], alice, 2, reward: 5);
+        }
+        shared.Estimate(bob, mean, width);
+        mean[2].Should().BeGreaterThan(4.0, "per-arm models are shared by all users with the same context");
+    }
+
+    [Fact]
+    public void Per_user_models_survive_save_and_load()
+    {
+        var options = new MixedUcbOptions { Approach = MixingApproach.WeightedAveraging };
+        var model = new MixedUcbModel(options, UserDimension, Arms);
+        var rng = new Core.Randomness.Rng(5);
+        for (var t = 0; t < 40; t++)
+        {
+            var c = Context([rng.NextGaussian(), 1, 0]);
+            Learn([model], new DecisionContext(t, t % 3, c.UserFeatures.ToArray(), c.Candidates), t % Arms, rng.NextGaussian());
+        }
+        using var buffer = new MemoryStream();
+        using (var writer = new StateWriter(buffer))
+        {
+            model.WriteState(writer);
+        }
+        var restored = new MixedUcbModel(options, UserDimension, Arms);
+        buffer.Position = 0;
+        using (var reader = new StateReader(buffer))
+        {
+            restored.ReadState(reader);
+        }
+        var context = new DecisionContext(0, 2, [0.5, 1, 0], Context([0.5, 1, 0]).Candidates);
+        Estimates(restored, context).Should().Be(Estimates(model, context));
+    }
+
     // ---- Helpers ----
 
     private static void Play(DynamicSwitch s, params double[] rewards)
@@ -200,7 +282,7 @@ public class MixedUcbTests
     }
 
     private static (ArmMeanModel Ucb, DisjointLinearModel LinUcb) References(MixedUcbOptions options) =>
-        (new ArmMeanModel(), new DisjointLinearModel(options.Features, UserDimension, Arms, options.Ridge, refactorEvery: options.RefactorEvery));
+        (new ArmMeanModel(), new DisjointLinearModel(options.LinUcbFeatures, UserDimension, Arms, options.Ridge, refactorEvery: options.RefactorEvery));
 
     private static void Learn(Core.Contracts.IRewardModel[] models, DecisionContext context, int arm, double reward)
     {

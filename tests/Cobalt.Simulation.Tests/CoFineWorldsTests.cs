@@ -179,7 +179,7 @@ public class CoFineWorldsTests
         var folder = Path.Combine(Path.GetTempPath(), $"cofine-users-{Guid.NewGuid():N}");
         try
         {
-            var report = UserProfileStudy.Run(new StudySettings { Trials = 2, Iterations = 30, Seed = 5 }, folder);
+            var report = UserProfileStudy.Run(new StudySettings { Trials = 2, Iterations = 30, Seed = 5 }, folder, new UserProfileStudyOptions { RunsPerUser = 1 });
 
             report.Markdown.Should().Contain("L = 1").And.Contain("L = 5").And.Contain("largest residual").And.Contain("CoFineUCB K = 19").And.Contain("full-space x 0.25");
             report.Files.Should().Contain("regret-L1.svg").And.Contain("regret-L5.svg").And.Contain("regret-by-K.svg").And.Contain("regret-by-scale.svg");

@@ -25,7 +25,14 @@ public static class CoFinePolicies
         var (hierarchy, settings) = options switch
         {
             CoFineUcbOptions o => (FeatureHierarchy.Create(dimension, transform: o.Reshape, subspace: o.Subspace),
-                new CoFineSettings(o.Ridge, o.SubspaceRidge, o.Alpha * o.FullSpaceScale, o.AlphaSubspace, o.RefactorEvery)),
+                new CoFineSettings(o.Ridge, o.SubspaceRidge, o.Alpha * o.FullSpaceScale, o.AlphaSubspace, o.RefactorEvery)
+                {
+                    Schedule = o.Schedule,
+                    Delta = o.Delta,
+                    ResidualBound = o.ResidualBound,
+                    SubspaceBound = o.SubspaceBound,
+                    RewardRange = o.RewardRange,
+                }),
             SubspaceUcbOptions o => (FeatureHierarchy.Create(dimension, transform: o.Subspace, transformField: "subspace"),
                 Plain(o)),
             ReshapeLinUcbOptions o => (FeatureHierarchy.Create(dimension, transform: o.Reshape),
@@ -41,5 +48,11 @@ public static class CoFinePolicies
     public static (IRewardModel Model, IExplorationStrategy Strategy) Compose(HierarchicalOptions options, PolicyBuildContext context) =>
         (Model(options, context), new UpperConfidenceBound(1.0));
 
-    private static CoFineSettings Plain(HierarchicalOptions o) => new(o.Ridge, 1.0, o.Alpha, 0.0, o.RefactorEvery);
+    private static CoFineSettings Plain(HierarchicalOptions o) => new(o.Ridge, 1.0, o.Alpha, 0.0, o.RefactorEvery)
+    {
+        Schedule = o.Schedule,
+        Delta = o.Delta,
+        ResidualBound = o.ResidualBound,
+        RewardRange = o.RewardRange,
+    };
 }

@@ -14,8 +14,10 @@ namespace Cobalt.Policies.Mixed;
 /// <remarks>
 /// With the exploration strategy UCB(beta), a candidate's index is mean + beta * width, where
 /// <list type="bullet">
-/// <item>UCB1: mean = mu_a, width = sqrt(2 ln t / n_a) (infinite for an action never tried);</item>
-/// <item>LinUCB: mean = theta_a^T x, width = ||x||_{A_a^-1};</item>
+/// <item>UCB1: mean = mu_a, width = sqrt(ln t / n_a) as the paper's equation (4), or sqrt(2 ln t / n_a) with
+/// <see cref="UcbWidth.Auer"/> (infinite for an action never tried);</item>
+/// <item>LinUCB: mean = theta_i^T x_a, width = ||x_a||_{A_i^-1} with one model {A_i, b_i} per user i (the paper's
+/// Table 2), or theta_a^T x, ||x||_{A_a^-1} with one model per action (<see cref="LinUcbScope.PerArm"/>);</item>
 /// <item>context-aware selection: LinUCB's estimates when the user has context (a non-zero feature vector) and
 /// context is deemed informative (<see cref="ContextGate"/>), UCB1's otherwise (for example new users);</item>
 /// <item>dynamic adjustment: the estimates of the algorithm <see cref="DynamicSwitch"/> has made active;</item>
@@ -26,7 +28,8 @@ namespace Cobalt.Policies.Mixed;
 public sealed class MixedUcbModel : IRewardModel
 {
     private readonly ArmMeanModel _ucb = new();
-    private readonly DisjointLinearModel _linUcb;
+    private readonly IRewardModel _linUcb;
+    private readonly double _ucbWidthScale;
     private double[] _mean = [], _width = [], _otherMean = [], _otherWidth = [];
 
     /// <summary>Creates the model.</summary>
@@ -34,13 +37,17 @@ public sealed class MixedUcbModel : IRewardModel
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var dimension = options.Features.Dimension(userDimension, itemDimension);
+        var features = options.LinUcbFeatures;
+        var dimension = features.Dimension(userDimension, itemDimension);
         if (dimension <= 0)
         {
             throw new Core.Configuration.OptionsException("features", $"give LinUCB no features for user dimension {userDimension} and item dimension {itemDimension}.");
         }
         Options = options;
-        _linUcb = new DisjointLinearModel(options.Features, userDimension, itemDimension, options.Ridge, refactorEvery: options.RefactorEvery);
+        _linUcb = options.LinUcbModels == LinUcbScope.PerUser
+            ? new PerUserLinUcb(() => new LinearModel(features, userDimension, itemDimension, options.Ridge, cacheCatalog: false, refactorEvery: options.RefactorEvery))
+            : new DisjointLinearModel(features, userDimension, itemDimension, options.Ridge, refactorEvery: options.RefactorEvery);
+        _ucbWidthScale = options.UcbWidth == UcbWidth.Paper ? Math.Sqrt(0.5) : 1.0;
         Switch = new DynamicSwitch(options.SwitchEvery);
         Gate = new ContextGate(options.ContextWindow);
     }
@@ -80,7 +87,7 @@ public sealed class MixedUcbModel : IRewardModel
         switch (AlgorithmFor(context))
         {
             case MixedAlgorithm.Ucb:
-                _ucb.Estimate(context, mean, uncertainty);
+                EstimateUcb(context, mean, uncertainty);
                 return;
             case MixedAlgorithm.LinUcb:
                 _linUcb.Estimate(context, mean, uncertainty);
@@ -89,7 +96,7 @@ public sealed class MixedUcbModel : IRewardModel
         var n = context.Candidates.Count;
         Reserve(n);
         Span<double> linMean = _otherMean.AsSpan(0, n), linWidth = _otherWidth.AsSpan(0, n);
-        _ucb.Estimate(context, mean, uncertainty);
+        EstimateUcb(context, mean, uncertainty);
         _linUcb.Estimate(context, linMean, linWidth);
         double w = Options.UcbWeight, v = 1 - w;
         for (var i = 0; i < n; i++)
@@ -145,6 +152,20 @@ public sealed class MixedUcbModel : IRewardModel
         }
     }
 
+    /// <summary>UCB1's means and widths, the width scaled to the configured form (sqrt(ln t / n) or sqrt(2 ln t / n)).</summary>
+    private void EstimateUcb(DecisionContext context, Span<double> mean, Span<double> uncertainty)
+    {
+        _ucb.Estimate(context, mean, uncertainty);
+        if (_ucbWidthScale != 1.0)
+        {
+            var n = context.Candidates.Count;
+            for (var i = 0; i < n; i++)
+            {
+                uncertainty[i] *= _ucbWidthScale;
+            }
+        }
+    }
+
     private void Learn(Feedback f)
     {
         ReadOnlySpan<Feedback> one = [f];
@@ -194,5 +215,44 @@ public sealed class MixedUcbModel : IRewardModel
         _linUcb.ReadState(reader);
         Switch.ReadState(reader);
         Gate.ReadState(reader);
+    }
+
+    /// <summary>
+    /// One LinUCB model {A_i, b_i} per user (the paper's Table 2); a user never seen is estimated by an untouched model,
+    /// and contexts without a user id share one model of their own.
+    /// </summary>
+    private sealed class PerUserLinUcb(Func<LinearModel> create) : IRewardModel
+    {
+        private readonly LinearModel _prior = create();
+        private Dictionary<int, LinearModel> _users = [];
+
+        public void Estimate(DecisionContext context, Span<double> mean, Span<double> uncertainty) =>
+            (_users.TryGetValue(context.UserId, out var model) ? model : _prior).Estimate(context, mean, uncertainty);
+
+        public void Update(ReadOnlySpan<Feedback> feedback)
+        {
+            for (var i = 0; i < feedback.Length; i++)
+            {
+                var user = feedback[i].UserId;
+                if (!_users.TryGetValue(user, out var model))
+                {
+                    model = create();
+                    _users[user] = model;
+                }
+                model.Update(feedback.Slice(i, 1));
+            }
+        }
+
+        public void WriteState(StateWriter writer)
+        {
+            writer.Tag("mixed-per-user-linucb");
+            writer.Write(_users);
+        }
+
+        public void ReadState(StateReader reader)
+        {
+            reader.Tag("mixed-per-user-linucb");
+            _users = reader.ReadMap(_ => create(), "users");
+        }
     }
 }

@@ -18,20 +18,51 @@ public enum MixingApproach
     WeightedAveraging,
 }
 
+/// <summary>Whose LinUCB models the mixed recommender keeps.</summary>
+public enum LinUcbScope
+{
+    /// <summary>One ridge model {A_i, b_i} per user over the features (the paper's Table 2, Algorithm 2).</summary>
+    PerUser,
+
+    /// <summary>One ridge model per action shared by all users (disjoint LinUCB, Li et al. 2010; Cobalt's earlier choice).</summary>
+    PerArm,
+}
+
+/// <summary>The width of UCB1's index.</summary>
+public enum UcbWidth
+{
+    /// <summary>sqrt(ln t / n_a): the paper's equation (4), UCB(j, t) = mu_j(t) + c sqrt(ln t / n_j(t)).</summary>
+    Paper,
+
+    /// <summary>sqrt(2 ln t / n_a): Auer, Cesa-Bianchi and Fischer's UCB1 (Cobalt's earlier choice).</summary>
+    Auer,
+}
+
 /// <summary>Options of the mixed UCB/LinUCB recommender.</summary>
 public sealed record MixedUcbOptions : LinearOptions
 {
     /// <summary>Exploration coefficient beta of both algorithms.</summary>
-    [Description("Exploration coefficient beta of both indices: UCB1's mean + beta sqrt(2 ln t / n_a) and LinUCB's theta_a^T x + beta ||x||_{A_a^-1}.")]
+    [Description("Exploration coefficient beta of both indices: UCB1's mean + beta sqrt(ln t / n_a) (see ucb-width) and LinUCB's theta^T x + beta ||x||_{A^-1}.")]
     public double Beta { get; init; } = 1.0;
 
     /// <summary>The mixing approach.</summary>
     [Description("How the two are combined: context-aware selection, dynamic adjustment every n rounds, or weighted averaging of the indices.")]
     public MixingApproach Approach { get; init; } = MixingApproach.DynamicAdjustment;
 
-    /// <summary>LinUCB's features (one model per action, as disjoint LinUCB).</summary>
-    [Description("Features of LinUCB's per-action models (Li et al. 2010, Algorithm 1); user-then-item gives [user context, item features].")]
-    public FeatureMap Features { get; init; } = FeatureMap.UserThenItem;
+    /// <summary>Per-user or per-action LinUCB models.</summary>
+    [Description("per-user: one LinUCB model {A_i, b_i} per user (the paper's Table 2); per-arm: one per action shared by all users (disjoint LinUCB, the earlier choice).")]
+    public LinUcbScope LinUcbModels { get; init; } = LinUcbScope.PerUser;
+
+    /// <summary>UCB1's width.</summary>
+    [Description("paper: UCB1's width sqrt(ln t / n_a) (the paper's equation 4); auer: sqrt(2 ln t / n_a) (the earlier choice).")]
+    public UcbWidth UcbWidth { get; init; } = UcbWidth.Paper;
+
+    /// <summary>LinUCB's features; null: item features for per-user models, [user context, item features] for per-action ones.</summary>
+    [Description("Features of the LinUCB models; unset: item (the action's features) for per-user models, user-then-item ([user context, item features]) for per-arm models.")]
+    public FeatureMap? Features { get; init; }
+
+    /// <summary>The features LinUCB reads (<see cref="Features"/> or the scope's default).</summary>
+    public FeatureMap LinUcbFeatures => Features ?? (LinUcbModels == LinUcbScope.PerUser ? FeatureMap.Item : FeatureMap.UserThenItem);
 
     /// <summary>n: rounds between the dynamic adjustment's comparisons.</summary>
     [Description("Dynamic adjustment: rounds n between comparisons of the two algorithms' recent mean reward (the paper uses 1,000).")]
@@ -51,7 +82,12 @@ public sealed record MixedUcbOptions : LinearOptions
         base.Validate();
         Require.NonNegative(Beta, nameof(Beta));
         Require.Defined(Approach, nameof(Approach));
-        Require.Defined(Features, nameof(Features));
+        Require.Defined(LinUcbModels, nameof(LinUcbModels));
+        Require.Defined(UcbWidth, nameof(UcbWidth));
+        if (Features is { } features)
+        {
+            Require.Defined(features, nameof(Features));
+        }
         Require.AtLeast(SwitchEvery, 1, nameof(SwitchEvery));
         Require.InRange(UcbWeight, 0, 1, nameof(UcbWeight));
         Require.AtLeast(ContextWindow, 1, nameof(ContextWindow));

@@ -1,5 +1,6 @@
+using System.ComponentModel;
+using Cobalt.Core.Configuration;
 using Cobalt.Core.Contracts;
-using Cobalt.Core.Randomness;
 using Cobalt.Policies.Catalog;
 using Cobalt.Policies.CoFine;
 using Cobalt.Simulation.Experiments;
@@ -66,11 +67,63 @@ public sealed record PriorKnowledge(double[] Subspace, double[] Reshape, double[
 }
 
 /// <summary>The constants every method of a CoFineUCB study shares (chosen once, not tuned per method).</summary>
-/// <param name="Alpha">Full-space exploration weight alpha (LinUCB's alpha for the single-space methods).</param>
-/// <param name="AlphaSubspace">Subspace exploration weight alpha~.</param>
-/// <param name="Ridge">lambda.</param>
-/// <param name="SubspaceRidge">lambda~.</param>
-public sealed record CoFineConstants(double Alpha = 1.0, double AlphaSubspace = 1.0, double Ridge = 1.0, double SubspaceRidge = 1.0);
+public sealed record CoFineConstants : IValidatable
+{
+    /// <summary>Full-space exploration weight alpha (LinUCB's alpha for the single-space methods).</summary>
+    [Description("Full-space exploration weight alpha (LinUCB's alpha for the single-space methods); with the theoretical schedule, the multiplier of Lemma 1's alpha_t.")]
+    public double Alpha { get; init; } = 1.0;
+
+    /// <summary>Subspace exploration weight alpha~.</summary>
+    [Description("Subspace exploration weight alpha~; with the theoretical schedule, the multiplier of Lemma 1's alpha~_t.")]
+    public double AlphaSubspace { get; init; } = 1.0;
+
+    /// <summary>lambda.</summary>
+    [Description("Ridge lambda of the full-space regression.")]
+    public double Ridge { get; init; } = 1.0;
+
+    /// <summary>lambda~.</summary>
+    [Description("Ridge lambda~ of the subspace regression.")]
+    public double SubspaceRidge { get; init; } = 1.0;
+
+    /// <summary>Constant or theoretical weights.</summary>
+    [Description("constant: alpha and alpha~ as given (the paper's experiments); theoretical: Lemma 1's alpha_t and alpha~_t times alpha and alpha~.")]
+    public Policies.CoFine.ExplorationSchedule Schedule { get; init; } = Policies.CoFine.ExplorationSchedule.Constant;
+
+    /// <summary>delta of the theoretical schedule.</summary>
+    [Description("Theoretical schedule: delta, the probability that an interval misses.")]
+    public double Delta { get; init; } = 0.05;
+
+    /// <summary>Norm bound used where the study does not know the truth.</summary>
+    [Description("Theoretical schedule: the bound used for S_perp, S~ and ||w*|| where the study does not know the user's true weights (the MovieLens study).")]
+    public double NormBound { get; init; } = 1.0;
+
+    /// <summary>CoFineUCB-focus's multiplier of the full-space width.</summary>
+    [Description("CoFineUCB-focus: multiplier of the full-space width c_t (the paper's 0.25).")]
+    public double FocusScale { get; init; } = 0.25;
+
+    /// <inheritdoc />
+    public void Validate()
+    {
+        Require.NonNegative(Alpha, nameof(Alpha));
+        Require.NonNegative(AlphaSubspace, nameof(AlphaSubspace));
+        Require.Positive(Ridge, nameof(Ridge));
+        Require.Positive(SubspaceRidge, nameof(SubspaceRidge));
+        Require.Defined(Schedule, nameof(Schedule));
+        if (!(Delta > 0 && Delta < 1))
+        {
+            throw new OptionsException(Names.Kebab(nameof(Delta)), $"must lie strictly between 0 and 1 (got {Delta}).");
+        }
+        Require.NonNegative(NormBound, nameof(NormBound));
+        Require.NonNegative(FocusScale, nameof(FocusScale));
+    }
+}
+
+/// <summary>The norms Lemma 1's theoretical alpha_t needs, when the study knows the user's true weights.</summary>
+/// <param name="Weights">||w*|| (LinUCB's S; Reshape's and Mean-Regularized's as well, approximately).</param>
+/// <param name="Residual">S_perp = ||w*_perp||, the part of w* outside span(U).</param>
+/// <param name="Subspace">S~ = ||w~*||, w*'s coordinates in the subspace.</param>
+/// <param name="RewardRange">r, the width of the interval rewards lie in.</param>
+public sealed record TheoryBounds(double Weights, double Residual, double Subspace, double RewardRange);
 
 /// <summary>The methods compared in the CoFineUCB paper (section 6.1), as catalogue specifications.</summary>
 public static class CoFineFamily
@@ -93,40 +146,75 @@ public static class CoFineFamily
     /// <summary>CoFineUCB with the full-space width scaled by 0.25.</summary>
     public const string CoFineFocus = "CoFineUCB-focus";
 
-    /// <summary>The specification of <paramref name="method"/>; <paramref name="reshapeCoFine"/> picks CoFineUCB with reshaping (the paper's experimental variant).</summary>
-    public static PolicySpec Spec(string method, PriorKnowledge prior, CoFineConstants constants, bool reshapeCoFine, double? fullSpaceScale = null, string? name = null)
+    /// <summary>Every method name.</summary>
+    public static IReadOnlyList<string> All => [Naive, MeanRegularized, Reshape, SubspaceUcb, CoFine, CoFineFocus];
+
+    /// <summary>Checks that every entry of <paramref name="methods"/> names a method, naming <paramref name="field"/> otherwise.</summary>
+    public static void RequireMethods(IReadOnlyList<string> methods, string field)
+    {
+        ArgumentNullException.ThrowIfNull(methods);
+        if (methods.Count == 0)
+        {
+            throw new OptionsException(field, "must name at least one method.");
+        }
+        for (var i = 0; i < methods.Count; i++)
+        {
+            if (!All.Contains(methods[i]))
+            {
+                throw new OptionsException($"{field}[{i}]", $"'{methods[i]}' is not a method; allowed: {string.Join(", ", All)}.");
+            }
+        }
+        if (!methods.Contains(Naive))
+        {
+            throw new OptionsException(field, $"must include {Naive}, the baseline of every paired comparison.");
+        }
+    }
+
+    /// <summary>
+    /// The specification of <paramref name="method"/>; <paramref name="reshapeCoFine"/> picks CoFineUCB with reshaping (the paper's
+    /// experimental variant). With the theoretical schedule, <paramref name="bounds"/> gives the norms (else the constants' norm bound
+    /// and r = 1), and Naive LinUCB is CoFineUCB with U = 0 (which is LinUCB) so that it gets Lemma 1's alpha_t too.
+    /// </summary>
+    public static PolicySpec Spec(string method, PriorKnowledge prior, CoFineConstants constants, bool reshapeCoFine, double? fullSpaceScale = null, string? name = null, TheoryBounds? bounds = null)
     {
         ArgumentNullException.ThrowIfNull(prior);
         ArgumentNullException.ThrowIfNull(constants);
         var c = constants;
+        var theory = c.Schedule == ExplorationSchedule.Theoretical;
+        var b = bounds ?? new TheoryBounds(c.NormBound, c.NormBound, c.NormBound, 1.0);
+        T Scheduled<T>(T options, double bound)
+            where T : HierarchicalOptions => options with { Schedule = c.Schedule, Delta = c.Delta, ResidualBound = bound, RewardRange = b.RewardRange };
         return method switch
         {
+            Naive when theory => new PolicySpec("cofineucb", Scheduled(new CoFineUcbOptions { Alpha = c.Alpha, Ridge = c.Ridge }, b.Weights), name ?? method),
             Naive => new PolicySpec("linucb-shared", new LinUcbOptions { Alpha = c.Alpha, Ridge = c.Ridge }, name ?? method),
-            MeanRegularized => new PolicySpec("mean-regularized-linucb", new MeanRegularizedOptions { Alpha = c.Alpha, Ridge = c.Ridge, PriorMean = prior.MeanProfile }, name ?? method),
-            Reshape => new PolicySpec("reshape-linucb", new ReshapeLinUcbOptions { Alpha = c.Alpha, Ridge = c.Ridge, Reshape = prior.Reshape }, name ?? method),
-            SubspaceUcb => new PolicySpec("subspace-ucb", new SubspaceUcbOptions { Alpha = c.Alpha, Ridge = c.Ridge, Subspace = prior.Subspace }, name ?? method),
-            CoFine or CoFineFocus => new PolicySpec("cofineucb", new CoFineUcbOptions
+            MeanRegularized => new PolicySpec("mean-regularized-linucb", Scheduled(new MeanRegularizedOptions { Alpha = c.Alpha, Ridge = c.Ridge, PriorMean = prior.MeanProfile }, b.Weights), name ?? method),
+            Reshape => new PolicySpec("reshape-linucb", Scheduled(new ReshapeLinUcbOptions { Alpha = c.Alpha, Ridge = c.Ridge, Reshape = prior.Reshape }, b.Weights), name ?? method),
+            SubspaceUcb => new PolicySpec("subspace-ucb", Scheduled(new SubspaceUcbOptions { Alpha = c.Alpha, Ridge = c.Ridge, Subspace = prior.Subspace }, b.Subspace), name ?? method),
+            CoFine or CoFineFocus => new PolicySpec("cofineucb", Scheduled(new CoFineUcbOptions
             {
                 Alpha = c.Alpha,
                 AlphaSubspace = c.AlphaSubspace,
                 Ridge = c.Ridge,
                 SubspaceRidge = c.SubspaceRidge,
-                FullSpaceScale = fullSpaceScale ?? (method == CoFineFocus ? 0.25 : 1.0),
+                SubspaceBound = b.Subspace,
+                FullSpaceScale = fullSpaceScale ?? (method == CoFineFocus ? c.FocusScale : 1.0),
                 Subspace = reshapeCoFine ? prior.ReshapedSubspace : prior.Subspace,
                 Reshape = reshapeCoFine ? prior.Reshape : [],
-            }, name ?? method),
+            }, b.Residual), name ?? method),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Not a CoFineUCB-family method."),
         };
     }
 
     /// <summary>
     /// The policy for a trial: the catalogue's for one slot, the coverage-slate version (<see cref="CoverageSlatePolicy"/>)
-    /// for several; Naive LinUCB's coverage version is CoFineUCB with U = 0, which is LinUCB.
+    /// for several; Naive LinUCB's coverage version is CoFineUCB with U = 0, which is LinUCB. The policy's random
+    /// stream derives from the trial seed and its configuration (<see cref="StudyRunner.PolicySeed"/>), not its name.
     /// </summary>
     public static IPolicy Build(PolicySpec spec, EnvironmentInfo info, ulong trialSeed, int slateSize)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var context = PolicyBuildContext.For(info, Seeds.Derive(trialSeed, "policy/" + spec.DisplayName));
+        var context = PolicyBuildContext.For(info, StudyRunner.PolicySeed(trialSeed, spec));
         if (slateSize == 1)
         {
             return PolicyCatalog.Build(spec, context);

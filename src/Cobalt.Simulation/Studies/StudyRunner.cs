@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using Cobalt.Core.Contracts;
+using Cobalt.Core.Configuration;
 using Cobalt.Core.Data;
+using Cobalt.Core.Randomness;
+using Cobalt.Policies.Catalog;
 using Cobalt.Simulation.Experiments;
 using Cobalt.Simulation.Worlds;
 
@@ -24,6 +27,18 @@ public sealed record StudyJob(string Policy, int Trial, Func<IEnvironment> Envir
 /// </summary>
 public static class StudyRunner
 {
+    /// <summary>
+    /// The seed of <paramref name="spec"/>'s random streams (tie-breaks, sampling) in the trial <paramref name="trialSeed"/>:
+    /// derived from the trial seed and a stable hash of the policy's configuration (kind and every option, as JSON),
+    /// never from its display name, so renaming a configuration does not change its results and two configurations
+    /// that differ in any option draw independent streams.
+    /// </summary>
+    public static ulong PolicySeed(ulong trialSeed, PolicySpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return Seeds.Derive(trialSeed, "policy/" + spec.Kind + "/" + OptionsBinder.ToJson(spec.Options));
+    }
+
     /// <summary>Runs every job; <paramref name="onProgress"/> receives counts of finished rounds (from any thread).</summary>
     public static TrialRun[] Run(IReadOnlyList<StudyJob> jobs, int iterations, int slateSize, int maxParallelism = 0, Action<int>? onProgress = null)
     {

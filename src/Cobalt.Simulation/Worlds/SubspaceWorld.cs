@@ -7,6 +7,19 @@ using Cobalt.Core.Randomness;
 
 namespace Cobalt.Simulation.Worlds;
 
+/// <summary>How <see cref="SubspaceWorld"/> draws a reward around w*^T x.</summary>
+public enum SubspaceRewards
+{
+    /// <summary>w*^T x + N(0, sigma^2) (sigma^2 = noise-variance).</summary>
+    Gaussian,
+
+    /// <summary>
+    /// A click b in {0, 1} with P(b = 1) = (1 + w*^T x) / 2, reported centred as 2b - 1 in {-1, 1}: bounded, with
+    /// E = w*^T x exactly (the model stays linear) and variance 1 - (w*^T x)^2, as noisy as a [0, 1] click.
+    /// </summary>
+    Bernoulli,
+}
+
 /// <summary>Options of <see cref="SubspaceWorld"/>.</summary>
 public sealed record SubspaceWorldOptions : IValidatable
 {
@@ -30,6 +43,10 @@ public sealed record SubspaceWorldOptions : IValidatable
     [Description("Variance of the Gaussian reward noise (0.01, as the linear world).")]
     public double NoiseVariance { get; init; } = 0.01;
 
+    /// <summary>Reward distribution.</summary>
+    [Description("gaussian: w*^T x + N(0, noise-variance); bernoulli: a click b with P(b = 1) = (1 + w*^T x) / 2, reported as 2b - 1 (bounded, mean w*^T x).")]
+    public SubspaceRewards Rewards { get; init; } = SubspaceRewards.Gaussian;
+
     /// <inheritdoc />
     public void Validate()
     {
@@ -46,6 +63,7 @@ public sealed record SubspaceWorldOptions : IValidatable
         }
         Require.AtLeast(Candidates, 1, nameof(Candidates));
         Require.NonNegative(NoiseVariance, nameof(NoiseVariance));
+        Require.Defined(Rewards, nameof(Rewards));
     }
 }
 
@@ -54,7 +72,7 @@ public sealed record SubspaceWorldOptions : IValidatable
 /// the user's preference w* are unit vectors in R^D; w* = sqrt(1 - rho^2) u + rho r with u uniform on the unit
 /// sphere of the K-dimensional subspace (the first K coordinates) and r uniform on the unit sphere of the other
 /// D - K dimensions, fixed per trial. Each round offers fresh uniformly random unit vectors; the reward is
-/// w*^T x + N(0, sigma^2). <see cref="Basis"/> is the subspace, what LearnU returns for profiles drawn with rho = 0.
+/// w*^T x + N(0, sigma^2), or a centred Bernoulli click (<see cref="SubspaceRewards.Bernoulli"/>). <see cref="Basis"/> is the subspace, what LearnU returns for profiles drawn with rho = 0.
 /// </summary>
 public sealed class SubspaceWorld(SubspaceWorldOptions options) : IWorld
 {
@@ -144,7 +162,10 @@ public sealed class SubspaceWorld(SubspaceWorldOptions options) : IWorld
             for (var i = 0; i < decision.Slots.Count; i++)
             {
                 var slot = decision.Slots[i];
-                rewards[i] = expected[slot.CandidateIndex] + _noiseStd * Seeds.Gaussian(_noiseSeed, round.Context.Round, slot.ActionId);
+                var mean = expected[slot.CandidateIndex];
+                rewards[i] = options.Rewards == SubspaceRewards.Bernoulli
+                    ? (Seeds.Uniform(_noiseSeed, round.Context.Round, slot.ActionId) < (1 + mean) / 2 ? 1.0 : -1.0)
+                    : mean + _noiseStd * Seeds.Gaussian(_noiseSeed, round.Context.Round, slot.ActionId);
             }
         }
     }

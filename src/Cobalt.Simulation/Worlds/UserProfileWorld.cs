@@ -91,9 +91,13 @@ public sealed class UserProfileWorld : IWorld
     public int HeldOutUser(ulong trialSeed) => Seeds.Stream(trialSeed, "user-profile/user").NextInt(UserCount);
 
     /// <summary>The profiles of every user but the held-out one (row-major (users - 1) x D): LearnU's W.</summary>
-    public double[] PriorProfiles(ulong trialSeed)
+    public double[] PriorProfiles(ulong trialSeed) => PriorProfilesWithout(HeldOutUser(trialSeed));
+
+    /// <summary>The profiles of every user but <paramref name="held"/> (row-major (users - 1) x D): LearnU's W when <paramref name="held"/> is simulated.</summary>
+    public double[] PriorProfilesWithout(int held)
     {
-        var held = HeldOutUser(trialSeed);
+        ArgumentOutOfRangeException.ThrowIfNegative(held);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(held, UserCount);
         var d = Dimension;
         var all = _state.Value.Profiles;
         var prior = new double[(UserCount - 1) * d];
@@ -106,10 +110,14 @@ public sealed class UserProfileWorld : IWorld
     public ReadOnlySpan<double> Profile(int user) => _state.Value.Profiles.AsSpan(user * Dimension, Dimension);
 
     /// <inheritdoc />
-    public IEnvironment Create(ulong trialSeed)
+    public IEnvironment Create(ulong trialSeed) => Create(HeldOutUser(trialSeed), trialSeed);
+
+    /// <summary>A run that simulates user <paramref name="user"/> (w* = their profile), its candidates and clicks drawn from <paramref name="runSeed"/>.</summary>
+    public IEnvironment Create(int user, ulong runSeed)
     {
-        var user = HeldOutUser(trialSeed);
-        return new Environment(Catalog, Profile(user).ToArray(), user, _options.Candidates, Info, trialSeed);
+        ArgumentOutOfRangeException.ThrowIfNegative(user);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(user, UserCount);
+        return new Environment(Catalog, Profile(user).ToArray(), user, _options.Candidates, Info, runSeed);
     }
 
     private static (MovieLensGenres, ItemCatalog, int[], double[]) Build(MovieLensGenres data, UserProfileWorldOptions options)
