@@ -38,7 +38,7 @@ public static class RowForms
         {
             return;
         }
-        var chunk = ChunkRows(d);
+        var chunk = Math.Min(ChunkRows(d), n);
         T[]? rented = null;
         var scratch = chunk * d <= StackElements ? stackalloc T[chunk * d] : (rented = ArrayPool<T>.Shared.Rent(chunk * d));
         try
@@ -89,7 +89,7 @@ public static class RowForms
         {
             return;
         }
-        var chunk = ChunkRows(d);
+        var chunk = Math.Min(ChunkRows(d), n);
         T[]? rented = null;
         var scratch = chunk * d <= StackElements ? stackalloc T[chunk * d] : (rented = ArrayPool<T>.Shared.Rent(chunk * d));
         try
