@@ -28,15 +28,15 @@ public class CatalogFormsTests
     [InlineData(37, false)]
     [InlineData(1000, true)]
     [InlineData(37, true)]
-    public void Lazy_rows_equal_fresh_forms_whether_read_every_round_rarely_or_after_refactorisations(int refactorEvery, bool single)
+    public void Lazy_rows_equal_fresh_forms_whether_read_every_round_rarely_or_after_refactorisations(int refactorEvery, bool narrow)
     {
         const int d = 17, n = 65;
         var rng = new Rng(7);
         var features = new FeatureMatrix(n, d, TestMath.RandomVector(rng, n * d, 1 / Math.Sqrt(d)));
         var design = new DesignMatrix(d, 1.0, refactorEvery);
         var theta = TestMath.RandomVector(rng, d);
-        var tolerance = single ? 2e-5 : 1e-10;
-        if (single)
+        var tolerance = narrow ? 2e-5 : 1e-10;
+        if (narrow)
         {
             Run(new CatalogForms<float>(design, features));
         }

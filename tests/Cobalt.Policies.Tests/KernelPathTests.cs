@@ -59,7 +59,7 @@ public class KernelPathTests
         for (var t = 0; t < 30; t++)
         {
             var z = users[t % users.Length];
-            var candidates = t % 2 == 0 ? catalog.All() : CandidateSet.FromCatalog(catalog, [t % n, (t * 7 + 1) % n, n - 1 - t % 3]);
+            var candidates = t % 2 == 0 ? catalog.All() : CandidateSet.FromCatalog(catalog, [t % n, (t + 20) % n, (t + 40) % n]);
             var context = new DecisionContext(t, t % users.Length, z, candidates);
             var m = candidates.Count;
             double[] mean64 = new double[m], width64 = new double[m], mean32 = new double[m], width32 = new double[m];
