@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using Cobalt.Benchmarks.Infrastructure;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
+using Cobalt.Core.LinearAlgebra;
 using Cobalt.Core.Randomness;
 using Cobalt.Policies.Catalog;
 using Cobalt.Recommenders.TwoStage;
@@ -79,6 +80,10 @@ public abstract class CatalogueRoundBenchmark
         "2-S-GALM-UCB" => new PolicySpec("two-stage", new TwoStageOptions { Model = StageModel.Galm, Beta = 0.1, DynamicTopics = true, BudgetPerSlot = 0 }),
         "2-S-GBLM-UCB" => new PolicySpec("two-stage", new TwoStageOptions { Model = StageModel.Gblm, Beta = 0.1, DynamicTopics = true, BudgetPerSlot = 0 }),
         "2-S-GALM-UCB b=200" => new PolicySpec("two-stage", new TwoStageOptions { Model = StageModel.Galm, Beta = 0.1, DynamicTopics = true, BudgetPerSlot = 200 }),
+        "S-N-GALM-UCB f32" => new PolicySpec("s-n-galm-ucb", new AdditiveOptions { Beta = 0.1, CatalogPrecision = CatalogPrecision.Bits32 }),
+        "S-N-GBLM-UCB f32" => new PolicySpec("s-n-gblm-ucb", new BilinearOptions { Beta = 0.1, CatalogPrecision = CatalogPrecision.Bits32 }),
+        "2-S-GALM-UCB f32" => new PolicySpec("two-stage", new TwoStageOptions { Model = StageModel.Galm, Beta = 0.1, DynamicTopics = true, BudgetPerSlot = 0, CatalogPrecision = CatalogPrecision.Bits32 }),
+        "2-S-GBLM-UCB f32" => new PolicySpec("two-stage", new TwoStageOptions { Model = StageModel.Gblm, Beta = 0.1, DynamicTopics = true, BudgetPerSlot = 0, CatalogPrecision = CatalogPrecision.Bits32 }),
         _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, null),
     };
 
@@ -160,5 +165,20 @@ public class TwoStageGrowthBenchmark : CatalogueRoundBenchmark
 
     /// <inheritdoc />
     [Params("S-N-GALM-UCB", "2-S-GALM-UCB", "S-N-GBLM-UCB")]
+    public override string Policy { get; set; } = "";
+}
+
+/// <summary>
+/// The MIND-scale rounds of <see cref="TwoStageRoundBenchmark"/> with the models' catalogue copies in float32
+/// (<see cref="CatalogPrecision.Bits32"/>, issue 19): half the bytes per full-catalogue pass.
+/// </summary>
+public class TwoStageFloat32Benchmark : CatalogueRoundBenchmark
+{
+    /// <inheritdoc />
+    [Params(SyntheticTopicCatalogue.MindItems)]
+    public override int Items { get; set; }
+
+    /// <inheritdoc />
+    [Params("S-N-GALM-UCB f32", "S-N-GBLM-UCB f32", "2-S-GALM-UCB f32", "2-S-GBLM-UCB f32")]
     public override string Policy { get; set; } = "";
 }

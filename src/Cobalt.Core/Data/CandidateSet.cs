@@ -55,6 +55,13 @@ public sealed class CandidateSet
     public ReadOnlySpan<double> Features(int index) =>
         Catalog is null ? _features.Row(index) : _features.Row(_ids[index]);
 
+    /// <summary>
+    /// The features of every candidate as one row-major block (row i = candidate i), when they are stored so: candidates
+    /// with features of their own, or a catalogue's <see cref="ItemCatalog.All"/>; otherwise empty (read them row by row).
+    /// </summary>
+    public ReadOnlySpan<double> ContiguousFeatures =>
+        Catalog is null || ReferenceEquals(this, Catalog.All()) ? _features.Values[..(_ids.Length * _features.Columns)] : ReadOnlySpan<double>.Empty;
+
     /// <summary>A subset of these candidates, given by positions in this set.</summary>
     public CandidateSet Subset(ReadOnlySpan<int> positions)
     {

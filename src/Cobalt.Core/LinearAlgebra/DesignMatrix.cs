@@ -154,17 +154,11 @@ public sealed class DesignMatrix : IStateful
         _sinceRefactor = 0;
     }
 
-    /// <summary>x^T A^-1 x.</summary>
+    /// <summary>x^T A^-1 x (clamped at 0), by the kernel layer (<see cref="QuadraticForms.Evaluate"/>).</summary>
     public double QuadraticForm(ReadOnlySpan<double> x)
     {
         CheckVector(x);
-        var d = Dimension;
-        var sum = 0.0;
-        for (var i = 0; i < d; i++)
-        {
-            sum += x[i] * TensorPrimitives.Dot(_inverse.AsSpan(i * d, d), x);
-        }
-        return Math.Max(sum, 0.0);
+        return QuadraticForms.Evaluate(_inverse, Dimension, x);
     }
 
     /// <summary>result = A^-1 x.</summary>

@@ -1,8 +1,9 @@
 using System.Numerics.Tensors;
+using Cobalt.Core.LinearAlgebra.Kernels;
 
 namespace Cobalt.Core.LinearAlgebra;
 
-/// <summary>Batched quadratic forms q_i = x_i^T M x_i over many rows x_i (the squared UCB widths ||x_i||^2_{A^-1}).</summary>
+/// <summary>Batched quadratic forms q_i = x_i^T M x_i over many rows x_i (the squared UCB widths ||x_i||^2_{A^-1}), by the kernel layer (<see cref="RowForms"/>).</summary>
 public static class QuadraticForms
 {
     /// <summary>
@@ -15,21 +16,15 @@ public static class QuadraticForms
         {
             throw new ArgumentException($"Shapes do not agree: matrix {matrix.Length} entries for d = {d}, {rows.Length} row values, {result.Length} results.");
         }
-        for (var i = 0; i < result.Length; i++)
-        {
-            result[i] = Evaluate(matrix, d, rows.Slice(i * d, d));
-        }
+        RowForms.Compute(rows, d, matrix, default, default, result);
     }
 
-    /// <summary>x^T M x for one vector (d dot products of length d).</summary>
+    /// <summary>x^T M x for one vector: y = xᵀ M by the GEMM kernel, then x . y (the same bits as one row of <see cref="Compute"/>).</summary>
     public static double Evaluate(ReadOnlySpan<double> matrix, int d, ReadOnlySpan<double> x)
     {
-        var sum = 0.0;
-        for (var j = 0; j < d; j++)
-        {
-            sum += x[j] * TensorPrimitives.Dot(matrix.Slice(j * d, d), x);
-        }
-        return Math.Max(sum, 0.0);
+        Span<double> result = stackalloc double[1];
+        RowForms.Compute(x[..d], d, matrix, default, default, result);
+        return result[0];
     }
 }
 

@@ -104,11 +104,11 @@ public static class PolicyCatalog
         Define<AdditiveOptions>("s-n-galm-ucb", "Shared additive GLM-UCB: rho(gamma x^T theta_x + (1 - gamma) theta_z^T z) + beta (gamma ||x||_{A_x^-1} + (1 - gamma) ||z||_{A_z^-1}).", "two-stage neural contextual bandits, 3.3",
             (o, c) => (o.Fit == GlmFit.AsCoded
                 ? new RefitAdditiveModel(c.ItemFeatureDimension, c.UserFeatureDimension, Seeds.Derive(c.Seed, "s-n-galm-ucb/as-coded"), o.LearningRate, o.Epochs, o.RefactorEvery)
-                : new AdditiveModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.Gamma, o.LearningRate, o.RefactorEvery), new UpperConfidenceBound(o.Beta))),
+                : new AdditiveModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.Gamma, o.LearningRate, o.RefactorEvery, catalogPrecision: o.CatalogPrecision), new UpperConfidenceBound(o.Beta))),
         Define<BilinearOptions>("s-n-gblm-ucb", "Shared bilinear GLM-UCB: rho(x^T Theta z) + beta ||vec(x z^T)||_{W^-1}, via a per-user d1 x d1 matrix M_z.", "two-stage neural contextual bandits, 3.3",
             (o, c) => (o.Fit == GlmFit.AsCoded
                 ? new RefitBilinearModel(c.ItemFeatureDimension, c.UserFeatureDimension, Seeds.Derive(c.Seed, "s-n-gblm-ucb/as-coded"), o.LearningRate, o.Epochs, o.RefactorEvery)
-                : new BilinearModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.LearningRate, o.RefactorEvery), new UpperConfidenceBound(o.Beta))),
+                : new BilinearModel(c.ItemFeatureDimension, c.UserFeatureDimension, o.LearningRate, o.RefactorEvery, o.CatalogPrecision), new UpperConfidenceBound(o.Beta))),
         Define<LogisticThompsonOptions>("thompson-logistic", "Logistic Thompson sampling with the Laplace posterior N(theta, H^-1).", "Chapelle and Li 2011",
             (o, c) => (new LogisticModel(o.Features, c.UserFeatureDimension, c.ItemFeatureDimension, LogisticSolver.OnlineNewton, o.Ridge, refactorEvery: o.RefactorEvery), new ThompsonSampling())),
         Define<CoFineUcbOptions>("cofineucb", "CoFineUCB: w regularised towards U w~, score w^T x + alpha ||x||_{M^-1} + alpha~ ||lambda U^T M^-1 x||_{M~^-1}.", "Yue, Hong and Guestrin 2012",

@@ -372,10 +372,15 @@ public sealed record AdditiveOptions : PolicyOptions
     [Description("As-coded model: full-batch Adam epochs per refit (CB4Rec 5).")]
     public int Epochs { get; init; } = 5;
 
+    /// <summary>Element type of the model's scoring copy of the catalogue.</summary>
+    [Description("Element type of the model's copy of the catalogue it scores: bits64 (float64, default) or bits32 (float32: half the bytes per round; scores and widths to about 1e-6 relative, so near-ties may break differently).")]
+    public CatalogPrecision CatalogPrecision { get; init; } = CatalogPrecision.Bits64;
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
+        Require.Defined(CatalogPrecision, nameof(CatalogPrecision));
         Require.NonNegative(Beta, nameof(Beta));
         Require.InRange(Gamma, 0, 1, nameof(Gamma));
         Require.Positive(LearningRate, nameof(LearningRate));
@@ -415,10 +420,15 @@ public sealed record BilinearOptions : PolicyOptions
     [Description("As-coded model: full-batch Adam epochs per refit (CB4Rec 5).")]
     public int Epochs { get; init; } = 5;
 
+    /// <summary>Element type of the model's scoring copy of the catalogue.</summary>
+    [Description("Element type of the model's copy of the catalogue it scores: bits64 (float64, default) or bits32 (float32: half the bytes per round; scores and widths to about 1e-6 relative, so near-ties may break differently).")]
+    public CatalogPrecision CatalogPrecision { get; init; } = CatalogPrecision.Bits64;
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
+        Require.Defined(CatalogPrecision, nameof(CatalogPrecision));
         Require.NonNegative(Beta, nameof(Beta));
         Require.Positive(LearningRate, nameof(LearningRate));
         Require.AtLeast(RefactorEvery, 1, nameof(RefactorEvery));

@@ -14,9 +14,10 @@ namespace Cobalt.Policies.Models;
 /// <remarks>
 /// Two-stage neural contextual bandits paper, section 3.3 (S-N-GALM-UCB); rho = sigmoid. The coefficients take a gradient
 /// step on the logistic loss (learning rate eta) in every update that holds a click; A_x and A_z grow with every shown
-/// item. Item widths come from a catalogue cache kept current in O(N d) per update, or, with <see cref="CacheCatalog"/>
-/// off, are computed for the scored items only in O(d^2) each (cheaper when fewer than N / d items are scored per update,
-/// as in a budgeted item stage over a large catalogue).
+/// item. Over catalogue items, scores and widths come from the model's copy of the catalogue (float64, or float32 with
+/// <see cref="CatalogPrecision.Bits32"/>) in one pass per scored row, with each row's width brought up to date lazily
+/// (<see cref="CatalogForms{T}"/>: the few rank-one updates it missed in O(d) each, or O(d^2) afresh), so a round touches only
+/// the items it scores. With <see cref="CacheCatalog"/> off they are computed in float64 in O(d^2) each.
 /// </remarks>
 public sealed class AdditiveModel : IRewardModel
 {
@@ -24,11 +25,15 @@ public sealed class AdditiveModel : IRewardModel
     private readonly double _gamma, _learningRate;
     private readonly double[] _thetaX, _thetaZ;
     private readonly DesignMatrix _ax, _az;
-    private readonly CatalogWidthCache _cache;
+    private readonly CatalogScorer _cache;
     private bool _cacheCatalog;
 
-    /// <summary>Creates the model for item features of dimension <paramref name="itemDimension"/> and user features of <paramref name="userDimension"/>.</summary>
-    public AdditiveModel(int itemDimension, int userDimension, double gamma = 0.5, double learningRate = 0.01, int refactorEvery = 1000, bool cacheCatalog = true)
+    /// <summary>
+    /// Creates the model for item features of dimension <paramref name="itemDimension"/> and user features of
+    /// <paramref name="userDimension"/>; <paramref name="catalogPrecision"/> is the element type of its scoring copy of the catalogue.
+    /// </summary>
+    public AdditiveModel(int itemDimension, int userDimension, double gamma = 0.5, double learningRate = 0.01, int refactorEvery = 1000, bool cacheCatalog = true,
+        CatalogPrecision catalogPrecision = CatalogPrecision.Bits64)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(itemDimension);
         if (userDimension <= 0)
@@ -47,7 +52,7 @@ public sealed class AdditiveModel : IRewardModel
         _thetaZ = new double[userDimension];
         _ax = new DesignMatrix(itemDimension, 1.0, refactorEvery);
         _az = new DesignMatrix(userDimension, 1.0, refactorEvery);
-        _cache = new CatalogWidthCache(_ax);
+        _cache = new CatalogScorer(_ax, catalogPrecision);
         _cacheCatalog = cacheCatalog;
     }
 
@@ -59,7 +64,7 @@ public sealed class AdditiveModel : IRewardModel
         {
             if (value && !_cacheCatalog)
             {
-                _cache.Reset();
+                _cache.Forget();
             }
             _cacheCatalog = value;
         }
@@ -79,21 +84,14 @@ public sealed class AdditiveModel : IRewardModel
         var userWidth = (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z));
         var n = candidates.Count;
         Span<double> logits = mean[..n], widths = uncertainty[..n];
-        // Over the whole catalogue the logits come from the cache's sweep: the features are read once per round.
-        var forms = ReadOnlySpan<double>.Empty;
-        var fused = _cacheCatalog && _cache.TryGetFormsAndDots(candidates, _thetaX, logits, out forms);
-        if (fused)
+        // Catalogue items: logits and squared widths from one read of each candidate's row.
+        if (!(_cacheCatalog && _cache.TryScore(candidates, _thetaX, logits, widths)))
         {
-            forms.CopyTo(widths); // the whole catalogue in order: candidate i is item i
-        }
-        else
-        {
-            var cached = _cacheCatalog && _cache.TryGetForms(candidates, out forms);
             for (var i = 0; i < n; i++)
             {
                 var x = candidates.Features(i);
                 logits[i] = TensorPrimitives.Dot(_thetaX, x);
-                widths[i] = cached ? forms[candidates.Ids[i]] : _ax.QuadraticForm(x);
+                widths[i] = _ax.QuadraticForm(x);
             }
         }
         // Vectorised over the candidates: mean = sigmoid(gamma x.theta_x + user logit), width = gamma sqrt(x^T A_x^-1 x) + user width.
@@ -163,6 +161,6 @@ public sealed class AdditiveModel : IRewardModel
         reader.ReadInto(_thetaZ, "additive theta_z");
         _ax.ReadState(reader);
         _az.ReadState(reader);
-        _cache.Reset();
+        _cache.Forget();
     }
 }

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.LinearAlgebra;
+using Cobalt.Core.LinearAlgebra.Kernels;
 using Cobalt.Core.Persistence;
 
 namespace Cobalt.Policies.Models;
@@ -28,13 +29,23 @@ public sealed class BilinearModel : IRewardModel
     private readonly double[] _mz;          // d1 x d1
     private readonly double[] _thetaZ;      // Theta z (d1)
     private (ReadOnlyMemory<double> User, long Version) _mzFor = (ReadOnlyMemory<double>.Empty, -1);
+    private readonly CatalogPrecision _precision;
+    private readonly float[] _mz32, _thetaZ32;
+    private double[] _gather = [];
+    private float[] _gather32 = [], _rows32 = [];
+    private ItemCatalog? _rowsOf;
 
     /// <summary>The largest d1 d2 the model accepts: its inverse design matrix then takes 2.1 GB.</summary>
     public const int MaxPairDimension = 16_384;
 
-    /// <summary>Creates the model for item features of dimension <paramref name="itemDimension"/> (d1) and user features of <paramref name="userDimension"/> (d2).</summary>
+    /// <summary>
+    /// Creates the model for item features of dimension <paramref name="itemDimension"/> (d1) and user features of
+    /// <paramref name="userDimension"/> (d2). Candidates are scored in blocks by the fused kernel (x . Theta z and
+    /// x^T M_z x from one read of each row, <see cref="RowForms"/>), over catalogue items in float32 with
+    /// <paramref name="catalogPrecision"/> = <see cref="CatalogPrecision.Bits32"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">No user features, or d1 d2 above <see cref="MaxPairDimension"/>.</exception>
-    public BilinearModel(int itemDimension, int userDimension, double learningRate = 0.001, int refactorEvery = int.MaxValue)
+    public BilinearModel(int itemDimension, int userDimension, double learningRate = 0.001, int refactorEvery = int.MaxValue, CatalogPrecision catalogPrecision = CatalogPrecision.Bits64)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(itemDimension);
         if (userDimension <= 0)
@@ -58,6 +69,9 @@ public sealed class BilinearModel : IRewardModel
         _partial = new double[_d1 * _d2 * _d1];
         _mz = new double[_d1 * _d1];
         _thetaZ = new double[_d1];
+        _precision = catalogPrecision;
+        _mz32 = new float[_d1 * _d1];
+        _thetaZ32 = new float[_d1];
     }
 
     /// <inheritdoc />
@@ -81,11 +95,96 @@ public sealed class BilinearModel : IRewardModel
             BuildUserMatrix(z);
             _mzFor = (user, _w.Version);
         }
-        for (var c = 0; c < candidates.Count; c++)
+        var n = candidates.Count;
+        if (_precision == CatalogPrecision.Bits32 && candidates.Catalog is { } catalog)
         {
-            var x = candidates.Features(c);
-            mean[c] = OnlineLogisticRegression.Sigmoid(TensorPrimitives.Dot(x, _thetaZ));
-            uncertainty[c] = Math.Sqrt(Math.Max(QuadraticForms.Evaluate(_mz, _d1, x), 0));
+            Score32(candidates, catalog, mean[..n], uncertainty[..n]);
+        }
+        else
+        {
+            Score64(candidates, mean[..n], uncertainty[..n]);
+        }
+        for (var c = 0; c < n; c++)
+        {
+            mean[c] = OnlineLogisticRegression.Sigmoid(mean[c]);
+            uncertainty[c] = Math.Sqrt(Math.Max(uncertainty[c], 0));
+        }
+    }
+
+    /// <summary>Candidates scored together by the fused kernel (their rows gathered into one block when not contiguous).</summary>
+    private const int Block = 256;
+
+    /// <summary>logits x . Theta z and forms x^T M_z x in float64, block by block through <see cref="RowForms"/>.</summary>
+    private void Score64(CandidateSet candidates, Span<double> logits, Span<double> forms)
+    {
+        var n = candidates.Count;
+        var contiguous = candidates.ContiguousFeatures;
+        if (!contiguous.IsEmpty)
+        {
+            RowForms.Compute(contiguous, _d1, _mz, _thetaZ, logits, forms);
+            return;
+        }
+        _gather = _gather.Length >= Block * _d1 ? _gather : new double[Block * _d1];
+        for (var start = 0; start < n; start += Block)
+        {
+            var count = Math.Min(Block, n - start);
+            for (var r = 0; r < count; r++)
+            {
+                candidates.Features(start + r).CopyTo(_gather.AsSpan(r * _d1, _d1));
+            }
+            RowForms.Compute(_gather.AsSpan(0, count * _d1), _d1, _mz, _thetaZ, logits.Slice(start, count), forms.Slice(start, count));
+        }
+    }
+
+    /// <summary>The same in float32 over the model's float32 copy of the catalogue (made on first sight of it).</summary>
+    private void Score32(CandidateSet candidates, ItemCatalog catalog, Span<double> logits, Span<double> forms)
+    {
+        if (!ReferenceEquals(catalog, _rowsOf))
+        {
+            var values = catalog.Features.Values;
+            _rows32 = new float[values.Length];
+            for (var i = 0; i < values.Length; i++)
+            {
+                _rows32[i] = (float)values[i];
+            }
+            _rowsOf = catalog;
+        }
+        for (var i = 0; i < _mz.Length; i++)
+        {
+            _mz32[i] = (float)_mz[i];
+        }
+        for (var i = 0; i < _d1; i++)
+        {
+            _thetaZ32[i] = (float)_thetaZ[i];
+        }
+        var all = ReferenceEquals(candidates, catalog.All());
+        var ids = candidates.Ids;
+        var n = candidates.Count;
+        _gather32 = _gather32.Length >= Block * _d1 ? _gather32 : new float[Block * _d1];
+        Span<float> dots = stackalloc float[Block];
+        Span<float> squares = stackalloc float[Block];
+        for (var start = 0; start < n; start += Block)
+        {
+            var count = Math.Min(Block, n - start);
+            ReadOnlySpan<float> rows;
+            if (all)
+            {
+                rows = _rows32.AsSpan(start * _d1, count * _d1);
+            }
+            else
+            {
+                for (var r = 0; r < count; r++)
+                {
+                    _rows32.AsSpan(ids[start + r] * _d1, _d1).CopyTo(_gather32.AsSpan(r * _d1, _d1));
+                }
+                rows = _gather32.AsSpan(0, count * _d1);
+            }
+            RowForms.Compute(rows, _d1, _mz32, _thetaZ32, dots[..count], squares[..count]);
+            for (var r = 0; r < count; r++)
+            {
+                logits[start + r] = dots[r];
+                forms[start + r] = squares[r];
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.LinearAlgebra;
+using Cobalt.Core.LinearAlgebra.Kernels;
 using Cobalt.Core.Persistence;
 using Cobalt.Core.Randomness;
 
@@ -23,6 +24,7 @@ public sealed class LinearModel : IRewardModel, IPosteriorSampler
     private readonly CatalogWidthCache? _cache;
     private readonly double _posteriorScale;
     private readonly double[] _draw;
+    private double[] _batch = [];
 
     /// <summary>Creates the model.</summary>
     /// <param name="map">How features are built from user and candidate.</param>
@@ -59,13 +61,39 @@ public sealed class LinearModel : IRewardModel, IPosteriorSampler
             }
             return;
         }
-        for (var i = 0; i < candidates.Count; i++)
+        var n = candidates.Count;
+        if (n >= BatchFrom)
+        {
+            // Features that change every round: all n means and widths in one fused pass of the kernel layer
+            // (W = X A^-1 by the register-blocked GEMM, then x . theta and x . w per row).
+            var d = _features.Dimension;
+            var rows = _features.Map == FeatureMap.Item && candidates.Dimension == d ? candidates.ContiguousFeatures : default;
+            if (rows.IsEmpty)
+            {
+                if (_batch.Length < n * d)
+                {
+                    _batch = new double[n * d];
+                }
+                for (var i = 0; i < n; i++)
+                {
+                    _features.Read(context, i).CopyTo(_batch.AsSpan(i * d, d));
+                }
+                rows = _batch.AsSpan(0, n * d);
+            }
+            RowForms.Compute(rows, d, _ridge.Design.Inverse, _ridge.Theta, mean[..n], uncertainty[..n]);
+            TensorPrimitives.Sqrt(uncertainty[..n], uncertainty[..n]);
+            return;
+        }
+        for (var i = 0; i < n; i++)
         {
             var x = _features.Read(context, i);
             mean[i] = _ridge.Predict(x);
             uncertainty[i] = _ridge.Width(x);
         }
     }
+
+    /// <summary>Candidate sets of at least this many go through the batched kernel (smaller ones, as in a service decision, row by row).</summary>
+    internal const int BatchFrom = 16;
 
     /// <inheritdoc />
     public void SamplePosterior(DecisionContext context, Span<double> draws, Rng rng)

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Cobalt.Core.Configuration;
+using Cobalt.Core.LinearAlgebra;
 using Cobalt.Policies.Catalog;
 
 namespace Cobalt.Recommenders.TwoStage;
@@ -93,6 +94,10 @@ public sealed record TwoStageOptions : PolicyOptions, IDescribesVariant
     [Description("2-Random (model random). as-coded (CB4Rec uniform_random.py): m distinct uniformly random topics, one uniformly random item of each, no grouping or budget (exact propensities); paper-text: random topic scores through DynaTopicRec and the budget, a random item per group.")]
     public TwoStageReading RandomStages { get; init; } = TwoStageReading.AsCoded;
 
+    /// <summary>Element type of the stage models' scoring copies of the catalogue (GALM and GBLM).</summary>
+    [Description("Element type of the galm/gblm stage models' copy of the catalogue: bits64 (float64, default) or bits32 (float32: half the bytes per round; near-ties may break differently).")]
+    public CatalogPrecision CatalogPrecision { get; init; } = CatalogPrecision.Bits64;
+
     /// <summary>The order of the slate's positions.</summary>
     [Description("Slate order. as-coded (CB4Rec neural_greedy.py): groups in ascending order of size (ties in score order); paper-text: groups in topic-score order.")]
     public TwoStageReading SlotOrder { get; init; } = TwoStageReading.AsCoded;
@@ -156,5 +161,6 @@ public sealed record TwoStageOptions : PolicyOptions, IDescribesVariant
         Require.Defined(NoDynamic, nameof(NoDynamic));
         Require.Defined(RandomStages, nameof(RandomStages));
         Require.Defined(SlotOrder, nameof(SlotOrder));
+        Require.Defined(CatalogPrecision, nameof(CatalogPrecision));
     }
 }

@@ -107,7 +107,6 @@ public sealed class TwoStagePolicy : IPolicy
         {
             return RandomAsCoded(context, topics, m);
         }
-        ChooseItemWidths(catalog, m);
         var order = RankTopics(context);
         var q = order.Length;
         var p = _options.MinGroupSize > 0 ? _options.MinGroupSize : _options.BudgetPerSlot > 0 ? _options.BudgetPerSlot : catalog.Count / Math.Max(q, 1);
@@ -376,19 +375,6 @@ public sealed class TwoStagePolicy : IPolicy
         _topicModel.Update(topicFeedback);
     }
 
-    /// <summary>
-    /// The additive item model keeps every catalogue item's width current, O(N d) per update, unless the budget lets the
-    /// item stage score at most B = b m items a round with B d &lt; N: then computing the scored items' widths, O(B d^2), is cheaper.
-    /// </summary>
-    private void ChooseItemWidths(ItemCatalog catalog, int m)
-    {
-        if (_itemModel is AdditiveModel additive)
-        {
-            var scored = _options.BudgetPerSlot > 0 ? Math.Min((long)_options.BudgetPerSlot * m, catalog.Count) : catalog.Count;
-            additive.CacheCatalog = scored * catalog.Dimension >= catalog.Count;
-        }
-    }
-
     /// <summary>Topic rows ordered by the topic stage's scores, best first (a random order for the random model).</summary>
     private int[] RankTopics(DecisionContext context)
     {
@@ -453,8 +439,8 @@ public sealed class TwoStagePolicy : IPolicy
         StageModel.Random => new UninformedModel(),
         StageModel.GlmUcb => new PerUserModel(() => new LogisticModel(FeatureMap.Item, userDimension, itemDimension, Core.LinearAlgebra.LogisticSolver.GradientDescent,
             learningRate: o.LearningRate > 0 ? o.LearningRate : 0.01, cacheCatalog: false)),
-        StageModel.Galm => new AdditiveModel(itemDimension, userDimension, o.Gamma, o.LearningRate > 0 ? o.LearningRate : 0.01),
-        StageModel.Gblm => new BilinearModel(itemDimension, userDimension, o.LearningRate > 0 ? o.LearningRate : 0.001),
+        StageModel.Galm => new AdditiveModel(itemDimension, userDimension, o.Gamma, o.LearningRate > 0 ? o.LearningRate : 0.01, catalogPrecision: o.CatalogPrecision),
+        StageModel.Gblm => new BilinearModel(itemDimension, userDimension, o.LearningRate > 0 ? o.LearningRate : 0.001, catalogPrecision: o.CatalogPrecision),
         StageModel.TwoTower => new DotProductModel(),
         StageModel.DropoutUcb => throw new Core.Configuration.OptionsException(Core.Configuration.Names.Kebab(nameof(TwoStageOptions.Model)), "dropout-ucb needs NRMS models: use the policy kind neural with model dropout-ucb and two-stage true."),
         _ => throw new ArgumentOutOfRangeException(nameof(o), o.Model, null),
