@@ -36,6 +36,14 @@ public class ClientTests
         (await loop.RewardAsync(ranked.EventId, 1)).Should().Be(new RewardResponse(ranked.EventId, 0, true));
         var logged = await loop.GetEventAsync(ranked.EventId);
         logged.Slots.Should().ContainSingle().Which.Reward.Should().Be(1);
+        // Learned before the PATCH below: under the "sum" aggregation it sets, an event is complete only when its wait ends.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        LoopStatus status;
+        while ((status = await loop.GetAsync()).LearnedSequence < 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        status.LearnedSequence.Should().BeGreaterThanOrEqualTo(1, "the fully rewarded event is learned");
 
         var deferred = await loop.RankAsync(new RankRequest { Context = [0, 1], Actions = Actions, DeferActivation = true, Excluded = ["a"], SlateSize = 2 });
         deferred.DeferActivation.Should().BeTrue();
@@ -54,15 +62,9 @@ public class ClientTests
         shaped.Which.StatusCode.Should().Be(HttpStatusCode.Conflict);
         shaped.Which.Problem!.Error.Should().Contain("context-dimension").And.Be(shaped.Which.Problem.Detail);
 
-        var status = await loop.GetAsync();
+        status = await loop.GetAsync();
         status.Options.RewardWaitSeconds.Should().Be(30);
         status.Decisions.Should().Be(2);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while ((status = await loop.GetAsync()).LearnedSequence < 1 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-        status.LearnedSequence.Should().BeGreaterThanOrEqualTo(1, "the fully rewarded event is learned");
 
         var model = await client.ExportModelAsync("shop");
         model.Kind.Should().Be("linucb-shared");
