@@ -132,7 +132,4 @@ internal static class ServeCommand
         }
         return null;
     }
-
-    /// <summary>The first address of <paramref name="urls"/> (separated by ';') whose host is not loopback, or null.</summary>
-    internal static string? NonLoopback(string urls) => ServiceOptions.NonLoopback(urls);
 }
