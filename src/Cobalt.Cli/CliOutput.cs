@@ -90,6 +90,18 @@ internal static class CliOutput
         }
     }
 
+    /// <summary>
+    /// Makes the default console plain text when <see cref="IsPlain"/> says so, before any command runs: usage errors are
+    /// printed before a command's own mode is set, and a redirected error must carry no escape sequences either.
+    /// </summary>
+    public static void PlainWhenRedirected()
+    {
+        if (IsPlain(Console.IsOutputRedirected, Environment.GetEnvironmentVariable("NO_COLOR"), Environment.GetEnvironmentVariable("TERM")))
+        {
+            MakePlain(AnsiConsole.Console.Profile);
+        }
+    }
+
     /// <summary>Sets the mode for one command; disposing restores the console as it was.</summary>
     private static Scope Begin(ParseResult parse)
     {

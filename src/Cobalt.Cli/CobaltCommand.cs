@@ -38,6 +38,7 @@ public static class CobaltCommand
     /// </summary>
     public static int Invoke(string[] args)
     {
+        CliOutput.PlainWhenRedirected();
         var parse = Create().Parse(args);
         if (parse.Action is not HelpAction && !parse.Tokens.Any(t => t.Value is "--version"))
         {

@@ -57,6 +57,15 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
+    public void A_redirected_usage_error_is_plain_text()
+    {
+        var (exit, stdout, stderr) = RunProcess(new Dictionary<string, string>(), "serve", "--bogus");
+
+        exit.Should().Be(2, stderr);
+        (stdout + stderr).Should().Contain("unknown option '--bogus' for cobalt serve").And.NotContain("\u001b", "usage errors are printed before a command's mode is set, and must be plain too");
+    }
+
+    [Fact]
     public void Run_json_prints_one_document_with_every_policy_row_and_nothing_else()
     {
         var report = Path.Combine(_folder, "json");
