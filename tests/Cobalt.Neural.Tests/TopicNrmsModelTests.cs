@@ -83,6 +83,38 @@ public sealed class TopicNrmsModelTests
     }
 
     [Fact]
+    public void Appended_padding_equals_attended_padding_over_the_same_titles_behind_a_padding_title()
+    {
+        // The authors pad topic-model histories with news 0 and attend it (neural_greedy.py _get_topic_user_embs, TrainDataset);
+        // attended-appended gives the model that padding item of its own. It must compute exactly what attended padding computes
+        // over ["", titles...] with item ids shifted by one (topic ids unchanged).
+        var options = SyntheticNews.SmallOptions with { Negatives = 1, MaxHistory = 5 };
+        var appended = TopicNrmsModel.FromTitles(World.Titles, options with { Padding = NrmsPadding.AttendedAppended }, SyntheticNews.Topics, dimension: 8, seed: 3);
+        var first = TopicNrmsModel.FromTitles(["", .. World.Titles], options with { Padding = NrmsPadding.Attended }, SyntheticNews.Topics, dimension: 8, seed: 3);
+        static int[] Shift(int[] ids) => [.. ids.Select(i => i + 1)];
+        static float[] Parameters(TopicNrmsModel m) => [.. m.Network.Parameters.All.SelectMany(p => p.Value)];
+        Parameters(appended).Should().Equal(Parameters(first), "the padding title adds no word, so the parameters are the same draws");
+
+        var samples = Samples(7, 80);
+        appended.Train(samples, epochs: 1, new Rng(2)).Should()
+            .Equal(first.Train([.. samples.Select(s => new NrmsSample(Shift(s.History), s.Positive, s.Negatives))], epochs: 1, new Rng(2)));
+        Parameters(appended).Should().Equal(Parameters(first), "training reads the padding item the same way");
+
+        foreach (var history in new int[][] { [], [4], [4, 9, 30, 31, 70, 2, 5] })
+        {
+            appended.EncodeUser(history).Should().Equal(first.EncodeUser(Shift(history)));
+        }
+        // Dropout-on title encodings (2-N-Dropout-UCB): the padding item is encoded last here and first there, so the masks differ;
+        // given the same title vectors, the user vectors must agree.
+        var titles = appended.EncodeTitlesWithDropout(new Rng(4));
+        titles.Count.Should().Be(World.Titles.Count, "the padding item is not one of the caller's items");
+        var shifted = new ItemVectors(World.Titles.Count + 1, titles.Dimension, [.. titles.Padding!, .. titles.Values]);
+        appended.EncodeUsers([[], [4, 9]], titles, new Rng(6)).Values.Should().Equal(first.EncodeUsers([[], [5, 10]], shifted, new Rng(6)).Values);
+        FluentActions.Invoking(() => appended.EncodeUsers([[1]], new ItemVectors(titles.Count, titles.Dimension, titles.Values), null))
+            .Should().Throw<ArgumentException>().WithMessage("*no padding vector*");
+    }
+
+    [Fact]
     public void Topic_vectors_keep_the_embedding_dropout_on_and_user_vectors_are_deterministic()
     {
         var model = TopicNrmsModel.FromTitles(World.Titles, SyntheticNews.SmallOptions, SyntheticNews.Topics, dimension: 8, seed: 3);

@@ -20,7 +20,10 @@ namespace Cobalt.Neural.Nrms;
 /// <para>Use: topic vectors keep the embedding's dropout on even in evaluation (TopicEncoder.get_topic_embeddings_byindex and
 /// get_all_topic_embeddings call F.dropout with training=True) while the MLPs run in evaluation mode; user vectors have every
 /// dropout off. Histories are read as <see cref="NrmsModel"/> reads them (<see cref="NrmsOptions.MaxHistory"/> most recent,
-/// <see cref="NrmsOptions.Padding"/>).</para>
+/// <see cref="NrmsOptions.Padding"/>): the authors pad every history to max_his_len with news 0 and attend it, in training
+/// (TrainDataset) and in use (neural_greedy.py _get_topic_user_embs, <c>h + [0] * (max_his_len - len(h))</c>);
+/// <see cref="NrmsPadding.AttendedAppended"/> gives the model a padding item of its own (id <c>Items.Count</c>, word 0
+/// throughout) so the caller's item 0 stays a real item.</para>
 /// <para>Not thread-safe.</para>
 /// </remarks>
 public sealed class TopicNrmsModel
@@ -165,7 +168,10 @@ public sealed class TopicNrmsModel
         {
             throw new ArgumentException($"The title vectors hold {titles.Count} x {titles.Dimension}; this model has {Items.Count} items of {Options.Dimension}.", nameof(titles));
         }
-        var attended = Options.Padding == NrmsPadding.Attended;
+        var attended = Options.Padding.IsAttended();
+        ReadOnlySpan<float> padding = Options.Padding == NrmsPadding.AttendedAppended
+            ? titles.Padding ?? throw new ArgumentException("These title vectors carry no padding vector; under attended-appended padding use the model's EncodeTitlesWithDropout().", nameof(titles))
+            : attended ? titles.Row(0) : default;
         var width = titles.Dimension;
         var output = new float[histories.Count * Dimension];
         var values = new float[Math.Max(1, Options.MaxHistory) * width];
@@ -179,11 +185,14 @@ public sealed class TopicNrmsModel
             values.AsSpan(0, length * width).Clear();
             for (var h = 0; h < length; h++)
             {
-                var item = h < history.Length ? history[h] : attended ? 0 : -1;
-                mask[h] = item >= 0;
-                if (item >= 0)
+                mask[h] = h < history.Length || attended;
+                if (h < history.Length)
                 {
-                    titles.Row(item).CopyTo(values.AsSpan(h * width, width));
+                    titles.Row(history[h]).CopyTo(values.AsSpan(h * width, width));
+                }
+                else if (attended)
+                {
+                    padding.CopyTo(values.AsSpan(h * width, width));
                 }
             }
             _tape.Reset();
@@ -231,22 +240,31 @@ public sealed class TopicNrmsModel
         _titles = null;
     }
 
-    /// <summary>Title vectors of every item, the title tower's dropout on where <paramref name="dropout"/> is given.</summary>
+    /// <summary>
+    /// Title vectors of every item, the title tower's dropout on where <paramref name="dropout"/> is given; under
+    /// <see cref="NrmsPadding.AttendedAppended"/> the padding item's is encoded after them and kept in <see cref="ItemVectors.Padding"/>.
+    /// </summary>
     private ItemVectors EncodeTitles(Rng? dropout)
     {
         var width = Options.Dimension;
-        var output = new float[Items.Count * width];
+        var count = Items.Count + (Options.Padding == NrmsPadding.AttendedAppended ? 1 : 0);
+        var output = new float[count * width];
         _tape.RecordsGradients = false;
-        for (var start = 0; start < Items.Count; start += Options.EncodeBatchSize)
+        for (var start = 0; start < count; start += Options.EncodeBatchSize)
         {
-            var ids = Enumerable.Range(start, Math.Min(Options.EncodeBatchSize, Items.Count - start)).ToArray();
+            var ids = Enumerable.Range(start, Math.Min(Options.EncodeBatchSize, count - start)).ToArray();
             _tape.Reset();
             EncodeTitlesOnTape(ids, dropout).Data.CopyTo(output.AsSpan(start * width, ids.Length * width));
         }
         _tape.Reset();
         _tape.RecordsGradients = true;
-        return new ItemVectors(Items.Count, width, output);
+        return count == Items.Count
+            ? new ItemVectors(Items.Count, width, output)
+            : new ItemVectors(Items.Count, width, output[..(Items.Count * width)]) { Padding = output[(Items.Count * width)..] };
     }
+
+    /// <summary>The padding item attended padding reads: CB4Rec's news 0, or the model's own after the items (<see cref="NrmsPadding.AttendedAppended"/>).</summary>
+    private int PaddingItem => Options.Padding == NrmsPadding.AttendedAppended ? Items.Count : 0;
 
     private Node<float> EncodeTitlesOnTape(ReadOnlySpan<int> ids, Rng? dropout)
     {
@@ -255,8 +273,12 @@ public sealed class TopicNrmsModel
         var mask = new bool[ids.Length * length];
         for (var i = 0; i < ids.Length; i++)
         {
-            Items.Row(ids[i]).CopyTo(tokens.AsSpan(i * length, length));
-            var valid = Options.Padding == NrmsPadding.Attended ? length : Items.Length(ids[i]);
+            // The appended padding item (id Items.Count) is word 0 throughout, all of it read: its tokens stay 0.
+            if (ids[i] < Items.Count)
+            {
+                Items.Row(ids[i]).CopyTo(tokens.AsSpan(i * length, length));
+            }
+            var valid = Options.Padding.IsAttended() ? length : Items.Length(ids[i]);
             mask.AsSpan(i * length, valid).Fill(true);
         }
         return Network.Text.EncodeItems(_tape, tokens, mask, ids.Length, length, dropout);
@@ -264,7 +286,7 @@ public sealed class TopicNrmsModel
 
     private double Step(IReadOnlyList<NrmsSample> samples, ReadOnlySpan<int> batch, Rng rng)
     {
-        var attended = Options.Padding == NrmsPadding.Attended;
+        var attended = Options.Padding.IsAttended();
         _slotOf.Clear();
         _batchItems.Clear();
         var length = attended ? Options.MaxHistory : 1;
@@ -282,7 +304,7 @@ public sealed class TopicNrmsModel
             var history = Recent(sample.History);
             for (var h = 0; h < length; h++)
             {
-                var item = h < history.Length ? history[h] : attended ? 0 : -1;
+                var item = h < history.Length ? history[h] : attended ? PaddingItem : -1;
                 historyMask[b * length + h] = item >= 0;
                 historySlots[b * length + h] = item >= 0 ? SlotOf(item) : SlotOf(history.Length > 0 ? history[0] : 0);
             }

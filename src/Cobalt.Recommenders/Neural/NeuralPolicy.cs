@@ -552,8 +552,9 @@ public sealed class NeuralPolicy : IPolicy, ITopicStage
         }
         var titles = catalog.Titles!;
         var vectors = _options.EffectiveWordVectors is { } path ? WordVectorsFile(path) : null;
-        // The topic model keeps masked padding (CB4Rec's NRMS_Topic_Model attends a history padded with news 0; not ported here).
-        var text = _nrmsOptions with { ProjectedDimension = 0, Padding = NrmsPadding.Masked };
+        // The topic model reads padding as the item model does: as coded, histories padded with the model's own padding item and
+        // attended (CB4Rec's NRMS_Topic_Model behind neural_greedy.py _get_topic_user_embs and TrainDataset).
+        var text = _nrmsOptions with { ProjectedDimension = 0 };
         var seed = _observed is { } log ? Seeds.Derive(NeuralPretraining.Fingerprint(log, titles), "neural/topic-pretrain/parameters") : Seeds.Derive(_seed, "neural/topic-nrms");
         TopicNrmsModel Build() => TopicNrmsModel.FromTitles(titles, text, topics, AsCodedTopicDimension, seed, vectors);
         _asCodedTopics = Build();
