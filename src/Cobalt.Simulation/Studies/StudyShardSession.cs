@@ -9,8 +9,8 @@ namespace Cobalt.Simulation.Studies;
 /// goes through <see cref="StudyRunner.Run(IReadOnlyList{StudyJob}, int, int, int, Action{int})"/>,
 /// <see cref="StudyRunner.Run(ExperimentSpec, int)"/> or <see cref="NominatorPlay.Jobs"/>; while a session is
 /// <see cref="Enter">entered</see>, those number the runs in the order the study asks for them (run j of the whole study)
-/// and, for shard i/n (<see cref="ForShard"/>), play only the runs with j mod n = i - 1, handing the study zero-filled
-/// stand-ins for the others; for a merge (<see cref="ForMerge"/>) they play nothing and hand back the recorded runs.
+/// and, for shard i/n (<see cref="ForShard"/>), play only the runs with j mod n = i - 1, handing the study constant
+/// stand-ins for the others (the report made from them is thrown away); for a merge (<see cref="ForMerge"/>) they play nothing and hand back the recorded runs.
 /// </summary>
 /// <remarks>
 /// The split is valid because a study asks for the same runs in the same order whatever their results: a run's seeds come
@@ -128,7 +128,7 @@ public sealed class StudyShardSession
                 if (runs[k] is null)
                 {
                     var (policy, trial) = describe(k);
-                    runs[k] = new TrialRun(policy, trial, new double[iterations], new double[iterations], new double[iterations], new double[iterations], 0, 0);
+                    runs[k] = StandIn(policy, trial, iterations);
                 }
             }
             Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"runs {first + 1}-{first + count}: played {mine.Length} of {count} ({watch.Elapsed.TotalSeconds:F1} s)"));
@@ -138,6 +138,21 @@ public sealed class StudyShardSession
         {
             Volatile.Write(ref _busy, 0);
         }
+    }
+
+    /// <summary>
+    /// A run another shard plays: constant, finite and non-zero per-round values (reward 0.5, regret 0.5 of an optimum of 1,
+    /// nominator regret 0.25), so that whatever the study computes from it (ratios to a baseline's regret, charts) stays finite.
+    /// </summary>
+    private static TrialRun StandIn(string policy, int trial, int iterations)
+    {
+        static double[] Filled(int length, double value)
+        {
+            var values = new double[length];
+            Array.Fill(values, value);
+            return values;
+        }
+        return new TrialRun(policy, trial, Filled(iterations, 0.5), Filled(iterations, 0.5), Filled(iterations, 1.0), Filled(iterations, 0.25), 0, 0);
     }
 
     private sealed class Exit(Action exit) : IDisposable
