@@ -54,7 +54,7 @@ public sealed partial class StudyShardingTests : IDisposable
     [Fact]
     public void A_study_whose_runs_come_from_several_experiments_merges_byte_for_byte()
     {
-        // mixed-movielens plays six experiments one after another (UCB1, LinUCB, the approaches per beta) and replays the
+        // mixed-movielens plays four experiments one after another (UCB1, LinUCB, the approaches for each of two betas) and replays the
         // mixed policies for its diagnostics table; shards split the runs of all of them in one numbering.
         var options = Path.Combine(_folder, "mixed.json");
         File.WriteAllText(options, """{ "trials": 2, "iterations": 50, "betas": [0.5, 2.0] }""");
