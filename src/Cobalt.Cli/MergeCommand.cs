@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Cobalt.Core.Configuration;
 using Cobalt.Core.Persistence;
 using Cobalt.RecoGym.Evaluation;
 using Cobalt.Simulation.Experiments;
@@ -81,7 +82,16 @@ internal static class MergeCommand
     private static void MergeStudy(List<string> files, DirectoryInfo? output)
     {
         var shards = files.Select(f => (f, StudyShard.Read(f))).ToArray();
-        var (study, report) = StudyCatalog.Merge(shards, output?.FullName, line => AnsiConsole.MarkupLine(Markup.Escape(line)));
+        StudyDefinition study;
+        StudyReport report;
+        try
+        {
+            (study, report) = StudyCatalog.Merge(shards, output?.FullName, line => AnsiConsole.MarkupLine(Markup.Escape(line)));
+        }
+        catch (Exception e) when (e is OptionsException or ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{shards[0].f}: the study stopped while merging (its preparation runs again here, so this machine needs its data too): {e.Message}", e);
+        }
         var folder = output?.FullName ?? Path.Combine("reports", study.Name);
         CliOutput.Final($"[bold]{Markup.Escape(study.Name)}[/]: merged {shards.Length} shards ({shards[0].Item2.JobCount} runs). Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] (results.md, {Markup.Escape(string.Join(", ", report.Files))})");
         CliOutput.Document(w =>
