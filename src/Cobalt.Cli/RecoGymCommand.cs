@@ -6,6 +6,7 @@ using Cobalt.RecoGym.Agents;
 using Cobalt.RecoGym.Environment;
 using Cobalt.RecoGym.Evaluation;
 using Cobalt.RecoGym.Logs;
+using Cobalt.Simulation.Experiments;
 using Spectre.Console;
 
 namespace Cobalt.Cli;
@@ -42,9 +43,10 @@ internal static class RecoGymCommand
             Description = "Training logs per world T: log t draws its users from RandomState(S + t) (world, logging policy's stream, agents and test users unchanged); reports the spread between logs next to the spread between worlds. 1 = RecoGym's protocol.",
             DefaultValueFactory = _ => 1,
         };
+        var shard = new Option<string?>("--shard") { Description = "Play only slice i of n (1-based, e.g. 2/4) of the (world, training seed, agent) runs and write shard-i-of-n.state into --out; `cobalt merge` makes the report." };
         var command = new Command("recogym", "RecoGym's own protocol: agents trained on the competition's logs face 10,000 test users of RecoGym's worlds; writes results.csv, summary.csv, results.md.")
         {
-            worldSeed, worlds, agents, testUsers, online, output, trainUsers, organicUsers, logEpsilon, products, environment, parallelism, saveLogs, trainingSeeds,
+            worldSeed, worlds, agents, testUsers, online, output, trainUsers, organicUsers, logEpsilon, products, environment, parallelism, saveLogs, trainingSeeds, shard,
         };
         command.SetAction(parse => Run(
             new Settings(
@@ -61,17 +63,28 @@ internal static class RecoGymCommand
                 parse.GetValue(environment),
                 parse.GetValue(parallelism),
                 parse.GetValue(saveLogs),
-                parse.GetValue(trainingSeeds)),
-            "cobalt " + string.Join(' ', parse.Tokens.Select(t => t.Value))));
+                parse.GetValue(trainingSeeds),
+                parse.GetValue(shard)),
+            "cobalt " + string.Join(' ', WithoutShard(parse.Tokens.Select(t => t.Value).ToArray()))));
         return command;
     }
 
     private static int Run(Settings settings, string commandLine)
     {
         RecoGymProtocol protocol;
+        (int Index, int Count)? slice = null;
         try
         {
             protocol = Protocol(settings);
+            if (settings.Shard is { } text)
+            {
+                var parsed = ShardId.Parse(text);
+                if (settings.SaveLogs)
+                {
+                    throw new OptionsException("--save-logs", "cannot be combined with --shard (a shard builds only some training logs); save the logs in an unsharded run.");
+                }
+                slice = (parsed.Index, parsed.Count);
+            }
         }
         catch (OptionsException e)
         {
@@ -83,6 +96,10 @@ internal static class RecoGymCommand
         }
 
         var folder = settings.Output?.FullName ?? Path.Combine("reports", "recogym");
+        if (slice is { } part)
+        {
+            return RunShard(protocol, part.Index, part.Count, Manifest(protocol, commandLine), folder, settings.Parallelism);
+        }
         AnsiConsole.MarkupLine(
             $"[bold]RecoGym protocol ({ProtocolReport.ProtocolName(protocol)})[/]: {protocol.World.Products} products, {protocol.OrganicTrainUsers:N0} organic-only + {protocol.TrainUsers:N0} logged training users, " +
             $"{protocol.TestUsers:N0} test users, world seeds {protocol.WorldSeed}..{protocol.WorldSeedOf(protocol.Worlds - 1)}, {protocol.TrainingSeeds} training log(s) per world, {protocol.Agents.Count} agents");
@@ -209,6 +226,132 @@ internal static class RecoGymCommand
         return protocol;
     }
 
+    /// <summary>Plays slice <paramref name="index"/>/<paramref name="count"/> of the protocol and writes <c>shard-i-of-n.state</c> into <paramref name="folder"/>.</summary>
+    private static int RunShard(RecoGymProtocol protocol, int index, int count, string manifest, string folder, int parallelism)
+    {
+        ProtocolShard shard;
+        try
+        {
+            shard = ProtocolShard.Run(protocol, index, count, manifest, parallelism);
+        }
+        catch (OptionsException e)
+        {
+            return Errors.Report(e.Message);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return Errors.Report($"the RecoGym protocol stopped: {e.Message}");
+        }
+        var path = Path.Combine(folder, shard.FileName);
+        shard.Write(path);
+        CliOutput.Final(string.Create(CultureInfo.InvariantCulture, $"Shard {index}/{count}: {shard.Runs.Count} of {shard.JobCount} (world, training seed, agent) runs in {shard.WallSeconds:F1} s. Written: [link]{Markup.Escape(Path.GetFullPath(path))}[/]; `cobalt merge` makes the report once every shard is done."));
+        CliOutput.Document(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("command", "recogym");
+            w.WriteString("shard", string.Create(CultureInfo.InvariantCulture, $"{index}/{count}"));
+            w.WriteNumber("runs", shard.Runs.Count);
+            w.WriteNumber("protocol_runs", shard.JobCount);
+            w.WriteString("file", Path.GetFullPath(path));
+            w.WriteEndObject();
+        });
+        return 0;
+    }
+
+    /// <summary>
+    /// What <c>cobalt merge</c> needs to rebuild a sharded protocol: the environment's options, every protocol setting, the agents'
+    /// kinds (the CLI's agents have default options) and the command line without <c>--shard</c>, which the merged results.md shows.
+    /// </summary>
+    private static string Manifest(RecoGymProtocol protocol, string commandLine)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("command", "recogym");
+            w.WritePropertyName("world");
+            OptionsBinder.Write(w, protocol.World);
+            w.WriteNumber("world-seed", protocol.WorldSeed);
+            w.WriteNumber("worlds", protocol.Worlds);
+            w.WriteStartArray("agents");
+            foreach (var agent in protocol.Agents)
+            {
+                w.WriteStringValue(agent.Kind);
+            }
+            w.WriteEndArray();
+            w.WriteNumber("test-users", protocol.TestUsers);
+            w.WriteBoolean("online", protocol.Online);
+            w.WriteNumber("train-users", protocol.TrainUsers);
+            w.WriteNumber("organic-users", protocol.OrganicTrainUsers);
+            w.WriteNumber("log-epsilon", protocol.LoggingEpsilon);
+            w.WriteNumber("training-seeds", protocol.TrainingSeeds);
+            w.WriteString("command-line", commandLine);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Merges the shards of <c>cobalt recogym --shard i/n</c> and writes the report an unsharded run writes.</summary>
+    /// <exception cref="InvalidDataException">The shards do not fit together, or their protocol does not load in this build.</exception>
+    internal static void Merge(IReadOnlyList<(string Source, ProtocolShard Shard)> shards, string? output)
+    {
+        RecoGymProtocol protocol;
+        string commandLine;
+        try
+        {
+            using var manifest = System.Text.Json.JsonDocument.Parse(shards[0].Shard.Manifest);
+            var root = manifest.RootElement;
+            protocol = new RecoGymProtocol
+            {
+                World = OptionsBinder.Bind<RecoGymOptions>(root.GetProperty("world"), "world"),
+                WorldSeed = root.GetProperty("world-seed").GetUInt32(),
+                Worlds = root.GetProperty("worlds").GetInt32(),
+                Agents = root.GetProperty("agents").EnumerateArray().Select(a => AgentSpec.Default(a.GetString() ?? string.Empty)).ToArray(),
+                TestUsers = root.GetProperty("test-users").GetInt32(),
+                Online = root.GetProperty("online").GetBoolean(),
+                TrainUsers = root.GetProperty("train-users").GetInt32(),
+                OrganicTrainUsers = root.GetProperty("organic-users").GetInt32(),
+                LoggingEpsilon = root.GetProperty("log-epsilon").GetDouble(),
+                TrainingSeeds = root.GetProperty("training-seeds").GetInt32(),
+            };
+            protocol.Validate();
+            commandLine = root.GetProperty("command-line").GetString() ?? string.Empty;
+        }
+        catch (Exception e) when (e is OptionsException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{shards[0].Source}: its RecoGym protocol does not load in this build: {e.Message}", e);
+        }
+        var result = ProtocolShard.Merge(shards, protocol);
+        var folder = output ?? Path.Combine("reports", "recogym");
+        ProtocolReport.Write(result, folder, commandLine);
+        CliOutput.Final($"RecoGym protocol ({ProtocolReport.ProtocolName(protocol)}): merged {shards.Count} shards ({result.Runs.Count} runs). Report: [link]{Markup.Escape(Path.GetFullPath(folder))}[/] ({string.Join(", ", ProtocolReport.Files)})");
+        CliOutput.Document(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("command", "merge");
+            w.WriteString("protocol", ProtocolReport.ProtocolName(protocol));
+            CliOutput.WriteReport(w, folder, ProtocolReport.Files);
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>The command's tokens without <c>--shard i/n</c> (or <c>--shard=i/n</c>): every shard, and the merge, show the same command.</summary>
+    private static IEnumerable<string> WithoutShard(string[] tokens)
+    {
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            if (tokens[i] == "--shard")
+            {
+                i++;
+                continue;
+            }
+            if (!tokens[i].StartsWith("--shard=", StringComparison.Ordinal))
+            {
+                yield return tokens[i];
+            }
+        }
+    }
+
     private static void SaveLogs(RecoGymProtocol protocol, string folder)
     {
         for (var w = 0; w < protocol.Worlds; w++)
@@ -240,5 +383,6 @@ internal static class RecoGymCommand
         FileInfo? Environment,
         int Parallelism,
         bool SaveLogs,
-        int TrainingSeeds);
+        int TrainingSeeds,
+        string? Shard);
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Cobalt.Core.Configuration;
+using Cobalt.Simulation.Experiments;
 using Cobalt.Simulation.Studies;
 using Spectre.Console;
 
@@ -22,16 +23,18 @@ internal static class StudyCommand
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for the report (default reports/<study name>)." };
         var options = new Option<FileInfo?>("--options") { Description = "JSON file with the study's options (an object; options left out keep their defaults). The report echoes every option into results.md and options.json." };
         var parallelism = new Option<int>("--parallelism") { Description = "Runs played at once (default: one per core). Results do not depend on it.", DefaultValueFactory = _ => 0 };
+        var shard = new Option<string?>("--shard") { Description = "Play only slice i of n (1-based, e.g. 2/4) of the study's (trial, policy) runs and write shard-i-of-n.state into --out; `cobalt merge` makes the report." };
         var command = new Command("study", "Run a study: the sweeps and leave-one-out experiments of CoFineUCB and the mixed UCB/LinUCB recommender; writes Markdown tables and SVG figures.")
         {
-            name, seed, trials, iterations, options, output, parallelism,
+            name, seed, trials, iterations, options, output, parallelism, shard,
         };
-        command.SetAction(parse => Run(parse.GetValue(name), parse.GetValue(seed), parse.GetValue(trials), parse.GetValue(iterations), parse.GetValue(options), parse.GetValue(output), parse.GetValue(parallelism)));
+        command.SetAction(parse => Run(parse.GetValue(name), parse.GetValue(seed), parse.GetValue(trials), parse.GetValue(iterations), parse.GetValue(options), parse.GetValue(output), parse.GetValue(parallelism), parse.GetValue(shard)));
         return command;
     }
 
-    private static int Run(string? name, ulong seed, int? trials, int? iterations, FileInfo? optionsFile, DirectoryInfo? output, int parallelism)
+    private static int Run(string? name, ulong seed, int? trials, int? iterations, FileInfo? optionsFile, DirectoryInfo? output, int parallelism, string? shardText)
     {
+        ShardId? shard = null;
         if (name is null)
         {
             var table = new Reporting.MarkdownTable("study", "what it reproduces");
@@ -70,6 +73,7 @@ internal static class StudyCommand
         {
             definition = StudyCatalog.Get(name);
             settings.Validate();
+            shard = shardText is null ? null : ShardId.Parse(shardText);
             if (optionsFile is not null)
             {
                 settings = settings with { Options = StudyCatalog.ReadOptions(definition, optionsFile.FullName), OptionsSource = optionsFile.FullName };
@@ -82,6 +86,10 @@ internal static class StudyCommand
         var folder = output?.FullName ?? Path.Combine("reports", definition.Name);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(definition.Name)}[/]: {Markup.Escape(definition.Summary)}");
         var watch = Stopwatch.StartNew();
+        if (shard is { } slice)
+        {
+            return RunShard(definition, settings, slice, folder, watch);
+        }
         StudyReport report;
         try
         {
@@ -108,6 +116,39 @@ internal static class StudyCommand
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            w.WriteEndObject();
+        });
+        return 0;
+    }
+
+    /// <summary>Plays shard <paramref name="slice"/> of the study and writes <c>shard-i-of-n.state</c> into <paramref name="folder"/>.</summary>
+    private static int RunShard(StudyDefinition definition, StudySettings settings, ShardId slice, string folder, Stopwatch watch)
+    {
+        StudyShard result;
+        try
+        {
+            result = StudyCatalog.RunShard(definition, settings, slice, line => AnsiConsole.MarkupLine(Markup.Escape(line)));
+        }
+        catch (PolicyFailedException e)
+        {
+            return Errors.Fail($"the shard stopped: {e.Message}");
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OptionsException or IOException)
+        {
+            return Errors.Report($"the study stopped: {e.Message}");
+        }
+        var path = Path.Combine(folder, slice.FileName);
+        result.Write(path);
+        CliOutput.Final($"Shard {slice}: {result.Runs.Count} of {result.JobCount} runs in {watch.Elapsed.TotalSeconds:F0} s. Written: [link]{Markup.Escape(Path.GetFullPath(path))}[/]; `cobalt merge` makes the report once every shard is done.");
+        CliOutput.Document(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("command", "study");
+            w.WriteString("study", definition.Name);
+            w.WriteString("shard", slice.ToString());
+            w.WriteNumber("runs", result.Runs.Count);
+            w.WriteNumber("study_runs", result.JobCount);
+            w.WriteString("file", Path.GetFullPath(path));
             w.WriteEndObject();
         });
         return 0;

@@ -330,7 +330,7 @@ public static class ExpertPoolsStudy
                 ],
             };
             var step = Stopwatch.StartNew();
-            var result = ExperimentRunner.Run(spec, settings.Parallelism);
+            var result = StudyRunner.Run(spec, settings.Parallelism);
             results.Add(result);
             settings.Log?.Invoke($"{spec.Name}: {string.Join(", ", result.Policies.Select(p => $"{p.Name} {p.FinalRegret.Mean:F0}"))} ({step.Elapsed.TotalSeconds:F1} s)");
             string Sizes(int[] pools) => string.Join(" / ", Enumerable.Range(0, options.BanditExperts).Select(n => pools.Count(p => p == n)));

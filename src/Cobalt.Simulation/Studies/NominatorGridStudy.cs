@@ -107,7 +107,7 @@ public static class NominatorGridStudy
                 World = new WorldSpec("linear", new LinearWorldOptions { Dimension = d, Arms = options.Arms }),
                 Policies = policies,
             };
-            var result = ExperimentRunner.Run(spec, settings.Parallelism);
+            var result = StudyRunner.Run(spec, settings.Parallelism);
             runs.Add((name, result, null));
             settings.Log?.Invoke($"{name}: {string.Join(", ", result.Policies.Select(p => $"{p.Name} {p.FinalRegret.Mean:F0}"))} ({step.Elapsed.TotalSeconds:F1} s)");
             return result;

@@ -91,7 +91,7 @@ public static class NominatorMovieLensStudy
         ExperimentResult Run(string name, IReadOnlyList<PolicySpec> policies)
         {
             var step = Stopwatch.StartNew();
-            var result = ExperimentRunner.Run(new ExperimentSpec { Name = name, Seed = settings.Seed, Trials = trials, Iterations = iterations, World = worldSpec, Policies = policies }, settings.Parallelism);
+            var result = StudyRunner.Run(new ExperimentSpec { Name = name, Seed = settings.Seed, Trials = trials, Iterations = iterations, World = worldSpec, Policies = policies }, settings.Parallelism);
             settings.Log?.Invoke($"{name}: {string.Join(", ", result.Policies.Select(p => $"{p.Name} {p.FinalRegret.Mean:F0}"))} ({step.Elapsed.TotalSeconds:F1} s)");
             return result;
         }

@@ -137,13 +137,20 @@ public static class NominatorPlay
     public static IReadOnlyList<TrialRun[]> Jobs(IReadOnlyList<(string Name, IWorld World, Func<IEnvironment, ulong, IPolicy> Build)> jobs, ulong seed, int trials, int iterations, int parallelism)
     {
         ArgumentNullException.ThrowIfNull(jobs);
-        var runs = jobs.Select(_ => new TrialRun[trials]).ToArray();
-        Parallel.For(0, jobs.Count * trials, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount }, j =>
+        TrialRun[] Play(int[] selected)
         {
-            var job = jobs[j / trials];
-            runs[j / trials][j % trials] = Trial(job.World, seed, j % trials, job.Name, job.Build, iterations);
-        });
-        return runs;
+            var played = new TrialRun[selected.Length];
+            Parallel.For(0, selected.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount }, k =>
+            {
+                var (job, trial) = (jobs[selected[k] / trials], selected[k] % trials);
+                played[k] = Trial(job.World, seed, trial, job.Name, job.Build, iterations);
+            });
+            return played;
+        }
+        var flat = StudyShardSession.Current is { } session // a sharded study: this shard's runs only (see StudyShardSession)
+            ? session.Run(jobs.Count * trials, iterations, j => (jobs[j / trials].Name, j % trials), Play)
+            : Play([.. Enumerable.Range(0, jobs.Count * trials)]);
+        return jobs.Select((_, i) => flat.AsSpan(i * trials, trials).ToArray()).ToArray();
     }
 }
 

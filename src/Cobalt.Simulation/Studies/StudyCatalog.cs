@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Cobalt.Core.Configuration;
+using Cobalt.Simulation.Experiments;
 
 namespace Cobalt.Simulation.Studies;
 
@@ -109,5 +110,65 @@ public static class StudyCatalog
             report.Write(folder);
         }
         return report;
+    }
+
+    /// <summary>
+    /// Runs shard <paramref name="shard"/> of <paramref name="study"/>: the whole study runs (its preparation included), but only
+    /// the runs j with j mod n = i - 1 are played (<see cref="StudyShardSession"/>); the report made from stand-ins is thrown away.
+    /// <paramref name="log"/> receives one line per batch of runs.
+    /// </summary>
+    public static StudyShard RunShard(StudyDefinition study, StudySettings settings, ShardId shard, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        ArgumentNullException.ThrowIfNull(settings);
+        var session = StudyShardSession.ForShard(shard, log);
+        var scratch = Directory.CreateTempSubdirectory("cobalt-study-shard-");
+        try
+        {
+            using (session.Enter())
+            {
+                Run(study, settings with { Log = null }, scratch.FullName); // its lines would report the stand-ins
+            }
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+        return new StudyShard(StudyShard.ManifestOf(study, settings), shard, session.JobCount, session.Played);
+    }
+
+    /// <summary>
+    /// Merges the shards of one <c>cobalt study --shard</c> run and writes into <paramref name="folder"/> the report the unsharded
+    /// study writes: the study runs again with the recorded runs in place of playing them (its preparation is done again).
+    /// Nothing is written when the shards do not fit together.
+    /// </summary>
+    /// <exception cref="InvalidDataException">See <see cref="StudyShard.Combine"/> and <see cref="StudyShard.Resolve"/>; also when this build's study asks for other runs than the shards hold.</exception>
+    public static (StudyDefinition Study, StudyReport Report) Merge(IReadOnlyList<(string Source, StudyShard Shard)> shards, string? folder, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        var runs = StudyShard.Combine(shards);
+        var (study, settings) = StudyShard.Resolve(shards[0].Shard.Manifest, shards[0].Source);
+        folder ??= Path.Combine("reports", study.Name);
+        var session = StudyShardSession.ForMerge(runs);
+        var scratch = Directory.CreateTempSubdirectory("cobalt-study-merge-");
+        try
+        {
+            StudyReport report;
+            using (session.Enter())
+            {
+                report = Run(study, settings with { Log = log }, scratch.FullName);
+            }
+            session.Complete();
+            report.Write(folder);
+            return (study, report);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{shards[0].Source}: {e.Message}", e);
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
     }
 }

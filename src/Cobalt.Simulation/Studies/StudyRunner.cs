@@ -45,15 +45,57 @@ public static class StudyRunner
         ArgumentNullException.ThrowIfNull(jobs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iterations);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slateSize);
-        var runs = new TrialRun[jobs.Count];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount };
-        Parallel.For(0, jobs.Count, options, j =>
+        TrialRun[] Play(int[] selected)
         {
-            var environment = jobs[j].Environment();
-            var policy = jobs[j].Build(environment);
-            runs[j] = RunTrial(environment, policy, jobs[j].Policy, jobs[j].Trial, iterations, slateSize, onProgress);
+            var runs = new TrialRun[selected.Length];
+            var options = new ParallelOptions { MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount };
+            Parallel.For(0, selected.Length, options, k =>
+            {
+                var job = jobs[selected[k]];
+                var environment = job.Environment();
+                var policy = job.Build(environment);
+                runs[k] = RunTrial(environment, policy, job.Policy, job.Trial, iterations, slateSize, onProgress);
+            });
+            return runs;
+        }
+        return StudyShardSession.Current is { } session
+            ? session.Run(jobs.Count, iterations, k => (jobs[k].Policy, jobs[k].Trial), Play)
+            : Play([.. Enumerable.Range(0, jobs.Count)]);
+    }
+
+    /// <summary>
+    /// Runs an experiment of a study: <see cref="ExperimentRunner.Run(ExperimentSpec, int, Action{int}, CancellationToken)"/>, or, while a
+    /// <see cref="StudyShardSession"/> is entered, its share of the experiment's (trial, policy) runs (each played by
+    /// <see cref="ExperimentRunner.RunTrial"/>, as the runner plays it).
+    /// </summary>
+    /// <exception cref="OptionsException">The experiment is invalid or a policy does not fit the world.</exception>
+    /// <exception cref="PolicyFailedException">A policy failed during a run.</exception>
+    public static ExperimentResult Run(ExperimentSpec spec, int maxParallelism = 0)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (StudyShardSession.Current is not { } session)
+        {
+            return ExperimentRunner.Run(spec, maxParallelism);
+        }
+        spec.Validate();
+        var world = spec.World.Build();
+        var jobs = ExperimentRunner.Jobs(spec);
+        var runs = session.Run(jobs.Count, spec.Iterations, k => (jobs[k].Policy.DisplayName, jobs[k].Trial), selected =>
+        {
+            ExperimentRunner.Check(spec, world);
+            var played = new TrialRun[selected.Length];
+            try
+            {
+                Parallel.For(0, selected.Length, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount }, k =>
+                    played[k] = ExperimentRunner.RunTrial(spec, world, jobs[selected[k]].Trial, jobs[selected[k]].Policy));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
+            return played;
         });
-        return runs;
+        return new ExperimentResult(spec, world.Info, runs);
     }
 
     /// <summary>Plays <paramref name="policy"/> for <paramref name="iterations"/> rounds, learning after every round.</summary>
