@@ -24,8 +24,8 @@ public sealed record TrialRun(string Policy, int Trial, double[] Rewards, double
 /// </summary>
 /// <remarks>
 /// Trial t's world is built from Seeds.Derive(root, "trial", t) and each policy's stream from the
-/// trial seed and the policy's name. Every (trial, policy) run is independent of every other, so
-/// runs may go in parallel and the numbers do not depend on the degree of parallelism.
+/// trial seed and the policy's configuration, never its name (<see cref="PolicySeeds.For"/>). Every
+/// (trial, policy) run is independent of every other, so runs may go in parallel and the numbers do not depend on the degree of parallelism.
 /// </remarks>
 public static class ExperimentRunner
 {
@@ -90,7 +90,7 @@ public static class ExperimentRunner
             IPolicy policy;
             try
             {
-                policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment, Seeds.Derive(trialSeed, "policy/" + policySpec.DisplayName)));
+                policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment, PolicySeeds.For(trialSeed, policySpec)));
             }
             catch (ArgumentException e)
             {
@@ -240,7 +240,7 @@ public static class ExperimentRunner
         IPolicy policy;
         try
         {
-            policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment, Seeds.Derive(trialSeed, "policy/" + policySpec.DisplayName)));
+            policy = PolicyCatalog.Build(policySpec, PolicyBuildContext.For(environment, PolicySeeds.For(trialSeed, policySpec)));
         }
         catch (ArgumentException e)
         {

@@ -29,15 +29,9 @@ public static class StudyRunner
 {
     /// <summary>
     /// The seed of <paramref name="spec"/>'s random streams (tie-breaks, sampling) in the trial <paramref name="trialSeed"/>:
-    /// derived from the trial seed and a stable hash of the policy's configuration (kind and every option, as JSON),
-    /// never from its display name, so renaming a configuration does not change its results and two configurations
-    /// that differ in any option draw independent streams.
+    /// <see cref="PolicySeeds.For"/>, the same as <see cref="ExperimentRunner"/> uses (kind and every option, never the display name).
     /// </summary>
-    public static ulong PolicySeed(ulong trialSeed, PolicySpec spec)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        return Seeds.Derive(trialSeed, "policy/" + spec.Kind + "/" + OptionsBinder.ToJson(spec.Options));
-    }
+    public static ulong PolicySeed(ulong trialSeed, PolicySpec spec) => PolicySeeds.For(trialSeed, spec);
 
     /// <summary>Runs every job; <paramref name="onProgress"/> receives counts of finished rounds (from any thread).</summary>
     public static TrialRun[] Run(IReadOnlyList<StudyJob> jobs, int iterations, int slateSize, int maxParallelism = 0, Action<int>? onProgress = null)
