@@ -77,6 +77,27 @@ public static class InputRules
         {
             throw new BadRequestException(400, $"{what} is not valid JSON: {e.Message}");
         }
+        return Checked(document, what);
+    }
+
+    /// <summary>As <see cref="ParseJson(string, string)"/>, from UTF-8 bytes (valid UTF-8: check it first); the document keeps <paramref name="utf8"/>.</summary>
+    /// <exception cref="BadRequestException">The text is not valid JSON or breaks a rule (400).</exception>
+    public static JsonDocument ParseJson(ReadOnlyMemory<byte> utf8, string what)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (JsonException e)
+        {
+            throw new BadRequestException(400, $"{what} is not valid JSON: {e.Message}");
+        }
+        return Checked(document, what);
+    }
+
+    private static JsonDocument Checked(JsonDocument document, string what)
+    {
         try
         {
             if (!Valid(document.RootElement))
