@@ -31,6 +31,9 @@ public sealed class SqliteEventStore : IEventStore
     private readonly ConcurrentDictionary<string, long> _deletions = new(StringComparer.Ordinal);
     private Task? _writer;
 
+    // The writer's prepared statements (see Prepared), used and replaced on the writer only.
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+
     /// <summary>Opens (or creates) the store at <paramref name="path"/>.</summary>
     public SqliteEventStore(string path, bool fullSync = false)
     {
@@ -197,7 +200,7 @@ public sealed class SqliteEventStore : IEventStore
         {
             if (requireLoop)
             {
-                using var exists = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM loops WHERE name = $l)", ("$l", loop));
+                var exists = Prepared(connection, transaction, "SELECT EXISTS (SELECT 1 FROM loops WHERE name = $l)", ("$l", loop));
                 if (Convert.ToInt64(exists.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
                 {
                     throw new UnknownLoopException(loop);
@@ -205,10 +208,10 @@ public sealed class SqliteEventStore : IEventStore
             }
             if (shared)
             {
-                using var keep = Command(connection, transaction, "INSERT OR IGNORE INTO action_sets (loop, hash, block) VALUES ($l, $h, $b)", ("$l", loop), ("$h", hash), ("$b", block));
+                var keep = Prepared(connection, transaction, "INSERT OR IGNORE INTO action_sets (loop, hash, block) VALUES ($l, $h, $b)", ("$l", loop), ("$h", hash), ("$b", block));
                 keep.ExecuteNonQuery();
             }
-            using var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload, user_key, inactive, action_set) VALUES ($l, $e, $c, $s, $p, $u, $i, $a)",
+            var command = Prepared(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload, user_key, inactive, action_set) VALUES ($l, $e, $c, $s, $p, $u, $i, $a)",
                 ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", shared ? compact : payload), ("$u", (object?)marks.UserKeyHash ?? DBNull.Value), ("$i", marks.Deferred ? 1 : 0),
                 ("$a", shared ? hash : DBNull.Value));
             return command.ExecuteNonQuery() == 0 ? throw new DuplicateEventException(eventId) : true;
@@ -224,11 +227,11 @@ public sealed class SqliteEventStore : IEventStore
         EnqueueAsync((connection, transaction) =>
         {
             bool rewarded;
-            using (var find = Command(connection, transaction, """
+            var find = Prepared(connection, transaction, """
                 SELECT d.created_ms, d.slate_size, EXISTS (SELECT 1 FROM completions c WHERE c.loop = d.loop AND c.seq = d.seq),
                     EXISTS (SELECT 1 FROM rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $s), d.inactive
                 FROM decisions d WHERE d.loop = $l AND d.event_id = $e
-                """, ("$l", loop), ("$e", eventId), ("$s", slot)))
+                """, ("$l", loop), ("$e", eventId), ("$s", slot));
             using (var reader = find.ExecuteReader())
             {
                 if (!reader.Read())
@@ -253,7 +256,7 @@ public sealed class SqliteEventStore : IEventStore
                     return RewardOutcome.NotActivated;
                 }
             }
-            using var insert = Command(connection, transaction, "INSERT INTO rewards (loop, event_id, slot, value, created_ms) VALUES ($l, $e, $s, $v, $c) " + aggregation switch
+            var insert = Prepared(connection, transaction, "INSERT INTO rewards (loop, event_id, slot, value, created_ms) VALUES ($l, $e, $s, $v, $c) " + aggregation switch
             {
                 RewardAggregation.Sum => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = value + excluded.value, created_ms = excluded.created_ms",
                 RewardAggregation.Last => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = excluded.value, created_ms = excluded.created_ms",
@@ -721,6 +724,7 @@ public sealed class SqliteEventStore : IEventStore
                 }
                 if (connection is not null)
                 {
+                    ForgetPrepared();
                     await connection.DisposeAsync().ConfigureAwait(false);
                     connection = null;
                 }
@@ -740,6 +744,7 @@ public sealed class SqliteEventStore : IEventStore
         }
         if (connection is not null)
         {
+            ForgetPrepared();
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -769,6 +774,37 @@ public sealed class SqliteEventStore : IEventStore
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         return connection;
+    }
+
+    /// <summary>
+    /// A statement of the rank and reward path, prepared once per writer connection and reused (SQLite parses and plans a
+    /// statement each time a new command runs it); only the writer calls it, and its statements are never disposed by the caller.
+    /// </summary>
+    private SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        if (!_prepared.TryGetValue(sql, out var command) || !ReferenceEquals(command.Connection, connection))
+        {
+            command?.Dispose();
+            command = Command(connection, transaction, sql, parameters);
+            _prepared[sql] = command;
+            return command;
+        }
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters[name].Value = value;
+        }
+        return command;
+    }
+
+    /// <summary>Disposes the prepared statements (their connection is closing).</summary>
+    private void ForgetPrepared()
+    {
+        foreach (var command in _prepared.Values)
+        {
+            command.Dispose();
+        }
+        _prepared.Clear();
     }
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
