@@ -83,7 +83,7 @@ internal static class DecisionPayload
     public static bool TrySplit(byte[] payload, out byte[] compact, out byte[] hash, out byte[] block)
     {
         compact = hash = block = [];
-        if (payload is null || payload.Length < Header + Counts || !payload.AsSpan().StartsWith(Magic) || !Verify(payload))
+        if (payload is null || payload.Length < Header + Counts || !payload.AsSpan().StartsWith(Magic))
         {
             return false;
         }
@@ -103,9 +103,9 @@ internal static class DecisionPayload
         }
         var start = Counts + (contextLength * width);
         var length = BlockLength(n, features, width);
-        if (length < MinSharedBlock || start + length > body.Length)
+        if (length < MinSharedBlock || start + length > body.Length || !Verify(payload))
         {
-            return false;
+            return false; // small blocks stay inline (checked first: the checksum is then not computed twice)
         }
         block = body.Slice((int)start, (int)length).ToArray();
         hash = SHA256.HashData(block)[..HashLength];
