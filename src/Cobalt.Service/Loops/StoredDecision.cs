@@ -10,9 +10,11 @@ namespace Cobalt.Service.Loops;
 /// (context features, the actions' ids and features, the chosen positions and their propensities).
 /// </summary>
 /// <remarks>
-/// The stored bytes are <c>"CBD1"</c>, the first 16 bytes of the SHA-256 of the body, then the body; a payload whose body
-/// no longer matches its checksum is reported as damaged (<see cref="TryFromBytes"/>), never learned from. Payloads
-/// written before the checksum (the body alone) are still read.
+/// The stored bytes are the compact version 2 (<see cref="DecisionPayload"/>: <c>"CBD2"</c>, a checksum, float32 features,
+/// the action block shareable by reference); a payload whose body no longer matches its checksum is reported as damaged
+/// (<see cref="TryFromBytes(byte[], out StoredDecision, out string)"/>), never learned from. Older payloads are still read:
+/// version 1 (<c>"CBD1"</c>, the first 16 bytes of the SHA-256 of a <see cref="StateWriter"/> body of float64 arrays) and
+/// the body alone (written before checksums).
 /// </remarks>
 /// <param name="Context">Shared context features.</param>
 /// <param name="ActionIds">Dense action ids of the candidates (the loop's id map).</param>
@@ -35,8 +37,11 @@ public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] 
     public DecisionContext ToContext(long round, int actionDimension) =>
         new(round, DecisionContext.NoUser, Context, CandidateSet.FromFeatures(ActionIds, new FeatureMatrix(ActionIds.Length, actionDimension, ActionFeatures)));
 
-    /// <summary>Serialises the decision with its checksum.</summary>
-    public byte[] ToBytes()
+    /// <summary>Serialises the decision with its checksum, in the compact version 2 (self-contained: its action block inline).</summary>
+    public byte[] ToBytes() => DecisionPayload.Write(this);
+
+    /// <summary>Serialises the decision as version 1 wrote it (<c>"CBD1"</c>, float64 arrays), for tests of old logs.</summary>
+    internal byte[] ToBytesVersion1()
     {
         using var stream = new MemoryStream();
         stream.Write(Magic);
@@ -66,11 +71,27 @@ public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] 
         TryFromBytes(bytes, out var decision, out var problem) ? decision : throw new InvalidDataException(problem);
 
     /// <summary>Reads a decision; false (with the reason) when the payload does not match its checksum or cannot be read.</summary>
-    public static bool TryFromBytes(byte[] bytes, out StoredDecision decision, out string problem)
+    public static bool TryFromBytes(byte[] bytes, out StoredDecision decision, out string problem) =>
+        TryFromBytes(bytes, null, out decision, out problem);
+
+    /// <summary>
+    /// Reads a decision whose action block a store kept apart (<paramref name="block"/>, null when none); false (with the
+    /// reason) when the payload or the block does not match its checksum or cannot be read.
+    /// </summary>
+    public static bool TryFromBytes(byte[] bytes, byte[]? block, out StoredDecision decision, out string problem)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         decision = Damaged;
         var body = bytes.AsSpan();
+        if (body.StartsWith(DecisionPayload.Magic))
+        {
+            if (!DecisionPayload.TryRead(bytes, block, out decision, out problem))
+            {
+                decision = Damaged;
+                return false;
+            }
+            return Consistent(ref decision, out problem);
+        }
         if (body.StartsWith(Magic))
         {
             if (body.Length < Magic.Length + ChecksumLength)
@@ -103,6 +124,11 @@ public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] 
             decision = Damaged;
             return false;
         }
+        return Consistent(ref decision, out problem);
+    }
+
+    private static bool Consistent(ref StoredDecision decision, out string problem)
+    {
         var actions = decision.ActionIds.Length;
         if (decision.Chosen.Length == 0 || decision.Propensities.Length != decision.Chosen.Length || decision.Chosen.Any(c => c < 0 || c >= actions))
         {
@@ -115,8 +141,11 @@ public sealed record StoredDecision(double[] Context, int[] ActionIds, double[] 
     }
 
     /// <summary>Reads a logged event's payload: the decision, or <see cref="Damaged"/> with the reason naming the sequence.</summary>
-    internal static (StoredDecision Decision, string? Damage) Decode(byte[] payload, long sequence) =>
-        TryFromBytes(payload, out var decision, out var problem) ? (decision, null) : (Damaged, $"event {sequence}: {problem}");
+    internal static (StoredDecision Decision, string? Damage) Decode(byte[] payload, long sequence) => Decode(payload, null, sequence);
+
+    /// <summary>As <see cref="Decode(byte[], long)"/>, with the action block the store kept apart (null when none).</summary>
+    internal static (StoredDecision Decision, string? Damage) Decode(byte[] payload, byte[]? block, long sequence) =>
+        TryFromBytes(payload, block, out var decision, out var problem) ? (decision, null) : (Damaged, $"event {sequence}: {problem}");
 
     /// <summary>Big-endian bytes of a sequence number (for checksums that cover it).</summary>
     internal static byte[] SequenceBytes(long sequence)

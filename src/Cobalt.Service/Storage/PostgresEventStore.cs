@@ -7,7 +7,8 @@ namespace Cobalt.Service.Storage;
 
 /// <summary>
 /// The shared event store: PostgreSQL, so that several service processes (replicas) can serve the same loops and learn
-/// the same model. Every write is its own transaction and returns only once it has committed.
+/// the same model. Every write returns only once it has committed; a loop's concurrent rank calls share one transaction and
+/// one commit (group commit), other writes are their own transactions.
 /// </summary>
 /// <remarks>
 /// <para>Consistency model. Every replica accepts every call; each runs its own learner over the one shared log, so
@@ -35,7 +36,10 @@ namespace Cobalt.Service.Storage;
 public sealed class PostgresEventStore : IEventStore
 {
     /// <summary>The tables holding a loop's rows (deleted with the loop), children first.</summary>
-    private static readonly string[] LoopTables = ["cobalt_rewards", "cobalt_completions", "cobalt_decisions", "cobalt_actions", "cobalt_checkpoints"];
+    private static readonly string[] LoopTables = ["cobalt_rewards", "cobalt_completions", "cobalt_decisions", "cobalt_action_sets", "cobalt_actions", "cobalt_checkpoints"];
+
+    /// <summary>Most decisions appended in one group commit.</summary>
+    private const int GroupLimit = 256;
 
     private const int SchemaLock = 0x436f62; // advisory lock keys: (class, hashtext(loop)) for per-loop locks
     private const int DecisionLock = 1;
@@ -45,6 +49,7 @@ public sealed class PostgresEventStore : IEventStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _database;
     private readonly ConcurrentDictionary<string, (long Through, long RewardCursor)> _completedThrough = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DecisionGroup> _groups = new(StringComparer.Ordinal);
 
     /// <summary>Uses the PostgreSQL database of an Npgsql connection string (the tables are created by <see cref="InitializeAsync"/>).</summary>
     /// <exception cref="ArgumentException">The connection string cannot be read.</exception>
@@ -94,7 +99,7 @@ public sealed class PostgresEventStore : IEventStore
     private const int SchemaAttempts = 5;
 
     /// <summary>The object the schema's last statement creates; it exists only when every earlier statement ran (they share one transaction).</summary>
-    private const string SchemaCurrentSql = "SELECT to_regclass('cobalt_decisions_by_user') IS NOT NULL";
+    private const string SchemaCurrentSql = "SELECT to_regclass('cobalt_action_sets') IS NOT NULL";
 
     private async Task CreateTablesAsync(CancellationToken cancellationToken)
     {
@@ -126,6 +131,8 @@ public sealed class PostgresEventStore : IEventStore
             ALTER TABLE cobalt_decisions ADD COLUMN IF NOT EXISTS user_key text;
             ALTER TABLE cobalt_decisions ADD COLUMN IF NOT EXISTS inactive boolean NOT NULL DEFAULT false;
             CREATE INDEX IF NOT EXISTS cobalt_decisions_by_user ON cobalt_decisions (loop, user_key) WHERE user_key IS NOT NULL;
+            ALTER TABLE cobalt_decisions ADD COLUMN IF NOT EXISTS action_set bytea;
+            CREATE TABLE IF NOT EXISTS cobalt_action_sets (loop text NOT NULL, hash bytea NOT NULL, block bytea NOT NULL, PRIMARY KEY (loop, hash));
             """, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -224,31 +231,154 @@ public sealed class PostgresEventStore : IEventStore
     /// event. With <paramref name="requireLoop"/> the loop must be stored: the append lock, which deletion also takes, makes a
     /// rank on a replica that has not yet heard of a deletion fail instead of leaving rows behind.
     /// </summary>
-    private async Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, bool requireLoop, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Group commit: the decisions waiting for one loop are appended together, in one transaction under one hold of the
+    /// loop's append lock (so one commit, one WAL flush, for the group), and each caller is answered only after that commit.
+    /// A compact payload's action block is kept once per loop by its hash (<see cref="DecisionPayload"/>).
+    /// </remarks>
+    private Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, bool requireLoop, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        // Held until commit: the next append to this loop reads the largest sequence number only after this one is visible.
-        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1, hashtext($2))", cancellationToken, DecisionLock, loop).ConfigureAwait(false);
-        var inserted = await ExecuteAsync(connection, transaction, """
-            INSERT INTO cobalt_decisions (loop, seq, event_id, created_ms, slate_size, payload, user_key, inactive)
-            SELECT $1, greatest(coalesce((SELECT max(seq) FROM cobalt_decisions WHERE loop = $1), 0), coalesce((SELECT max(seq) FROM cobalt_completions WHERE loop = $1), 0)) + 1,
-                $2, $3, $4, $5, $6, $7
-            ON CONFLICT (loop, event_id) DO NOTHING
-            """, cancellationToken, loop, eventId, createdMilliseconds, slateSize, payload, (object?)marks.UserKeyHash ?? DBNull.Value, marks.Deferred).ConfigureAwait(false);
-        if (inserted == 0)
+        ArgumentNullException.ThrowIfNull(payload);
+        var shared = DecisionPayload.TrySplit(payload, out var compact, out var hash, out var block);
+        var pending = new PendingDecision(eventId, createdMilliseconds, slateSize, shared ? compact : payload, shared ? hash : null, shared ? block : null, marks, requireLoop);
+        var group = _groups.GetOrAdd(loop, name => new DecisionGroup(this, name));
+        return group.AppendAsync(pending, cancellationToken);
+    }
+
+    /// <summary>A decision waiting for its loop's next group commit.</summary>
+    private sealed record PendingDecision(string EventId, long CreatedMilliseconds, int SlateSize, byte[] Payload, byte[]? Hash, byte[]? Block, DecisionMarks Marks, bool RequireLoop)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>One loop's queue of decisions: whoever finds it idle commits what is waiting, group after group, until it is empty.</summary>
+    private sealed class DecisionGroup(PostgresEventStore store, string loop)
+    {
+        private readonly Lock _gate = new();
+        private readonly List<PendingDecision> _waiting = [];
+        private bool _running;
+
+        public Task AppendAsync(PendingDecision pending, CancellationToken cancellationToken)
         {
-            throw new DuplicateEventException(eventId); // the transaction rolls back on disposal
-        }
-        if (requireLoop)
-        {
-            await using var exists = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM cobalt_loops WHERE name = $1)", loop);
-            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (_gate)
             {
-                throw new UnknownLoopException(loop); // rolled back on disposal
+                _waiting.Add(pending);
+                if (!_running)
+                {
+                    _running = true;
+                    _ = Task.Run(DrainAsync, CancellationToken.None);
+                }
+            }
+            return pending.Done.Task; // answered after the commit (or its failure), never abandoned half way
+        }
+
+        private async Task DrainAsync()
+        {
+            while (true)
+            {
+                PendingDecision[] group;
+                lock (_gate)
+                {
+                    if (_waiting.Count == 0)
+                    {
+                        _running = false;
+                        return;
+                    }
+                    group = [.. _waiting.Take(GroupLimit)];
+                    _waiting.RemoveRange(0, group.Length);
+                }
+                try
+                {
+                    var errors = await store.CommitGroupAsync(loop, group).ConfigureAwait(false);
+                    for (var i = 0; i < group.Length; i++)
+                    {
+                        if (errors[i] is { } error)
+                        {
+                            group[i].Done.TrySetException(error);
+                        }
+                        else
+                        {
+                            group[i].Done.TrySetResult();
+                        }
+                    }
+                }
+                catch (Exception e)
+                {
+                    foreach (var pending in group)
+                    {
+                        pending.Done.TrySetException(e);
+                    }
+                }
             }
         }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Appends a group of one loop's decisions in one transaction: the loop's append lock, then (when any caller needs it) the
+    /// loop's existence, the event ids already taken (those callers get <see cref="DuplicateEventException"/>, as does the
+    /// second of two equal ids in the group), the action blocks, then the rest with consecutive sequence numbers after the
+    /// largest of the loop's decisions and completion order, so a number whose event was deleted (retention, erasure) while
+    /// its completion row stays is never given again. Returns each decision's error (null when appended).
+    /// </summary>
+    private async Task<Exception?[]> CommitGroupAsync(string loop, PendingDecision[] group)
+    {
+        var errors = new Exception?[group.Length];
+        await using var connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        // Held until commit: the next append to this loop reads the largest sequence number only after this group is visible.
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1, hashtext($2))", CancellationToken.None, DecisionLock, loop).ConfigureAwait(false);
+        if (group.Any(p => p.RequireLoop))
+        {
+            await using var exists = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM cobalt_loops WHERE name = $1)", loop);
+            if (!(bool)(await exists.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!)
+            {
+                for (var i = 0; i < group.Length; i++)
+                {
+                    errors[i] = group[i].RequireLoop ? new UnknownLoopException(loop) : null;
+                }
+            }
+        }
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        await using (var find = Command(connection, transaction, "SELECT event_id FROM cobalt_decisions WHERE loop = $1 AND event_id = ANY($2)", loop, group.Select(p => p.EventId).ToArray()))
+        await using (var reader = await find.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                taken.Add(reader.GetString(0));
+            }
+        }
+        var rows = new List<PendingDecision>(group.Length);
+        for (var i = 0; i < group.Length; i++)
+        {
+            if (errors[i] is null && !taken.Add(group[i].EventId))
+            {
+                errors[i] = new DuplicateEventException(group[i].EventId);
+            }
+            if (errors[i] is null)
+            {
+                rows.Add(group[i]);
+            }
+        }
+        if (rows.Count > 0)
+        {
+            var blocks = rows.Where(p => p.Hash is not null).DistinctBy(p => Convert.ToHexString(p.Hash!)).ToArray();
+            if (blocks.Length > 0)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT INTO cobalt_action_sets (loop, hash, block) SELECT $1, h, b FROM unnest($2::bytea[], $3::bytea[]) AS t(h, b) ON CONFLICT DO NOTHING",
+                    CancellationToken.None, loop, blocks.Select(p => p.Hash!).ToArray(), blocks.Select(p => p.Block!).ToArray()).ConfigureAwait(false);
+            }
+            await ExecuteAsync(connection, transaction, """
+                INSERT INTO cobalt_decisions (loop, seq, event_id, created_ms, slate_size, payload, user_key, inactive, action_set)
+                SELECT $1, greatest(coalesce((SELECT max(seq) FROM cobalt_decisions WHERE loop = $1), 0), coalesce((SELECT max(seq) FROM cobalt_completions WHERE loop = $1), 0)) + t.o,
+                    t.e, t.c, t.s, t.p, t.u, t.i, t.a
+                FROM unnest($2::text[], $3::bigint[], $4::integer[], $5::bytea[], $6::text[], $7::boolean[], $8::bytea[]) WITH ORDINALITY AS t(e, c, s, p, u, i, a, o)
+                """, CancellationToken.None, loop, rows.Select(p => p.EventId).ToArray(), rows.Select(p => p.CreatedMilliseconds).ToArray(), rows.Select(p => p.SlateSize).ToArray(),
+                rows.Select(p => p.Payload).ToArray(), rows.Select(p => p.Marks.UserKeyHash).ToArray(), rows.Select(p => p.Marks.Deferred).ToArray(),
+                rows.Select(p => p.Hash).ToArray()).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return errors;
     }
 
     /// <inheritdoc />
@@ -437,7 +567,7 @@ public sealed class PostgresEventStore : IEventStore
             SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload,
                 ARRAY(SELECT r.slot FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
                 ARRAY(SELECT r.value FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
-                d.inactive, c.cseq
+                d.inactive, (SELECT a.block FROM cobalt_action_sets a WHERE a.loop = d.loop AND a.hash = d.action_set), c.cseq
             FROM cobalt_completions c JOIN cobalt_decisions d ON d.loop = c.loop AND d.seq = c.seq
             WHERE c.loop = $1 AND c.cseq > $2 ORDER BY c.cseq LIMIT $3
             """, loop, afterCompletion, limit);
@@ -577,7 +707,7 @@ public sealed class PostgresEventStore : IEventStore
         SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload,
             ARRAY(SELECT r.slot FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
             ARRAY(SELECT r.value FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id ORDER BY r.slot),
-            d.inactive
+            d.inactive, (SELECT a.block FROM cobalt_action_sets a WHERE a.loop = d.loop AND a.hash = d.action_set)
         FROM cobalt_decisions d
         """;
 
@@ -598,8 +728,8 @@ public sealed class PostgresEventStore : IEventStore
                 }
             }
             var sequence = reader.GetInt64(0);
-            var (decision, damage) = StoredDecision.Decode(reader.GetFieldValue<byte[]>(4), sequence);
-            events.Add(new LoggedEvent(sequence, reader.GetString(1), reader.GetInt64(2), decision, rewards, reader.FieldCount > 8 ? reader.GetInt64(8) : 0, damage)
+            var (decision, damage) = StoredDecision.Decode(reader.GetFieldValue<byte[]>(4), reader.IsDBNull(8) ? null : reader.GetFieldValue<byte[]>(8), sequence);
+            events.Add(new LoggedEvent(sequence, reader.GetString(1), reader.GetInt64(2), decision, rewards, reader.FieldCount > 9 ? reader.GetInt64(9) : 0, damage)
             {
                 Inactive = reader.GetBoolean(7),
             });

@@ -19,7 +19,7 @@ namespace Cobalt.Service.Storage;
 public sealed class SqliteEventStore : IEventStore
 {
     /// <summary>The tables holding a loop's rows (deleted with the loop), children first.</summary>
-    private static readonly string[] LoopTables = ["rewards", "completions", "decisions", "actions", "checkpoints"];
+    private static readonly string[] LoopTables = ["rewards", "completions", "decisions", "action_sets", "actions", "checkpoints"];
 
     private readonly string _connectionString;
     private readonly bool _fullSync;
@@ -30,6 +30,9 @@ public sealed class SqliteEventStore : IEventStore
     // so the completion cursors are found afresh, and a completion computed before the deletion does not store its cursors.
     private readonly ConcurrentDictionary<string, long> _deletions = new(StringComparer.Ordinal);
     private Task? _writer;
+
+    // The writer's prepared statements (see Prepared), used and replaced on the writer only.
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
 
     /// <summary>Opens (or creates) the store at <paramref name="path"/>.</summary>
     public SqliteEventStore(string path, bool fullSync = false)
@@ -80,6 +83,18 @@ public sealed class SqliteEventStore : IEventStore
                 await columns.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             columns.CommandText = "CREATE INDEX IF NOT EXISTS decisions_by_user ON decisions (loop, user_key) WHERE user_key IS NOT NULL";
+            await columns.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using (var columns = connection.CreateCommand())
+        {
+            // Compact payloads (version 2) keep a loop's action blocks once, by hash (see DecisionPayload); older rows have none.
+            columns.CommandText = "SELECT count(*) FROM pragma_table_info('decisions') WHERE name = 'action_set'";
+            if (Convert.ToInt64(await columns.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                columns.CommandText = "ALTER TABLE decisions ADD COLUMN action_set BLOB";
+                await columns.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            columns.CommandText = "CREATE TABLE IF NOT EXISTS action_sets (loop TEXT NOT NULL, hash BLOB NOT NULL, block BLOB NOT NULL, PRIMARY KEY (loop, hash)) WITHOUT ROWID";
             await columns.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         _writer ??= Task.Run(WriteLoopAsync, CancellationToken.None);
@@ -167,29 +182,41 @@ public sealed class SqliteEventStore : IEventStore
 
     /// <inheritdoc />
     public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, CancellationToken cancellationToken) =>
-        EnqueueAsync((connection, transaction) =>
-        {
-            var marks = default(DecisionMarks);
-            using var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload, user_key, inactive) VALUES ($l, $e, $c, $s, $p, $u, $i)",
-                ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", payload), ("$u", (object?)marks.UserKeyHash ?? DBNull.Value), ("$i", marks.Deferred ? 1 : 0));
-            return command.ExecuteNonQuery() == 0 ? throw new DuplicateEventException(eventId) : true;
-        }, cancellationToken);
+        AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, default, requireLoop: false, cancellationToken);
 
     /// <inheritdoc />
     public Task AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, CancellationToken cancellationToken) =>
-        EnqueueAsync((connection, transaction) =>
+        AppendDecisionAsync(loop, eventId, createdMilliseconds, slateSize, payload, marks, requireLoop: true, cancellationToken);
+
+    /// <summary>
+    /// Appends a decision in the writer's current group: a compact payload's action block is kept once per loop (by its hash)
+    /// and the row references it; with <paramref name="requireLoop"/> the loop must be stored.
+    /// </summary>
+    private Task<bool> AppendDecisionAsync(string loop, string eventId, long createdMilliseconds, int slateSize, byte[] payload, DecisionMarks marks, bool requireLoop, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var shared = DecisionPayload.TrySplit(payload, out var compact, out var hash, out var block); // off the writer: it hashes the block
+        return EnqueueAsync((connection, transaction) =>
         {
-            using (var exists = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM loops WHERE name = $l)", ("$l", loop)))
+            if (requireLoop)
             {
+                var exists = Prepared(connection, transaction, "SELECT EXISTS (SELECT 1 FROM loops WHERE name = $l)", ("$l", loop));
                 if (Convert.ToInt64(exists.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
                 {
                     throw new UnknownLoopException(loop);
                 }
             }
-            using var command = Command(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload, user_key, inactive) VALUES ($l, $e, $c, $s, $p, $u, $i)",
-                ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", payload), ("$u", (object?)marks.UserKeyHash ?? DBNull.Value), ("$i", marks.Deferred ? 1 : 0));
+            if (shared)
+            {
+                var keep = Prepared(connection, transaction, "INSERT OR IGNORE INTO action_sets (loop, hash, block) VALUES ($l, $h, $b)", ("$l", loop), ("$h", hash), ("$b", block));
+                keep.ExecuteNonQuery();
+            }
+            var command = Prepared(connection, transaction, "INSERT OR IGNORE INTO decisions (loop, event_id, created_ms, slate_size, payload, user_key, inactive, action_set) VALUES ($l, $e, $c, $s, $p, $u, $i, $a)",
+                ("$l", loop), ("$e", eventId), ("$c", createdMilliseconds), ("$s", slateSize), ("$p", shared ? compact : payload), ("$u", (object?)marks.UserKeyHash ?? DBNull.Value), ("$i", marks.Deferred ? 1 : 0),
+                ("$a", shared ? hash : DBNull.Value));
             return command.ExecuteNonQuery() == 0 ? throw new DuplicateEventException(eventId) : true;
         }, cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, CancellationToken cancellationToken) =>
@@ -200,11 +227,11 @@ public sealed class SqliteEventStore : IEventStore
         EnqueueAsync((connection, transaction) =>
         {
             bool rewarded;
-            using (var find = Command(connection, transaction, """
+            var find = Prepared(connection, transaction, """
                 SELECT d.created_ms, d.slate_size, EXISTS (SELECT 1 FROM completions c WHERE c.loop = d.loop AND c.seq = d.seq),
                     EXISTS (SELECT 1 FROM rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $s), d.inactive
                 FROM decisions d WHERE d.loop = $l AND d.event_id = $e
-                """, ("$l", loop), ("$e", eventId), ("$s", slot)))
+                """, ("$l", loop), ("$e", eventId), ("$s", slot));
             using (var reader = find.ExecuteReader())
             {
                 if (!reader.Read())
@@ -229,7 +256,7 @@ public sealed class SqliteEventStore : IEventStore
                     return RewardOutcome.NotActivated;
                 }
             }
-            using var insert = Command(connection, transaction, "INSERT INTO rewards (loop, event_id, slot, value, created_ms) VALUES ($l, $e, $s, $v, $c) " + aggregation switch
+            var insert = Prepared(connection, transaction, "INSERT INTO rewards (loop, event_id, slot, value, created_ms) VALUES ($l, $e, $s, $v, $c) " + aggregation switch
             {
                 RewardAggregation.Sum => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = value + excluded.value, created_ms = excluded.created_ms",
                 RewardAggregation.Last => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = excluded.value, created_ms = excluded.created_ms",
@@ -352,7 +379,7 @@ public sealed class SqliteEventStore : IEventStore
         var events = new List<LoggedEvent>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT seq, event_id, created_ms, slate_size, payload, inactive FROM decisions WHERE loop = $l AND seq > $s ORDER BY seq LIMIT $n";
+            command.CommandText = "SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload, d.inactive, a.block FROM decisions d " + JoinBlocks + " WHERE d.loop = $l AND d.seq > $s ORDER BY d.seq LIMIT $n";
             command.Parameters.AddWithValue("$l", loop);
             command.Parameters.AddWithValue("$s", afterSequence);
             command.Parameters.AddWithValue("$n", limit);
@@ -389,7 +416,7 @@ public sealed class SqliteEventStore : IEventStore
         LoggedEvent found;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT seq, event_id, created_ms, slate_size, payload, inactive FROM decisions WHERE loop = $l AND event_id = $e";
+            command.CommandText = "SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload, d.inactive, a.block FROM decisions d " + JoinBlocks + " WHERE d.loop = $l AND d.event_id = $e";
             command.Parameters.AddWithValue("$l", loop);
             command.Parameters.AddWithValue("$e", eventId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -546,7 +573,8 @@ public sealed class SqliteEventStore : IEventStore
         await using (var command = connection.CreateCommand())
         {
             command.CommandText = """
-                SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload, c.cseq, d.inactive FROM completions c JOIN decisions d ON d.seq = c.seq AND d.loop = c.loop
+                SELECT d.seq, d.event_id, d.created_ms, d.slate_size, d.payload, c.cseq, d.inactive, a.block FROM completions c JOIN decisions d ON d.seq = c.seq AND d.loop = c.loop
+                LEFT JOIN action_sets a ON a.loop = d.loop AND a.hash = d.action_set
                 WHERE c.loop = $l AND c.cseq > $a ORDER BY c.cseq LIMIT $n
                 """;
             command.Parameters.AddWithValue("$l", loop);
@@ -606,12 +634,15 @@ public sealed class SqliteEventStore : IEventStore
         await EnqueueAsync((_, _) => true, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>An event from a row of (seq, event_id, created_ms, slate_size, payload) starting at <paramref name="first"/>; a damaged payload is reported, not thrown.</summary>
+    /// <summary>Joins a decision row (alias d) to its action block (alias a; null columns when the payload is self-contained).</summary>
+    private const string JoinBlocks = "LEFT JOIN action_sets a ON a.loop = d.loop AND a.hash = d.action_set";
+
+    /// <summary>An event from a row of (seq, event_id, created_ms, slate_size, payload, ..., inactive, block) starting at <paramref name="first"/>; a damaged payload is reported, not thrown.</summary>
     private static LoggedEvent ReadEvent(SqliteDataReader reader, int first, long completion)
     {
         var sequence = reader.GetInt64(first);
         var (decision, damage) = reader[first + 4] is byte[] payload
-            ? StoredDecision.Decode(payload, sequence)
+            ? StoredDecision.Decode(payload, reader[reader.GetOrdinal("block")] as byte[], sequence)
             : (StoredDecision.Damaged, $"event {sequence}: the decision payload is not binary data (it was overwritten)");
         return new LoggedEvent(sequence, reader.GetString(first + 1), reader.GetInt64(first + 2), decision, Enumerable.Repeat(double.NaN, reader.GetInt32(first + 3)).ToArray(), completion, damage)
         {
@@ -693,6 +724,7 @@ public sealed class SqliteEventStore : IEventStore
                 }
                 if (connection is not null)
                 {
+                    ForgetPrepared();
                     await connection.DisposeAsync().ConfigureAwait(false);
                     connection = null;
                 }
@@ -712,6 +744,7 @@ public sealed class SqliteEventStore : IEventStore
         }
         if (connection is not null)
         {
+            ForgetPrepared();
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -741,6 +774,37 @@ public sealed class SqliteEventStore : IEventStore
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         return connection;
+    }
+
+    /// <summary>
+    /// A statement of the rank and reward path, prepared once per writer connection and reused (SQLite parses and plans a
+    /// statement each time a new command runs it); only the writer calls it, and its statements are never disposed by the caller.
+    /// </summary>
+    private SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        if (!_prepared.TryGetValue(sql, out var command) || !ReferenceEquals(command.Connection, connection))
+        {
+            command?.Dispose();
+            command = Command(connection, transaction, sql, parameters);
+            _prepared[sql] = command;
+            return command;
+        }
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters[name].Value = value;
+        }
+        return command;
+    }
+
+    /// <summary>Disposes the prepared statements (their connection is closing).</summary>
+    private void ForgetPrepared()
+    {
+        foreach (var command in _prepared.Values)
+        {
+            command.Dispose();
+        }
+        _prepared.Clear();
     }
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
