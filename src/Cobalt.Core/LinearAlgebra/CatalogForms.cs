@@ -28,6 +28,11 @@ public enum CatalogPrecision
 /// once (issue 19: "catalogue scoring at the memory limit") and a two-stage round touches only the items it scores.</para>
 /// <para>Forms are held in float64 whatever <typeparamref name="T"/>; re-factorisations of A (every
 /// <c>refactorEvery</c> updates) reset every row, so rounding never accumulates beyond one period.</para>
+/// <para>Bounds for pruned top-m scoring (<see cref="UpperBounds"/>): A only grows (A' = A + x xᵀ, so A'^-1 ≼ A^-1),
+/// hence a row's last form q_i is an upper bound on every later one, and |x_i . v' - x_i . v| ≤ ||x_i|| ||v' - v||,
+/// so its last dot plus ||x_i|| times the caller's drift of the vector bounds the current dot. Both bounds carry a
+/// rounding margin for the computations in <typeparamref name="T"/>, so a row whose bound is below a threshold is
+/// proven below it without being read.</para>
 /// </remarks>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class CatalogForms<T>
@@ -40,7 +45,9 @@ public sealed class CatalogForms<T>
     private readonly T[] _log;
     private readonly double[] _coefficients;
     private readonly T[] _vector, _inverse, _product;
-    private long _floor, _synced, _inverseVersion = -1;
+    private readonly double[] _norms, _dotBases, _formBounds;
+    private readonly double _dotMargin, _recomputeMargin, _foldMargin;
+    private long _floor, _synced, _inverseVersion = -1, _foldSpan = 1;
 
     /// <summary>Copies the rows of <paramref name="features"/> (in <typeparamref name="T"/>) and caches their forms under <paramref name="design"/>.</summary>
     public CatalogForms(DesignMatrix design, FeatureMatrix features)
@@ -68,7 +75,94 @@ public sealed class CatalogForms<T>
         _vector = new T[_d];
         _inverse = new T[_d * _d];
         _product = new T[_d];
+        _norms = new double[_count];
+        for (var i = 0; i < _count; i++)
+        {
+            var row = _rows.AsSpan(i * _d, _d);
+            var sum = 0.0;
+            foreach (var v in row)
+            {
+                var x = double.CreateTruncating(v);
+                sum += x * x;
+            }
+            _norms[i] = Math.Sqrt(sum) * (1 + 1e-15);
+        }
+        _dotBases = new double[_count];
+        _formBounds = new double[_count];
+        Array.Fill(_dotBases, double.PositiveInfinity);
+        // Rounding margins (u the unit roundoff of T): a dot of d products, computed twice, and the vector rounded to T,
+        // is within 4 (d + 2) u ||x|| ||v|| of the exact one; a recomputed form within (2d + 3) d u ||x||^2 (|A^-1_jk| <= 1);
+        // each fold q -= c (x . u)^2 within 2 (d + 2) u ||x||^2 (c ||u||^2 < 1). Doubled, plus 1e-10 for the inverse's own drift.
+        var unit = typeof(T) == typeof(float) ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        _dotMargin = 4.0 * (_d + 2) * unit;
+        _recomputeMargin = 2.0 * (2 * _d + 3) * _d * unit + 1e-10;
+        _foldMargin = 4.0 * (_d + 2) * unit;
         Reset();
+    }
+
+    /// <summary>
+    /// The caller's running bound on how far the scoring vector has moved: whenever it changes the vector v it passes to
+    /// <see cref="Score"/>, it raises this by at least ||v_new - v_old|| (never lowers it). Dots stored with an older drift
+    /// are bounded by <see cref="UpperBounds"/> as dot + ||x|| (drift now - drift then).
+    /// </summary>
+    public double VectorDrift { get; set; }
+
+    /// <summary>Forgets every stored dot (after the scoring vector was replaced by something not covered by <see cref="VectorDrift"/>).</summary>
+    public void ForgetDots() => Array.Fill(_dotBases, double.PositiveInfinity);
+
+    /// <summary>
+    /// Upper bounds, without reading the rows: <paramref name="dotUpper"/>[i] ≥ the dot x . v that <see cref="Score"/> would
+    /// compute now with a vector of norm <paramref name="vectorNorm"/> (within <see cref="VectorDrift"/> of the vectors it
+    /// was scored with), <paramref name="formUpper"/>[i] ≥ the form it would compute; +infinity for a row never scored.
+    /// False when an update of the design matrix went unrecorded (the forms cannot be bounded; score them instead).
+    /// </summary>
+    public bool UpperBounds(ReadOnlySpan<int> ids, double vectorNorm, Span<double> dotUpper, Span<double> formUpper)
+    {
+        if (Design.Version != _synced || !(vectorNorm >= 0) || !double.IsFinite(VectorDrift))
+        {
+            return false;
+        }
+        var n = ids.IsEmpty ? _count : ids.Length;
+        var slope = VectorDrift * (1 + 1e-12) + _dotMargin * (vectorNorm + VectorDrift);
+        var fold = _foldMargin * _foldSpan;
+        if (ids.IsEmpty)
+        {
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_norms, slope, _dotBases, dotUpper[..n]);
+            // formBounds hold q + recompute margin ||x||^2; the fold margin grows with the updates folded since.
+            System.Numerics.Tensors.TensorPrimitives.Multiply(_norms, _norms, formUpper[..n]);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(formUpper[..n], fold, _formBounds, formUpper[..n]);
+            return true;
+        }
+        for (var r = 0; r < n; r++)
+        {
+            var id = ids[r];
+            if ((uint)id >= (uint)_count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Row {id} is not in a catalogue of {_count}.");
+            }
+            var norm = _norms[id];
+            dotUpper[r] = _dotBases[id] + norm * slope;
+            formUpper[r] = _formBounds[id] + norm * norm * fold;
+        }
+        return true;
+    }
+
+    /// <summary>dot_i = x_i . <paramref name="vector"/> of every row, stored for <see cref="UpperBounds"/> (the forms are left as they are): one pass over the rows.</summary>
+    public void RefreshDots(ReadOnlySpan<double> vector)
+    {
+        if (vector.Length != _d)
+        {
+            throw new ArgumentException($"The vector has {vector.Length} values; the rows have {_d}.", nameof(vector));
+        }
+        for (var j = 0; j < _d; j++)
+        {
+            _vector[j] = T.CreateTruncating(vector[j]);
+        }
+        var shift = VectorDrift * (1 + 1e-12);
+        for (var i = 0; i < _count; i++)
+        {
+            _dotBases[i] = double.CreateTruncating(RowForms.Dot<T>(_rows.AsSpan(i * _d, _d), _vector)) - _norms[i] * shift;
+        }
     }
 
     /// <summary>The design matrix whose inverse the forms use.</summary>
@@ -86,12 +180,18 @@ public sealed class CatalogForms<T>
         _synced = Design.Version;
         _floor = _synced;
         Array.Fill(_stamps, long.MinValue);
+        Array.Fill(_formBounds, double.PositiveInfinity);
     }
 
     /// <summary>Records the update the design matrix just made (call right after <see cref="DesignMatrix.AddOuter"/>).</summary>
     public void Apply(RankOneUpdate update)
     {
         var version = Design.Version;
+        if (!(update.Coefficient >= 0) || version != _synced + 1)
+        {
+            // A downdate (or an update missed): the stored forms no longer bound the new ones.
+            Array.Fill(_formBounds, double.PositiveInfinity);
+        }
         if (update.Refactored || version != _synced + 1)
         {
             _floor = version;
@@ -124,6 +224,7 @@ public sealed class CatalogForms<T>
         {
             // An update was not recorded: start over from the current inverse.
             _floor = _synced = Design.Version;
+            Array.Fill(_formBounds, double.PositiveInfinity);
         }
         var hasVector = !vector.IsEmpty;
         for (var j = 0; hasVector && j < _d; j++)
@@ -131,6 +232,8 @@ public sealed class CatalogForms<T>
             _vector[j] = T.CreateTruncating(vector[j]);
         }
         var now = _synced;
+        _foldSpan = Math.Max(_foldSpan, now - _floor + 1);
+        var shift = VectorDrift * (1 + 1e-12);
         for (var r = 0; r < n; r++)
         {
             var id = ids.IsEmpty ? r : ids[r];
@@ -170,6 +273,11 @@ public sealed class CatalogForms<T>
                 q -= _coefficients[slot] * p * p;
             }
             q = Math.Max(q, 0.0);
+            if (hasVector)
+            {
+                _dotBases[id] = dots[r] - _norms[id] * shift;
+            }
+            _formBounds[id] = q + _recomputeMargin * _norms[id] * _norms[id];
             _values[id] = q;
             _stamps[id] = now;
             forms[r] = q;
