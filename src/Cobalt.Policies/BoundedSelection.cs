@@ -8,6 +8,12 @@ namespace Cobalt.Policies;
 public delegate void ScoreEvaluator(ReadOnlySpan<int> positions, Span<double> scores);
 
 /// <summary>
+/// Writes tighter upper bounds (still never below the exact scores) for the candidates at the given positions, from
+/// work cheaper than their exact scores; <c>bounds</c> holds the current ones on entry.
+/// </summary>
+public delegate void BoundRefiner(ReadOnlySpan<int> positions, Span<double> bounds);
+
+/// <summary>
 /// <see cref="SlateSelection.TopScores"/> from upper bounds on the scores: the same slate, the same propensities, the same
 /// draws from the random stream, and the same candidates tied for the first slot, while computing the exact score only
 /// of candidates whose bound reaches the best score seen so far.
@@ -35,113 +41,157 @@ public static class BoundedSelection
     /// <summary>Largest batch handed to the evaluator.</summary>
     private const int MaxBatch = 4096;
 
+    /// <summary>Candidates refined and scored together in the threshold phase.</summary>
+    private const int ThresholdBatch = 64;
+
+    private const byte Scored = 1, Refined = 2, Taken = 4;
+
     /// <summary>
     /// Fills <paramref name="slate"/> as <see cref="SlateSelection.TopScores"/> would from the exact scores, given
-    /// <paramref name="upper"/>[i] ≥ score i (NaN counts as unknown: that candidate is scored). Writes the positions tied
-    /// at the first slot's best score into <paramref name="firstSlotTies"/> when given. Returns the number of candidates
-    /// whose exact score was computed.
+    /// <paramref name="upper"/>[i] ≥ score i for the first <paramref name="candidates"/> candidates (NaN counts as unknown: that candidate is scored). Writes the positions tied
+    /// at the first slot's best score into <paramref name="firstSlotTies"/> when given. <paramref name="refine"/>, when
+    /// given, tightens the bounds of a batch of candidates more cheaply than scoring them, and is tried before scoring.
+    /// <paramref name="upper"/> is overwritten with the refined bounds. Returns the number of candidates whose exact score
+    /// was computed.
     /// </summary>
-    public static int TopScores(ReadOnlySpan<double> upper, int slateSize, Rng rng, bool withPropensities,
-        List<(int Index, double? Propensity)> slate, ScoreEvaluator evaluate, List<int>? firstSlotTies = null)
+    public static int TopScores(double[] upper, int candidates, int slateSize, Rng rng, bool withPropensities,
+        List<(int Index, double? Propensity)> slate, ScoreEvaluator evaluate, List<int>? firstSlotTies = null, BoundRefiner? refine = null)
     {
+        ArgumentNullException.ThrowIfNull(upper);
         ArgumentNullException.ThrowIfNull(rng);
         ArgumentNullException.ThrowIfNull(slate);
         ArgumentNullException.ThrowIfNull(evaluate);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slateSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(candidates, upper.Length);
         slate.Clear();
         firstSlotTies?.Clear();
-        var n = upper.Length;
+        var n = candidates;
         if (n == 0)
         {
             return 0;
         }
         var scores = ArrayPool<double>.Shared.Rent(n);
-        var state = ArrayPool<byte>.Shared.Rent(n); // bit 1: scored, bit 2: taken
+        var state = ArrayPool<byte>.Shared.Rent(n); // Scored, Refined, Taken
         var batch = ArrayPool<int>.Shared.Rent(Math.Min(n, MaxBatch));
-        var batchScores = ArrayPool<double>.Shared.Rent(Math.Min(n, MaxBatch));
+        var batchValues = ArrayPool<double>.Shared.Rent(Math.Min(n, MaxBatch));
         var scored = new List<int>();
         Array.Clear(state, 0, n);
+        var m = Math.Min(slateSize, n);
+        var best = new double[m]; // the m best exact scores so far, descending (the floor is the last)
+        var known = 0;
+        var startTime = System.Diagnostics.Stopwatch.GetTimestamp();
+        double evalTime = 0, refineTime = 0;
+        int aboveCount = 0, refinedCount = 0;
+        var upperArray = upper;
+        var bounds = upper.AsSpan(0, n);
         try
         {
-            var m = Math.Min(slateSize, n);
-
-            // 1. The top L by bound, then every candidate whose bound reaches the m-th best of their scores.
-            var seeds = TopByBound(upper, Math.Min(n, Math.Max(4 * m, 32)));
-            Evaluate(seeds, seeds.Length);
-            var seedScores = seeds.Select(i => scores[i]).OrderDescending().ToArray();
-            var floor = seedScores[m - 1];
-            var count = 0;
+            // 1. Threshold phase: score the L candidates of largest bound, then the others whose bound reaches the m-th
+            //    best score found so far (a lower bound on the slate's m-th score), in descending order of bound, refining
+            //    each before scoring it, until the next bound is below that floor.
+            var floor = RefineAndEvaluate(TopByBound(bounds, state, Math.Min(Math.Max(4 * m, 32), n)), double.NegativeInfinity);
+            var above = new List<int>();
             for (var i = 0; i < n; i++)
             {
-                if (state[i] == 0 && !(upper[i] < floor))
+                if ((state[i] & Scored) == 0 && !(bounds[i] < floor))
                 {
-                    batch[count++] = i;
-                    if (count == MaxBatch)
-                    {
-                        Evaluate(batch, count);
-                        count = 0;
-                    }
+                    above.Add(i);
                 }
             }
-            Evaluate(batch, count);
+            aboveCount = above.Count;
+            if (above.Count > 0)
+            {
+                var order = above.ToArray();
+                var keys = new double[order.Length];
+                for (var r = 0; r < order.Length; r++)
+                {
+                    var u = bounds[order[r]];
+                    keys[r] = double.IsNaN(u) ? double.NegativeInfinity : -u;
+                }
+                Array.Sort(keys, order);
+                for (var from = 0; from < order.Length && !(-keys[from] < floor); from += ThresholdBatch)
+                {
+                    floor = RefineAndEvaluate(order[from..Math.Min(order.Length, from + ThresholdBatch)], floor);
+                }
+            }
+            var thresholdScored = scored.Count;
+            var thresholdTime = System.Diagnostics.Stopwatch.GetElapsedTime(startTime).TotalMilliseconds;
 
             // 2. The scans of SlateSelection.TopScores, skipping candidates whose bound is below the running best.
             for (var slot = 0; slot < m; slot++)
             {
-                var best = double.NegativeInfinity;
+                var running = double.NegativeInfinity;
                 var chosen = -1;
                 var ties = 0;
                 for (var i = 0; i < n; i++)
                 {
                     if (chosen >= 0)
                     {
-                        i = Next(upper, i, best);
+                        i = Next(bounds, i, running);
                         if (i >= n)
                         {
                             break;
                         }
                     }
-                    if ((state[i] & 2) != 0)
+                    if ((state[i] & Taken) != 0)
                     {
                         continue;
                     }
-                    if ((state[i] & 1) == 0)
+                    if ((state[i] & Scored) == 0)
                     {
-                        // Score this one and the next few the scan would have to score at the current best.
+                        // This one and the next few the scan would meet at the current best: refine, then score what is left.
                         var k = 0;
-                        for (var j = i; j < n && k < OnDemandBatch; j = chosen >= 0 ? Next(upper, j + 1, best) : j + 1)
+                        for (var j = i; j < n && k < OnDemandBatch; j = chosen >= 0 ? Next(bounds, j + 1, running) : j + 1)
                         {
-                            if (state[j] == 0)
+                            if ((state[j] & (Scored | Taken)) == 0)
                             {
                                 batch[k++] = j;
                             }
                         }
-                        Evaluate(batch, k);
+                        var group = batch.AsSpan(0, k).ToArray();
+                        Refine(group, chosen >= 0 ? running : double.NegativeInfinity);
+                        if (chosen >= 0 && upper[i] < running)
+                        {
+                            continue;
+                        }
+                        var e = 0;
+                        foreach (var j in group)
+                        {
+                            if (j == i || !(upper[j] < running))
+                            {
+                                batch[e++] = j;
+                            }
+                        }
+                        Evaluate(batch, e);
                     }
                     var s = scores[i];
-                    if (chosen < 0 || s > best)
+                    if (chosen < 0 || s > running)
                     {
-                        best = s;
+                        running = s;
                         chosen = i;
                         ties = 1;
                     }
-                    else if (s == best && rng.NextInt(++ties) == 0)
+                    else if (s == running && rng.NextInt(++ties) == 0)
                     {
                         chosen = i; // reservoir sampling over the tied maxima
                     }
                 }
-                state[chosen] |= 2;
+                state[chosen] |= Taken;
                 slate.Add((chosen, withPropensities ? 1.0 / ties : null));
                 if (slot == 0 && firstSlotTies is not null)
                 {
                     foreach (var i in scored)
                     {
-                        if (scores[i] == best)
+                        if (scores[i] == running)
                         {
                             firstSlotTies.Add(i);
                         }
                     }
                 }
+            }
+            if (Environment.GetEnvironmentVariable("COBALT_PRUNE_DEBUG") is not null)
+            {
+                Console.Error.WriteLine($"prune: n={n} floor={floor} threshold={thresholdScored} total={scored.Count} tthr={thresholdTime:F3} ttot={System.Diagnostics.Stopwatch.GetElapsedTime(startTime).TotalMilliseconds:F3} teval={evalTime:F3} trefine={refineTime:F3} above={aboveCount} refined={refinedCount}");
             }
             return scored.Count;
         }
@@ -150,7 +200,67 @@ public static class BoundedSelection
             ArrayPool<double>.Shared.Return(scores);
             ArrayPool<byte>.Shared.Return(state);
             ArrayPool<int>.Shared.Return(batch);
-            ArrayPool<double>.Shared.Return(batchScores);
+            ArrayPool<double>.Shared.Return(batchValues);
+        }
+
+        // Refines, then scores those still at or above the floor, a batch at a time; returns the new floor.
+        double RefineAndEvaluate(int[] positions, double floor)
+        {
+            for (var from = 0; from < positions.Length; from += MaxBatch)
+            {
+                var chunk = positions[from..Math.Min(positions.Length, from + MaxBatch)];
+                Refine(chunk, floor);
+                var count = 0;
+                foreach (var i in chunk)
+                {
+                    if ((state[i] & Scored) == 0 && !(upperArray[i] < floor))
+                    {
+                        batch[count++] = i;
+                    }
+                }
+                Evaluate(batch, count);
+                floor = known == m ? best[m - 1] : double.NegativeInfinity;
+            }
+            return floor;
+        }
+
+        void Refine(int[] positions, double threshold)
+        {
+            if (refine is null)
+            {
+                return;
+            }
+            var list = new List<int>(positions.Length);
+            foreach (var i in positions)
+            {
+                if ((state[i] & (Scored | Refined)) == 0 && !(upperArray[i] < threshold))
+                {
+                    list.Add(i);
+                }
+            }
+            if (list.Count == 0)
+            {
+                return;
+            }
+            var values = batchValues.AsSpan(0, list.Count);
+            for (var r = 0; r < list.Count; r++)
+            {
+                values[r] = upperArray[list[r]];
+            }
+            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            refine(list.ToArray(), values);
+            refinedCount += list.Count;
+            refineTime += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            for (var r = 0; r < list.Count; r++)
+            {
+                var i = list[r];
+                state[i] |= Refined;
+                // Both are bounds; keep the tighter (NaN from the refiner leaves the old one).
+                if (values[r] < upperArray[i] || double.IsNaN(upperArray[i]))
+                {
+                    upperArray[i] = values[r];
+                }
+            }
         }
 
         void Evaluate(int[] positions, int length)
@@ -160,16 +270,30 @@ public static class BoundedSelection
                 return;
             }
             var span = positions.AsSpan(0, length);
-            var values = batchScores.AsSpan(0, length);
+            var values = batchValues.AsSpan(0, length);
+            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             evaluate(span, values);
+            evalTime += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             for (var r = 0; r < length; r++)
             {
                 var i = span[r];
-                scores[i] = values[r];
-                if ((state[i] & 1) == 0)
+                var v = values[r];
+                scores[i] = v;
+                if ((state[i] & Scored) == 0)
                 {
-                    state[i] |= 1;
+                    state[i] |= Scored;
                     scored.Add(i);
+                    // Keep the m best exact scores (descending).
+                    if (known < m || v > best[m - 1])
+                    {
+                        var at = known < m ? known++ : m - 1;
+                        while (at > 0 && best[at - 1] < v)
+                        {
+                            best[at] = best[at - 1];
+                            at--;
+                        }
+                        best[at] = v;
+                    }
                 }
             }
         }
@@ -196,31 +320,34 @@ public static class BoundedSelection
         return i;
     }
 
-    /// <summary>Positions of the <paramref name="count"/> largest bounds (NaN as +infinity), in no particular order.</summary>
-    private static int[] TopByBound(ReadOnlySpan<double> upper, int count)
+    /// <summary>Positions of (at most) the <paramref name="count"/> largest bounds among unscored candidates (NaN as +infinity), in no particular order.</summary>
+    private static int[] TopByBound(ReadOnlySpan<double> upper, byte[] state, int count)
     {
         // A min-heap of (bound, position) over the best so far; most candidates fail the first comparison.
         var keys = new double[count];
         var heap = new int[count];
-        for (var i = 0; i < count; i++)
+        var size = 0;
+        for (var i = 0; i < upper.Length; i++)
         {
-            keys[i] = Key(upper[i]);
-            heap[i] = i;
-            SiftUp(keys, heap, i);
-        }
-        for (var i = count; i < upper.Length; i++)
-        {
-            var key = Key(upper[i]);
-            if (key > keys[0])
+            if ((state[i] & Scored) != 0)
+            {
+                continue;
+            }
+            var key = double.IsNaN(upper[i]) ? double.PositiveInfinity : upper[i];
+            if (size < count)
+            {
+                keys[size] = key;
+                heap[size] = i;
+                SiftUp(keys, heap, size++);
+            }
+            else if (key > keys[0])
             {
                 keys[0] = key;
                 heap[0] = i;
                 SiftDown(keys, heap, count);
             }
         }
-        return heap;
-
-        static double Key(double u) => double.IsNaN(u) ? double.PositiveInfinity : u;
+        return heap[..size];
     }
 
     private static void SiftUp(double[] keys, int[] heap, int i)

@@ -133,7 +133,8 @@ public sealed class ComposedPolicy : IPolicy
     {
         var n = narrowed.Candidates.Count;
         var withPropensities = Stage.IsDeterministic;
-        var scored = BoundedSelection.TopScores(_output.AsSpan(0, n), slateSize, _rng, withPropensities, _slate, Evaluate, withPropensities ? _ties : null);
+        var scored = BoundedSelection.TopScores(_output, n, slateSize, _rng, withPropensities, _slate, Evaluate, withPropensities ? _ties : null,
+            (at, bounds) => model.RefineUpperBounds(narrowed, ((UpperConfidenceBound)Strategy).Beta, at, bounds));
         ScoredCandidates += scored;
         IReadOnlyList<double>? firstSlot = null;
         if (withPropensities)

@@ -203,7 +203,7 @@ public class PrunedScoringTests
             var actual = new List<(int, double?)>();
             var bounded = new Rng(seed);
             var ties = new List<int>();
-            var evaluated = BoundedSelection.TopScores(upper, m, bounded, withPropensities: true, actual, (positions, output) =>
+            var evaluated = BoundedSelection.TopScores(upper, n, m, bounded, withPropensities: true, actual, (positions, output) =>
             {
                 for (var r = 0; r < positions.Length; r++)
                 {

@@ -28,7 +28,7 @@ public enum CatalogPrecision
 /// once (issue 19: "catalogue scoring at the memory limit") and a two-stage round touches only the items it scores.</para>
 /// <para>Forms are held in float64 whatever <typeparamref name="T"/>; re-factorisations of A (every
 /// <c>refactorEvery</c> updates) reset every row, so rounding never accumulates beyond one period.</para>
-/// <para>Bounds for pruned top-m scoring (<see cref="UpperBounds"/>): A only grows (A' = A + x xᵀ, so A'^-1 ≼ A^-1),
+/// <para>Bounds for pruned top-m scoring (<see cref="UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double})"/>): A only grows (A' = A + x xᵀ, so A'^-1 ≼ A^-1),
 /// hence a row's last form q_i is an upper bound on every later one, and |x_i . v' - x_i . v| ≤ ||x_i|| ||v' - v||,
 /// so its last dot plus ||x_i|| times the caller's drift of the vector bounds the current dot. Both bounds carry a
 /// rounding margin for the computations in <typeparamref name="T"/>, so a row whose bound is below a threshold is
@@ -42,10 +42,14 @@ public sealed class CatalogForms<T>
     private readonly T[] _rows;
     private readonly double[] _values;
     private readonly long[] _stamps;
+    private readonly int[] _canonical;
     private readonly T[] _log;
     private readonly double[] _coefficients;
     private readonly T[] _vector, _inverse, _product;
     private readonly double[] _norms, _dotBases, _formBounds;
+    private readonly sbyte[] _sketch;
+    private readonly double[] _sketchScales, _sketchSlack;
+    private readonly float[] _sketchVector = [], _sketchSums = new float[SketchChunk];
     private readonly double _dotMargin, _recomputeMargin, _foldMargin;
     private long _floor, _synced, _inverseVersion = -1, _foldSpan = 1;
 
@@ -67,6 +71,7 @@ public sealed class CatalogForms<T>
         {
             _rows[i] = T.CreateTruncating(values[i]);
         }
+        _canonical = Canonical();
         _values = new double[_count];
         _stamps = new long[_count];
         _logLength = Math.Max(1, _d / 2);
@@ -87,6 +92,8 @@ public sealed class CatalogForms<T>
             }
             _norms[i] = Math.Sqrt(sum) * (1 + 1e-15);
         }
+        _sketchVector = new float[_d];
+        (_sketch, _sketchScales, _sketchSlack) = BuildSketch();
         _dotBases = new double[_count];
         _formBounds = new double[_count];
         Array.Fill(_dotBases, double.PositiveInfinity);
@@ -101,9 +108,135 @@ public sealed class CatalogForms<T>
     }
 
     /// <summary>
+    /// For each row, the first row with the same values: identical rows share one cached form (and dot), so they get the
+    /// same bits whichever of them was read when, and tie exactly whichever rows a round scored.
+    /// </summary>
+    private int[] Canonical()
+    {
+        var canonical = new int[_count];
+        var first = new Dictionary<int, int>();
+        for (var i = 0; i < _count; i++)
+        {
+            var row = _rows.AsSpan(i * _d, _d);
+            var hash = new HashCode();
+            foreach (var v in row)
+            {
+                hash.Add(v);
+            }
+            var key = hash.ToHashCode();
+            canonical[i] = first.TryGetValue(key, out var j) && row.SequenceEqual(_rows.AsSpan(j * _d, _d)) ? j : i;
+            first.TryAdd(key, i);
+        }
+        return canonical;
+    }
+
+    /// <summary>Rows per block of the int8 sketch (and the row alignment <see cref="UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double}, int)"/> uses it at).</summary>
+    public const int SketchChunk = 4096;
+
+    /// <summary>
+    /// An int8 copy of the rows for bounding dots in one cheap pass (N d bytes): row i is s_i q_i with q_i in [-127, 127]^d,
+    /// s_i = max_j |x_ij| / 127, stored in blocks of <see cref="SketchChunk"/> rows, feature-major inside a block; with
+    /// e_i = x_i - s_i q_i, |x_i . v - s_i (q_i . v)| ≤ ||e_i|| ||v||. The slack per row is ||e_i|| plus the float32 rounding
+    /// of the sketch's dot ((4d + 4) 2^-24 (||x|| + ||e||)) and the rounding of the dot <see cref="Score"/> computes.
+    /// </summary>
+    private (sbyte[] Sketch, double[] Scales, double[] Slack) BuildSketch()
+    {
+        var blocks = (_count + SketchChunk - 1) / SketchChunk;
+        var sketch = new sbyte[(long)blocks * SketchChunk * _d > Array.MaxLength ? 0 : blocks * SketchChunk * _d];
+        var scales = new double[_count];
+        var slack = new double[_count];
+        if (sketch.Length == 0)
+        {
+            Array.Fill(slack, double.PositiveInfinity);
+            return (sketch, scales, slack);
+        }
+        var unit = typeof(T) == typeof(float) ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        for (var i = 0; i < _count; i++)
+        {
+            var row = _rows.AsSpan(i * _d, _d);
+            var max = 0.0;
+            foreach (var v in row)
+            {
+                max = Math.Max(max, Math.Abs(double.CreateTruncating(v)));
+            }
+            var scale = max / 127;
+            var error = 0.0;
+            var block = i / SketchChunk;
+            var offset = i % SketchChunk;
+            for (var j = 0; j < _d; j++)
+            {
+                var x = double.CreateTruncating(row[j]);
+                var q = scale > 0 ? Math.Clamp(Math.Round(x / scale), -127, 127) : 0;
+                sketch[(block * _d + j) * SketchChunk + offset] = (sbyte)q;
+                var e = x - scale * q;
+                error += e * e;
+            }
+            error = Math.Sqrt(error) * (1 + 1e-12) + 1e-300;
+            scales[i] = scale;
+            slack[i] = error + (4.0 * _d + 4) * Math.Pow(2, -24) * (_norms[i] + error) * 2 + 4.0 * (_d + 2) * unit * _norms[i];
+        }
+        return (sketch, scales, slack);
+    }
+
+    /// <summary>
+    /// dotUpper[r] = min(dotUpper[r], s_i (q_i . v) + slack_i ||v||) for the rows firstRow .. firstRow + count (firstRow a
+    /// multiple of <see cref="SketchChunk"/>), from the sketch: N d bytes read instead of N d sizeof(T).
+    /// </summary>
+    private void SketchBounds(int firstRow, int count, double vectorNorm, Span<double> dotUpper)
+    {
+        var sums = _sketchSums;
+        var block = firstRow / SketchChunk;
+        var start = firstRow % SketchChunk;
+        var w = System.Numerics.Vector<sbyte>.Count;
+        var used = Math.Min(SketchChunk, start + count);
+        Array.Clear(sums, 0, used);
+        for (var j = 0; j < _d; j++)
+        {
+            var column = _sketch.AsSpan((block * _d + j) * SketchChunk, SketchChunk);
+            var v = _sketchVector[j];
+            var vv = new System.Numerics.Vector<float>(v);
+            var r = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                var fw = System.Numerics.Vector<float>.Count;
+                for (; r + w <= used; r += w)
+                {
+                    var bytes = new System.Numerics.Vector<sbyte>(column.Slice(r, w));
+                    System.Numerics.Vector.Widen(bytes, out var lo, out var hi);
+                    System.Numerics.Vector.Widen(lo, out var a, out var b);
+                    System.Numerics.Vector.Widen(hi, out var c, out var d);
+                    Accumulate(sums.AsSpan(r, fw), a, vv);
+                    Accumulate(sums.AsSpan(r + fw, fw), b, vv);
+                    Accumulate(sums.AsSpan(r + 2 * fw, fw), c, vv);
+                    Accumulate(sums.AsSpan(r + 3 * fw, fw), d, vv);
+                }
+            }
+            for (; r < used; r++)
+            {
+                sums[r] = MathF.FusedMultiplyAdd(column[r], v, sums[r]);
+            }
+        }
+        for (var r = 0; r < count; r++)
+        {
+            var i = firstRow + r;
+            var bound = _sketchScales[i] * sums[start + r] + _sketchSlack[i] * vectorNorm;
+            if (bound < dotUpper[r])
+            {
+                dotUpper[r] = bound;
+            }
+        }
+
+        static void Accumulate(Span<float> target, System.Numerics.Vector<int> values, System.Numerics.Vector<float> scale)
+        {
+            var sum = new System.Numerics.Vector<float>(target);
+            System.Numerics.Vector.FusedMultiplyAdd(System.Numerics.Vector.ConvertToSingle(values), scale, sum).CopyTo(target);
+        }
+    }
+
+    /// <summary>
     /// The caller's running bound on how far the scoring vector has moved: whenever it changes the vector v it passes to
     /// <see cref="Score"/>, it raises this by at least ||v_new - v_old|| (never lowers it). Dots stored with an older drift
-    /// are bounded by <see cref="UpperBounds"/> as dot + ||x|| (drift now - drift then).
+    /// are bounded by <see cref="UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double})"/> as dot + ||x|| (drift now - drift then).
     /// </summary>
     public double VectorDrift { get; set; }
 
@@ -116,21 +249,45 @@ public sealed class CatalogForms<T>
     /// was scored with), <paramref name="formUpper"/>[i] ≥ the form it would compute; +infinity for a row never scored.
     /// False when an update of the design matrix went unrecorded (the forms cannot be bounded; score them instead).
     /// </summary>
-    public bool UpperBounds(ReadOnlySpan<int> ids, double vectorNorm, Span<double> dotUpper, Span<double> formUpper)
+    public bool UpperBounds(ReadOnlySpan<int> ids, double vectorNorm, Span<double> dotUpper, Span<double> formUpper) =>
+        UpperBounds(ids, vectorNorm, dotUpper, formUpper, 0);
+
+    /// <summary>
+    /// <see cref="UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double})"/> for the rows <paramref name="ids"/>, or, when
+    /// it is empty, for the <paramref name="dotUpper"/>.Length rows from <paramref name="firstRow"/> on.
+    /// </summary>
+    public bool UpperBounds(ReadOnlySpan<int> ids, double vectorNorm, Span<double> dotUpper, Span<double> formUpper, int firstRow) =>
+        UpperBounds(ids, ReadOnlySpan<double>.Empty, vectorNorm, dotUpper, formUpper, firstRow);
+
+    /// <summary>
+    /// <see cref="UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double}, int)"/>, tightened, when the current
+    /// <paramref name="vector"/> is given and the rows are a block from a multiple of <see cref="SketchChunk"/>, by the int8
+    /// sketch's bound on each dot (N d bytes read).
+    /// </summary>
+    public bool UpperBounds(ReadOnlySpan<int> ids, ReadOnlySpan<double> vector, double vectorNorm, Span<double> dotUpper, Span<double> formUpper, int firstRow)
     {
         if (Design.Version != _synced || !(vectorNorm >= 0) || !double.IsFinite(VectorDrift))
         {
             return false;
         }
-        var n = ids.IsEmpty ? _count : ids.Length;
+        var n = ids.IsEmpty ? Math.Min(_count - firstRow, dotUpper.Length) : ids.Length;
         var slope = VectorDrift * (1 + 1e-12) + _dotMargin * (vectorNorm + VectorDrift);
         var fold = _foldMargin * _foldSpan;
         if (ids.IsEmpty)
         {
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_norms, slope, _dotBases, dotUpper[..n]);
+            ReadOnlySpan<double> norms = _norms.AsSpan(firstRow, n);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(norms, slope, _dotBases.AsSpan(firstRow, n), dotUpper[..n]);
             // formBounds hold q + recompute margin ||x||^2; the fold margin grows with the updates folded since.
-            System.Numerics.Tensors.TensorPrimitives.Multiply(_norms, _norms, formUpper[..n]);
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(formUpper[..n], fold, _formBounds, formUpper[..n]);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(norms, norms, formUpper[..n]);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(formUpper[..n], fold, _formBounds.AsSpan(firstRow, n), formUpper[..n]);
+            if (vector.Length == _d && _sketch.Length > 0 && firstRow % SketchChunk + n <= SketchChunk)
+            {
+                for (var j = 0; j < _d; j++)
+                {
+                    _sketchVector[j] = (float)vector[j];
+                }
+                SketchBounds(firstRow, n, vectorNorm, dotUpper);
+            }
             return true;
         }
         for (var r = 0; r < n; r++)
@@ -147,7 +304,43 @@ public sealed class CatalogForms<T>
         return true;
     }
 
-    /// <summary>dot_i = x_i . <paramref name="vector"/> of every row, stored for <see cref="UpperBounds"/> (the forms are left as they are): one pass over the rows.</summary>
+    /// <summary>
+    /// Like <see cref="UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double})"/> for the rows <paramref name="ids"/>, but with each dot x . <paramref name="vector"/>
+    /// computed (O(d) per row, as <see cref="Score"/> computes it, and stored for later bounds) instead of bounded; the forms
+    /// are still bounded, not computed. False as for <see cref="UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double})"/>.
+    /// </summary>
+    public bool RefineBounds(ReadOnlySpan<int> ids, ReadOnlySpan<double> vector, Span<double> dotUpper, Span<double> formUpper)
+    {
+        if (Design.Version != _synced || vector.Length != _d)
+        {
+            return false;
+        }
+        var vectorNorm = 0.0;
+        for (var j = 0; j < _d; j++)
+        {
+            _vector[j] = T.CreateTruncating(vector[j]);
+            vectorNorm += vector[j] * vector[j];
+        }
+        vectorNorm = Math.Sqrt(vectorNorm);
+        var shift = VectorDrift * (1 + 1e-12);
+        var fold = _foldMargin * _foldSpan;
+        for (var r = 0; r < ids.Length; r++)
+        {
+            var id = ids[r];
+            if ((uint)id >= (uint)_count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Row {id} is not in a catalogue of {_count}.");
+            }
+            var norm = _norms[id];
+            var dot = double.CreateTruncating(RowForms.Dot<T>(_rows.AsSpan(id * _d, _d), _vector));
+            _dotBases[id] = _dotBases[_canonical[id]] = dot - norm * shift;
+            dotUpper[r] = dot + _dotMargin * norm * vectorNorm;
+            formUpper[r] = _formBounds[id] + norm * norm * fold;
+        }
+        return true;
+    }
+
+    /// <summary>dot_i = x_i . <paramref name="vector"/> of every row, stored for <see cref="UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double})"/> (the forms are left as they are): one pass over the rows.</summary>
     public void RefreshDots(ReadOnlySpan<double> vector)
     {
         if (vector.Length != _d)
@@ -242,8 +435,9 @@ public sealed class CatalogForms<T>
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"Row {id} is not in a catalogue of {_count}.");
             }
             var x = _rows.AsSpan(id * _d, _d);
-            var stamp = _stamps[id];
-            var q = _values[id];
+            var c = _canonical[id];
+            var stamp = _stamps[c];
+            var q = _values[c];
             var first = stamp + 1;
             if (stamp < _floor || now - stamp > _logLength)
             {
@@ -275,11 +469,11 @@ public sealed class CatalogForms<T>
             q = Math.Max(q, 0.0);
             if (hasVector)
             {
-                _dotBases[id] = dots[r] - _norms[id] * shift;
+                _dotBases[id] = _dotBases[c] = dots[r] - _norms[id] * shift;
             }
-            _formBounds[id] = q + _recomputeMargin * _norms[id] * _norms[id];
-            _values[id] = q;
-            _stamps[id] = now;
+            _formBounds[id] = _formBounds[c] = q + _recomputeMargin * _norms[id] * _norms[id];
+            _values[c] = q;
+            _stamps[c] = now;
             forms[r] = q;
         }
     }

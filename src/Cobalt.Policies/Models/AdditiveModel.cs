@@ -116,6 +116,9 @@ public sealed class AdditiveModel : IBoundedRewardModel
         TensorPrimitives.Add(widths, userWidth, widths);
     }
 
+    /// <summary>Candidates whose bounds are finished together (32 KB of scratch per array).</summary>
+    private const int BoundChunk = 4096;
+
     /// <summary>Fewest values <see cref="Finish"/> is given by the bounded path (a whole vector of the widest lanes, twice).</summary>
     private const int VectorMinimum = 16;
 
@@ -130,26 +133,77 @@ public sealed class AdditiveModel : IBoundedRewardModel
             return false;
         }
         var z = User(context);
-        if (_dotBound.Length < n)
+        if (_dotBound.Length < BoundChunk)
         {
-            _dotBound = new double[n];
-            _formBound = new double[n];
+            _dotBound = new double[BoundChunk];
+            _formBound = new double[BoundChunk];
         }
-        Span<double> dots = _dotBound.AsSpan(0, n), forms = _formBound.AsSpan(0, n);
-        if (!_cache.TryBound(candidates, Math.Sqrt(TensorPrimitives.Dot(_thetaX, _thetaX)), dots, forms))
-        {
-            return false;
-        }
+        var thetaNorm = Math.Sqrt(TensorPrimitives.Dot(_thetaX, _thetaX));
         var userLogit = (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z);
         var userWidth = (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z));
-        // Sigmoid, square root, products and sums are monotone (the vector sigmoid up to a few ulps: the margin below).
-        Finish(dots, forms, userLogit, userWidth);
-        for (var i = 0; i < n; i++)
+        // Sigmoid, square root, products and sums are monotone (the vector sigmoid up to a few ulps: the margin below);
+        // chunk by chunk, so the passes stay in the first-level cache. Means and widths are >= 0, so u (1 + 1e-12) + 1e-12
+        // is the margin 1e-12 (1 + |u|).
+        for (var start = 0; start < n; start += BoundChunk)
         {
-            var u = dots[i] + (beta > 0 ? beta * forms[i] : 0);
-            upper[i] = u + 1e-12 * (1 + Math.Abs(u));
+            var count = Math.Min(BoundChunk, n - start);
+            Span<double> d = _dotBound.AsSpan(0, count), f = _formBound.AsSpan(0, count), u = upper.Slice(start, count);
+            if (!_cache.TryBound(candidates, _thetaX, thetaNorm, d, f, start))
+            {
+                return false;
+            }
+            Finish(d, f, userLogit, userWidth);
+            if (beta > 0)
+            {
+                TensorPrimitives.MultiplyAdd(f, beta, d, u);
+            }
+            else
+            {
+                d.CopyTo(u);
+            }
+            TensorPrimitives.Multiply(u, 1 + 1e-12, u);
+            TensorPrimitives.Add(u, 1e-12, u);
         }
         return true;
+    }
+
+    /// <inheritdoc />
+    public void RefineUpperBounds(DecisionContext context, double beta, ReadOnlySpan<int> positions, Span<double> upper)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var candidates = context.Candidates;
+        var k = positions.Length;
+        if (candidates.Catalog is not { } catalog)
+        {
+            return;
+        }
+        if (_ids.Length < k)
+        {
+            _ids = new int[k];
+            _meanPad = new double[k];
+            _widthPad = new double[k];
+        }
+        var all = candidates.Ids;
+        for (var r = 0; r < k; r++)
+        {
+            _ids[r] = all[positions[r]];
+        }
+        Span<double> dots = _meanPad.AsSpan(0, k), forms = _widthPad.AsSpan(0, k);
+        if (!_cache.TryRefine(catalog, _ids.AsSpan(0, k), _thetaX, dots, forms))
+        {
+            return;
+        }
+        var z = User(context);
+        Finish(dots, forms, (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z), (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z)));
+        for (var r = 0; r < k; r++)
+        {
+            var u = dots[r] + (beta > 0 ? beta * forms[r] : 0);
+            u += 1e-12 * (1 + Math.Abs(u));
+            if (u < upper[r])
+            {
+                upper[r] = u;
+            }
+        }
     }
 
     /// <inheritdoc />

@@ -196,6 +196,43 @@ public sealed class BilinearModel : IBoundedRewardModel
     }
 
     /// <inheritdoc />
+    public void RefineUpperBounds(DecisionContext context, double beta, ReadOnlySpan<int> positions, Span<double> upper)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var candidates = context.Candidates;
+        if (!ReferenceEquals(candidates.Catalog, _normsOf) || candidates.Catalog is null)
+        {
+            return;
+        }
+        var z = User(context);
+        var thetaZNorm = 0.0;
+        for (var i = 0; i < _d1; i++)
+        {
+            _thetaZ[i] = TensorPrimitives.Dot(_theta.AsSpan(i * _d2, _d2), z);
+            thetaZNorm += _thetaZ[i] * _thetaZ[i];
+        }
+        thetaZNorm = Math.Sqrt(thetaZNorm);
+        // The logit in float64 from the catalogue's rows: within 4 (d + 2) u ||x|| ||Theta z|| of the one scored (either precision).
+        var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        var margin = 8.0 * (_d1 + 2) * unit * thetaZNorm;
+        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / _w.Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
+        var ids = candidates.Ids;
+        var features = candidates.Catalog.Features;
+        for (var r = 0; r < positions.Length; r++)
+        {
+            var id = ids[positions[r]];
+            var norm = _norms[id];
+            var logit = TensorPrimitives.Dot(features.Row(id), _thetaZ) + margin * norm;
+            var u = OnlineLogisticRegression.Sigmoid(logit) + (beta > 0 ? beta * norm * widthSlope : 0);
+            u = u * (1 + 1e-12) + 1e-12;
+            if (u < upper[r])
+            {
+                upper[r] = u;
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public void EstimateAt(DecisionContext context, ReadOnlySpan<int> positions, Span<double> mean, Span<double> uncertainty)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -48,22 +48,40 @@ internal sealed class CatalogScorer(DesignMatrix design, CatalogPrecision precis
     }
 
     /// <summary>
-    /// When the candidates are catalogue items: upper bounds on the dots x . theta (theta of norm <paramref name="thetaNorm"/>,
+    /// When the candidates are catalogue items: for candidates <paramref name="start"/> on (as many as
+    /// <paramref name="dotUpper"/> holds), upper bounds on the dots x . theta (theta of norm <paramref name="thetaNorm"/>,
     /// within <see cref="Drift"/> of every theta scored before) and on the forms that <see cref="TryScore"/> would compute now,
-    /// without reading the rows (<see cref="CatalogForms{T}.UpperBounds"/>); otherwise, or when they cannot be bounded, false.
+    /// without reading the rows (<see cref="CatalogForms{T}.UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double})"/>); otherwise, or when they cannot be bounded, false.
     /// </summary>
-    public bool TryBound(CandidateSet candidates, double thetaNorm, Span<double> dotUpper, Span<double> formUpper)
+    public bool TryBound(CandidateSet candidates, ReadOnlySpan<double> theta, double thetaNorm, Span<double> dotUpper, Span<double> formUpper, int start = 0)
     {
         if (candidates.Catalog is not { } catalog || catalog.Dimension != design.Dimension)
         {
             return false;
         }
         For(catalog);
-        var ids = ReferenceEquals(candidates, catalog.All()) ? ReadOnlySpan<int>.Empty : candidates.Ids;
-        var n = candidates.Count;
+        // Candidates start .. start + dotUpper.Length: catalogue rows in order, or the ids of a subset.
+        var n = dotUpper.Length;
+        var ids = ReferenceEquals(candidates, catalog.All()) ? ReadOnlySpan<int>.Empty : candidates.Ids.Slice(start, n);
         return _single is not null
-            ? _single.UpperBounds(ids, thetaNorm, dotUpper[..n], formUpper[..n])
-            : _double!.UpperBounds(ids, thetaNorm, dotUpper[..n], formUpper[..n]);
+            ? _single.UpperBounds(ids, theta, thetaNorm, dotUpper, formUpper[..n], start)
+            : _double!.UpperBounds(ids, theta, thetaNorm, dotUpper, formUpper[..n], start);
+    }
+
+    /// <summary>
+    /// Bounds for the catalogue rows <paramref name="ids"/> with their dots x . theta computed rather than bounded
+    /// (<see cref="CatalogForms{T}.RefineBounds"/>); false when they cannot be bounded.
+    /// </summary>
+    public bool TryRefine(ItemCatalog catalog, ReadOnlySpan<int> ids, ReadOnlySpan<double> theta, Span<double> dotUpper, Span<double> formUpper)
+    {
+        if (catalog.Dimension != design.Dimension)
+        {
+            return false;
+        }
+        For(catalog);
+        return _single is not null
+            ? _single.RefineBounds(ids, theta, dotUpper, formUpper)
+            : _double!.RefineBounds(ids, theta, dotUpper, formUpper);
     }
 
     /// <summary>Running bound on how far theta has moved (raised by the model by ||delta theta|| at every change of theta).</summary>

@@ -23,6 +23,13 @@ public interface IBoundedRewardModel : IRewardModel
     bool TryUpperBounds(DecisionContext context, double beta, Span<double> upper);
 
     /// <summary>
+    /// Tightens the bounds of the candidates at <paramref name="positions"/> with work cheaper than their exact estimates
+    /// (for instance exact means, O(d) each, with the widths still bounded): upper[r] ≥ the score of candidate
+    /// positions[r], as for <see cref="TryUpperBounds"/>. Called only after <see cref="TryUpperBounds"/> returned true for the context.
+    /// </summary>
+    void RefineUpperBounds(DecisionContext context, double beta, ReadOnlySpan<int> positions, Span<double> upper);
+
+    /// <summary>
     /// Writes the mean and width of the candidates at <paramref name="positions"/> (positions in the context's candidate
     /// set; one value per position), equal bit for bit to what <see cref="IRewardModel.Estimate"/> would write for them now.
     /// </summary>

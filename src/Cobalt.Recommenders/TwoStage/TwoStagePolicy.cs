@@ -398,13 +398,13 @@ public sealed class TwoStagePolicy : IPolicy
             var upper = new double[items.Length];
             if (bounded.TryUpperBounds(subset, ucb.Beta, upper))
             {
-                ScoredItems += BoundedSelection.TopScores(upper, count, _rng, withPropensities: false, slate, (positions, scores) =>
+                ScoredItems += BoundedSelection.TopScores(upper, upper.Length, count, _rng, withPropensities: false, slate, (positions, scores) =>
                 {
                     var mean = new double[positions.Length];
                     var width = new double[positions.Length];
                     bounded.EstimateAt(subset, positions, mean, width);
                     _strategy.Apply(new RewardEstimates(mean, width, []), scores);
-                });
+                }, refine: (positions, bounds) => bounded.RefineUpperBounds(subset, ucb.Beta, positions, bounds));
                 return slate.Select(s => items[s.Index]).ToArray();
             }
         }
