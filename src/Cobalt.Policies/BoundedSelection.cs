@@ -42,7 +42,7 @@ public static class BoundedSelection
     private const int MaxBatch = 4096;
 
     /// <summary>Candidates refined and scored together in the threshold phase.</summary>
-    private const int ThresholdBatch = 64;
+    private const int ThresholdBatch = 256;
 
     private const byte Scored = 1, Refined = 2, Taken = 4;
 
@@ -79,9 +79,6 @@ public static class BoundedSelection
         var m = Math.Min(slateSize, n);
         var best = new double[m]; // the m best exact scores so far, descending (the floor is the last)
         var known = 0;
-        var startTime = System.Diagnostics.Stopwatch.GetTimestamp();
-        double evalTime = 0, refineTime = 0;
-        int aboveCount = 0, refinedCount = 0;
         var upperArray = upper;
         var bounds = upper.AsSpan(0, n);
         try
@@ -98,24 +95,24 @@ public static class BoundedSelection
                     above.Add(i);
                 }
             }
-            aboveCount = above.Count;
-            if (above.Count > 0)
+            // The largest bounds first, a batch at a time; after each batch drop what fell below the risen floor.
+            var pending = above.ToArray();
+            var live = pending.Length;
+            while (live > 0)
             {
-                var order = above.ToArray();
-                var keys = new double[order.Length];
-                for (var r = 0; r < order.Length; r++)
+                var take = TopOf(pending, live, bounds, ThresholdBatch);
+                floor = RefineAndEvaluate(take, floor);
+                var kept = 0;
+                for (var r = 0; r < live; r++)
                 {
-                    var u = bounds[order[r]];
-                    keys[r] = double.IsNaN(u) ? double.NegativeInfinity : -u;
+                    var i = pending[r];
+                    if ((state[i] & Scored) == 0 && !(bounds[i] < floor))
+                    {
+                        pending[kept++] = i;
+                    }
                 }
-                Array.Sort(keys, order);
-                for (var from = 0; from < order.Length && !(-keys[from] < floor); from += ThresholdBatch)
-                {
-                    floor = RefineAndEvaluate(order[from..Math.Min(order.Length, from + ThresholdBatch)], floor);
-                }
+                live = kept;
             }
-            var thresholdScored = scored.Count;
-            var thresholdTime = System.Diagnostics.Stopwatch.GetElapsedTime(startTime).TotalMilliseconds;
 
             // 2. The scans of SlateSelection.TopScores, skipping candidates whose bound is below the running best.
             for (var slot = 0; slot < m; slot++)
@@ -189,10 +186,6 @@ public static class BoundedSelection
                     }
                 }
             }
-            if (Environment.GetEnvironmentVariable("COBALT_PRUNE_DEBUG") is not null)
-            {
-                Console.Error.WriteLine($"prune: n={n} floor={floor} threshold={thresholdScored} total={scored.Count} tthr={thresholdTime:F3} ttot={System.Diagnostics.Stopwatch.GetElapsedTime(startTime).TotalMilliseconds:F3} teval={evalTime:F3} trefine={refineTime:F3} above={aboveCount} refined={refinedCount}");
-            }
             return scored.Count;
         }
         finally
@@ -247,10 +240,7 @@ public static class BoundedSelection
             {
                 values[r] = upperArray[list[r]];
             }
-            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             refine(list.ToArray(), values);
-            refinedCount += list.Count;
-            refineTime += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             for (var r = 0; r < list.Count; r++)
             {
                 var i = list[r];
@@ -271,9 +261,7 @@ public static class BoundedSelection
             }
             var span = positions.AsSpan(0, length);
             var values = batchValues.AsSpan(0, length);
-            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             evaluate(span, values);
-            evalTime += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             for (var r = 0; r < length; r++)
             {
                 var i = span[r];
@@ -348,6 +336,32 @@ public static class BoundedSelection
             }
         }
         return heap[..size];
+    }
+
+    /// <summary>The <paramref name="count"/> positions of largest bound among the first <paramref name="live"/> of <paramref name="positions"/> (NaN as +infinity).</summary>
+    private static int[] TopOf(int[] positions, int live, ReadOnlySpan<double> upper, int count)
+    {
+        count = Math.Min(count, live);
+        var keys = new double[count];
+        var heap = new int[count];
+        for (var r = 0; r < live; r++)
+        {
+            var i = positions[r];
+            var key = double.IsNaN(upper[i]) ? double.PositiveInfinity : upper[i];
+            if (r < count)
+            {
+                keys[r] = key;
+                heap[r] = i;
+                SiftUp(keys, heap, r);
+            }
+            else if (key > keys[0])
+            {
+                keys[0] = key;
+                heap[0] = i;
+                SiftDown(keys, heap, count);
+            }
+        }
+        return heap;
     }
 
     private static void SiftUp(double[] keys, int[] heap, int i)
