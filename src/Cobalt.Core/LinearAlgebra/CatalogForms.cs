@@ -48,7 +48,7 @@ public sealed class CatalogForms<T>
     private readonly T[] _vector, _inverse, _product;
     private readonly double[] _norms, _dotBases, _formBounds;
     private readonly sbyte[] _sketch;
-    private readonly double[] _sketchScales, _sketchSlack;
+    private readonly double[] _sketchScales, _sketchSlack, _sketchDrifts;
     private readonly float[] _sketchVector = [], _sketchSums = new float[SketchChunk];
     private readonly double _dotMargin, _recomputeMargin, _foldMargin;
     private long _floor, _synced, _inverseVersion = -1, _foldSpan = 1;
@@ -94,6 +94,8 @@ public sealed class CatalogForms<T>
         }
         _sketchVector = new float[_d];
         (_sketch, _sketchScales, _sketchSlack) = BuildSketch();
+        _sketchDrifts = new double[(_count + SketchChunk - 1) / SketchChunk];
+        Array.Fill(_sketchDrifts, double.NaN);
         _dotBases = new double[_count];
         _formBounds = new double[_count];
         Array.Fill(_dotBases, double.PositiveInfinity);
@@ -250,7 +252,11 @@ public sealed class CatalogForms<T>
     public double VectorDrift { get; set; }
 
     /// <summary>Forgets every stored dot (after the scoring vector was replaced by something not covered by <see cref="VectorDrift"/>).</summary>
-    public void ForgetDots() => Array.Fill(_dotBases, double.PositiveInfinity);
+    public void ForgetDots()
+    {
+        Array.Fill(_dotBases, double.PositiveInfinity);
+        Array.Fill(_sketchDrifts, double.NaN);
+    }
 
     /// <summary>
     /// Upper bounds, without reading the rows: <paramref name="dotUpper"/>[i] ≥ the dot x . v that <see cref="Score"/> would
@@ -289,13 +295,22 @@ public sealed class CatalogForms<T>
             // formBounds hold q + recompute margin ||x||^2; the fold margin grows with the updates folded since.
             System.Numerics.Tensors.TensorPrimitives.Multiply(norms, norms, formUpper[..n]);
             System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(formUpper[..n], fold, _formBounds.AsSpan(firstRow, n), formUpper[..n]);
-            if (vector.Length == _d && _sketch.Length > 0 && firstRow % SketchChunk + n <= SketchChunk)
+            // The sketch's bounds are folded into the stored dots, so a block needs the sketch again only once the vector moved.
+            var chunk = firstRow / SketchChunk;
+            if (vector.Length == _d && _sketch.Length > 0 && firstRow % SketchChunk + n <= SketchChunk && _sketchDrifts[chunk] != VectorDrift)
             {
                 for (var j = 0; j < _d; j++)
                 {
                     _sketchVector[j] = (float)vector[j];
                 }
                 SketchBounds(firstRow, n, vectorNorm, dotUpper);
+                var shift = VectorDrift * (1 + 1e-12);
+                for (var r = 0; r < n; r++)
+                {
+                    var i = firstRow + r;
+                    _dotBases[i] = Math.Min(_dotBases[i], dotUpper[r] - _norms[i] * shift);
+                }
+                _sketchDrifts[chunk] = n == Math.Min(SketchChunk, _count - firstRow) ? VectorDrift : double.NaN;
             }
             return true;
         }
