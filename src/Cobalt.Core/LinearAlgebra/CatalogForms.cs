@@ -364,33 +364,6 @@ public sealed class CatalogForms<T>
         return true;
     }
 
-    /// <summary>dot_i = x_i . <paramref name="vector"/> of every row, stored for <see cref="UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double})"/> (the forms are left as they are): one pass over the rows.</summary>
-    public void RefreshDots(ReadOnlySpan<double> vector)
-    {
-        if (vector.Length != _d)
-        {
-            throw new ArgumentException($"The vector has {vector.Length} values; the rows have {_d}.", nameof(vector));
-        }
-        for (var j = 0; j < _d; j++)
-        {
-            _vector[j] = T.CreateTruncating(vector[j]);
-        }
-        var shift = VectorDrift * (1 + 1e-12);
-        for (var i = 0; i < _count; i++)
-        {
-            _dotBases[i] = double.CreateTruncating(RowForms.Dot<T>(_rows.AsSpan(i * _d, _d), _vector)) - _norms[i] * shift;
-        }
-    }
-
-    /// <summary>The design matrix whose inverse the forms use.</summary>
-    public DesignMatrix Design { get; }
-
-    /// <summary>Number of rows.</summary>
-    public int Count => _count;
-
-    /// <summary>Bytes held by the row copy (N d sizeof(T)).</summary>
-    public long RowBytes => (long)_rows.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-
     /// <summary>Forgets every form (after the design matrix was replaced wholesale): each row is recomputed when next read.</summary>
     public void Reset()
     {
