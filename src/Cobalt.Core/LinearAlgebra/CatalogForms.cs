@@ -364,6 +364,15 @@ public sealed class CatalogForms<T>
         return true;
     }
 
+    /// <summary>The design matrix whose inverse the forms use.</summary>
+    public DesignMatrix Design { get; }
+
+    /// <summary>Number of rows.</summary>
+    public int Count => _count;
+
+    /// <summary>Bytes held by the row copy (N d sizeof(T)).</summary>
+    public long RowBytes => (long)_rows.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+
     /// <summary>Forgets every form (after the design matrix was replaced wholesale): each row is recomputed when next read.</summary>
     public void Reset()
     {
