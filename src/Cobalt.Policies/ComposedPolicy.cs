@@ -2,6 +2,8 @@ using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
 using Cobalt.Core.Persistence;
 using Cobalt.Core.Randomness;
+using Cobalt.Policies.Exploration;
+using Cobalt.Policies.Models;
 
 namespace Cobalt.Policies;
 
@@ -15,6 +17,10 @@ public sealed class ComposedPolicy : IPolicy
     private readonly Rng _rng;
     private readonly List<(int Index, double? Propensity)> _slate = [];
     private double[] _mean = [], _width = [], _draws = [], _output = [];
+    private readonly List<int> _ties = [];
+
+    /// <summary>Fewest candidates for which a score policy prunes (below it every candidate is scored).</summary>
+    public const int PruneMinimum = 64;
 
     /// <summary>Composes a policy; <paramref name="seed"/> fixes its random stream.</summary>
     public ComposedPolicy(string kind, string specification, ICandidateStage stage, IRewardModel model, IExplorationStrategy strategy, ulong seed)
@@ -51,6 +57,19 @@ public sealed class ComposedPolicy : IPolicy
     /// <summary>The exploration strategy.</summary>
     public IExplorationStrategy Strategy { get; }
 
+    /// <summary>
+    /// Whether an upper-confidence-bound policy over a model that bounds its scores (<see cref="IBoundedRewardModel"/>)
+    /// computes exact estimates only for the candidates that can reach the slate (<see cref="BoundedSelection"/>; the
+    /// same decision, propensities and random draws as scoring them all). On by default; off scores every candidate.
+    /// </summary>
+    public bool PruneScoring { get; set; } = true;
+
+    /// <summary>Candidates whose exact estimates were computed, over all rounds (every candidate when not pruning).</summary>
+    public long ScoredCandidates { get; private set; }
+
+    /// <summary>Candidates offered, over all rounds.</summary>
+    public long OfferedCandidates { get; private set; }
+
     /// <inheritdoc />
     public Decision Select(DecisionContext context, int slateSize = 1)
     {
@@ -67,6 +86,13 @@ public sealed class ComposedPolicy : IPolicy
         var n = narrowed.Candidates.Count;
         EnsureCapacity(n);
         Span<double> mean = _mean.AsSpan(0, n), width = _width.AsSpan(0, n), output = _output.AsSpan(0, n);
+        OfferedCandidates += n;
+        if (PruneScoring && n >= PruneMinimum && Strategy is UpperConfidenceBound ucb && Model is IBoundedRewardModel bounded
+            && bounded.TryUpperBounds(narrowed, ucb.Beta, output))
+        {
+            return SelectPruned(context, narrowed, positions, bounded, slateSize);
+        }
+        ScoredCandidates += n;
         Model.Estimate(narrowed, mean, width);
         var draws = Span<double>.Empty;
         if (Strategy.NeedsPosteriorDraws)
@@ -101,6 +127,47 @@ public sealed class ComposedPolicy : IPolicy
 
     /// <inheritdoc />
     public void Update(ReadOnlySpan<Feedback> feedback) => Model.Update(feedback);
+
+    /// <summary>The score path with the bounds in <see cref="_output"/>: exact estimates only where a bound reaches the running best.</summary>
+    private Decision SelectPruned(DecisionContext context, DecisionContext narrowed, int[] positions, IBoundedRewardModel model, int slateSize)
+    {
+        var n = narrowed.Candidates.Count;
+        var withPropensities = Stage.IsDeterministic;
+        var scored = BoundedSelection.TopScores(_output, n, slateSize, _rng, withPropensities, _slate, Evaluate, withPropensities ? _ties : null,
+            (at, bounds) => model.RefineUpperBounds(narrowed, ((UpperConfidenceBound)Strategy).Beta, at, bounds));
+        ScoredCandidates += scored;
+        IReadOnlyList<double>? firstSlot = null;
+        if (withPropensities)
+        {
+            var all = positions.Length == context.Candidates.Count;
+            firstSlot = new TiedArgmax(context.Candidates.Count, all ? _ties : _ties.Select(i => positions[i]));
+        }
+        var slots = new SlateSlot[_slate.Count];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var original = positions.Length == context.Candidates.Count ? _slate[i].Index : positions[_slate[i].Index];
+            slots[i] = new SlateSlot(original, context.Candidates.Ids[original], _slate[i].Propensity);
+        }
+        return new Decision(context, slots, firstSlotProbabilities: firstSlot);
+
+        void Evaluate(ReadOnlySpan<int> at, Span<double> scores)
+        {
+            // Scratch past the bounds: the second halves of the mean and width buffers hold n values.
+            var k = at.Length;
+            Span<double> mean = _mean.AsSpan(n, k), width = _width.AsSpan(n, k);
+            model.EstimateAt(narrowed, at, mean, width);
+            Strategy.Apply(new RewardEstimates(mean, width, []), scores);
+            for (var r = 0; r < k; r++)
+            {
+                var v = scores[r];
+                if (double.IsNaN(v) || double.IsNegativeInfinity(v))
+                {
+                    throw new InvalidOperationException(
+                        $"{Kind}: the score of candidate {at[r]} is {v}; the reward model {Model.GetType().Name} produced a non-finite estimate.");
+                }
+            }
+        }
+    }
 
     /// <inheritdoc />
     public void WriteState(StateWriter writer)

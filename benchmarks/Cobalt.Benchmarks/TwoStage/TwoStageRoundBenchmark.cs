@@ -128,7 +128,15 @@ public abstract class CatalogueRoundBenchmark
     [GlobalCleanup]
     public void Cleanup() => Console.WriteLine(
         $"// {(GetType().BaseType ?? GetType()).Name} Items={Items} Policy={Policy}: {_round} rounds played; " +
-        $"process peak working set {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
+        $"process peak working set {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; " + Scored());
+
+    /// <summary>How many exact estimates the item scoring computed over all rounds, warm-up included (pruned top-m scoring, issue 19).</summary>
+    private string Scored() => _policy switch
+    {
+        Cobalt.Policies.ComposedPolicy p => $"exact estimates {p.ScoredCandidates:N0} of {p.OfferedCandidates:N0} candidates ({100.0 * p.ScoredCandidates / Math.Max(p.OfferedCandidates, 1):F2} %)",
+        TwoStagePolicy p => $"item-stage exact estimates {p.ScoredItems:N0} of {p.OfferedItems:N0} items ({100.0 * p.ScoredItems / Math.Max(p.OfferedItems, 1):F2} %)",
+        _ => "",
+    };
 
     private static double[] Unit(double[] v)
     {

@@ -18,8 +18,10 @@ namespace Cobalt.Policies.Models;
 /// <see cref="CatalogPrecision.Bits32"/>) in one pass per scored row, with each row's width brought up to date lazily
 /// (<see cref="CatalogForms{T}"/>: the few rank-one updates it missed in O(d) each, or O(d^2) afresh), so a round touches only
 /// the items it scores. With <see cref="CacheCatalog"/> off they are computed in float64 in O(d^2) each.
+/// Upper bounds on the scores (<see cref="IBoundedRewardModel"/>) come from each catalogue row's last dot and form:
+/// x . theta_x moves by at most ||x|| times the summed norms of theta_x's gradient steps since, and the form only shrinks.
 /// </remarks>
-public sealed class AdditiveModel : IRewardModel
+public sealed class AdditiveModel : IBoundedRewardModel
 {
     private readonly int _itemDimension, _userDimension;
     private readonly double _gamma, _learningRate;
@@ -27,6 +29,8 @@ public sealed class AdditiveModel : IRewardModel
     private readonly DesignMatrix _ax, _az;
     private readonly CatalogScorer _cache;
     private bool _cacheCatalog;
+    private double[] _dotBound = [], _formBound = [], _meanPad = [], _widthPad = [];
+    private int[] _ids = [];
 
     /// <summary>
     /// Creates the model for item features of dimension <paramref name="itemDimension"/> and user features of
@@ -94,13 +98,145 @@ public sealed class AdditiveModel : IRewardModel
                 widths[i] = _ax.QuadraticForm(x);
             }
         }
-        // Vectorised over the candidates: mean = sigmoid(gamma x.theta_x + user logit), width = gamma sqrt(x^T A_x^-1 x) + user width.
+        Finish(logits, widths, userLogit, userWidth);
+    }
+
+    /// <summary>
+    /// Vectorised over the candidates: mean = sigmoid(gamma x.theta_x + user logit), width = gamma sqrt(x^T A_x^-1 x) + user width.
+    /// Every caller passes at least <see cref="VectorMinimum"/> values, so each one goes through the same vector code (and
+    /// <see cref="EstimateAt"/> agrees with <see cref="Estimate"/> bit for bit).
+    /// </summary>
+    private void Finish(Span<double> logits, Span<double> widths, double userLogit, double userWidth)
+    {
         TensorPrimitives.Multiply(logits, _gamma, logits);
         TensorPrimitives.Add(logits, userLogit, logits);
         TensorPrimitives.Sigmoid(logits, logits);
         TensorPrimitives.Sqrt(widths, widths);
         TensorPrimitives.Multiply(widths, _gamma, widths);
         TensorPrimitives.Add(widths, userWidth, widths);
+    }
+
+    /// <summary>Candidates whose bounds are finished together (32 KB of scratch per array).</summary>
+    private const int BoundChunk = 4096;
+
+    /// <summary>Fewest values <see cref="Finish"/> is given by the bounded path (a whole vector of the widest lanes, twice).</summary>
+    private const int VectorMinimum = 16;
+
+    /// <inheritdoc />
+    public bool TryUpperBounds(DecisionContext context, double beta, Span<double> upper)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var candidates = context.Candidates;
+        var n = candidates.Count;
+        if (!_cacheCatalog || !(beta >= 0) || !double.IsFinite(beta) || candidates.Dimension != _itemDimension || n < VectorMinimum)
+        {
+            return false;
+        }
+        var z = User(context);
+        if (_dotBound.Length < BoundChunk)
+        {
+            _dotBound = new double[BoundChunk];
+            _formBound = new double[BoundChunk];
+        }
+        var thetaNorm = Math.Sqrt(TensorPrimitives.Dot(_thetaX, _thetaX));
+        var userLogit = (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z);
+        var userWidth = (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z));
+        // Sigmoid, square root, products and sums are monotone (the vector sigmoid up to a few ulps: the margin below);
+        // chunk by chunk, so the passes stay in the first-level cache. Means and widths are >= 0, so u (1 + 1e-12) + 1e-12
+        // is the margin 1e-12 (1 + |u|).
+        for (var start = 0; start < n; start += BoundChunk)
+        {
+            var count = Math.Min(BoundChunk, n - start);
+            Span<double> d = _dotBound.AsSpan(0, count), f = _formBound.AsSpan(0, count), u = upper.Slice(start, count);
+            if (!_cache.TryBound(candidates, _thetaX, thetaNorm, d, f, start))
+            {
+                return false;
+            }
+            Finish(d, f, userLogit, userWidth);
+            if (beta > 0)
+            {
+                TensorPrimitives.MultiplyAdd(f, beta, d, u);
+            }
+            else
+            {
+                d.CopyTo(u);
+            }
+            TensorPrimitives.Multiply(u, 1 + 1e-12, u);
+            TensorPrimitives.Add(u, 1e-12, u);
+        }
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void RefineUpperBounds(DecisionContext context, double beta, ReadOnlySpan<int> positions, Span<double> upper)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var candidates = context.Candidates;
+        var k = positions.Length;
+        if (candidates.Catalog is not { } catalog)
+        {
+            return;
+        }
+        if (_ids.Length < k)
+        {
+            _ids = new int[k];
+            _meanPad = new double[k];
+            _widthPad = new double[k];
+        }
+        var all = candidates.Ids;
+        for (var r = 0; r < k; r++)
+        {
+            _ids[r] = all[positions[r]];
+        }
+        Span<double> dots = _meanPad.AsSpan(0, k), forms = _widthPad.AsSpan(0, k);
+        if (!_cache.TryRefine(catalog, _ids.AsSpan(0, k), _thetaX, dots, forms))
+        {
+            return;
+        }
+        var z = User(context);
+        Finish(dots, forms, (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z), (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z)));
+        for (var r = 0; r < k; r++)
+        {
+            var u = dots[r] + (beta > 0 ? beta * forms[r] : 0);
+            u += 1e-12 * (1 + Math.Abs(u));
+            if (u < upper[r])
+            {
+                upper[r] = u;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void EstimateAt(DecisionContext context, ReadOnlySpan<int> positions, Span<double> mean, Span<double> uncertainty)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var candidates = context.Candidates;
+        var k = positions.Length;
+        if (!_cacheCatalog || candidates.Catalog is not { } catalog || catalog.Dimension != _itemDimension)
+        {
+            throw new InvalidOperationException("EstimateAt needs catalogue candidates and the catalogue cache (TryUpperBounds said so first).");
+        }
+        var z = User(context);
+        // At least VectorMinimum values (the first position repeated), so Finish takes the vector path as in Estimate.
+        var padded = Math.Max(k, VectorMinimum);
+        if (_ids.Length < padded)
+        {
+            _ids = new int[padded];
+            _meanPad = new double[padded];
+            _widthPad = new double[padded];
+        }
+        var all = candidates.Ids;
+        for (var r = 0; r < padded; r++)
+        {
+            _ids[r] = all[positions[r < k ? r : 0]];
+        }
+        Span<double> logits = _meanPad.AsSpan(0, padded), widths = _widthPad.AsSpan(0, padded);
+        _cache.Score(_ids.AsSpan(0, padded), _thetaX, logits, widths);
+        var userLogit = (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z);
+        var userWidth = (1 - _gamma) * Math.Sqrt(_az.QuadraticForm(z));
+        Finish(logits, widths, userLogit, userWidth);
+        logits[..k].CopyTo(mean);
+        widths[..k].CopyTo(uncertainty);
     }
 
     /// <inheritdoc />
@@ -125,6 +261,8 @@ public sealed class AdditiveModel : IRewardModel
                 var p = OnlineLogisticRegression.Sigmoid(_gamma * TensorPrimitives.Dot(_thetaX, x) + (1 - _gamma) * TensorPrimitives.Dot(_thetaZ, z));
                 var step = _learningRate * (f.Reward - p);
                 TensorPrimitives.MultiplyAdd(x, step * _gamma, _thetaX, _thetaX);
+                // theta_x moved by |step gamma| ||x||: the bound on every stored dot widens by ||x_i|| times that.
+                _cache.Drift += Math.Abs(step * _gamma) * Math.Sqrt(TensorPrimitives.Dot(x, x)) * (1 + 1e-12);
                 TensorPrimitives.MultiplyAdd(z, step * (1 - _gamma), _thetaZ, _thetaZ);
             }
         }
@@ -162,5 +300,6 @@ public sealed class AdditiveModel : IRewardModel
         _ax.ReadState(reader);
         _az.ReadState(reader);
         _cache.Forget();
+        _cache.ForgetDots();
     }
 }

@@ -17,8 +17,10 @@ namespace Cobalt.Policies.Models;
 /// Two-stage neural contextual bandits paper, section 3.3 (S-N-GBLM-UCB); rho = sigmoid; Theta takes a gradient step on
 /// the logistic loss (learning rate eta, the paper's 0.001) in every update that holds a click, W grows with every shown
 /// item by Sherman-Morrison. vec(x z^T) is indexed (i, j) -> i d2 + j.
+/// Upper bounds on the scores (<see cref="IBoundedRewardModel"/>), from each catalogue row's norm alone:
+/// x^T Theta z ≤ ||x|| ||Theta z|| and x^T M_z x = vec(x zᵀ)ᵀ W^-1 vec(x zᵀ) ≤ ||x||^2 ||z||^2 / lambda (W ≽ lambda I).
 /// </remarks>
-public sealed class BilinearModel : IRewardModel
+public sealed class BilinearModel : IBoundedRewardModel
 {
     private readonly int _d1, _d2;
     private readonly double _learningRate;
@@ -33,7 +35,9 @@ public sealed class BilinearModel : IRewardModel
     private readonly float[] _mz32, _thetaZ32;
     private double[] _gather = [];
     private float[] _gather32 = [], _rows32 = [];
-    private ItemCatalog? _rowsOf;
+    private ItemCatalog? _rowsOf, _normsOf;
+    private double[] _norms = [], _boundScratch = [];
+    private int[] _ids = [];
 
     /// <summary>The largest d1 d2 the model accepts: its inverse design matrix then takes 2.1 GB.</summary>
     public const int MaxPairDimension = 16_384;
@@ -84,31 +88,180 @@ public sealed class BilinearModel : IRewardModel
         {
             throw new ArgumentException($"Candidates have {candidates.Dimension} features; the model was built for {_d1}.", nameof(context));
         }
+        // M_z is reused while neither the user nor W has changed (a two-stage round asks once per group).
+        Prepare(context, z);
+        var n = candidates.Count;
+        if (_precision == CatalogPrecision.Bits32 && candidates.Catalog is { } catalog)
+        {
+            Score32(ReferenceEquals(candidates, catalog.All()) ? ReadOnlySpan<int>.Empty : candidates.Ids, catalog, mean[..n], uncertainty[..n]);
+        }
+        else
+        {
+            Score64(candidates, mean[..n], uncertainty[..n]);
+        }
+        Finish(mean[..n], uncertainty[..n]);
+    }
+
+    /// <summary>mean = sigmoid(logit), width = sqrt(max(form, 0)), element by element (no vector code: the same value wherever it stands).</summary>
+    private static void Finish(Span<double> mean, Span<double> uncertainty)
+    {
+        for (var c = 0; c < mean.Length; c++)
+        {
+            mean[c] = OnlineLogisticRegression.Sigmoid(mean[c]);
+            uncertainty[c] = Math.Sqrt(Math.Max(uncertainty[c], 0));
+        }
+    }
+
+    /// <summary>Theta z into the model's buffer; M_z rebuilt unless it is for this user and this W already.</summary>
+    private void Prepare(DecisionContext context, ReadOnlySpan<double> z)
+    {
         for (var i = 0; i < _d1; i++)
         {
             _thetaZ[i] = TensorPrimitives.Dot(_theta.AsSpan(i * _d2, _d2), z);
         }
-        // M_z is reused while neither the user nor W has changed (a two-stage round asks once per group).
         var user = context.UserFeatures;
         if (!_mzFor.User.Equals(user) || _mzFor.Version != _w.Version)
         {
             BuildUserMatrix(z);
             _mzFor = (user, _w.Version);
         }
-        var n = candidates.Count;
-        if (_precision == CatalogPrecision.Bits32 && candidates.Catalog is { } catalog)
+    }
+
+    /// <inheritdoc />
+    public bool TryUpperBounds(DecisionContext context, double beta, Span<double> upper)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var candidates = context.Candidates;
+        if (candidates.Catalog is not { } catalog || candidates.Dimension != _d1 || !(beta >= 0) || !double.IsFinite(beta))
         {
-            Score32(candidates, catalog, mean[..n], uncertainty[..n]);
+            return false;
+        }
+        var z = User(context);
+        var thetaZNorm = 0.0;
+        for (var i = 0; i < _d1; i++)
+        {
+            var t = TensorPrimitives.Dot(_theta.AsSpan(i * _d2, _d2), z);
+            thetaZNorm += t * t;
+        }
+        thetaZNorm = Math.Sqrt(thetaZNorm);
+        if (!ReferenceEquals(catalog, _normsOf))
+        {
+            // ||x|| of the rows as scored (the float32 copy's own values under Bits32).
+            _norms = new double[catalog.Count];
+            for (var r = 0; r < catalog.Count; r++)
+            {
+                var sum = 0.0;
+                foreach (var v in catalog.Features.Row(r))
+                {
+                    var x = _precision == CatalogPrecision.Bits32 ? (double)(float)v : v;
+                    sum += x * x;
+                }
+                _norms[r] = Math.Sqrt(sum) * (1 + 1e-15);
+            }
+            _normsOf = catalog;
+        }
+        // Rounding margins (u the unit roundoff of the scoring precision): the dot of d products with Theta z rounded, and
+        // the form of d^2 terms with M_z rounded, plus 1e-9 for W^-1's own rounding (|entries of M_z| <= ||z||^2 / lambda).
+        var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        var logitSlope = thetaZNorm * (1 + 4.0 * (_d1 + 2) * unit);
+        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / _w.Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
+        var n = candidates.Count;
+        if (_boundScratch.Length < n)
+        {
+            _boundScratch = new double[n];
+        }
+        Span<double> norms = _boundScratch.AsSpan(0, n), bound = upper[..n];
+        if (ReferenceEquals(candidates, catalog.All()))
+        {
+            _norms.AsSpan(0, n).CopyTo(norms);
         }
         else
         {
-            Score64(candidates, mean[..n], uncertainty[..n]);
+            var ids = candidates.Ids;
+            for (var r = 0; r < n; r++)
+            {
+                norms[r] = _norms[ids[r]];
+            }
         }
-        for (var c = 0; c < n; c++)
+        // sigmoid(||x|| ||Theta z||) + beta ||x|| ||z|| / sqrt(lambda), vectorised (the vector sigmoid within a few ulps: the margin).
+        TensorPrimitives.Multiply(norms, logitSlope, bound);
+        TensorPrimitives.Sigmoid(bound, bound);
+        if (beta > 0)
         {
-            mean[c] = OnlineLogisticRegression.Sigmoid(mean[c]);
-            uncertainty[c] = Math.Sqrt(Math.Max(uncertainty[c], 0));
+            TensorPrimitives.MultiplyAdd(norms, beta * widthSlope, bound, bound);
         }
+        TensorPrimitives.Add(bound, 1e-12, bound);
+        TensorPrimitives.Multiply(bound, 1 + 1e-12, bound);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void RefineUpperBounds(DecisionContext context, double beta, ReadOnlySpan<int> positions, Span<double> upper)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var candidates = context.Candidates;
+        if (!ReferenceEquals(candidates.Catalog, _normsOf) || candidates.Catalog is null)
+        {
+            return;
+        }
+        var z = User(context);
+        var thetaZNorm = 0.0;
+        for (var i = 0; i < _d1; i++)
+        {
+            _thetaZ[i] = TensorPrimitives.Dot(_theta.AsSpan(i * _d2, _d2), z);
+            thetaZNorm += _thetaZ[i] * _thetaZ[i];
+        }
+        thetaZNorm = Math.Sqrt(thetaZNorm);
+        // The logit in float64 from the catalogue's rows: within 4 (d + 2) u ||x|| ||Theta z|| of the one scored (either precision).
+        var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        var margin = 8.0 * (_d1 + 2) * unit * thetaZNorm;
+        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / _w.Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
+        var ids = candidates.Ids;
+        var features = candidates.Catalog.Features;
+        for (var r = 0; r < positions.Length; r++)
+        {
+            var id = ids[positions[r]];
+            var norm = _norms[id];
+            var logit = TensorPrimitives.Dot(features.Row(id), _thetaZ) + margin * norm;
+            var u = OnlineLogisticRegression.Sigmoid(logit) + (beta > 0 ? beta * norm * widthSlope : 0);
+            u = u * (1 + 1e-12) + 1e-12;
+            if (u < upper[r])
+            {
+                upper[r] = u;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void EstimateAt(DecisionContext context, ReadOnlySpan<int> positions, Span<double> mean, Span<double> uncertainty)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var candidates = context.Candidates;
+        var z = User(context);
+        if (candidates.Dimension != _d1)
+        {
+            throw new ArgumentException($"Candidates have {candidates.Dimension} features; the model was built for {_d1}.", nameof(context));
+        }
+        Prepare(context, z);
+        var k = positions.Length;
+        if (_precision == CatalogPrecision.Bits32 && candidates.Catalog is { } catalog)
+        {
+            if (_ids.Length < k)
+            {
+                _ids = new int[k];
+            }
+            var all = candidates.Ids;
+            for (var r = 0; r < k; r++)
+            {
+                _ids[r] = all[positions[r]];
+            }
+            Score32(_ids.AsSpan(0, k), catalog, mean[..k], uncertainty[..k]);
+        }
+        else
+        {
+            Score64(candidates.Subset(positions), mean[..k], uncertainty[..k]);
+        }
+        Finish(mean[..k], uncertainty[..k]);
     }
 
     /// <summary>Candidates scored together by the fused kernel (their rows gathered into one block when not contiguous).</summary>
@@ -137,7 +290,7 @@ public sealed class BilinearModel : IRewardModel
     }
 
     /// <summary>The same in float32 over the model's float32 copy of the catalogue (made on first sight of it).</summary>
-    private void Score32(CandidateSet candidates, ItemCatalog catalog, Span<double> logits, Span<double> forms)
+    private void Score32(ReadOnlySpan<int> ids, ItemCatalog catalog, Span<double> logits, Span<double> forms)
     {
         if (!ReferenceEquals(catalog, _rowsOf))
         {
@@ -157,9 +310,8 @@ public sealed class BilinearModel : IRewardModel
         {
             _thetaZ32[i] = (float)_thetaZ[i];
         }
-        var all = ReferenceEquals(candidates, catalog.All());
-        var ids = candidates.Ids;
-        var n = candidates.Count;
+        var all = ids.IsEmpty;
+        var n = logits.Length;
         _gather32 = _gather32.Length >= Block * _d1 ? _gather32 : new float[Block * _d1];
         Span<float> dots = stackalloc float[Block];
         Span<float> squares = stackalloc float[Block];

@@ -12,6 +12,7 @@ internal sealed class CatalogScorer(DesignMatrix design, CatalogPrecision precis
     private ItemCatalog? _catalog;
     private CatalogForms<float>? _single;
     private CatalogForms<double>? _double;
+    private double _drift;
 
     /// <summary>The element type of the copy.</summary>
     public CatalogPrecision Precision { get; } = precision;
@@ -26,24 +27,96 @@ internal sealed class CatalogScorer(DesignMatrix design, CatalogPrecision precis
         {
             return false;
         }
-        if (!ReferenceEquals(catalog, _catalog))
-        {
-            _catalog = catalog;
-            _single = Precision == CatalogPrecision.Bits32 ? new CatalogForms<float>(design, catalog.Features) : null;
-            _double = Precision == CatalogPrecision.Bits64 ? new CatalogForms<double>(design, catalog.Features) : null;
-        }
+        For(catalog);
         // The whole catalogue in order reads the rows sequentially (no id indirection).
         var ids = ReferenceEquals(candidates, catalog.All()) ? ReadOnlySpan<int>.Empty : candidates.Ids;
-        var n = candidates.Count;
+        Score(ids, theta, dots[..candidates.Count], forms[..candidates.Count]);
+        return true;
+    }
+
+    /// <summary>dots[r] = x . theta and forms[r] = x^T A^-1 x of the catalogue rows <paramref name="ids"/> (every row when empty; repeats allowed).</summary>
+    public void Score(ReadOnlySpan<int> ids, ReadOnlySpan<double> theta, Span<double> dots, Span<double> forms)
+    {
         if (_single is not null)
         {
-            _single.Score(ids, theta, dots[..n], forms[..n]);
+            _single.Score(ids, theta, dots, forms);
         }
         else
         {
-            _double!.Score(ids, theta, dots[..n], forms[..n]);
+            _double!.Score(ids, theta, dots, forms);
         }
-        return true;
+    }
+
+    /// <summary>
+    /// When the candidates are catalogue items: for candidates <paramref name="start"/> on (as many as
+    /// <paramref name="dotUpper"/> holds), upper bounds on the dots x . theta (theta of norm <paramref name="thetaNorm"/>,
+    /// within <see cref="Drift"/> of every theta scored before) and on the forms that <see cref="TryScore"/> would compute now,
+    /// without reading the rows (<see cref="CatalogForms{T}.UpperBounds(ReadOnlySpan{int}, double, Span{double}, Span{double})"/>); otherwise, or when they cannot be bounded, false.
+    /// </summary>
+    public bool TryBound(CandidateSet candidates, ReadOnlySpan<double> theta, double thetaNorm, Span<double> dotUpper, Span<double> formUpper, int start = 0)
+    {
+        if (candidates.Catalog is not { } catalog || catalog.Dimension != design.Dimension)
+        {
+            return false;
+        }
+        For(catalog);
+        // Candidates start .. start + dotUpper.Length: catalogue rows in order, or the ids of a subset.
+        var n = dotUpper.Length;
+        var ids = ReferenceEquals(candidates, catalog.All()) ? ReadOnlySpan<int>.Empty : candidates.Ids.Slice(start, n);
+        return _single is not null
+            ? _single.UpperBounds(ids, theta, thetaNorm, dotUpper, formUpper[..n], start)
+            : _double!.UpperBounds(ids, theta, thetaNorm, dotUpper, formUpper[..n], start);
+    }
+
+    /// <summary>
+    /// Bounds for the catalogue rows <paramref name="ids"/> with their dots x . theta computed rather than bounded
+    /// (<see cref="CatalogForms{T}.RefineBounds"/>); false when they cannot be bounded.
+    /// </summary>
+    public bool TryRefine(ItemCatalog catalog, ReadOnlySpan<int> ids, ReadOnlySpan<double> theta, Span<double> dotUpper, Span<double> formUpper)
+    {
+        if (catalog.Dimension != design.Dimension)
+        {
+            return false;
+        }
+        For(catalog);
+        return _single is not null
+            ? _single.RefineBounds(ids, theta, dotUpper, formUpper)
+            : _double!.RefineBounds(ids, theta, dotUpper, formUpper);
+    }
+
+    /// <summary>Running bound on how far theta has moved (raised by the model by ||delta theta|| at every change of theta).</summary>
+    public double Drift
+    {
+        get => _drift;
+        set
+        {
+            _drift = value;
+            if (_single is not null)
+            {
+                _single.VectorDrift = value;
+            }
+            if (_double is not null)
+            {
+                _double.VectorDrift = value;
+            }
+        }
+    }
+
+    /// <summary>Forgets the dots kept for bounds (theta replaced wholesale).</summary>
+    public void ForgetDots()
+    {
+        _single?.ForgetDots();
+        _double?.ForgetDots();
+    }
+
+    private void For(ItemCatalog catalog)
+    {
+        if (!ReferenceEquals(catalog, _catalog))
+        {
+            _catalog = catalog;
+            _single = Precision == CatalogPrecision.Bits32 ? new CatalogForms<float>(design, catalog.Features) { VectorDrift = _drift } : null;
+            _double = Precision == CatalogPrecision.Bits64 ? new CatalogForms<double>(design, catalog.Features) { VectorDrift = _drift } : null;
+        }
     }
 
     /// <summary>Records the update the design matrix just made.</summary>

@@ -391,11 +391,41 @@ public sealed class TwoStagePolicy : IPolicy
     private int[] BestItems(DecisionContext context, int[] items, int count)
     {
         var subset = context.WithCandidates(CandidateSet.FromCatalog(context.Candidates.Catalog!, items));
-        var scores = Scores(subset, items.Length, _itemModel);
         var slate = new List<(int Index, double? Propensity)>();
-        SlateSelection.TopScores(scores, count, _rng, withPropensities: false, slate);
+        OfferedItems += items.Length;
+        if (PruneScoring && items.Length >= ComposedPolicy.PruneMinimum && _strategy is UpperConfidenceBound ucb && _itemModel is IBoundedRewardModel bounded)
+        {
+            var upper = new double[items.Length];
+            if (bounded.TryUpperBounds(subset, ucb.Beta, upper))
+            {
+                ScoredItems += BoundedSelection.TopScores(upper, upper.Length, count, _rng, withPropensities: false, slate, (positions, scores) =>
+                {
+                    var mean = new double[positions.Length];
+                    var width = new double[positions.Length];
+                    bounded.EstimateAt(subset, positions, mean, width);
+                    _strategy.Apply(new RewardEstimates(mean, width, []), scores);
+                }, refine: (positions, bounds) => bounded.RefineUpperBounds(subset, ucb.Beta, positions, bounds));
+                return slate.Select(s => items[s.Index]).ToArray();
+            }
+        }
+        ScoredItems += items.Length;
+        var all = Scores(subset, items.Length, _itemModel);
+        SlateSelection.TopScores(all, count, _rng, withPropensities: false, slate);
         return slate.Select(s => items[s.Index]).ToArray();
     }
+
+    /// <summary>
+    /// Whether the item stage, when its model bounds its scores (<see cref="IBoundedRewardModel"/>) under UCB, computes
+    /// exact estimates only for the items of a group that can be its best (<see cref="BoundedSelection"/>: the same
+    /// choice and random draws as scoring them all). On by default.
+    /// </summary>
+    public bool PruneScoring { get; set; } = true;
+
+    /// <summary>Items whose exact estimates the item stage computed, over all rounds.</summary>
+    public long ScoredItems { get; private set; }
+
+    /// <summary>Items offered to the item stage (the groups' items, or their samples under a budget), over all rounds.</summary>
+    public long OfferedItems { get; private set; }
 
     /// <summary>Scores of every candidate of <paramref name="context"/> by <paramref name="model"/>: UCB scores, or random ones for the random model.</summary>
     private double[] Scores(DecisionContext context, int n, IRewardModel model)
