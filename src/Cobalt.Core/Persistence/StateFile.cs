@@ -46,6 +46,35 @@ public static class StateFile
         output.Write(SHA256.HashData(bytes));
     }
 
+    /// <summary>
+    /// Reads the state file at <paramref name="path"/>, which must be of kind <paramref name="kind"/> (called
+    /// <paramref name="what"/> in an error, e.g. "a study shard"), and builds its content with <paramref name="load"/>
+    /// (given the header's specification and the state).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a state file, another kind, truncated or damaged, or refused by <paramref name="load"/>; the message starts with the path.</exception>
+    public static T ReadFile<T>(string path, string kind, string what, Func<string, StateReader, T> load)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(load);
+        try
+        {
+            using var stream = File.OpenRead(path);
+            var (header, state) = Read(stream);
+            using (state)
+            {
+                if (header.Kind != kind)
+                {
+                    throw new InvalidDataException($"it holds '{header.Kind}', not {what}.");
+                }
+                return load(header.Specification, state);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
     /// <summary>Reads and verifies a state file; returns its header and a reader positioned at the state.</summary>
     /// <exception cref="InvalidDataException">Not a Cobalt state file, another format version, truncated, or damaged.</exception>
     public static (Header Header, StateReader State) Read(Stream stream)

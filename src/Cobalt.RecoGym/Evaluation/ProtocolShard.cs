@@ -225,27 +225,7 @@ public sealed class ProtocolShard
 
     /// <summary>Reads a RecoGym shard file.</summary>
     /// <exception cref="InvalidDataException">Not a RecoGym shard, truncated or damaged; the message names the file.</exception>
-    public static ProtocolShard Read(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        try
-        {
-            using var stream = File.OpenRead(path);
-            var (header, state) = StateFile.Read(stream);
-            using (state)
-            {
-                if (header.Kind != FileKind)
-                {
-                    throw new InvalidDataException($"it holds '{header.Kind}', not a RecoGym shard.");
-                }
-                return Load(header.Specification, state);
-            }
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}", e);
-        }
-    }
+    public static ProtocolShard Read(string path) => StateFile.ReadFile(path, FileKind, "a RecoGym shard", Load);
 
     private void Save(StateWriter writer)
     {

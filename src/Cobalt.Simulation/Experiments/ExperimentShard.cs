@@ -123,27 +123,7 @@ public sealed class ExperimentShard
 
     /// <summary>Reads a shard file.</summary>
     /// <exception cref="InvalidDataException">Not a shard file, truncated or damaged; the message names the file.</exception>
-    public static ExperimentShard Read(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        try
-        {
-            using var stream = File.OpenRead(path);
-            var (header, state) = StateFile.Read(stream);
-            using (state)
-            {
-                if (header.Kind != FileKind)
-                {
-                    throw new InvalidDataException($"it holds '{header.Kind}', not an experiment shard.");
-                }
-                return Load(header.Specification, state);
-            }
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}", e);
-        }
-    }
+    public static ExperimentShard Read(string path) => StateFile.ReadFile(path, FileKind, "an experiment shard", Load);
 
     /// <summary>Merges the shards of <c>cobalt run</c> (one experiment, read from the shards themselves).</summary>
     /// <exception cref="InvalidDataException">See <see cref="Merge(IReadOnlyList{ValueTuple{string, ExperimentShard}}, Func{string, IReadOnlyList{string}, IReadOnlyList{ExperimentSpec}})"/>.</exception>

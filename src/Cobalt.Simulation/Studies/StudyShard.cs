@@ -122,27 +122,7 @@ public sealed class StudyShard
 
     /// <summary>Reads a study shard file.</summary>
     /// <exception cref="InvalidDataException">Not a study shard file, truncated or damaged; the message names the file.</exception>
-    public static StudyShard Read(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        try
-        {
-            using var stream = File.OpenRead(path);
-            var (header, state) = StateFile.Read(stream);
-            using (state)
-            {
-                if (header.Kind != FileKind)
-                {
-                    throw new InvalidDataException($"it holds '{header.Kind}', not a study shard.");
-                }
-                return Load(header.Specification, state);
-            }
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}", e);
-        }
-    }
+    public static StudyShard Read(string path) => StateFile.ReadFile(path, FileKind, "a study shard", Load);
 
     /// <summary>
     /// Checks that <paramref name="shards"/> are every shard of one study run (same manifest, same split, each once, each
