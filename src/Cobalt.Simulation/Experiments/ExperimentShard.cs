@@ -281,14 +281,7 @@ public sealed class ExperimentShard
             writer.Write(part.Runs.Count);
             foreach (var run in part.Runs)
             {
-                writer.Write(run.Policy);
-                writer.Write(run.Trial);
-                writer.Write(run.Rewards);
-                writer.Write(run.Regrets);
-                writer.Write(run.Optimal);
-                writer.Write(run.NominatorRegrets);
-                writer.Write(run.SelectSeconds);
-                writer.Write(run.UpdateSeconds);
+                WriteRun(writer, run);
             }
         }
         writer.Tag("end");
@@ -323,21 +316,37 @@ public sealed class ExperimentShard
             var runs = new TrialRun[count];
             for (var k = 0; k < count; k++)
             {
-                runs[k] = new TrialRun(
-                    reader.ReadString(),
-                    reader.ReadInt32(),
-                    reader.ReadDoubles("rewards"),
-                    reader.ReadDoubles("regrets"),
-                    reader.ReadDoubles("optimal"),
-                    reader.ReadDoubles("nominator regrets"),
-                    reader.ReadDouble(),
-                    reader.ReadDouble());
+                runs[k] = ReadRun(reader);
             }
             parts[e] = new ShardPart(specJson, world, runs);
         }
         reader.Tag("end");
         return new ExperimentShard(manifest, shard, parts);
     }
+
+    /// <summary>Writes one run bit for bit (policy, trial, per-round curves, timings): the shard formats' common record.</summary>
+    internal static void WriteRun(StateWriter writer, TrialRun run)
+    {
+        writer.Write(run.Policy);
+        writer.Write(run.Trial);
+        writer.Write(run.Rewards);
+        writer.Write(run.Regrets);
+        writer.Write(run.Optimal);
+        writer.Write(run.NominatorRegrets);
+        writer.Write(run.SelectSeconds);
+        writer.Write(run.UpdateSeconds);
+    }
+
+    /// <summary>Reads a run written by <see cref="WriteRun"/>.</summary>
+    internal static TrialRun ReadRun(StateReader reader) => new(
+        reader.ReadString(),
+        reader.ReadInt32(),
+        reader.ReadDoubles("rewards"),
+        reader.ReadDoubles("regrets"),
+        reader.ReadDoubles("optimal"),
+        reader.ReadDoubles("nominator regrets"),
+        reader.ReadDouble(),
+        reader.ReadDouble());
 
     private static string FirstDifference(string expected, string found)
     {

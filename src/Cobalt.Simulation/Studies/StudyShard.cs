@@ -206,14 +206,7 @@ public sealed class StudyShard
         foreach (var (job, run) in Runs)
         {
             writer.Write(job);
-            writer.Write(run.Policy);
-            writer.Write(run.Trial);
-            writer.Write(run.Rewards);
-            writer.Write(run.Regrets);
-            writer.Write(run.Optimal);
-            writer.Write(run.NominatorRegrets);
-            writer.Write(run.SelectSeconds);
-            writer.Write(run.UpdateSeconds);
+            ExperimentShard.WriteRun(writer, run);
         }
         writer.Tag("end");
     }
@@ -240,15 +233,7 @@ public sealed class StudyShard
             {
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"it holds run {job} of a study of {jobCount} runs."));
             }
-            runs[k] = (job, new TrialRun(
-                reader.ReadString(),
-                reader.ReadInt32(),
-                reader.ReadDoubles("rewards"),
-                reader.ReadDoubles("regrets"),
-                reader.ReadDoubles("optimal"),
-                reader.ReadDoubles("nominator regrets"),
-                reader.ReadDouble(),
-                reader.ReadDouble()));
+            runs[k] = (job, ExperimentShard.ReadRun(reader));
         }
         reader.Tag("end");
         return new StudyShard(manifest, shard, jobCount, runs);
