@@ -142,6 +142,37 @@ public class KernelTests
     }
 
     [Fact]
+    public void Release_gives_the_storage_back_above_the_retained_size_and_the_next_step_computes_the_same()
+    {
+        var parameters = new ParameterSet<float>();
+        var w = GradientCheck.Random(parameters, "w", Shape.Of(32, 32), 11);
+        var x = new float[64 * 32];
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = MathF.Sin(i);
+        }
+        var tape = new Tape<float>();
+        float[] Step()
+        {
+            tape.Reset();
+            var y = tape.Softmax(tape.Tanh(tape.MatMul(tape.Constant(Shape.Of(64, 32), x), tape.Parameter(w))));
+            tape.Backward(tape.Mean(y));
+            var gradient = w.Gradient.ToArray();
+            parameters.ZeroGradients();
+            return [.. y.Data.ToArray(), .. gradient];
+        }
+        var first = Step();
+        var capacity = tape.CapacityElements;
+        capacity.Should().BePositive();
+        tape.Release(retainedElements: capacity);
+        tape.CapacityElements.Should().Be(capacity, "storage within the retained size is kept");
+        tape.Release(retainedElements: capacity - 1);
+        tape.CapacityElements.Should().Be(0);
+        Step().Should().Equal(first);
+        tape.CapacityElements.Should().BePositive();
+    }
+
+    [Fact]
     public void Backward_refuses_a_non_scalar_loss_and_a_second_run()
     {
         var parameters = new ParameterSet<double>();

@@ -134,6 +134,13 @@ public sealed class NrmsModel
     /// <summary>Gradient steps taken so far (over all calls to <see cref="Train"/>).</summary>
     public long Steps => _optimiser.Steps;
 
+    /// <summary>
+    /// Tensor storage (elements) the tape keeps after <see cref="Train"/> and <see cref="Evaluate"/>; more is given back, so a policy
+    /// between two retrainings holds no training batch (about a gigabyte under the as-coded NRMS) and a study of many neural
+    /// policies needs memory for the batches being trained, not for every policy's largest.
+    /// </summary>
+    internal const long RetainedTapeElements = 1 << 24;
+
     /// <summary>Elements of tensor storage the model's tape holds (its high-water mark; 4 bytes each).</summary>
     public long TapeCapacityElements => _tape.CapacityElements;
 
@@ -178,7 +185,7 @@ public sealed class NrmsModel
             losses.Add(total / batches);
             progress?.Report(new NrmsProgress(epoch, epochs, total / batches, order.Length / Math.Max(epochClock.Elapsed.TotalSeconds, 1e-9)));
         }
-        _tape.Reset();
+        _tape.Release(RetainedTapeElements);
         return new NrmsTrainingReport(losses, steps, (long)epochs * samples.Count, clock.Elapsed);
     }
 
@@ -199,7 +206,7 @@ public sealed class NrmsModel
             total += Network.Loss(_tape, _batch, dropout: null).Data[0];
             batches++;
         }
-        _tape.Reset();
+        _tape.Release(RetainedTapeElements);
         _tape.RecordsGradients = true;
         return total / batches;
     }

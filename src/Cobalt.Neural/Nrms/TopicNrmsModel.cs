@@ -118,7 +118,7 @@ public sealed class TopicNrmsModel
             }
             losses.Add(total / batches);
         }
-        _tape.Reset();
+        _tape.Release(NrmsModel.RetainedTapeElements);
         return losses;
     }
 

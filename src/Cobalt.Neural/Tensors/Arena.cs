@@ -99,4 +99,14 @@ public sealed class Arena<T>
         _used = 0;
         _rented = 0;
     }
+
+    /// <summary>Makes every buffer free and gives the storage back to the garbage collector (the next step allocates anew).</summary>
+    public void Release()
+    {
+        _chunks.Clear();
+        Capacity = 0;
+        _chunk = 0;
+        _used = 0;
+        _rented = 0;
+    }
 }
