@@ -42,8 +42,19 @@ public sealed record ExperimentSpec
     /// <summary>The policies, with distinct display names.</summary>
     public required IReadOnlyList<PolicySpec> Policies { get; init; }
 
-    /// <summary>Checks the fields, naming the first bad one.</summary>
+    /// <summary>Checks the fields, naming the first bad one, then builds the world to check the slate fits its actions.</summary>
     public void Validate()
+    {
+        ValidateFields();
+        var world = World.Build().Info;
+        if (SlateSize > world.ActionCount)
+        {
+            throw new OptionsException("slate-size", $"is {SlateSize} but the world has only {world.ActionCount} actions.");
+        }
+    }
+
+    /// <summary>The checks that need no world (building one can mean loading a simulator: seconds).</summary>
+    private void ValidateFields()
     {
         Require.AtLeast(Trials, 1, "trials");
         Require.AtLeast(Iterations, 1, "iterations");
@@ -57,11 +68,6 @@ public sealed record ExperimentSpec
         if (duplicate is not null)
         {
             throw new OptionsException("policies", $"two policies are named '{duplicate.Key}'; give each a distinct 'name'.");
-        }
-        var world = World.Build().Info;
-        if (SlateSize > world.ActionCount)
-        {
-            throw new OptionsException("slate-size", $"is {SlateSize} but the world has only {world.ActionCount} actions.");
         }
     }
 
@@ -125,7 +131,8 @@ public sealed record ExperimentSpec
                 World = world ?? throw new OptionsException("world", "is missing: name a world, e.g. {\"kind\": \"linear\"}."),
                 Policies = policies ?? throw new OptionsException("policies", "is missing: list the policies to compare."),
             };
-            spec.Validate();
+            // The fields only: a command line may still override trials and iterations, and Validate (before a run) builds the world.
+            spec.ValidateFields();
             return spec;
         }
     }
