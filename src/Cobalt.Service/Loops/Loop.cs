@@ -149,8 +149,11 @@ internal sealed class Loop
     /// is safe for concurrent readers) and an upper confidence bound (scores, no posterior draws). The served decision is the
     /// same, bit for bit, as under the exclusive lock.
     /// </summary>
-    internal static bool ConcurrentRanks(IPolicy policy) =>
+    private static bool ConcurrentRanks(IPolicy policy) =>
         policy is ComposedPolicy { Stage: AllCandidates, Model: LinearModel, Strategy: UpperConfidenceBound };
+
+    /// <summary>Whether this loop's rank calls share the model (<see cref="ConcurrentRanks"/>).</summary>
+    internal bool RanksConcurrently => _concurrentRanks;
 
     /// <summary>Holds the write side of the model lock until disposed.</summary>
     private WriteScope Exclusive()
