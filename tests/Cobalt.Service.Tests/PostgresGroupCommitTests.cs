@@ -7,7 +7,7 @@ namespace Cobalt.Service.Tests;
 /// <summary>
 /// The PostgreSQL store's group commit of rank appends and its compact payloads (needs COBALT_TEST_POSTGRES, as
 /// <see cref="PostgresTests"/> does): concurrent appends share commits yet keep one gap-free order, each duplicate id is
-/// refused alone, and action blocks are kept once.
+/// refused alone, and action blocks are kept once; rewards join the same groups and keep each one's outcome.
 /// </summary>
 public class PostgresGroupCommitTests
 {
@@ -74,5 +74,53 @@ public class PostgresGroupCommitTests
         events[0].Decision.ActionFeatures.Should().Equal(Decision(3).ActionFeatures, "version 1 kept float64");
         events[1].Decision.ActionFeatures.Should().Equal(Decision(4).ActionFeatures.Select(v => (double)(float)v));
         (await store.GetEventAsync("loop", "v2", CancellationToken.None))!.Damage.Should().BeNull();
+    }
+    [SkippableFact]
+    public async Task Concurrent_rewards_join_the_rank_groups_and_keep_each_outcome()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        await using var store = new PostgresEventStore(database.ConnectionString);
+        await store.InitializeAsync(CancellationToken.None);
+        await store.CreateLoopAsync(new LoopRecord("loop", "{}", "h", 0), CancellationToken.None);
+        const int Events = 120;
+        for (var i = 0; i < Events; i++)
+        {
+            await store.AppendDecisionAsync("loop", $"e{i}", 1000, 1, Decision(i % 40).ToBytes(), CancellationToken.None);
+        }
+
+        // At once: new ranks, two rewards of every event (reject: one accepted, one duplicate), a slot out of range, an
+        // unknown event and an expired one; they share group commits with each other and with the ranks.
+        var ranks = Enumerable.Range(0, Events).Select(i => Task.Run(() => store.AppendDecisionAsync("loop", $"n{i}", 2000, 1, Decision(i % 40).ToBytes(), new DecisionMarks(null, false), CancellationToken.None)));
+        var rewards = Enumerable.Range(0, 2 * Events).Select(i => Task.Run(() => store.AppendRewardAsync("loop", $"e{i % Events}", 0, i < Events ? 1 : 0, 2000, 60_000, CancellationToken.None))).ToArray();
+        var others = new[]
+        {
+            Task.Run(() => store.AppendRewardAsync("loop", "e0", 1, 1, 2000, 60_000, CancellationToken.None)),
+            Task.Run(() => store.AppendRewardAsync("loop", "nowhere", 0, 1, 2000, 60_000, CancellationToken.None)),
+            Task.Run(() => store.AppendRewardAsync("loop", "e1", 0, 1, 1000 + 60_001, 60_000, CancellationToken.None)),
+        };
+        await Task.WhenAll(ranks);
+        var outcomes = await Task.WhenAll(rewards);
+        var other = await Task.WhenAll(others);
+
+        other[0].Should().Be(RewardOutcome.SlotOutOfRange);
+        other[1].Should().Be(RewardOutcome.UnknownEvent);
+        other[2].Should().BeOneOf(RewardOutcome.Expired, RewardOutcome.Duplicate); // expired unless its slot was rewarded first
+        for (var e = 0; e < Events; e++)
+        {
+            new[] { outcomes[e], outcomes[e + Events] }.Should().BeEquivalentTo([RewardOutcome.Accepted, RewardOutcome.Duplicate], $"event e{e}: one reward per slot");
+        }
+        var events = await store.ReadAfterAsync("loop", 0, 4 * Events, CancellationToken.None);
+        events.Select(e => e.Sequence).Should().Equal(Enumerable.Range(1, 2 * Events).Select(i => (long)i), "ranks still number their rows consecutively");
+        foreach (var logged in events.Where(e => e.EventId.StartsWith('e')))
+        {
+            var index = int.Parse(logged.EventId[1..], System.Globalization.CultureInfo.InvariantCulture);
+            logged.Rewards[0].Should().Be(outcomes[index] == RewardOutcome.Accepted ? 1 : 0, $"the accepted reward of {logged.EventId} is the one stored");
+        }
+
+        // Aggregation sum: concurrent rewards of one slot in shared groups all count.
+        await store.AppendDecisionAsync("loop", "sum", 3000, 1, Decision(1).ToBytes(), CancellationToken.None);
+        var sums = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => Task.Run(() => store.AppendRewardAsync("loop", "sum", 0, 1 << (i % 10), 3001, 60_000, RewardAggregation.Sum, CancellationToken.None))));
+        sums.Should().OnlyContain(o => o == RewardOutcome.Accepted);
+        (await store.GetEventAsync("loop", "sum", CancellationToken.None))!.Rewards[0].Should().Be(3 * 1023);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
@@ -16,6 +17,9 @@ namespace Cobalt.Policies.Models;
 /// Shared-parameter LinUCB (Li et al. 2010; Abbasi-Yadkori et al. 2011) and linear Thompson sampling
 /// (Agrawal and Goyal 2013). When the features are catalogue rows and <c>cacheCatalog</c> is on,
 /// widths come from a cache updated in O(N d) per observation instead of O(N d^2) per round.
+/// <see cref="Estimate"/> may run on several threads at once while nothing updates the model (a service ranks with many
+/// readers between learned batches): its scratch vectors are rented per call, and the catalogue cache is built under a lock.
+/// <see cref="SamplePosterior"/> and <see cref="Update"/> still need one caller at a time.
 /// </remarks>
 public sealed class LinearModel : IRewardModel, IPosteriorSampler
 {
@@ -24,7 +28,6 @@ public sealed class LinearModel : IRewardModel, IPosteriorSampler
     private readonly CatalogWidthCache? _cache;
     private readonly double _posteriorScale;
     private readonly double[] _draw;
-    private double[] _batch = [];
 
     /// <summary>Creates the model.</summary>
     /// <param name="map">How features are built from user and candidate.</param>
@@ -51,45 +54,95 @@ public sealed class LinearModel : IRewardModel, IPosteriorSampler
     {
         ArgumentNullException.ThrowIfNull(context);
         var candidates = context.Candidates;
-        if (_cache is not null && _cache.TryGetForms(candidates, out var forms))
+        if (_cache is not null && candidates.Catalog is not null)
         {
-            var ids = candidates.Ids;
-            for (var i = 0; i < ids.Length; i++)
+            lock (_cache) // the cache is built on first sight of a catalogue; concurrent readers take turns here only
             {
-                mean[i] = _ridge.Predict(candidates.Features(i));
-                uncertainty[i] = Math.Sqrt(forms[ids[i]]);
+                if (_cache.TryGetForms(candidates, out var forms))
+                {
+                    var ids = candidates.Ids;
+                    for (var i = 0; i < ids.Length; i++)
+                    {
+                        mean[i] = _ridge.Predict(candidates.Features(i));
+                        uncertainty[i] = Math.Sqrt(forms[ids[i]]);
+                    }
+                    return;
+                }
             }
-            return;
         }
         var n = candidates.Count;
+        var d = _features.Dimension;
+        var item = _features.Map == FeatureMap.Item;
         if (n >= BatchFrom)
         {
             // Features that change every round: all n means and widths in one fused pass of the kernel layer
             // (W = X A^-1 by the register-blocked GEMM, then x . theta and x . w per row).
-            var d = _features.Dimension;
-            var rows = _features.Map == FeatureMap.Item && candidates.Dimension == d ? candidates.ContiguousFeatures : default;
-            if (rows.IsEmpty)
+            var rows = item && candidates.Dimension == d ? candidates.ContiguousFeatures : default;
+            double[]? rented = null;
+            try
             {
-                if (_batch.Length < n * d)
+                if (rows.IsEmpty)
                 {
-                    _batch = new double[n * d];
+                    rented = ArrayPool<double>.Shared.Rent(n * d);
+                    var batch = rented.AsSpan(0, n * d);
+                    for (var i = 0; i < n; i++)
+                    {
+                        var row = batch.Slice(i * d, d);
+                        if (item)
+                        {
+                            _features.Read(context, i).CopyTo(row);
+                        }
+                        else
+                        {
+                            _features.Map.Write(context, i, row);
+                        }
+                    }
+                    rows = batch;
                 }
-                for (var i = 0; i < n; i++)
-                {
-                    _features.Read(context, i).CopyTo(_batch.AsSpan(i * d, d));
-                }
-                rows = _batch.AsSpan(0, n * d);
+                RowForms.Compute(rows, d, _ridge.Design.Inverse, _ridge.Theta, mean[..n], uncertainty[..n]);
             }
-            RowForms.Compute(rows, d, _ridge.Design.Inverse, _ridge.Theta, mean[..n], uncertainty[..n]);
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<double>.Shared.Return(rented);
+                }
+            }
             TensorPrimitives.Sqrt(uncertainty[..n], uncertainty[..n]);
             return;
         }
-        for (var i = 0; i < n; i++)
+        double[]? scratch = item ? null : ArrayPool<double>.Shared.Rent(d);
+        try
         {
-            var x = _features.Read(context, i);
-            mean[i] = _ridge.Predict(x);
-            uncertainty[i] = _ridge.Width(x);
+            for (var i = 0; i < n; i++)
+            {
+                var x = Read(context, i, scratch.AsSpan(0, item ? 0 : d));
+                mean[i] = _ridge.Predict(x);
+                uncertainty[i] = _ridge.Width(x);
+            }
         }
+        finally
+        {
+            if (scratch is not null)
+            {
+                ArrayPool<double>.Shared.Return(scratch);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The features of candidate <paramref name="candidateIndex"/> as <see cref="FeatureReader.Read"/> gives them, mapped into
+    /// the caller's <paramref name="scratch"/> (d values; unused for <see cref="FeatureMap.Item"/>, whose row is returned as it
+    /// is), so concurrent estimates share no buffer.
+    /// </summary>
+    private ReadOnlySpan<double> Read(DecisionContext context, int candidateIndex, Span<double> scratch)
+    {
+        if (_features.Map == FeatureMap.Item)
+        {
+            return _features.Read(context, candidateIndex); // the row itself, no buffer
+        }
+        _features.Map.Write(context, candidateIndex, scratch);
+        return scratch;
     }
 
     /// <summary>Candidate sets of at least this many go through the batched kernel (smaller ones, as in a service decision, row by row).</summary>

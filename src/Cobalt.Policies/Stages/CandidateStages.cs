@@ -17,11 +17,12 @@ public sealed class AllCandidates : ICandidateStage
     {
         ArgumentNullException.ThrowIfNull(context);
         var count = context.Candidates.Count;
-        if (_identity.Length != count)
+        var identity = _identity; // read once: a concurrent call may replace the field with another length's
+        if (identity.Length != count)
         {
-            _identity = Enumerable.Range(0, count).ToArray();
+            _identity = identity = Enumerable.Range(0, count).ToArray();
         }
-        return _identity;
+        return identity;
     }
 }
 

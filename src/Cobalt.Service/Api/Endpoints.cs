@@ -118,7 +118,12 @@ internal static class Endpoints
             }
             var eligible = request.Actions.Where(a => !request.Excluded.Contains(a.Id)).ToArray();
             var ids = await loops.ActionIdsAsync(l, [.. eligible.Select(a => a.Id)], http.RequestAborted).ConfigureAwait(false);
-            var features = eligible.SelectMany(a => a.Features).ToArray();
+            var dimension = l.Options.ActionDimension;
+            var features = new double[eligible.Length * dimension];
+            for (var i = 0; i < eligible.Length; i++)
+            {
+                eligible[i].Features.CopyTo(features, i * dimension); // each has the loop's dimension (RankRequest checked)
+            }
             var context = new DecisionContext(Interlocked.Increment(ref l.Ranks), DecisionContext.NoUser, request.Context,
                 CandidateSet.FromFeatures(ids, new FeatureMatrix(eligible.Length, l.Options.ActionDimension, features)));
             var eventId = request.EventId ?? Guid.NewGuid().ToString("N");
@@ -429,6 +434,10 @@ internal static class Endpoints
             if (length > settings.MaxRequestBytes)
             {
                 throw new BadRequestException(413, $"The body is larger than the limit of {settings.MaxRequestBytes} bytes.");
+            }
+            if (length == declared)
+            {
+                break; // the server frames the body by its Content-Length: it has no more (no doubled buffer to find that out)
             }
         }
         var body = buffer.AsMemory(0, length);

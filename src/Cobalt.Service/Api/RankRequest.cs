@@ -149,14 +149,14 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
             throw new BadRequestException(400, $"{count} actions exceed this loop's limit of {options.MaxActions}.");
         }
         var actions = new List<RankedAction>(count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(count, StringComparer.Ordinal);
         var index = 0;
+        // Field names ("actions[3].features") are built only for a message: a valid call builds none.
         foreach (var item in value.EnumerateArray())
         {
-            var path = $"actions[{index++}]";
             if (item.ValueKind != JsonValueKind.Object)
             {
-                throw new BadRequestException(400, $"{path} must be an object with 'id' and 'features'.");
+                throw new BadRequestException(400, $"{Path(index)} must be an object with 'id' and 'features'.");
             }
             string? id = null;
             double[]? features = null;
@@ -165,18 +165,20 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
                 switch (member.Name)
                 {
                     case "id":
-                        id = Text(member.Value, $"{path}.id", 256);
+                        id = member.Value.ValueKind == JsonValueKind.String && member.Value.GetString() is { Length: > 0 and <= 256 } text
+                            ? text
+                            : Text(member.Value, $"{Path(index)}.id", 256); // throws, naming the field
                         break;
                     case "features":
-                        features = Numbers(member.Value, $"{path}.features", maxFeatures);
+                        features = ActionNumbers(member.Value, index, maxFeatures);
                         break;
                     default:
-                        throw new BadRequestException(400, $"Unknown field '{path}.{member.Name}'; allowed: id, features.");
+                        throw new BadRequestException(400, $"Unknown field '{Path(index)}.{member.Name}'; allowed: id, features.");
                 }
             }
             if (id is null)
             {
-                throw new BadRequestException(400, $"{path}.id is missing.");
+                throw new BadRequestException(400, $"{Path(index)}.id is missing.");
             }
             if (!seen.Add(id))
             {
@@ -185,15 +187,31 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
             features ??= [];
             if (features.Length != options.ActionDimension)
             {
-                throw new BadRequestException(400, $"{path}.features has {features.Length} values; this loop expects {options.ActionDimension}.");
+                throw new BadRequestException(400, $"{Path(index)}.features has {features.Length} values; this loop expects {options.ActionDimension}.");
             }
-            if (options.FeatureProblem(features, $"{path}.features") is { } problem)
+            if (options.FeatureProblem(features, "") is not null && options.FeatureProblem(features, $"{Path(index)}.features") is { } problem)
             {
                 throw new BadRequestException(400, problem);
             }
             actions.Add(new RankedAction(id, features));
+            index++;
         }
         return actions;
+
+        static string Path(int index) => $"actions[{index}]";
+    }
+
+    /// <summary><see cref="Numbers"/> of <c>actions[index].features</c>, naming the field only when it is refused.</summary>
+    private static double[] ActionNumbers(JsonElement value, int index, int maxLength)
+    {
+        try
+        {
+            return Numbers(value, "", maxLength);
+        }
+        catch (BadRequestException)
+        {
+            return Numbers(value, $"actions[{index}].features", maxLength); // fails the same way, with the field's name
+        }
     }
 
     private static string Text(JsonElement value, string field, int maxLength)

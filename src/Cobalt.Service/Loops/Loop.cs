@@ -5,6 +5,9 @@ using Cobalt.Core.Persistence;
 using Cobalt.Core.Randomness;
 using Cobalt.Policies;
 using Cobalt.Policies.Catalog;
+using Cobalt.Policies.Exploration;
+using Cobalt.Policies.Models;
+using Cobalt.Policies.Stages;
 
 namespace Cobalt.Service.Loops;
 
@@ -15,13 +18,18 @@ namespace Cobalt.Service.Loops;
 /// randomised, with its exact probability), and learns only finite updates: a batch whose update throws an arithmetic error
 /// or leaves any model value non-finite is rolled back and learned event by event, and the events that still fail are
 /// refused (counted in <see cref="RefusedUpdates"/>), so the model that ranks and the checkpoints never hold them.
+/// The lock is a reader-writer lock: a policy whose served decision reads the model without writing anything
+/// (<see cref="ConcurrentRanks"/>) ranks under the read side, so concurrent rank calls of one loop run in parallel; every
+/// other policy, and everything that changes the model, takes the write side.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The model lock lives as long as the loop and is never disposed: a rank call may still hold it after the loop is deleted, and it owns no handle until a wait needs one.")]
 internal sealed class Loop
 {
     private readonly IPolicy _policy;
     private ServedPolicy _served;
     private readonly byte[] _fresh;
-    private readonly Lock _gate = new();
+    private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
+    private readonly bool _concurrentRanks;
     private readonly ConcurrentDictionary<string, int> _actions;
     private byte[] _good;
     private long _goodNonFinite;
@@ -36,6 +44,7 @@ internal sealed class Loop
         ApiKeyHash = apiKeyHash;
         _policy = PolicyCatalog.Build(spec, new PolicyBuildContext(options.ContextDimension, options.ActionDimension, options.Seed));
         _served = new ServedPolicy(_policy, options);
+        _concurrentRanks = ConcurrentRanks(_policy);
         _fresh = Save();
         _good = Capture(out _freshNonFinite); // a few policies mark "nothing yet" with NaN (mixed-ucb's period means)
         _goodNonFinite = _freshNonFinite;
@@ -116,10 +125,46 @@ internal sealed class Loop
     public Decision Select(DecisionContext context, int slateSize, string eventId)
     {
         var rng = new Rng(Seeds.Derive(Options.Seed, "served:" + eventId));
-        lock (_gate)
+        if (!_concurrentRanks)
+        {
+            using (Exclusive())
+            {
+                return _served.Select(context, slateSize, rng);
+            }
+        }
+        _gate.EnterReadLock();
+        try
         {
             return _served.Select(context, slateSize, rng);
         }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Whether the served decision of <paramref name="policy"/> only reads its model, so rank calls may share the model:
+    /// every candidate scored (<see cref="AllCandidates"/>), a <see cref="LinearModel"/> (its <see cref="LinearModel.Estimate"/>
+    /// is safe for concurrent readers) and an upper confidence bound (scores, no posterior draws). The served decision is the
+    /// same, bit for bit, as under the exclusive lock.
+    /// </summary>
+    private static bool ConcurrentRanks(IPolicy policy) =>
+        policy is ComposedPolicy { Stage: AllCandidates, Model: LinearModel, Strategy: UpperConfidenceBound };
+
+    /// <summary>Whether this loop's rank calls share the model (<see cref="ConcurrentRanks"/>).</summary>
+    internal bool RanksConcurrently => _concurrentRanks;
+
+    /// <summary>Holds the write side of the model lock until disposed.</summary>
+    private WriteScope Exclusive()
+    {
+        _gate.EnterWriteLock();
+        return new WriteScope(_gate);
+    }
+
+    private readonly struct WriteScope(ReaderWriterLockSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.ExitWriteLock();
     }
 
     /// <summary>
@@ -129,7 +174,7 @@ internal sealed class Loop
     public IReadOnlyList<string> Learn(ReadOnlySpan<Feedback> feedback, long sequence, int events)
     {
         var refusals = new List<string>();
-        lock (_gate)
+        using (Exclusive())
         {
             if (!feedback.IsEmpty && !TryUpdate(feedback, out _))
             {
@@ -210,7 +255,7 @@ internal sealed class Loop
     {
         ArgumentNullException.ThrowIfNull(options);
         var served = new ServedPolicy(_policy, options); // throws OptionsException when the exploration does not fit the policy
-        lock (_gate)
+        using (Exclusive())
         {
             _served = served;
             Options = options;
@@ -220,7 +265,7 @@ internal sealed class Loop
     /// <summary>Puts the model back to the untrained one (same options and seed); the learned sequence stays, so old events are not relearned.</summary>
     public (long Sequence, byte[] State) Reset()
     {
-        lock (_gate)
+        using (Exclusive())
         {
             PolicyCatalog.LoadInto(_policy, new MemoryStream(_fresh));
             _good = Capture(out _goodNonFinite);
@@ -236,7 +281,7 @@ internal sealed class Loop
     public (long Sequence, byte[] State) Import(byte[] stateFile)
     {
         ArgumentNullException.ThrowIfNull(stateFile);
-        lock (_gate)
+        using (Exclusive())
         {
             try
             {
@@ -274,7 +319,7 @@ internal sealed class Loop
     /// <summary>The policy's state and the sequence it covers (thread-safe).</summary>
     public (long Sequence, byte[] State) Snapshot()
     {
-        lock (_gate)
+        using (Exclusive())
         {
             return (LearnedSequence, Save()); // only finite states are ever kept (see Learn)
         }
@@ -283,7 +328,7 @@ internal sealed class Loop
     /// <summary>Restores a checkpoint taken by <see cref="Snapshot"/>.</summary>
     public void Restore(long sequence, byte[] state)
     {
-        lock (_gate)
+        using (Exclusive())
         {
             PolicyCatalog.LoadInto(_policy, new MemoryStream(state));
             var restored = Capture(out var nonFinite);

@@ -7,8 +7,8 @@ namespace Cobalt.Service.Storage;
 
 /// <summary>
 /// The shared event store: PostgreSQL, so that several service processes (replicas) can serve the same loops and learn
-/// the same model. Every write returns only once it has committed; a loop's concurrent rank calls share one transaction and
-/// one commit (group commit), other writes are their own transactions.
+/// the same model. Every write returns only once it has committed; a loop's concurrent rank and reward calls share one
+/// transaction and one commit (group commit), other writes are their own transactions.
 /// </summary>
 /// <remarks>
 /// <para>Consistency model. Every replica accepts every call; each runs its own learner over the one shared log, so
@@ -251,11 +251,21 @@ public sealed class PostgresEventStore : IEventStore
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>One loop's queue of decisions: whoever finds it idle commits what is waiting, group after group, until it is empty.</summary>
+    /// <summary>A reward waiting for its loop's next group commit.</summary>
+    private sealed record PendingReward(string EventId, int Slot, double Value, long NowMilliseconds, long WaitMilliseconds, RewardAggregation Aggregation)
+    {
+        public TaskCompletionSource<RewardOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>
+    /// One loop's queue of decisions and rewards: whoever finds it idle commits what is waiting, group after group, until it
+    /// is empty; the decisions and rewards of a group share one transaction and one commit.
+    /// </summary>
     private sealed class DecisionGroup(PostgresEventStore store, string loop)
     {
         private readonly Lock _gate = new();
         private readonly List<PendingDecision> _waiting = [];
+        private readonly List<PendingReward> _rewards = [];
         private bool _running;
 
         public Task AppendAsync(PendingDecision pending, CancellationToken cancellationToken)
@@ -264,13 +274,29 @@ public sealed class PostgresEventStore : IEventStore
             lock (_gate)
             {
                 _waiting.Add(pending);
-                if (!_running)
-                {
-                    _running = true;
-                    _ = Task.Run(DrainAsync, CancellationToken.None);
-                }
+                StartIfIdle();
             }
             return pending.Done.Task; // answered after the commit (or its failure), never abandoned half way
+        }
+
+        public Task<RewardOutcome> AppendAsync(PendingReward pending, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (_gate)
+            {
+                _rewards.Add(pending);
+                StartIfIdle();
+            }
+            return pending.Done.Task;
+        }
+
+        private void StartIfIdle()
+        {
+            if (!_running)
+            {
+                _running = true;
+                _ = Task.Run(DrainAsync, CancellationToken.None);
+            }
         }
 
         private async Task DrainAsync()
@@ -278,19 +304,22 @@ public sealed class PostgresEventStore : IEventStore
             while (true)
             {
                 PendingDecision[] group;
+                PendingReward[] rewards;
                 lock (_gate)
                 {
-                    if (_waiting.Count == 0)
+                    if (_waiting.Count == 0 && _rewards.Count == 0)
                     {
                         _running = false;
                         return;
                     }
                     group = [.. _waiting.Take(GroupLimit)];
                     _waiting.RemoveRange(0, group.Length);
+                    rewards = [.. _rewards.Take(GroupLimit)];
+                    _rewards.RemoveRange(0, rewards.Length);
                 }
                 try
                 {
-                    var errors = await store.CommitGroupAsync(loop, group).ConfigureAwait(false);
+                    var (errors, outcomes) = await store.CommitGroupAsync(loop, group, rewards).ConfigureAwait(false);
                     for (var i = 0; i < group.Length; i++)
                     {
                         if (errors[i] is { } error)
@@ -302,10 +331,18 @@ public sealed class PostgresEventStore : IEventStore
                             group[i].Done.TrySetResult();
                         }
                     }
+                    for (var i = 0; i < rewards.Length; i++)
+                    {
+                        rewards[i].Done.TrySetResult(outcomes[i]);
+                    }
                 }
                 catch (Exception e)
                 {
                     foreach (var pending in group)
+                    {
+                        pending.Done.TrySetException(e);
+                    }
+                    foreach (var pending in rewards)
                     {
                         pending.Done.TrySetException(e);
                     }
@@ -321,11 +358,136 @@ public sealed class PostgresEventStore : IEventStore
     /// largest of the loop's decisions and completion order, so a number whose event was deleted (retention, erasure) while
     /// its completion row stays is never given again. Returns each decision's error (null when appended).
     /// </summary>
-    private async Task<Exception?[]> CommitGroupAsync(string loop, PendingDecision[] group)
+    private async Task<(Exception?[] Errors, RewardOutcome[] Outcomes)> CommitGroupAsync(string loop, PendingDecision[] group, PendingReward[] rewards)
     {
-        var errors = new Exception?[group.Length];
         await using var connection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        var errors = group.Length == 0 ? [] : await AppendGroupAsync(connection, transaction, loop, group).ConfigureAwait(false);
+        var outcomes = new RewardOutcome[rewards.Length];
+        if (rewards.Length > 0)
+        {
+            // The append lock (when decisions are in the group) comes first, then the completion lock, as DeleteLoopAsync takes
+            // them, so the two never wait for each other in opposite orders. Rewards upsert their rows in (event, slot) order,
+            // so two replicas' groups never lock the same reward rows in opposite orders either; rewards of one slot keep the
+            // order they came in (which aggregation last and earliest depend on).
+            await RewardGroupAsync(connection, transaction, loop, rewards, outcomes).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return (errors, outcomes);
+    }
+
+    /// <summary>What a reward needs to know of its event: when it was ranked, its slate size, whether it is complete, whether the slot has a reward, whether it awaits activation.</summary>
+    private const string RewardTargetSql = """
+        SELECT d.created_ms, d.slate_size, EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = d.loop AND c.seq = d.seq),
+            EXISTS (SELECT 1 FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $3), d.inactive
+        FROM cobalt_decisions d WHERE d.loop = $1 AND d.event_id = $2
+        """;
+
+    private static string RewardUpsertSql(RewardAggregation aggregation) =>
+        "INSERT INTO cobalt_rewards (loop, event_id, slot, value, created_ms) VALUES ($1, $2, $3, $4, $5) " + aggregation switch
+        {
+            RewardAggregation.Sum => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = cobalt_rewards.value + excluded.value, created_ms = excluded.created_ms",
+            RewardAggregation.Last => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = excluded.value, created_ms = excluded.created_ms",
+            _ => "ON CONFLICT DO NOTHING",
+        };
+
+    /// <summary>
+    /// The rewards of a group, in the group's transaction, in two round trips: the loop's completion lock (shared) and every
+    /// reward's event in one batch, then the accepted ones' upserts in another. They are decided in (event, slot) order, each
+    /// as one reward alone would be (unknown event, slot out of range, a rewarded slot under reject or earliest, past its
+    /// wait or complete, not activated), a slot rewarded earlier in the group counting as rewarded; the upserts run in that order too, so two replicas' groups never lock the same reward rows
+    /// in opposite orders, and rewards of one slot keep the order they came in (which aggregation last and earliest need).
+    /// </summary>
+    private static async Task RewardGroupAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string loop, PendingReward[] rewards, RewardOutcome[] outcomes)
+    {
+        var order = Enumerable.Range(0, rewards.Length).OrderBy(i => rewards[i].EventId, StringComparer.Ordinal).ThenBy(i => rewards[i].Slot).ToArray();
+        var targets = new (long Created, int SlateSize, bool Complete, bool Rewarded, bool Inactive)?[rewards.Length];
+        await using (var find = new NpgsqlBatch(connection, transaction))
+        {
+            // Shared with other rewards, exclusive with CompleteAsync: an event is never completed while one of its rewards is in flight.
+            find.BatchCommands.Add(BatchCommand("SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", CompletionLock, loop));
+            foreach (var i in order)
+            {
+                find.BatchCommands.Add(BatchCommand(RewardTargetSql, loop, rewards[i].EventId, rewards[i].Slot));
+            }
+            await using var reader = await find.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
+            while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                // the lock's row
+            }
+            foreach (var i in order)
+            {
+                await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+                targets[i] = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false)
+                    ? (reader.GetInt64(0), reader.GetInt32(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4))
+                    : null;
+            }
+        }
+        var written = new HashSet<(string, int)>();
+        var upserted = new List<int>(rewards.Length);
+        await using var upsert = new NpgsqlBatch(connection, transaction);
+        foreach (var i in order)
+        {
+            var r = rewards[i];
+            if (targets[i] is not { } target)
+            {
+                outcomes[i] = RewardOutcome.UnknownEvent;
+                continue;
+            }
+            if (r.Slot >= target.SlateSize)
+            {
+                outcomes[i] = RewardOutcome.SlotOutOfRange;
+                continue;
+            }
+            var rewarded = target.Rewarded || written.Contains((r.EventId, r.Slot));
+            if (rewarded && r.Aggregation is RewardAggregation.Reject or RewardAggregation.Earliest)
+            {
+                outcomes[i] = r.Aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate;
+                continue;
+            }
+            if (r.NowMilliseconds - target.Created > r.WaitMilliseconds || target.Complete)
+            {
+                outcomes[i] = RewardOutcome.Expired;
+                continue;
+            }
+            if (target.Inactive)
+            {
+                outcomes[i] = RewardOutcome.NotActivated;
+                continue;
+            }
+            written.Add((r.EventId, r.Slot));
+            upserted.Add(i);
+            upsert.BatchCommands.Add(BatchCommand(RewardUpsertSql(r.Aggregation), loop, r.EventId, r.Slot, r.Value, r.NowMilliseconds));
+        }
+        if (upserted.Count == 0)
+        {
+            return;
+        }
+        await upsert.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        for (var k = 0; k < upserted.Count; k++)
+        {
+            var i = upserted[k];
+            // An upsert's update runs on the locked conflicting row, so concurrent rewards of one slot all count in a sum; a
+            // reject or earliest insert finds the row another replica committed meanwhile.
+            outcomes[i] = upsert.BatchCommands[k].RecordsAffected == 1 ? RewardOutcome.Accepted
+                : rewards[i].Aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate;
+        }
+    }
+
+    private static NpgsqlBatchCommand BatchCommand(string sql, params object[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+        return command;
+    }
+
+    /// <summary>The decisions of a group, in the group's transaction (see <see cref="CommitGroupAsync"/>); returns each one's error (null when appended).</summary>
+    private static async Task<Exception?[]> AppendGroupAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string loop, PendingDecision[] group)
+    {
+        var errors = new Exception?[group.Length];
         // Held until commit: the next append to this loop reads the largest sequence number only after this group is visible.
         await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock($1, hashtext($2))", CancellationToken.None, DecisionLock, loop).ConfigureAwait(false);
         if (group.Any(p => p.RequireLoop))
@@ -377,7 +539,6 @@ public sealed class PostgresEventStore : IEventStore
                 rows.Select(p => p.Payload).ToArray(), rows.Select(p => p.Marks.UserKeyHash).ToArray(), rows.Select(p => p.Marks.Deferred).ToArray(),
                 rows.Select(p => p.Hash).ToArray()).ConfigureAwait(false);
         }
-        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         return errors;
     }
 
@@ -386,50 +547,14 @@ public sealed class PostgresEventStore : IEventStore
         AppendRewardAsync(loop, eventId, slot, value, nowMilliseconds, waitMilliseconds, RewardAggregation.Reject, cancellationToken);
 
     /// <inheritdoc />
-    public async Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, RewardAggregation aggregation, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Group commit: the reward joins its loop's queue and is written in the next group's transaction, beside the loop's
+    /// waiting decisions and rewards (one commit, one WAL flush, for them all), and answered only after that commit.
+    /// </remarks>
+    public Task<RewardOutcome> AppendRewardAsync(string loop, string eventId, int slot, double value, long nowMilliseconds, long waitMilliseconds, RewardAggregation aggregation, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        // Shared with other rewards, exclusive with CompleteAsync: an event is never completed while one of its rewards is in flight.
-        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", cancellationToken, CompletionLock, loop).ConfigureAwait(false);
-        await using (var find = Command(connection, transaction, """
-            SELECT d.created_ms, d.slate_size, EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = d.loop AND c.seq = d.seq),
-                EXISTS (SELECT 1 FROM cobalt_rewards r WHERE r.loop = d.loop AND r.event_id = d.event_id AND r.slot = $3), d.inactive
-            FROM cobalt_decisions d WHERE d.loop = $1 AND d.event_id = $2
-            """, loop, eventId, slot))
-        await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return RewardOutcome.UnknownEvent;
-            }
-            if (slot >= reader.GetInt32(1))
-            {
-                return RewardOutcome.SlotOutOfRange;
-            }
-            var rewarded = reader.GetBoolean(3);
-            if (rewarded && aggregation is RewardAggregation.Reject or RewardAggregation.Earliest)
-            {
-                return aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate; // even when that reward completed the event
-            }
-            if (nowMilliseconds - reader.GetInt64(0) > waitMilliseconds || reader.GetBoolean(2))
-            {
-                return RewardOutcome.Expired; // past its wait, or already learned with the default reward for this slot
-            }
-            if (reader.GetBoolean(4))
-            {
-                return RewardOutcome.NotActivated;
-            }
-        }
-        // An upsert's update runs on the locked conflicting row, so concurrent rewards of one slot all count in a sum.
-        var inserted = await ExecuteAsync(connection, transaction, "INSERT INTO cobalt_rewards (loop, event_id, slot, value, created_ms) VALUES ($1, $2, $3, $4, $5) " + aggregation switch
-        {
-            RewardAggregation.Sum => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = cobalt_rewards.value + excluded.value, created_ms = excluded.created_ms",
-            RewardAggregation.Last => "ON CONFLICT (loop, event_id, slot) DO UPDATE SET value = excluded.value, created_ms = excluded.created_ms",
-            _ => "ON CONFLICT DO NOTHING",
-        }, cancellationToken, loop, eventId, slot, value, nowMilliseconds).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return inserted == 1 ? RewardOutcome.Accepted : aggregation == RewardAggregation.Earliest ? RewardOutcome.Ignored : RewardOutcome.Duplicate;
+        var group = _groups.GetOrAdd(loop, name => new DecisionGroup(this, name));
+        return group.AppendAsync(new PendingReward(eventId, slot, value, nowMilliseconds, waitMilliseconds, aggregation), cancellationToken);
     }
 
     /// <inheritdoc />

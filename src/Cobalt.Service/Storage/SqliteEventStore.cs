@@ -673,7 +673,7 @@ public sealed class SqliteEventStore : IEventStore
         SqliteConnection.ClearAllPools();
     }
 
-    private async Task<T> EnqueueAsync<T>(Func<SqliteConnection, SqliteTransaction, T> operation, CancellationToken cancellationToken)
+    private async Task<T> EnqueueAsync<T>(Func<SqliteConnection, SqliteTransaction?, T> operation, CancellationToken cancellationToken)
     {
         if (_writer is null)
         {
@@ -702,19 +702,33 @@ public sealed class SqliteEventStore : IEventStore
             try
             {
                 connection ??= await OpenWriterAsync().ConfigureAwait(false);
-                using var transaction = connection.BeginTransaction();
-                for (var i = 0; i < batch.Count; i++)
+                // BEGIN IMMEDIATE and COMMIT as prepared statements, not SqliteTransaction: each SqliteTransaction registers a
+                // rollback hook whose handle (SQLitePCL's hook_handle) is left to the finalizer, one per group commit.
+                Prepared(connection, null, "BEGIN IMMEDIATE").ExecuteNonQuery();
+                var committed = false;
+                try
                 {
-                    try
+                    for (var i = 0; i < batch.Count; i++)
                     {
-                        batch[i] = (batch[i].Write, batch[i].Write.Operation(connection, transaction), null);
+                        try
+                        {
+                            batch[i] = (batch[i].Write, batch[i].Write.Operation(connection, null), null);
+                        }
+                        catch (Exception e) when (e is DuplicateEventException or UnknownLoopException || (e is SqliteException sqlite && !Fatal(sqlite)))
+                        {
+                            batch[i] = (batch[i].Write, null, e); // the statement is rolled back, the rest of the group goes on
+                        }
                     }
-                    catch (Exception e) when (e is DuplicateEventException or UnknownLoopException || (e is SqliteException sqlite && !Fatal(sqlite)))
+                    Prepared(connection, null, "COMMIT").ExecuteNonQuery();
+                    committed = true;
+                }
+                finally
+                {
+                    if (!committed)
                     {
-                        batch[i] = (batch[i].Write, null, e); // the statement is rolled back, the rest of the group goes on
+                        Rollback(connection);
                     }
                 }
-                transaction.Commit();
             }
             catch (Exception e)
             {
@@ -749,6 +763,20 @@ public sealed class SqliteEventStore : IEventStore
         }
     }
 
+    /// <summary>Rolls back the writer's open transaction, if SQLite has not already (the connection is closed next either way).</summary>
+    private static void Rollback(SqliteConnection connection)
+    {
+        try
+        {
+            using var rollback = Command(connection, null, "ROLLBACK");
+            rollback.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // no transaction was open (SQLite rolled it back itself), or the file is unusable: closing the connection ends it
+        }
+    }
+
     /// <summary>Errors that fail the whole group (the file or the transaction is unusable), not one statement.</summary>
     private static bool Fatal(SqliteException e) => (e.SqliteErrorCode & 0xff) is 5 or 6 or 10 or 11 or 13 or 14 or 26;
 
@@ -780,7 +808,7 @@ public sealed class SqliteEventStore : IEventStore
     /// A statement of the rank and reward path, prepared once per writer connection and reused (SQLite parses and plans a
     /// statement each time a new command runs it); only the writer calls it, and its statements are never disposed by the caller.
     /// </summary>
-    private SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    private SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
     {
         if (!_prepared.TryGetValue(sql, out var command) || !ReferenceEquals(command.Connection, connection))
         {
@@ -807,7 +835,7 @@ public sealed class SqliteEventStore : IEventStore
         _prepared.Clear();
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -819,9 +847,9 @@ public sealed class SqliteEventStore : IEventStore
         return command;
     }
 
-    private sealed class Write(Func<SqliteConnection, SqliteTransaction, object?> operation)
+    private sealed class Write(Func<SqliteConnection, SqliteTransaction?, object?> operation)
     {
-        public Func<SqliteConnection, SqliteTransaction, object?> Operation { get; } = operation;
+        public Func<SqliteConnection, SqliteTransaction?, object?> Operation { get; } = operation;
 
         public TaskCompletionSource<object?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
