@@ -25,7 +25,8 @@ public sealed class BilinearModel : IBoundedRewardModel
     private readonly int _d1, _d2;
     private readonly double _learningRate;
     private readonly double[] _theta;       // d1 x d2
-    private readonly DesignMatrix _w;       // (d1 d2)^2
+    private readonly DesignMatrix? _w;      // (d1 d2)^2, eager: with re-factorisations (or on request)
+    private readonly PairInverse? _lazy;    // lower block triangle, deferred updates: the default
     private readonly double[] _v;           // vec(x z^T) scratch
     private readonly double[] _partial;     // (d1 d2) x d1 scratch for M_z
     private readonly double[] _mz;          // d1 x d1
@@ -50,6 +51,16 @@ public sealed class BilinearModel : IBoundedRewardModel
     /// </summary>
     /// <exception cref="ArgumentException">No user features, or d1 d2 above <see cref="MaxPairDimension"/>.</exception>
     public BilinearModel(int itemDimension, int userDimension, double learningRate = 0.001, int refactorEvery = int.MaxValue, CatalogPrecision catalogPrecision = CatalogPrecision.Bits64)
+        : this(itemDimension, userDimension, learningRate, refactorEvery, catalogPrecision, eagerInverse: false)
+    {
+    }
+
+    /// <summary>
+    /// The same, with <paramref name="eagerInverse"/> choosing the full W^-1 updated by Sherman-Morrison at every update and
+    /// read whole for every M_z (the model before issue 19's deferred updates; kept as the reference of the tests). With
+    /// <paramref name="refactorEvery"/> set the full W and W^-1 are kept in any case (W is re-factorised).
+    /// </summary>
+    internal BilinearModel(int itemDimension, int userDimension, double learningRate, int refactorEvery, CatalogPrecision catalogPrecision, bool eagerInverse)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(itemDimension);
         if (userDimension <= 0)
@@ -68,9 +79,17 @@ public sealed class BilinearModel : IBoundedRewardModel
         _d2 = userDimension;
         _learningRate = learningRate;
         _theta = new double[_d1 * _d2];
-        _w = new DesignMatrix(_d1 * _d2, 1.0, refactorEvery, keepMatrix: refactorEvery != int.MaxValue);
+        if (eagerInverse || refactorEvery != int.MaxValue)
+        {
+            _w = new DesignMatrix(_d1 * _d2, 1.0, refactorEvery, keepMatrix: refactorEvery != int.MaxValue);
+            _partial = new double[_d1 * _d2 * _d1];
+        }
+        else
+        {
+            _lazy = new PairInverse(_d1, _d2, 1.0);
+            _partial = [];
+        }
         _v = new double[_d1 * _d2];
-        _partial = new double[_d1 * _d2 * _d1];
         _mz = new double[_d1 * _d1];
         _thetaZ = new double[_d1];
         _precision = catalogPrecision;
@@ -120,12 +139,25 @@ public sealed class BilinearModel : IBoundedRewardModel
             _thetaZ[i] = TensorPrimitives.Dot(_theta.AsSpan(i * _d2, _d2), z);
         }
         var user = context.UserFeatures;
-        if (!_mzFor.User.Equals(user) || _mzFor.Version != _w.Version)
+        if (!_mzFor.User.Equals(user) || _mzFor.Version != Version)
         {
-            BuildUserMatrix(z);
-            _mzFor = (user, _w.Version);
+            if (_lazy is not null)
+            {
+                _lazy.Prepare(z, _mz);
+            }
+            else
+            {
+                BuildUserMatrix(z);
+            }
+            _mzFor = (user, Version);
         }
     }
+
+    /// <summary>Changes whenever W does.</summary>
+    private long Version => _lazy?.Version ?? _w!.Version;
+
+    /// <summary>lambda of W.</summary>
+    private double Ridge => _lazy?.Ridge ?? _w!.Ridge;
 
     /// <inheritdoc />
     public bool TryUpperBounds(DecisionContext context, double beta, Span<double> upper)
@@ -164,7 +196,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         // the form of d^2 terms with M_z rounded, plus 1e-9 for W^-1's own rounding (|entries of M_z| <= ||z||^2 / lambda).
         var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
         var logitSlope = thetaZNorm * (1 + 4.0 * (_d1 + 2) * unit);
-        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / _w.Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
+        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
         var n = candidates.Count;
         if (_boundScratch.Length < n)
         {
@@ -215,7 +247,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         // The logit in float64 from the catalogue's rows: within 4 (d + 2) u ||x|| ||Theta z|| of the one scored (either precision).
         var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
         var margin = 8.0 * (_d1 + 2) * unit * thetaZNorm;
-        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / _w.Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
+        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
         var ids = candidates.Ids;
         var features = candidates.Catalog.Features;
         for (var r = 0; r < positions.Length; r++)
@@ -355,13 +387,21 @@ public sealed class BilinearModel : IBoundedRewardModel
         }
         foreach (var f in feedback)
         {
-            Outer(f.Features, User(f.Context), _v);
+            var z = User(f.Context);
+            Outer(f.Features, z, _v);
             if (clicked)
             {
                 var p = OnlineLogisticRegression.Sigmoid(TensorPrimitives.Dot(_theta, _v));
                 TensorPrimitives.MultiplyAdd(_v, _learningRate * (f.Reward - p), _theta, _theta);
             }
-            _w.AddOuter(_v);
+            if (_lazy is not null)
+            {
+                _lazy.AddOuter(f.Features, z);
+            }
+            else
+            {
+                _w!.AddOuter(_v);
+            }
         }
     }
 
@@ -397,7 +437,7 @@ public sealed class BilinearModel : IBoundedRewardModel
     }
 
     /// <summary>M_z for <paramref name="z"/> into the model's buffer (see <see cref="BilinearModel.BuildUserMatrix(ReadOnlySpan{double}, int, int, ReadOnlySpan{double}, Span{double}, Span{double})"/>).</summary>
-    private void BuildUserMatrix(ReadOnlySpan<double> z) => BuildUserMatrix(_w.Inverse, _d1, _d2, z, _partial, _mz);
+    private void BuildUserMatrix(ReadOnlySpan<double> z) => BuildUserMatrix(_w!.Inverse, _d1, _d2, z, _partial, _mz);
 
     private void Outer(ReadOnlySpan<double> x, ReadOnlySpan<double> z, Span<double> destination)
     {
@@ -415,7 +455,14 @@ public sealed class BilinearModel : IBoundedRewardModel
         ArgumentNullException.ThrowIfNull(writer);
         writer.Tag("bilinear");
         writer.Write(_theta);
-        _w.WriteState(writer);
+        if (_lazy is not null)
+        {
+            _lazy.WriteState(writer);
+        }
+        else
+        {
+            _w!.WriteState(writer);
+        }
     }
 
     /// <inheritdoc />
@@ -424,7 +471,14 @@ public sealed class BilinearModel : IBoundedRewardModel
         ArgumentNullException.ThrowIfNull(reader);
         reader.Tag("bilinear");
         reader.ReadInto(_theta, "bilinear Theta");
-        _w.ReadState(reader);
+        if (_lazy is not null)
+        {
+            _lazy.ReadState(reader);
+        }
+        else
+        {
+            _w!.ReadState(reader);
+        }
         _mzFor = (ReadOnlyMemory<double>.Empty, -1);
     }
 }
