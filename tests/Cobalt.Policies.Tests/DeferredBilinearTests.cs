@@ -151,4 +151,35 @@ public class DeferredBilinearTests
             eager.Update([new Feedback(context, b.Top.CandidateIndex, clicked, b.Top.Propensity)]);
         }
     }
+
+    [Fact]
+    public void The_float32_mirror_keeps_estimates_within_float32_rounding_of_the_eager_float64_model()
+    {
+        const int n = 300, d = 8;
+        var catalog = Catalogue(n, d, 9);
+        var rng = new Rng(10);
+        var mirrored = new BilinearModel(d, d, learningRate: 0.1, catalogPrecision: CatalogPrecision.Bits32);
+        var eager = Eager(d, d, 0.1);
+        double[] m1 = new double[n], w1 = new double[n], m2 = new double[n], w2 = new double[n];
+        var largest = 0.0;
+        for (var t = 0; t < 100; t++)
+        {
+            var z = Gaussian(rng, d);
+            var context = new DecisionContext(t, t, z, catalog.All());
+            mirrored.Estimate(context, m1, w1);
+            eager.Estimate(context, m2, w2);
+            for (var i = 0; i < n; i++)
+            {
+                m1[i].Should().BeApproximately(m2[i], 1e-5, $"mean {i}, round {t}");
+                largest = Math.Max(largest, Math.Abs(w1[i] - w2[i]) / w2[i]);
+            }
+            for (var s = 0; s < 1 + t % 3; s++)
+            {
+                var feedback = new Feedback(context, rng.NextInt(n), rng.NextDouble() < 0.3 ? 1 : 0, null);
+                mirrored.Update([feedback]);
+                eager.Update([feedback]);
+            }
+        }
+        largest.Should().BeLessThan(1e-4, "the widths agree to float32 rounding after 200 updates");
+    }
 }

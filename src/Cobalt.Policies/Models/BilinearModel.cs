@@ -19,6 +19,10 @@ namespace Cobalt.Policies.Models;
 /// item by Sherman-Morrison. vec(x z^T) is indexed (i, j) -> i d2 + j.
 /// Upper bounds on the scores (<see cref="IBoundedRewardModel"/>), from each catalogue row's norm alone:
 /// x^T Theta z ≤ ||x|| ||Theta z|| and x^T M_z x = vec(x zᵀ)ᵀ W^-1 vec(x zᵀ) ≤ ||x||^2 ||z||^2 / lambda (W ≽ lambda I).
+/// W^-1 is kept by <see cref="PairInverse"/> (issue 19): its lower block triangle, streamed once per user for M_z and the
+/// projection that gives the next update's W^-1 vec(x z^T) without another pass, the Sherman-Morrison updates folded in
+/// 16 at a time; with <see cref="CatalogPrecision.Bits32"/> the passes read a float32 mirror of it. With a
+/// <c>refactorEvery</c> the full W and W^-1 are kept and updated at every update as before.
 /// </remarks>
 public sealed class BilinearModel : IBoundedRewardModel
 {
@@ -86,7 +90,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         }
         else
         {
-            _lazy = new PairInverse(_d1, _d2, 1.0);
+            _lazy = new PairInverse(_d1, _d2, 1.0, mirror32: catalogPrecision == CatalogPrecision.Bits32);
             _partial = [];
         }
         _v = new double[_d1 * _d2];
@@ -159,6 +163,18 @@ public sealed class BilinearModel : IBoundedRewardModel
     /// <summary>lambda of W.</summary>
     private double Ridge => _lazy?.Ridge ?? _w!.Ridge;
 
+    /// <summary>
+    /// ||z|| / sqrt(lambda) with the rounding margins of the form: d^2 terms with M_z rounded to the scoring precision
+    /// (<paramref name="unit"/>), 1e-9 for W^-1's own float64 rounding, and with the float32 mirror of W^-1
+    /// (<see cref="PairInverse.Mirrored"/>) d1 d2 (d2 + 2) 2^-22 (each entry of M_z within (d2 + 2) 2^-23 ||z||_1^2 / lambda
+    /// of its float64 value, and x^T E x ≤ d1 ||x||^2 max |E|).
+    /// </summary>
+    private double WidthSlope(ReadOnlySpan<double> z, double unit)
+    {
+        var mirror = _lazy is { Mirrored: true } ? _d1 * (_d2 + 2.0) * _d2 * Math.Pow(2, -22) : 0;
+        return Math.Sqrt(TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9 + mirror));
+    }
+
     /// <inheritdoc />
     public bool TryUpperBounds(DecisionContext context, double beta, Span<double> upper)
     {
@@ -196,7 +212,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         // the form of d^2 terms with M_z rounded, plus 1e-9 for W^-1's own rounding (|entries of M_z| <= ||z||^2 / lambda).
         var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
         var logitSlope = thetaZNorm * (1 + 4.0 * (_d1 + 2) * unit);
-        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
+        var widthSlope = WidthSlope(z, unit);
         var n = candidates.Count;
         if (_boundScratch.Length < n)
         {
@@ -247,7 +263,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         // The logit in float64 from the catalogue's rows: within 4 (d + 2) u ||x|| ||Theta z|| of the one scored (either precision).
         var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
         var margin = 8.0 * (_d1 + 2) * unit * thetaZNorm;
-        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
+        var widthSlope = WidthSlope(z, unit);
         var ids = candidates.Ids;
         var features = candidates.Catalog.Features;
         for (var r = 0; r < positions.Length; r++)

@@ -21,6 +21,12 @@ namespace Cobalt.Policies.Models;
 /// v = W^-1 u = P x - sum_t c_t v_t (v_t . u), c = 1 / (1 + u . v) (Sherman-Morrison).</para>
 /// <para>The same arithmetic as rank-one updates applied one by one (the same v_t and c_t), rounded in another order:
 /// results agree to float64 rounding, not bit for bit.</para>
+/// <para>With a float32 mirror (<c>mirror32</c>, the models' <c>CatalogPrecision.Bits32</c>) the stored blocks are also kept
+/// in float32, rewritten from the float64 blocks when the pending updates are folded in, and every pass that does not fold
+/// reads only the mirror (a quarter of the full matrix's bytes). M_z and P then carry float32 rounding: each entry of the
+/// mirror within 2^-24 relative of the float64 block, and the d2-term products y = B z, w = B^T z summed in float32.
+/// The update directions v_t come from P, so they carry it too; the float64 blocks still only ever lose the positive
+/// semi-definite terms c_t v_t v_t^T (c_t > 0), so W^-1 ≼ I / lambda holds whatever the rounding of v_t.</para>
 /// </remarks>
 internal sealed class PairInverse
 {
@@ -32,17 +38,22 @@ internal sealed class PairInverse
 
     private readonly int _d1, _d2, _n, _blockSize;
     private readonly double[] _blocks;     // block (I, I'), I >= I', at (I (I + 1) / 2 + I') d2^2, row-major
+    private readonly float[]? _mirror;     // the same in float32 (read by the passes that do not fold)
     private readonly double[] _vectors;    // pending v_t, Capacity x n
     private readonly double[] _scaled;     // pending -c_t v_t, Capacity x n
     private readonly double[] _coefficients;
     private readonly double[] _projection; // P^T: d1 x n, row I' = W_s^-1 (z (x) e_I')
     private readonly double[] _projectionUser;
     private readonly double[] _u, _y, _w;
+    private readonly float[] _w32;
     private long _storedVersion, _projectionVersion = -1;
     private int _count;
 
-    /// <summary>Creates W^-1 = I / <paramref name="ridge"/> for d1 = <paramref name="d1"/> item and d2 = <paramref name="d2"/> user features.</summary>
-    public PairInverse(int d1, int d2, double ridge)
+    /// <summary>
+    /// Creates W^-1 = I / <paramref name="ridge"/> for d1 = <paramref name="d1"/> item and d2 = <paramref name="d2"/> user
+    /// features, with a float32 mirror of the stored blocks read by the passes when <paramref name="mirror32"/>.
+    /// </summary>
+    public PairInverse(int d1, int d2, double ridge, bool mirror32 = false)
     {
         _d1 = d1;
         _d2 = d2;
@@ -58,6 +69,11 @@ internal sealed class PairInverse
                 block[j * d2 + j] = 1.0 / ridge;
             }
         }
+        if (mirror32)
+        {
+            _mirror = new float[_blocks.Length];
+            Mirror(0, _blocks.Length);
+        }
         _vectors = new double[Capacity * _n];
         _scaled = new double[Capacity * _n];
         _coefficients = new double[Capacity];
@@ -66,6 +82,18 @@ internal sealed class PairInverse
         _u = new double[_n];
         _y = new double[d2];
         _w = new double[d2];
+        _w32 = new float[d2];
+    }
+
+    /// <summary>Whether the passes read a float32 mirror of the stored blocks.</summary>
+    public bool Mirrored => _mirror is not null;
+
+    private void Mirror(int start, int length)
+    {
+        if (_mirror is not null)
+        {
+            TensorPrimitives.ConvertTruncating<double, float>(_blocks.AsSpan(start, length), _mirror.AsSpan(start, length));
+        }
     }
 
     /// <summary>lambda.</summary>
@@ -162,17 +190,26 @@ internal sealed class PairInverse
         {
             for (var i2 = 0; i2 <= i; i2++)
             {
-                var block = Block(i, i2);
+                var offset = (i * (i + 1) / 2 + i2) * _blockSize;
+                var block = _blocks.AsSpan(offset, _blockSize);
                 if (k > 0)
                 {
                     // B -= sum_t c_t v_t[I, .] v_t[I', .]^T: A(j, t) = -c_t v_t[I d2 + j], B(t, j') = v_t[I' d2 + j'].
                     Gemm.Multiply(d2, d2, k, _scaled.AsSpan(i * d2), 1, n, _vectors.AsSpan(i2 * d2), n, block, d2, accumulate: true);
+                    Mirror(offset, _blockSize);
                 }
                 if (!project)
                 {
                     continue;
                 }
-                BlockProducts(block, d2, z, _y, _w, transposed: i != i2);
+                if (_mirror is not null)
+                {
+                    BlockProducts32(_mirror.AsSpan(offset, _blockSize), d2, z, _y, _w, _w32, transposed: i != i2);
+                }
+                else
+                {
+                    BlockProducts(block, d2, z, _y, _w, transposed: i != i2);
+                }
                 _y.CopyTo(_projection.AsSpan(i2 * n + i * d2, d2));
                 if (i != i2)
                 {
@@ -243,6 +280,60 @@ internal sealed class PairInverse
         }
     }
 
+    /// <summary>
+    /// The same over a float32 block: y_j and w summed in float32 from float32 products (z rounded to float32), widened at
+    /// the end.
+    /// </summary>
+    private static void BlockProducts32(ReadOnlySpan<float> block, int d, ReadOnlySpan<double> z, Span<double> y, Span<double> w, Span<float> w32, bool transposed)
+    {
+        w32.Clear();
+        Span<float> z32 = d <= 1024 ? stackalloc float[d] : new float[d];
+        TensorPrimitives.ConvertTruncating<double, float>(z, z32);
+        var lanes = Vector<float>.Count;
+        var full = Vector.IsHardwareAccelerated ? d - d % lanes : 0;
+        ref var zRef = ref MemoryMarshal.GetReference(z32);
+        ref var wRef = ref MemoryMarshal.GetReference(w32);
+        for (var j = 0; j < d; j++)
+        {
+            ref var row = ref Unsafe.Add(ref MemoryMarshal.GetReference(block), j * d);
+            var zj = z32[j];
+            var zjv = new Vector<float>(zj);
+            var acc = Vector<float>.Zero;
+            var c = 0;
+            if (transposed)
+            {
+                for (; c < full; c += lanes)
+                {
+                    var r = Vector.LoadUnsafe(ref row, (nuint)c);
+                    acc = Vector.FusedMultiplyAdd(r, Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
+                    Vector.FusedMultiplyAdd(r, zjv, Vector.LoadUnsafe(ref wRef, (nuint)c)).StoreUnsafe(ref wRef, (nuint)c);
+                }
+            }
+            else
+            {
+                for (; c < full; c += lanes)
+                {
+                    acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref row, (nuint)c), Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
+                }
+            }
+            var sum = Vector.Sum(acc);
+            for (; c < d; c++)
+            {
+                var r = Unsafe.Add(ref row, c);
+                sum = MathF.FusedMultiplyAdd(r, z32[c], sum);
+                if (transposed)
+                {
+                    w32[c] = MathF.FusedMultiplyAdd(r, zj, w32[c]);
+                }
+            }
+            y[j] = sum;
+        }
+        if (transposed)
+        {
+            TensorPrimitives.ConvertChecked<float, double>(w32, w);
+        }
+    }
+
     /// <summary>The whole (d1 d2) x (d1 d2) W^-1, pending updates included (row-major).</summary>
     public double[] ToFull()
     {
@@ -286,6 +377,7 @@ internal sealed class PairInverse
                 }
             }
         }
+        Mirror(0, _blocks.Length);
         _count = 0;
         _storedVersion++;
         Version++;
