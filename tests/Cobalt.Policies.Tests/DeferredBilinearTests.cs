@@ -75,9 +75,12 @@ public class DeferredBilinearTests
         var rng = new Rng(6);
         var deferred = new BilinearModel(d1, d2, learningRate: 0.3);
         var eager = Eager(d1, d2, 0.3);
-        for (var t = 0; t < 23; t++) // 23 updates: some folded in, some pending when written
+        var scratchMean = new double[20];
+        var scratchWidth = new double[20];
+        for (var t = 0; t < 45; t++) // 45 updates with estimates between: 32 folded in, 13 pending when written
         {
             var context = new DecisionContext(t, t, Gaussian(rng, d2), catalog.All());
+            deferred.Estimate(context, scratchMean, scratchWidth);
             var feedback = new Feedback(context, rng.NextInt(20), t % 2, null);
             deferred.Update([feedback]);
             eager.Update([feedback]);

@@ -21,7 +21,7 @@ namespace Cobalt.Policies.Models;
 /// x^T Theta z ≤ ||x|| ||Theta z|| and x^T M_z x = vec(x zᵀ)ᵀ W^-1 vec(x zᵀ) ≤ ||x||^2 ||z||^2 / lambda (W ≽ lambda I).
 /// W^-1 is kept by <see cref="PairInverse"/> (issue 19): its lower block triangle, streamed once per user for M_z and the
 /// projection that gives the next update's W^-1 vec(x z^T) without another pass, the Sherman-Morrison updates folded in
-/// 16 at a time; with <see cref="CatalogPrecision.Bits32"/> the passes read a float32 mirror of it. With a
+/// 32 at a time; with <see cref="CatalogPrecision.Bits32"/> the passes read a float32 mirror of it. With a
 /// <c>refactorEvery</c> the full W and W^-1 are kept and updated at every update as before.
 /// </remarks>
 public sealed class BilinearModel : IBoundedRewardModel

@@ -31,7 +31,7 @@ namespace Cobalt.Policies.Models;
 internal sealed class PairInverse
 {
     /// <summary>Pending updates at which the next pass folds them into the stored inverse.</summary>
-    public const int FlushAt = 16;
+    public const int FlushAt = 32;
 
     /// <summary>Most pending updates (an update beyond it folds them in by a pass of its own).</summary>
     public const int Capacity = 64;
@@ -40,7 +40,7 @@ internal sealed class PairInverse
     private readonly double[] _blocks;     // block (I, I'), I >= I', at (I (I + 1) / 2 + I') d2^2, row-major
     private readonly float[]? _mirror;     // the same in float32 (read by the passes that do not fold)
     private readonly double[] _vectors;    // pending v_t, Capacity x n
-    private readonly double[] _scaled;     // pending -c_t v_t, Capacity x n
+    private readonly double[] _scaled;     // pending -c_t v_t, transposed: n x Capacity (rows of the rank-k product's A)
     private readonly double[] _coefficients;
     private readonly double[] _projection; // P^T: d1 x n, row I' = W_s^-1 (z (x) e_I')
     private readonly double[] _projectionUser;
@@ -75,7 +75,7 @@ internal sealed class PairInverse
             Mirror(0, _blocks.Length);
         }
         _vectors = new double[Capacity * _n];
-        _scaled = new double[Capacity * _n];
+        _scaled = new double[_n * Capacity];
         _coefficients = new double[Capacity];
         _projection = new double[d1 * _n];
         _projectionUser = new double[d2];
@@ -170,7 +170,10 @@ internal sealed class PairInverse
         }
         var c = 1.0 / denominator;
         _coefficients[_count] = c;
-        TensorPrimitives.Multiply(v, -c, _scaled.AsSpan(_count * _n, _n));
+        for (var r = 0; r < _n; r++)
+        {
+            _scaled[r * Capacity + _count] = -c * v[r];
+        }
         _count++;
         Version++;
     }
@@ -195,7 +198,7 @@ internal sealed class PairInverse
                 if (k > 0)
                 {
                     // B -= sum_t c_t v_t[I, .] v_t[I', .]^T: A(j, t) = -c_t v_t[I d2 + j], B(t, j') = v_t[I' d2 + j'].
-                    Gemm.Multiply(d2, d2, k, _scaled.AsSpan(i * d2), 1, n, _vectors.AsSpan(i2 * d2), n, block, d2, accumulate: true);
+                    Gemm.Multiply(d2, d2, k, _scaled.AsSpan(i * d2 * Capacity), Capacity, 1, _vectors.AsSpan(i2 * d2), n, block, d2, accumulate: true);
                     Mirror(offset, _blockSize);
                 }
                 if (!project)
