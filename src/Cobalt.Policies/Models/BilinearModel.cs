@@ -166,12 +166,14 @@ public sealed class BilinearModel : IBoundedRewardModel
     /// <summary>
     /// ||z|| / sqrt(lambda) with the rounding margins of the form: d^2 terms with M_z rounded to the scoring precision
     /// (<paramref name="unit"/>), 1e-9 for W^-1's own float64 rounding, and with the float32 mirror of W^-1
-    /// (<see cref="PairInverse.Mirrored"/>) d1 d2 (d2 + 2) 2^-22 (each entry of M_z within (d2 + 2) 2^-23 ||z||_1^2 / lambda
-    /// of its float64 value, and x^T E x ≤ d1 ||x||^2 max |E|).
+    /// (<see cref="PairInverse.Mirrored"/>) d1 d2 2^-23: with u = vec(x z^T) and E the mirror's rounding of W^-1
+    /// (|E_ab| ≤ 2^-24 |W^-1_ab| ≤ 2^-24 / lambda, W^-1 positive definite with diagonal ≤ 1 / lambda),
+    /// |u^T E u| ≤ 2^-24 ||u||_1^2 / lambda = 2^-24 ||x||_1^2 ||z||_1^2 / lambda ≤ 2^-24 d1 d2 ||x||^2 ||z||^2 / lambda
+    /// (twice that, for the sums).
     /// </summary>
     private double WidthSlope(ReadOnlySpan<double> z, double unit)
     {
-        var mirror = _lazy is { Mirrored: true } ? _d1 * (_d2 + 2.0) * _d2 * Math.Pow(2, -22) : 0;
+        var mirror = _lazy is { Mirrored: true } ? _d1 * _d2 * Math.Pow(2, -23) : 0;
         return Math.Sqrt(TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9 + mirror));
     }
 
@@ -292,8 +294,9 @@ public sealed class BilinearModel : IBoundedRewardModel
         }
         Prepare(context, z);
         var k = positions.Length;
-        if (_precision == CatalogPrecision.Bits32 && candidates.Catalog is { } catalog)
+        if (candidates.Catalog is { } catalog)
         {
+            // Catalogue rows by id: no candidate subset allocated per call (the pruned scoring calls this for small groups).
             if (_ids.Length < k)
             {
                 _ids = new int[k];
@@ -303,7 +306,14 @@ public sealed class BilinearModel : IBoundedRewardModel
             {
                 _ids[r] = all[positions[r]];
             }
-            Score32(_ids.AsSpan(0, k), catalog, mean[..k], uncertainty[..k]);
+            if (_precision == CatalogPrecision.Bits32)
+            {
+                Score32(_ids.AsSpan(0, k), catalog, mean[..k], uncertainty[..k]);
+            }
+            else
+            {
+                Score64(_ids.AsSpan(0, k), catalog.Features, mean[..k], uncertainty[..k]);
+            }
         }
         else
         {
@@ -332,6 +342,22 @@ public sealed class BilinearModel : IBoundedRewardModel
             for (var r = 0; r < count; r++)
             {
                 candidates.Features(start + r).CopyTo(_gather.AsSpan(r * _d1, _d1));
+            }
+            RowForms.Compute(_gather.AsSpan(0, count * _d1), _d1, _mz, _thetaZ, logits.Slice(start, count), forms.Slice(start, count));
+        }
+    }
+
+    /// <summary>The same for the catalogue rows <paramref name="ids"/>, gathered block by block (the same values as through a candidate subset).</summary>
+    private void Score64(ReadOnlySpan<int> ids, FeatureMatrix features, Span<double> logits, Span<double> forms)
+    {
+        var n = ids.Length;
+        _gather = _gather.Length >= Block * _d1 ? _gather : new double[Block * _d1];
+        for (var start = 0; start < n; start += Block)
+        {
+            var count = Math.Min(Block, n - start);
+            for (var r = 0; r < count; r++)
+            {
+                features.Row(ids[start + r]).CopyTo(_gather.AsSpan(r * _d1, _d1));
             }
             RowForms.Compute(_gather.AsSpan(0, count * _d1), _d1, _mz, _thetaZ, logits.Slice(start, count), forms.Slice(start, count));
         }

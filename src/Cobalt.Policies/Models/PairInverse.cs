@@ -23,8 +23,8 @@ namespace Cobalt.Policies.Models;
 /// results agree to float64 rounding, not bit for bit.</para>
 /// <para>With a float32 mirror (<c>mirror32</c>, the models' <c>CatalogPrecision.Bits32</c>) the stored blocks are also kept
 /// in float32, rewritten from the float64 blocks when the pending updates are folded in, and every pass that does not fold
-/// reads only the mirror (a quarter of the full matrix's bytes). M_z and P then carry float32 rounding: each entry of the
-/// mirror within 2^-24 relative of the float64 block, and the d2-term products y = B z, w = B^T z summed in float32.
+/// reads only the mirror (a quarter of the full matrix's bytes). M_z and P then carry the mirror's rounding (each entry
+/// within 2^-24 relative of the float64 block; the products y = B z, w = B^T z are still summed in float64).
 /// The update directions v_t come from P, so they carry it too; the float64 blocks still only ever lose the positive
 /// semi-definite terms c_t v_t v_t^T (c_t > 0), so W^-1 ≼ I / lambda holds whatever the rounding of v_t.</para>
 /// </remarks>
@@ -45,7 +45,6 @@ internal sealed class PairInverse
     private readonly double[] _projection; // P^T: d1 x n, row I' = W_s^-1 (z (x) e_I')
     private readonly double[] _projectionUser;
     private readonly double[] _u, _y, _w;
-    private readonly float[] _w32;
     private long _storedVersion, _projectionVersion = -1;
     private int _count;
 
@@ -82,7 +81,6 @@ internal sealed class PairInverse
         _u = new double[_n];
         _y = new double[d2];
         _w = new double[d2];
-        _w32 = new float[d2];
     }
 
     /// <summary>Whether the passes read a float32 mirror of the stored blocks.</summary>
@@ -207,7 +205,7 @@ internal sealed class PairInverse
                 }
                 if (_mirror is not null)
                 {
-                    BlockProducts32(_mirror.AsSpan(offset, _blockSize), d2, z, _y, _w, _w32, transposed: i != i2);
+                    BlockProducts32(_mirror.AsSpan(offset, _blockSize), d2, z, _y, _w, transposed: i != i2);
                 }
                 else
                 {
@@ -284,56 +282,48 @@ internal sealed class PairInverse
     }
 
     /// <summary>
-    /// The same over a float32 block: y_j and w summed in float32 from float32 products (z rounded to float32), widened at
-    /// the end.
+    /// The same over a float32 block: each element widened to float64 and summed in float64 (so y and w differ from the
+    /// float64 block's only by the mirror's rounding of B, 2^-24 relative per entry).
     /// </summary>
-    private static void BlockProducts32(ReadOnlySpan<float> block, int d, ReadOnlySpan<double> z, Span<double> y, Span<double> w, Span<float> w32, bool transposed)
+    private static void BlockProducts32(ReadOnlySpan<float> block, int d, ReadOnlySpan<double> z, Span<double> y, Span<double> w, bool transposed)
     {
-        w32.Clear();
-        Span<float> z32 = d <= 1024 ? stackalloc float[d] : new float[d];
-        TensorPrimitives.ConvertTruncating<double, float>(z, z32);
+        w.Clear();
         var lanes = Vector<float>.Count;
+        var half = Vector<double>.Count;
         var full = Vector.IsHardwareAccelerated ? d - d % lanes : 0;
-        ref var zRef = ref MemoryMarshal.GetReference(z32);
-        ref var wRef = ref MemoryMarshal.GetReference(w32);
+        ref var zRef = ref MemoryMarshal.GetReference(z);
+        ref var wRef = ref MemoryMarshal.GetReference(w);
         for (var j = 0; j < d; j++)
         {
             ref var row = ref Unsafe.Add(ref MemoryMarshal.GetReference(block), j * d);
-            var zj = z32[j];
-            var zjv = new Vector<float>(zj);
-            var acc = Vector<float>.Zero;
+            var zj = z[j];
+            var zjv = new Vector<double>(zj);
+            var acc = Vector<double>.Zero;
             var c = 0;
-            if (transposed)
+            for (; c < full; c += lanes)
             {
-                for (; c < full; c += lanes)
+                var packed = Vector.LoadUnsafe(ref row, (nuint)c);
+                var low = Vector.WidenLower(packed);
+                var high = Vector.WidenUpper(packed);
+                acc = Vector.FusedMultiplyAdd(low, Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
+                acc = Vector.FusedMultiplyAdd(high, Vector.LoadUnsafe(ref zRef, (nuint)(c + half)), acc);
+                if (transposed)
                 {
-                    var r = Vector.LoadUnsafe(ref row, (nuint)c);
-                    acc = Vector.FusedMultiplyAdd(r, Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
-                    Vector.FusedMultiplyAdd(r, zjv, Vector.LoadUnsafe(ref wRef, (nuint)c)).StoreUnsafe(ref wRef, (nuint)c);
-                }
-            }
-            else
-            {
-                for (; c < full; c += lanes)
-                {
-                    acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref row, (nuint)c), Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
+                    Vector.FusedMultiplyAdd(low, zjv, Vector.LoadUnsafe(ref wRef, (nuint)c)).StoreUnsafe(ref wRef, (nuint)c);
+                    Vector.FusedMultiplyAdd(high, zjv, Vector.LoadUnsafe(ref wRef, (nuint)(c + half))).StoreUnsafe(ref wRef, (nuint)(c + half));
                 }
             }
             var sum = Vector.Sum(acc);
             for (; c < d; c++)
             {
-                var r = Unsafe.Add(ref row, c);
-                sum = MathF.FusedMultiplyAdd(r, z32[c], sum);
+                double r = Unsafe.Add(ref row, c);
+                sum = Math.FusedMultiplyAdd(r, z[c], sum);
                 if (transposed)
                 {
-                    w32[c] = MathF.FusedMultiplyAdd(r, zj, w32[c]);
+                    w[c] = Math.FusedMultiplyAdd(r, zj, w[c]);
                 }
             }
             y[j] = sum;
-        }
-        if (transposed)
-        {
-            TensorPrimitives.ConvertChecked<float, double>(w32, w);
         }
     }
 
