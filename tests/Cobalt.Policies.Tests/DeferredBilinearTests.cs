@@ -185,4 +185,45 @@ public class DeferredBilinearTests
         }
         largest.Should().BeLessThan(1e-4, "the widths agree to float32 rounding after 200 updates");
     }
+
+    [Fact]
+    public void The_eigenvalue_bound_is_above_every_Rayleigh_quotient_and_within_a_few_percent_of_the_largest()
+    {
+        const int d = 12;
+        var rng = new Rng(12);
+        var a = Gaussian(rng, d * d);
+        var m = new double[d * d];
+        for (var i = 0; i < d; i++)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                for (var k = 0; k < d; k++)
+                {
+                    m[i * d + j] += a[i * d + k] * a[j * d + k];
+                }
+            }
+        }
+        var t = BilinearModel.EigenvalueBound(m, d, new double[d * (d + 2)]);
+        var largest = 0.0;
+        for (var trial = 0; trial < 2000; trial++)
+        {
+            var x = Gaussian(rng, d);
+            var mx = Enumerable.Range(0, d).Select(i => Enumerable.Range(0, d).Sum(j => m[i * d + j] * x[j])).ToArray();
+            largest = Math.Max(largest, x.Zip(mx, (p, q) => p * q).Sum() / x.Sum(v => v * v));
+        }
+        // The largest eigenvalue by 2,000 power steps (its Rayleigh quotient, a lower bound, converged).
+        var v = Enumerable.Repeat(1.0, d).ToArray();
+        var rayleigh = 0.0;
+        for (var step = 0; step < 2000; step++)
+        {
+            var mv = Enumerable.Range(0, d).Select(i => Enumerable.Range(0, d).Sum(j => m[i * d + j] * v[j])).ToArray();
+            rayleigh = v.Zip(mv, (p, q) => p * q).Sum() / v.Sum(e => e * e);
+            var norm = Math.Sqrt(mv.Sum(e => e * e));
+            v = mv.Select(e => e / norm).ToArray();
+        }
+        largest = Math.Max(largest, rayleigh);
+        t.Should().BeGreaterThanOrEqualTo(largest);
+        t.Should().BeLessThan(1.2 * largest, "a power-iteration estimate raised by 1 %, not the crude ||z||^2 / lambda");
+        BilinearModel.EigenvalueBound(new double[d * d], d, new double[d * (d + 2)]).Should().Be(0);
+    }
 }

@@ -36,6 +36,9 @@ public sealed class BilinearModel : IBoundedRewardModel
     private readonly double[] _mz;          // d1 x d1
     private readonly double[] _thetaZ;      // Theta z (d1)
     private (ReadOnlyMemory<double> User, long Version) _mzFor = (ReadOnlyMemory<double>.Empty, -1);
+    private (ReadOnlyMemory<double> User, long Version) _slopeFor = (ReadOnlyMemory<double>.Empty, -1);
+    private double _slope;
+    private readonly double[] _eigenScratch;
     private readonly CatalogPrecision _precision;
     private readonly float[] _mz32, _thetaZ32;
     private double[] _gather = [];
@@ -96,6 +99,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         _v = new double[_d1 * _d2];
         _mz = new double[_d1 * _d1];
         _thetaZ = new double[_d1];
+        _eigenScratch = new double[_d1 * (_d1 + 2)];
         _precision = catalogPrecision;
         _mz32 = new float[_d1 * _d1];
         _thetaZ32 = new float[_d1];
@@ -171,10 +175,70 @@ public sealed class BilinearModel : IBoundedRewardModel
     /// |u^T E u| ≤ 2^-24 ||u||_1^2 / lambda = 2^-24 ||x||_1^2 ||z||_1^2 / lambda ≤ 2^-24 d1 d2 ||x||^2 ||z||^2 / lambda
     /// (twice that, for the sums).
     /// </summary>
-    private double WidthSlope(ReadOnlySpan<double> z, double unit)
+    /// <remarks>
+    /// The smaller of that and a bound from the M_z the scoring uses (built here if not yet): x^T M_z x ≤ t ||x||^2 for any
+    /// t with t I - M_z positive definite (t from a few power steps, checked by a Cholesky factorisation of t I - M_z), plus
+    /// the scoring's rounding 2 (2 d1 + 3) d1 u max |M_z| ||x||^2 (the same margin, taken relative to the entries of M_z).
+    /// Once W has grown this is far below ||z||^2 / lambda, so the bounds keep pruning as the model learns.
+    /// </remarks>
+    private double WidthSlope(DecisionContext context, ReadOnlySpan<double> z, double unit)
     {
         var mirror = _lazy is { Mirrored: true } ? _d1 * _d2 * Math.Pow(2, -23) : 0;
-        return Math.Sqrt(TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9 + mirror));
+        var loose = TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9 + mirror);
+        Prepare(context, z);
+        if (!_slopeFor.Equals(_mzFor))
+        {
+            var largest = TensorPrimitives.MaxMagnitude<double>(_mz);
+            _slope = EigenvalueBound(_mz, _d1, _eigenScratch) + 2.0 * (2 * _d1 + 3) * _d1 * unit * largest;
+            _slopeFor = _mzFor;
+        }
+        return Math.Sqrt(Math.Min(loose, _slope));
+    }
+
+    /// <summary>
+    /// A number t ≥ the largest eigenvalue of the symmetric <paramref name="m"/> (d x d): a power-iteration estimate
+    /// raised by 1 % plus 1e-9 max |m|, kept once t I - m factorises by Cholesky (raised further otherwise); infinity if
+    /// none is found.
+    /// </summary>
+    internal static double EigenvalueBound(ReadOnlySpan<double> m, int d, double[] scratch)
+    {
+        var largest = TensorPrimitives.MaxMagnitude(m);
+        if (!(largest > 0))
+        {
+            return double.IsFinite(largest) ? 0 : double.PositiveInfinity;
+        }
+        Span<double> x = scratch.AsSpan(0, d), y = scratch.AsSpan(d, d);
+        x.Fill(1.0 / Math.Sqrt(d));
+        var estimate = 0.0;
+        for (var step = 0; step < 40; step++)
+        {
+            for (var i = 0; i < d; i++)
+            {
+                y[i] = TensorPrimitives.Dot(m.Slice(i * d, d), x);
+            }
+            var norm = Math.Sqrt(TensorPrimitives.Dot<double>(y, y));
+            if (!(norm > 0))
+            {
+                break;
+            }
+            estimate = norm;
+            TensorPrimitives.Divide(y, norm, x);
+        }
+        var t = Math.Max(estimate, 0) * 1.01 + 1e-9 * largest * d;
+        var factor = scratch.AsSpan(2 * d, d * d);
+        for (var attempt = 0; attempt < 8; attempt++, t *= 1.5)
+        {
+            TensorPrimitives.Negate(m, factor);
+            for (var i = 0; i < d; i++)
+            {
+                factor[i * d + i] += t;
+            }
+            if (Cobalt.Core.LinearAlgebra.Cholesky.TryFactor(factor, d))
+            {
+                return t;
+            }
+        }
+        return double.PositiveInfinity;
     }
 
     /// <inheritdoc />
@@ -214,7 +278,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         // the form of d^2 terms with M_z rounded, plus 1e-9 for W^-1's own rounding (|entries of M_z| <= ||z||^2 / lambda).
         var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
         var logitSlope = thetaZNorm * (1 + 4.0 * (_d1 + 2) * unit);
-        var widthSlope = WidthSlope(z, unit);
+        var widthSlope = WidthSlope(context, z, unit);
         var n = candidates.Count;
         if (_boundScratch.Length < n)
         {
@@ -265,7 +329,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         // The logit in float64 from the catalogue's rows: within 4 (d + 2) u ||x|| ||Theta z|| of the one scored (either precision).
         var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
         var margin = 8.0 * (_d1 + 2) * unit * thetaZNorm;
-        var widthSlope = WidthSlope(z, unit);
+        var widthSlope = WidthSlope(context, z, unit);
         var ids = candidates.Ids;
         var features = candidates.Catalog.Features;
         for (var r = 0; r < positions.Length; r++)
@@ -522,5 +586,6 @@ public sealed class BilinearModel : IBoundedRewardModel
             _w!.ReadState(reader);
         }
         _mzFor = (ReadOnlyMemory<double>.Empty, -1);
+        _slopeFor = (ReadOnlyMemory<double>.Empty, -1);
     }
 }
