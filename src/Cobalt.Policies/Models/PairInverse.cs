@@ -345,9 +345,14 @@ internal sealed class PairInverse
                 {
                     for (var j2 = 0; j2 < _d2; j2++)
                     {
+                        // A diagonal block is copied as it is (its two triangles may differ in the last bit), so that
+                        // FromFull(ToFull()) restores every stored value.
                         var value = block[j * _d2 + j2];
                         full[(long)(i * _d2 + j) * n + i2 * _d2 + j2] = value;
-                        full[(long)(i2 * _d2 + j2) * n + i * _d2 + j] = value;
+                        if (i != i2)
+                        {
+                            full[(long)(i2 * _d2 + j2) * n + i * _d2 + j] = value;
+                        }
                     }
                 }
             }
