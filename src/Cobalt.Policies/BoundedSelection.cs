@@ -74,6 +74,8 @@ public static class BoundedSelection
         var state = ArrayPool<byte>.Shared.Rent(n); // Scored, Refined, Taken
         var batch = ArrayPool<int>.Shared.Rent(Math.Min(n, MaxBatch));
         var batchValues = ArrayPool<double>.Shared.Rent(Math.Min(n, MaxBatch));
+        var refining = ArrayPool<int>.Shared.Rent(Math.Min(n, MaxBatch)); // Refine's list, no allocation per batch
+        var group = ArrayPool<int>.Shared.Rent(OnDemandBatch);
         var scored = new List<int>();
         Array.Clear(state, 0, n);
         var m = Math.Min(slateSize, n);
@@ -145,14 +147,14 @@ public static class BoundedSelection
                                 batch[k++] = j;
                             }
                         }
-                        var group = batch.AsSpan(0, k).ToArray();
-                        Refine(group, chosen >= 0 ? running : double.NegativeInfinity);
+                        batch.AsSpan(0, k).CopyTo(group);
+                        Refine(group.AsSpan(0, k), chosen >= 0 ? running : double.NegativeInfinity);
                         if (chosen >= 0 && upper[i] < running)
                         {
                             continue;
                         }
                         var e = 0;
-                        foreach (var j in group)
+                        foreach (var j in group.AsSpan(0, k))
                         {
                             if (j == i || !(upper[j] < running))
                             {
@@ -194,6 +196,8 @@ public static class BoundedSelection
             ArrayPool<byte>.Shared.Return(state);
             ArrayPool<int>.Shared.Return(batch);
             ArrayPool<double>.Shared.Return(batchValues);
+            ArrayPool<int>.Shared.Return(refining);
+            ArrayPool<int>.Shared.Return(group);
         }
 
         // Refines, then scores those still at or above the floor, a batch at a time; returns the new floor.
@@ -201,7 +205,7 @@ public static class BoundedSelection
         {
             for (var from = 0; from < positions.Length; from += MaxBatch)
             {
-                var chunk = positions[from..Math.Min(positions.Length, from + MaxBatch)];
+                var chunk = positions.AsSpan(from, Math.Min(positions.Length, from + MaxBatch) - from);
                 Refine(chunk, floor);
                 var count = 0;
                 foreach (var i in chunk)
@@ -217,31 +221,32 @@ public static class BoundedSelection
             return floor;
         }
 
-        void Refine(int[] positions, double threshold)
+        void Refine(ReadOnlySpan<int> positions, double threshold)
         {
             if (refine is null)
             {
                 return;
             }
-            var list = new List<int>(positions.Length);
+            var count = 0;
             foreach (var i in positions)
             {
                 if ((state[i] & (Scored | Refined)) == 0 && !(upperArray[i] < threshold))
                 {
-                    list.Add(i);
+                    refining[count++] = i;
                 }
             }
-            if (list.Count == 0)
+            if (count == 0)
             {
                 return;
             }
-            var values = batchValues.AsSpan(0, list.Count);
-            for (var r = 0; r < list.Count; r++)
+            var list = refining.AsSpan(0, count);
+            var values = batchValues.AsSpan(0, count);
+            for (var r = 0; r < count; r++)
             {
                 values[r] = upperArray[list[r]];
             }
-            refine(list.ToArray(), values);
-            for (var r = 0; r < list.Count; r++)
+            refine(list, values);
+            for (var r = 0; r < count; r++)
             {
                 var i = list[r];
                 state[i] |= Refined;

@@ -19,18 +19,26 @@ namespace Cobalt.Policies.Models;
 /// item by Sherman-Morrison. vec(x z^T) is indexed (i, j) -> i d2 + j.
 /// Upper bounds on the scores (<see cref="IBoundedRewardModel"/>), from each catalogue row's norm alone:
 /// x^T Theta z ≤ ||x|| ||Theta z|| and x^T M_z x = vec(x zᵀ)ᵀ W^-1 vec(x zᵀ) ≤ ||x||^2 ||z||^2 / lambda (W ≽ lambda I).
+/// W^-1 is kept by <see cref="PairInverse"/> (issue 19): its lower block triangle, streamed once per user for M_z and the
+/// projection that gives the next update's W^-1 vec(x z^T) without another pass, the Sherman-Morrison updates folded in
+/// 32 at a time; with <see cref="CatalogPrecision.Bits32"/> the passes read a float32 mirror of it. With a
+/// <c>refactorEvery</c> the full W and W^-1 are kept and updated at every update as before.
 /// </remarks>
 public sealed class BilinearModel : IBoundedRewardModel
 {
     private readonly int _d1, _d2;
     private readonly double _learningRate;
     private readonly double[] _theta;       // d1 x d2
-    private readonly DesignMatrix _w;       // (d1 d2)^2
+    private readonly DesignMatrix? _w;      // (d1 d2)^2, eager: with re-factorisations (or on request)
+    private readonly PairInverse? _lazy;    // lower block triangle, deferred updates: the default
     private readonly double[] _v;           // vec(x z^T) scratch
     private readonly double[] _partial;     // (d1 d2) x d1 scratch for M_z
     private readonly double[] _mz;          // d1 x d1
     private readonly double[] _thetaZ;      // Theta z (d1)
     private (ReadOnlyMemory<double> User, long Version) _mzFor = (ReadOnlyMemory<double>.Empty, -1);
+    private (ReadOnlyMemory<double> User, long Version) _slopeFor = (ReadOnlyMemory<double>.Empty, -1);
+    private double _slope;
+    private readonly double[] _eigenScratch;
     private readonly CatalogPrecision _precision;
     private readonly float[] _mz32, _thetaZ32;
     private double[] _gather = [];
@@ -50,6 +58,16 @@ public sealed class BilinearModel : IBoundedRewardModel
     /// </summary>
     /// <exception cref="ArgumentException">No user features, or d1 d2 above <see cref="MaxPairDimension"/>.</exception>
     public BilinearModel(int itemDimension, int userDimension, double learningRate = 0.001, int refactorEvery = int.MaxValue, CatalogPrecision catalogPrecision = CatalogPrecision.Bits64)
+        : this(itemDimension, userDimension, learningRate, refactorEvery, catalogPrecision, eagerInverse: false)
+    {
+    }
+
+    /// <summary>
+    /// The same, with <paramref name="eagerInverse"/> choosing the full W^-1 updated by Sherman-Morrison at every update and
+    /// read whole for every M_z (the model before issue 19's deferred updates; kept as the reference of the tests). With
+    /// <paramref name="refactorEvery"/> set the full W and W^-1 are kept in any case (W is re-factorised).
+    /// </summary>
+    internal BilinearModel(int itemDimension, int userDimension, double learningRate, int refactorEvery, CatalogPrecision catalogPrecision, bool eagerInverse)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(itemDimension);
         if (userDimension <= 0)
@@ -68,11 +86,20 @@ public sealed class BilinearModel : IBoundedRewardModel
         _d2 = userDimension;
         _learningRate = learningRate;
         _theta = new double[_d1 * _d2];
-        _w = new DesignMatrix(_d1 * _d2, 1.0, refactorEvery, keepMatrix: refactorEvery != int.MaxValue);
+        if (eagerInverse || refactorEvery != int.MaxValue)
+        {
+            _w = new DesignMatrix(_d1 * _d2, 1.0, refactorEvery, keepMatrix: refactorEvery != int.MaxValue);
+            _partial = new double[_d1 * _d2 * _d1];
+        }
+        else
+        {
+            _lazy = new PairInverse(_d1, _d2, 1.0, mirror32: catalogPrecision == CatalogPrecision.Bits32);
+            _partial = [];
+        }
         _v = new double[_d1 * _d2];
-        _partial = new double[_d1 * _d2 * _d1];
         _mz = new double[_d1 * _d1];
         _thetaZ = new double[_d1];
+        _eigenScratch = new double[_d1 * (_d1 + 2)];
         _precision = catalogPrecision;
         _mz32 = new float[_d1 * _d1];
         _thetaZ32 = new float[_d1];
@@ -120,11 +147,98 @@ public sealed class BilinearModel : IBoundedRewardModel
             _thetaZ[i] = TensorPrimitives.Dot(_theta.AsSpan(i * _d2, _d2), z);
         }
         var user = context.UserFeatures;
-        if (!_mzFor.User.Equals(user) || _mzFor.Version != _w.Version)
+        if (!_mzFor.User.Equals(user) || _mzFor.Version != Version)
         {
-            BuildUserMatrix(z);
-            _mzFor = (user, _w.Version);
+            if (_lazy is not null)
+            {
+                _lazy.Prepare(z, _mz);
+            }
+            else
+            {
+                BuildUserMatrix(z);
+            }
+            _mzFor = (user, Version);
         }
+    }
+
+    /// <summary>Changes whenever W does.</summary>
+    private long Version => _lazy?.Version ?? _w!.Version;
+
+    /// <summary>lambda of W.</summary>
+    private double Ridge => _lazy?.Ridge ?? _w!.Ridge;
+
+    /// <summary>
+    /// ||z|| / sqrt(lambda) with the rounding margins of the form: d^2 terms with M_z rounded to the scoring precision
+    /// (<paramref name="unit"/>), 1e-9 for W^-1's own float64 rounding, and with the float32 mirror of W^-1
+    /// (<see cref="PairInverse.Mirrored"/>) d1 d2 2^-23: with u = vec(x z^T) and E the mirror's rounding of W^-1
+    /// (|E_ab| ≤ 2^-24 |W^-1_ab| ≤ 2^-24 / lambda, W^-1 positive definite with diagonal ≤ 1 / lambda),
+    /// |u^T E u| ≤ 2^-24 ||u||_1^2 / lambda = 2^-24 ||x||_1^2 ||z||_1^2 / lambda ≤ 2^-24 d1 d2 ||x||^2 ||z||^2 / lambda
+    /// (twice that, for the sums).
+    /// </summary>
+    /// <remarks>
+    /// The smaller of that and a bound from the M_z the scoring uses (built here if not yet): x^T M_z x ≤ t ||x||^2 for any
+    /// t with t I - M_z positive definite (t from a few power steps, checked by a Cholesky factorisation of t I - M_z), plus
+    /// the scoring's rounding 2 (2 d1 + 3) d1 u max |M_z| ||x||^2 (the same margin, taken relative to the entries of M_z).
+    /// Once W has grown this is far below ||z||^2 / lambda, so the bounds keep pruning as the model learns.
+    /// </remarks>
+    private double WidthSlope(DecisionContext context, ReadOnlySpan<double> z, double unit)
+    {
+        var mirror = _lazy is { Mirrored: true } ? _d1 * _d2 * Math.Pow(2, -23) : 0;
+        var loose = TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9 + mirror);
+        Prepare(context, z);
+        if (!_slopeFor.Equals(_mzFor))
+        {
+            var largest = TensorPrimitives.MaxMagnitude<double>(_mz);
+            _slope = EigenvalueBound(_mz, _d1, _eigenScratch) + 2.0 * (2 * _d1 + 3) * _d1 * unit * largest;
+            _slopeFor = _mzFor;
+        }
+        return Math.Sqrt(Math.Min(loose, _slope));
+    }
+
+    /// <summary>
+    /// A number t ≥ the largest eigenvalue of the symmetric <paramref name="m"/> (d x d): a power-iteration estimate
+    /// raised by 1 % plus 1e-9 max |m|, kept once t I - m factorises by Cholesky (raised further otherwise); infinity if
+    /// none is found.
+    /// </summary>
+    internal static double EigenvalueBound(ReadOnlySpan<double> m, int d, double[] scratch)
+    {
+        var largest = TensorPrimitives.MaxMagnitude(m);
+        if (!(largest > 0))
+        {
+            return double.IsFinite(largest) ? 0 : double.PositiveInfinity;
+        }
+        Span<double> x = scratch.AsSpan(0, d), y = scratch.AsSpan(d, d);
+        x.Fill(1.0 / Math.Sqrt(d));
+        var estimate = 0.0;
+        for (var step = 0; step < 40; step++)
+        {
+            for (var i = 0; i < d; i++)
+            {
+                y[i] = TensorPrimitives.Dot(m.Slice(i * d, d), x);
+            }
+            var norm = Math.Sqrt(TensorPrimitives.Dot<double>(y, y));
+            if (!(norm > 0))
+            {
+                break;
+            }
+            estimate = norm;
+            TensorPrimitives.Divide(y, norm, x);
+        }
+        var t = Math.Max(estimate, 0) * 1.01 + 1e-9 * largest * d;
+        var factor = scratch.AsSpan(2 * d, d * d);
+        for (var attempt = 0; attempt < 8; attempt++, t *= 1.5)
+        {
+            TensorPrimitives.Negate(m, factor);
+            for (var i = 0; i < d; i++)
+            {
+                factor[i * d + i] += t;
+            }
+            if (Cobalt.Core.LinearAlgebra.Cholesky.TryFactor(factor, d))
+            {
+                return t;
+            }
+        }
+        return double.PositiveInfinity;
     }
 
     /// <inheritdoc />
@@ -164,7 +278,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         // the form of d^2 terms with M_z rounded, plus 1e-9 for W^-1's own rounding (|entries of M_z| <= ||z||^2 / lambda).
         var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
         var logitSlope = thetaZNorm * (1 + 4.0 * (_d1 + 2) * unit);
-        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / _w.Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
+        var widthSlope = WidthSlope(context, z, unit);
         var n = candidates.Count;
         if (_boundScratch.Length < n)
         {
@@ -215,7 +329,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         // The logit in float64 from the catalogue's rows: within 4 (d + 2) u ||x|| ||Theta z|| of the one scored (either precision).
         var unit = _precision == CatalogPrecision.Bits32 ? Math.Pow(2, -24) : Math.Pow(2, -53);
         var margin = 8.0 * (_d1 + 2) * unit * thetaZNorm;
-        var widthSlope = Math.Sqrt(TensorPrimitives.Dot(z, z) / _w.Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9));
+        var widthSlope = WidthSlope(context, z, unit);
         var ids = candidates.Ids;
         var features = candidates.Catalog.Features;
         for (var r = 0; r < positions.Length; r++)
@@ -244,8 +358,9 @@ public sealed class BilinearModel : IBoundedRewardModel
         }
         Prepare(context, z);
         var k = positions.Length;
-        if (_precision == CatalogPrecision.Bits32 && candidates.Catalog is { } catalog)
+        if (candidates.Catalog is { } catalog)
         {
+            // Catalogue rows by id: no candidate subset allocated per call (the pruned scoring calls this for small groups).
             if (_ids.Length < k)
             {
                 _ids = new int[k];
@@ -255,7 +370,14 @@ public sealed class BilinearModel : IBoundedRewardModel
             {
                 _ids[r] = all[positions[r]];
             }
-            Score32(_ids.AsSpan(0, k), catalog, mean[..k], uncertainty[..k]);
+            if (_precision == CatalogPrecision.Bits32)
+            {
+                Score32(_ids.AsSpan(0, k), catalog, mean[..k], uncertainty[..k]);
+            }
+            else
+            {
+                Score64(_ids.AsSpan(0, k), catalog.Features, mean[..k], uncertainty[..k]);
+            }
         }
         else
         {
@@ -284,6 +406,22 @@ public sealed class BilinearModel : IBoundedRewardModel
             for (var r = 0; r < count; r++)
             {
                 candidates.Features(start + r).CopyTo(_gather.AsSpan(r * _d1, _d1));
+            }
+            RowForms.Compute(_gather.AsSpan(0, count * _d1), _d1, _mz, _thetaZ, logits.Slice(start, count), forms.Slice(start, count));
+        }
+    }
+
+    /// <summary>The same for the catalogue rows <paramref name="ids"/>, gathered block by block (the same values as through a candidate subset).</summary>
+    private void Score64(ReadOnlySpan<int> ids, FeatureMatrix features, Span<double> logits, Span<double> forms)
+    {
+        var n = ids.Length;
+        _gather = _gather.Length >= Block * _d1 ? _gather : new double[Block * _d1];
+        for (var start = 0; start < n; start += Block)
+        {
+            var count = Math.Min(Block, n - start);
+            for (var r = 0; r < count; r++)
+            {
+                features.Row(ids[start + r]).CopyTo(_gather.AsSpan(r * _d1, _d1));
             }
             RowForms.Compute(_gather.AsSpan(0, count * _d1), _d1, _mz, _thetaZ, logits.Slice(start, count), forms.Slice(start, count));
         }
@@ -355,13 +493,21 @@ public sealed class BilinearModel : IBoundedRewardModel
         }
         foreach (var f in feedback)
         {
-            Outer(f.Features, User(f.Context), _v);
+            var z = User(f.Context);
+            Outer(f.Features, z, _v);
             if (clicked)
             {
                 var p = OnlineLogisticRegression.Sigmoid(TensorPrimitives.Dot(_theta, _v));
                 TensorPrimitives.MultiplyAdd(_v, _learningRate * (f.Reward - p), _theta, _theta);
             }
-            _w.AddOuter(_v);
+            if (_lazy is not null)
+            {
+                _lazy.AddOuter(f.Features, z);
+            }
+            else
+            {
+                _w!.AddOuter(_v);
+            }
         }
     }
 
@@ -397,7 +543,7 @@ public sealed class BilinearModel : IBoundedRewardModel
     }
 
     /// <summary>M_z for <paramref name="z"/> into the model's buffer (see <see cref="BilinearModel.BuildUserMatrix(ReadOnlySpan{double}, int, int, ReadOnlySpan{double}, Span{double}, Span{double})"/>).</summary>
-    private void BuildUserMatrix(ReadOnlySpan<double> z) => BuildUserMatrix(_w.Inverse, _d1, _d2, z, _partial, _mz);
+    private void BuildUserMatrix(ReadOnlySpan<double> z) => BuildUserMatrix(_w!.Inverse, _d1, _d2, z, _partial, _mz);
 
     private void Outer(ReadOnlySpan<double> x, ReadOnlySpan<double> z, Span<double> destination)
     {
@@ -415,7 +561,14 @@ public sealed class BilinearModel : IBoundedRewardModel
         ArgumentNullException.ThrowIfNull(writer);
         writer.Tag("bilinear");
         writer.Write(_theta);
-        _w.WriteState(writer);
+        if (_lazy is not null)
+        {
+            _lazy.WriteState(writer);
+        }
+        else
+        {
+            _w!.WriteState(writer);
+        }
     }
 
     /// <inheritdoc />
@@ -424,7 +577,15 @@ public sealed class BilinearModel : IBoundedRewardModel
         ArgumentNullException.ThrowIfNull(reader);
         reader.Tag("bilinear");
         reader.ReadInto(_theta, "bilinear Theta");
-        _w.ReadState(reader);
+        if (_lazy is not null)
+        {
+            _lazy.ReadState(reader);
+        }
+        else
+        {
+            _w!.ReadState(reader);
+        }
         _mzFor = (ReadOnlyMemory<double>.Empty, -1);
+        _slopeFor = (ReadOnlyMemory<double>.Empty, -1);
     }
 }
