@@ -78,6 +78,20 @@ public partial class ExperimentCheckTests
     }
 
     [Fact]
+    public void Time_per_round_leaves_out_the_first_round_which_carries_one_time_preparation()
+    {
+        SlowStartPolicy.Register();
+        var spec = Spec(Catalogue, $$"""{ "kind": "{{SlowStartPolicy.Kind}}", "options": { "setup-milliseconds": 600 } }""") with { Trials = 1, Iterations = 20 };
+
+        var result = ExperimentRunner.Run(spec);
+
+        // Counted, the 600 ms setup alone would be 30 ms per round over 20 rounds; the other rounds take microseconds.
+        result.Policies[0].Trials[0].TimedRounds.Should().Be(19);
+        result.Policies[0].SelectMillisecondsPerIteration.Mean.Should().BeLessThan(10);
+        result.Policies[0].MillisecondsPerIteration.Mean.Should().BeLessThan(10);
+    }
+
+    [Fact]
     public void A_policy_that_fails_mid_run_is_reported_and_the_others_keep_their_numbers()
     {
         FailingPolicy.Register();

@@ -251,6 +251,7 @@ public static class ExperimentReport
         }
         text.Append(CultureInfo.InvariantCulture, $"![Cumulative regret](regret.svg)\n\n![{CumulativeRateLabel(result)}](ctr.svg)\n\n{BandCaption(result)}\n\n");
         text.Append(MarkdownTimingHeading).Append("\n\n");
+        text.Append("Over the rounds after the first, whose choice carries a policy's one-time preparation (a neural policy's pre-training).\n\n");
         text.Append(TimingTable(result).ToMarkdown());
         return text.ToString();
     }

@@ -28,8 +28,8 @@ public sealed class PolicyResult
         CumulativeCtr = Curve(trials.Select(r => Cumulative(r.Rewards, 1.0 / slateSize)).ToArray(), iterations);
         CumulativeRegret = Curve(trials.Select(r => Cumulative(r.Regrets, 1.0)).ToArray(), iterations);
         NominatorRegret = MeanStd.Of(trials.Select(r => r.NominatorRegrets.Sum()).ToArray());
-        MillisecondsPerIteration = MeanStd.Of(trials.Select(r => 1000.0 * (r.SelectSeconds + r.UpdateSeconds) / iterations).ToArray());
-        SelectMillisecondsPerIteration = MeanStd.Of(trials.Select(r => 1000.0 * r.SelectSeconds / iterations).ToArray());
+        MillisecondsPerIteration = MeanStd.Of(trials.Select(r => 1000.0 * (r.SelectSeconds + r.UpdateSeconds) / r.TimedRounds).ToArray());
+        SelectMillisecondsPerIteration = MeanStd.Of(trials.Select(r => 1000.0 * r.SelectSeconds / r.TimedRounds).ToArray());
     }
 
     /// <summary>Display name.</summary>
@@ -56,10 +56,10 @@ public sealed class PolicyResult
     /// <summary>Whether the policy reported shortlists (a multi-stage policy), so the regret splits into nominator and ranker parts.</summary>
     public bool IsMultiStage => Trials.Any(r => r.NominatorRegrets.Any(v => v != 0));
 
-    /// <summary>Wall time per round, choosing and learning (milliseconds).</summary>
+    /// <summary>Wall time per round, choosing and learning (milliseconds), over the rounds after the first (<see cref="TrialRun.TimedRounds"/>).</summary>
     public MeanStd MillisecondsPerIteration { get; }
 
-    /// <summary>Wall time per round spent choosing (milliseconds).</summary>
+    /// <summary>Wall time per round spent choosing (milliseconds), over the rounds after the first (<see cref="TrialRun.TimedRounds"/>).</summary>
     public MeanStd SelectMillisecondsPerIteration { get; }
 
     /// <summary>Final cumulative reward.</summary>
