@@ -81,7 +81,8 @@ public static class PaperReport
         }
         var variants = result.Experiments.SelectMany(e => e.Spec.Policies).Select(p => p.Options).OfType<IDescribesVariant>()
             .Select(v => v.Variant).Distinct().ToArray();
-        lines.AddRange(variants.Select(v => $"Variant: {v}."));
+        // A two-stage policy's variant extends its one-stage counterpart's ("...; topics: ..."): say the longer once.
+        lines.AddRange(variants.Where(v => !variants.Any(w => w.Length > v.Length && w.StartsWith(v, StringComparison.Ordinal))).Select(v => $"Variant: {v}."));
         return lines;
     }
 
