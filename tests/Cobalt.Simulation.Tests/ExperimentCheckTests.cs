@@ -80,8 +80,8 @@ public partial class ExperimentCheckTests
     [Fact]
     public void Time_per_round_leaves_out_the_first_round_which_carries_one_time_preparation()
     {
-        SlowStartPolicy.Register();
-        var spec = Spec(Catalogue, $$"""{ "kind": "{{SlowStartPolicy.Kind}}", "options": { "setup-milliseconds": 600 } }""") with { Trials = 1, Iterations = 20 };
+        FailingPolicy.Register();
+        var spec = Spec(Catalogue, $$"""{ "kind": "{{FailingPolicy.Kind}}", "options": { "fail-at": 0, "setup-milliseconds": 600 } }""") with { Trials = 1, Iterations = 20 };
 
         var result = ExperimentRunner.Run(spec);
 
