@@ -57,7 +57,8 @@ public class ExperimentSpecTests
     [InlineData("""{ "world": { "kind": "linear" }, "policies": [ { "kind": "random" } """, "line 1, column 69", "not valid JSON")]
     public void A_bad_file_gets_an_error_naming_the_field(string json, string field, string problem)
     {
-        var act = () => ExperimentSpec.Parse(json);
+        // Parse checks the fields; Validate (before any run) builds the world and checks the slate against it.
+        var act = () => ExperimentSpec.Parse(json).Validate();
 
         var error = act.Should().Throw<OptionsException>().Which;
         error.Field.Should().Be(field);
