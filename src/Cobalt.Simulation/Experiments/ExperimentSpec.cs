@@ -71,7 +71,7 @@ public sealed record ExperimentSpec
         }
     }
 
-    /// <summary>Reads an experiment from JSON text; every error names the field.</summary>
+    /// <summary>Reads an experiment from JSON text and checks its fields; every error names the field. The checks against the world are <see cref="Validate"/>'s.</summary>
     /// <exception cref="OptionsException">Malformed JSON, an unknown field, or a bad value.</exception>
     public static ExperimentSpec Parse(string json)
     {
