@@ -84,7 +84,7 @@ public static class PolicyCatalog
         Define<BetaThompsonOptions>("thompson-beta", "Non-contextual Thompson sampling with Beta-Bernoulli posteriors.", "Thompson 1933; Chapelle and Li 2011",
             (o, _) => (new BetaBernoulliModel(o.PriorAlpha, o.PriorBeta), new ThompsonSampling())),
         Define<LinUcbOptions>("linucb-shared", "LinUCB with one theta shared by all actions: theta^T x + alpha ||x||_{A^-1}.", "Li et al. 2010; Abbasi-Yadkori et al. 2011",
-            (o, c) => (new LinearModel(o.Features, c.UserFeatureDimension, c.ItemFeatureDimension, o.Ridge, cacheCatalog: o.CacheCatalog, refactorEvery: o.RefactorEvery), new UpperConfidenceBound(o.Alpha))),
+            (o, c) => (new LinearModel(o.Features, c.UserFeatureDimension, c.ItemFeatureDimension, o.Ridge, cacheCatalog: o.CacheCatalog, refactorEvery: o.RefactorEvery, widths: o.Widths, precision: o.Precision), new UpperConfidenceBound(o.Alpha))),
         Define<DisjointLinUcbOptions>("linucb-disjoint", "LinUCB with one theta_a per action (Algorithm 1).", "Li et al. 2010",
             (o, c) => (new DisjointLinearModel(o.Features, c.UserFeatureDimension, c.ItemFeatureDimension, o.Ridge, refactorEvery: o.RefactorEvery), new UpperConfidenceBound(o.Alpha))),
         Define<HybridLinUcbOptions>("linucb-hybrid", "LinUCB with shared beta and per-action theta_a (Algorithm 2).", "Li et al. 2010",

@@ -177,12 +177,26 @@ public sealed record LinUcbOptions : LinearOptions
     [Description("With catalogue items and item features, keep every item's x^T A^-1 x up to date in O(N d) per update.")]
     public bool CacheCatalog { get; init; } = true;
 
+    /// <summary>How the batched widths of features that change every round are computed.</summary>
+    [Description("Batched widths of 16 or more candidates: 'inverse' computes x^T A^-1 x through A^-1 (the default); 'factor' computes ||L^-1 x||^2 through the inverse Cholesky factor, kept in step in O(d^2) per update: half the multiply-adds, equal up to rounding.")]
+    public WidthMethod Widths { get; init; } = WidthMethod.Inverse;
+
+    /// <summary>Element type of the factor's width pass.</summary>
+    [Description("Element type of the width pass with widths = factor: bits64, or bits32 (rows and factor rounded to float32; widths to about 1e-6 relative, so arms may differ at near-ties; means stay float64).")]
+    public CatalogPrecision Precision { get; init; } = CatalogPrecision.Bits64;
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
         Require.NonNegative(Alpha, nameof(Alpha));
         Require.Defined(Features, nameof(Features));
+        Require.Defined(Widths, nameof(Widths));
+        Require.Defined(Precision, nameof(Precision));
+        if (Precision == CatalogPrecision.Bits32 && Widths != WidthMethod.Factor)
+        {
+            throw new OptionsException(nameof(Precision), "bits32 applies to the factor's width pass: set widths = factor as well.");
+        }
     }
 }
 
