@@ -2,8 +2,10 @@ using BenchmarkDotNet.Attributes;
 using Cobalt.Benchmarks.Infrastructure;
 using Cobalt.Core.Contracts;
 using Cobalt.Core.Data;
+using Cobalt.Core.LinearAlgebra;
 using Cobalt.Core.Randomness;
 using Cobalt.Policies.Catalog;
+using Cobalt.Policies.Models;
 
 namespace Cobalt.Benchmarks.Policies;
 
@@ -15,7 +17,8 @@ namespace Cobalt.Benchmarks.Policies;
 /// The workload of issue 19, mirrored step for step by <c>benchmarks/reference/linucb_changing_features.py</c> (numpy):
 /// <see cref="Pool"/> seeded feature matrices x ~ N(0, I) / sqrt(d) taken in turn (one per round), select one arm by
 /// theta . x + alpha ||x||_{A^-1} with alpha = 1, reward theta*^T x + N(0, 0.1^2), one Sherman-Morrison update.
-/// 2,000 warm-up rounds in <see cref="Setup"/>.
+/// 2,000 warm-up rounds in <see cref="Setup"/>. <see cref="Widths"/> picks how the 1,000 widths are computed: through A^-1
+/// (the default, "inverse-64"), the inverse Cholesky factor in float64 ("factor-64") or in float32 ("factor-32").
 /// </remarks>
 [MemoryDiagnoser]
 [RoundsPerSecond]
@@ -38,6 +41,10 @@ public class ChangingFeatureLinUcbBenchmark
     private IPolicy _policy = null!;
     private long _round;
 
+    /// <summary>Width method and precision: inverse-64 (default), factor-64, factor-32.</summary>
+    [Params("inverse-64", "factor-64", "factor-32")]
+    public string Widths { get; set; } = "inverse-64";
+
     /// <summary>Builds the feature pool, the hidden reward and the policy, and plays 2,000 warm-up rounds.</summary>
     [GlobalSetup]
     public void Setup()
@@ -55,7 +62,13 @@ public class ChangingFeatureLinUcbBenchmark
             _expected[p] = Enumerable.Range(0, Arms).Select(a => System.Numerics.Tensors.TensorPrimitives.Dot(features.Row(a), theta) / norm).ToArray();
         }
         _noise = RandomData.Gaussian(rng, NoiseLength, 0.1);
-        var spec = new PolicySpec("linucb-shared", new LinUcbOptions { Alpha = 1.0, CacheCatalog = false });
+        var spec = new PolicySpec("linucb-shared", new LinUcbOptions
+        {
+            Alpha = 1.0,
+            CacheCatalog = false,
+            Widths = Widths == "inverse-64" ? WidthMethod.Inverse : WidthMethod.Factor,
+            Precision = Widths == "factor-32" ? CatalogPrecision.Bits32 : CatalogPrecision.Bits64,
+        });
         _policy = PolicyCatalog.Build(spec, new PolicyBuildContext(UserFeatureDimension: 0, ItemFeatureDimension: Dimension, Seed: RandomData.Seed));
         _round = 0;
         for (var t = 0; t < 2_000; t++)

@@ -25,8 +25,8 @@ namespace Cobalt.Core.LinearAlgebra.Kernels;
 /// </remarks>
 public static class TriangularForms
 {
-    /// <summary>Rows per chunk (their float32 copy, 64 x 64 floats = 16 KB, stays in L1 with U).</summary>
-    private const int ChunkRows = 64;
+    /// <summary>Rows per chunk: their scores are taken first, then their forms while the rows are still in L1 with U (d = 64: 8 KB of rows).</summary>
+    private const int ChunkRows = 16;
 
     /// <summary>The row stride of U that the kernel expects: d rounded up to a whole number of the widest accelerated registers.</summary>
     public static int Stride<T>(int d)
