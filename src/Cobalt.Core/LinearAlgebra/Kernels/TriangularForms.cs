@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Cobalt.Core.LinearAlgebra.Kernels;
 
@@ -25,9 +26,6 @@ namespace Cobalt.Core.LinearAlgebra.Kernels;
 /// </remarks>
 public static class TriangularForms
 {
-    /// <summary>Rows per chunk: their scores are taken first, then their forms while the rows are still in L1 with U (d = 64: 8 KB of rows).</summary>
-    private const int ChunkRows = 16;
-
     /// <summary>The row stride of U that the kernel expects: d rounded up to a whole number of the widest accelerated registers.</summary>
     public static int Stride<T>(int d)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -48,23 +46,26 @@ public static class TriangularForms
         var n = forms.Length;
         var stride = Check(rows, d, n, upper, vector.Length, dots.Length, Stride<T>(d));
         ref var u = ref MemoryMarshal.GetReference(upper);
-        for (var start = 0; start < n; start += ChunkRows)
+        // Software pipeline: the scores of the next block of rows (which pulls those rows from memory) are taken before the
+        // forms of this block, so the rows stream in while the multiply-adds run instead of between them.
+        if (!vector.IsEmpty)
         {
-            var count = Math.Min(ChunkRows, n - start);
-            var block = rows.Slice(start * d, count * d);
-            if (!vector.IsEmpty)
+            Scores(rows, d, vector, dots, 0, Math.Min(BlockRows, n));
+        }
+        for (var start = 0; start < n; start += BlockRows)
+        {
+            var count = Math.Min(BlockRows, n - start);
+            var next = start + count;
+            if (!vector.IsEmpty && next < n)
             {
-                for (var r = 0; r < count; r++)
-                {
-                    dots[start + r] = RowForms.Dot(block.Slice(r * d, d), vector);
-                }
+                Scores(rows, d, vector, dots, next, Math.Min(BlockRows, n - next));
             }
-            Block(ref MemoryMarshal.GetReference(block), count, d, ref u, stride, forms.Slice(start, count));
+            Block(ref MemoryMarshal.GetReference(rows[(start * d)..]), count, d, ref u, stride, forms.Slice(start, count));
         }
     }
 
     /// <summary>
-    /// The float32 width pass over float64 rows: each chunk of rows is converted to float32 once and forms[i] = ||x_i U||^2
+    /// The float32 width pass over float64 rows: each block of rows is converted to float32 once and forms[i] = ||x_i U||^2
     /// computed in float32 with the float32 <paramref name="upper"/>; dots[i] = x_i . vector is computed in float64 from the
     /// float64 rows (the same value as <see cref="Compute{T}"/> gives in float64).
     /// </summary>
@@ -72,30 +73,137 @@ public static class TriangularForms
     {
         var n = forms.Length;
         var stride = Check(rows, d, n, upper, vector.Length, dots.Length, Stride<float>(d));
-        var chunk = Math.Max(1, Math.Min(ChunkRows, 4096 / d));
-        Span<float> single = chunk * d <= 4096 ? stackalloc float[chunk * d] : new float[chunk * d];
-        Span<float> sums = stackalloc float[chunk];
+        var size = BlockRows * d;
+        Span<float> single = 2 * size <= 4096 ? stackalloc float[2 * size] : new float[2 * size];
+        Span<float> sums = stackalloc float[BlockRows];
         ref var u = ref MemoryMarshal.GetReference(upper);
-        for (var start = 0; start < n; start += chunk)
+        // Software pipeline as in the float64 pass: block b + 1 is scored and converted (into the other half of the buffer)
+        // before block b's forms.
+        Prepare(rows, d, vector, dots, single[..size], 0, Math.Min(BlockRows, n));
+        for (var start = 0; start < n; start += BlockRows)
         {
-            var count = Math.Min(chunk, n - start);
-            var block = rows.Slice(start * d, count * d);
-            if (!vector.IsEmpty)
+            var count = Math.Min(BlockRows, n - start);
+            var next = start + count;
+            var half = (start / BlockRows) & 1;
+            if (next < n)
             {
-                for (var r = 0; r < count; r++)
-                {
-                    dots[start + r] = RowForms.Dot(block.Slice(r * d, d), vector);
-                }
+                Prepare(rows, d, vector, dots, single.Slice((1 - half) * size, size), next, Math.Min(BlockRows, n - next));
             }
-            var converted = single[..(count * d)];
-            TensorPrimitives.ConvertTruncating<double, float>(block, converted); // double to float rounds to nearest
             var s = sums[..count];
-            Block(ref MemoryMarshal.GetReference(converted), count, d, ref u, stride, s);
+            Block(ref single[half * size], count, d, ref u, stride, s);
             for (var r = 0; r < count; r++)
             {
                 forms[start + r] = s[r];
             }
         }
+    }
+
+    /// <summary>Rows per block of the pipeline (the micro-kernel's 4).</summary>
+    private const int BlockRows = 4;
+
+    /// <summary>dots[r] = x_r . vector for the rows [start, start + count), exactly as <see cref="RowForms.Dot{T}"/> computes them.</summary>
+    private static void Scores<T>(ReadOnlySpan<T> rows, int d, ReadOnlySpan<T> vector, Span<T> dots, int start, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (count == 4 && Lanes512<T>.IsAccelerated && d % (2 * Lanes512<T>.Count) == 0)
+        {
+            Scores4<T, Lanes512<T>>(ref MemoryMarshal.GetReference(rows[(start * d)..]), d, ref MemoryMarshal.GetReference(vector), dots.Slice(start, 4));
+            return;
+        }
+        if (count == 4 && !Lanes512<T>.IsAccelerated && Lanes256<T>.IsAccelerated && d % (2 * Lanes256<T>.Count) == 0)
+        {
+            Scores4<T, Lanes256<T>>(ref MemoryMarshal.GetReference(rows[(start * d)..]), d, ref MemoryMarshal.GetReference(vector), dots.Slice(start, 4));
+            return;
+        }
+        for (var r = start; r < start + count; r++)
+        {
+            dots[r] = RowForms.Dot(rows.Slice(r * d, d), vector);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Scores4{T, TV}"/> on 512-bit lanes of doubles, also writing the four rows rounded to float32 into
+    /// <paramref name="target"/> from the registers already loaded (one read of the float64 rows for both).
+    /// </summary>
+    private static void ScoreAndNarrow4(ref double x, int d, ref double v, Span<double> dots, ref float target)
+    {
+        const int w = 8;
+        nuint r1 = (nuint)d, r2 = 2 * (nuint)d, r3 = 3 * (nuint)d;
+        Vector512<double> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        for (nuint i = 0; i < (nuint)d; i += 2 * w)
+        {
+            var v0 = Vector512.LoadUnsafe(ref v, i);
+            var v1 = Vector512.LoadUnsafe(ref v, i + w);
+            var x0 = Vector512.LoadUnsafe(ref x, i);
+            var x1 = Vector512.LoadUnsafe(ref x, i + w);
+            a00 = Vector512.FusedMultiplyAdd(x0, v0, a00);
+            a01 = Vector512.FusedMultiplyAdd(x1, v1, a01);
+            Vector512.Narrow(x0, x1).StoreUnsafe(ref target, i);
+            x0 = Vector512.LoadUnsafe(ref x, r1 + i);
+            x1 = Vector512.LoadUnsafe(ref x, r1 + i + w);
+            a10 = Vector512.FusedMultiplyAdd(x0, v0, a10);
+            a11 = Vector512.FusedMultiplyAdd(x1, v1, a11);
+            Vector512.Narrow(x0, x1).StoreUnsafe(ref target, r1 + i);
+            x0 = Vector512.LoadUnsafe(ref x, r2 + i);
+            x1 = Vector512.LoadUnsafe(ref x, r2 + i + w);
+            a20 = Vector512.FusedMultiplyAdd(x0, v0, a20);
+            a21 = Vector512.FusedMultiplyAdd(x1, v1, a21);
+            Vector512.Narrow(x0, x1).StoreUnsafe(ref target, r2 + i);
+            x0 = Vector512.LoadUnsafe(ref x, r3 + i);
+            x1 = Vector512.LoadUnsafe(ref x, r3 + i + w);
+            a30 = Vector512.FusedMultiplyAdd(x0, v0, a30);
+            a31 = Vector512.FusedMultiplyAdd(x1, v1, a31);
+            Vector512.Narrow(x0, x1).StoreUnsafe(ref target, r3 + i);
+        }
+        dots[0] = 0.0 + Vector512.Sum(a00) + Vector512.Sum(a01);
+        dots[1] = 0.0 + Vector512.Sum(a10) + Vector512.Sum(a11);
+        dots[2] = 0.0 + Vector512.Sum(a20) + Vector512.Sum(a21);
+        dots[3] = 0.0 + Vector512.Sum(a30) + Vector512.Sum(a31);
+    }
+
+    /// <summary>
+    /// Four rows' scores at once, with the arithmetic of <see cref="RowForms.DotPair{T}"/> for d a multiple of 2 w on the
+    /// widest lanes (two accumulators over alternate registers, then (0 + sum a0) + sum a1), so the bits are the same; the
+    /// four independent chains keep the FMA units busy where one row's chain could not.
+    /// </summary>
+    private static void Scores4<T, TV>(ref T x, int d, ref T v, Span<T> dots)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct, ISimdLanes<TV, T>
+    {
+        var w = (nuint)TV.Count;
+        nuint r1 = (nuint)d, r2 = 2 * (nuint)d, r3 = 3 * (nuint)d;
+        TV a00 = TV.Zero, a01 = TV.Zero, a10 = TV.Zero, a11 = TV.Zero, a20 = TV.Zero, a21 = TV.Zero, a30 = TV.Zero, a31 = TV.Zero;
+        for (nuint i = 0; i < (nuint)d; i += 2 * w)
+        {
+            var v0 = TV.Load(ref v, i);
+            var v1 = TV.Load(ref v, i + w);
+            a00 = TV.MultiplyAdd(TV.Load(ref x, i), v0, a00);
+            a01 = TV.MultiplyAdd(TV.Load(ref x, i + w), v1, a01);
+            a10 = TV.MultiplyAdd(TV.Load(ref x, r1 + i), v0, a10);
+            a11 = TV.MultiplyAdd(TV.Load(ref x, r1 + i + w), v1, a11);
+            a20 = TV.MultiplyAdd(TV.Load(ref x, r2 + i), v0, a20);
+            a21 = TV.MultiplyAdd(TV.Load(ref x, r2 + i + w), v1, a21);
+            a30 = TV.MultiplyAdd(TV.Load(ref x, r3 + i), v0, a30);
+            a31 = TV.MultiplyAdd(TV.Load(ref x, r3 + i + w), v1, a31);
+        }
+        dots[0] = T.Zero + TV.Sum(a00) + TV.Sum(a01);
+        dots[1] = T.Zero + TV.Sum(a10) + TV.Sum(a11);
+        dots[2] = T.Zero + TV.Sum(a20) + TV.Sum(a21);
+        dots[3] = T.Zero + TV.Sum(a30) + TV.Sum(a31);
+    }
+
+    private static void Prepare(ReadOnlySpan<double> rows, int d, ReadOnlySpan<double> vector, Span<double> dots, Span<float> target, int start, int count)
+    {
+        if (count == 4 && !vector.IsEmpty && Lanes512<double>.IsAccelerated && d % 16 == 0)
+        {
+            ScoreAndNarrow4(ref MemoryMarshal.GetReference(rows[(start * d)..]), d, ref MemoryMarshal.GetReference(vector), dots.Slice(start, 4), ref MemoryMarshal.GetReference(target));
+            return;
+        }
+        if (!vector.IsEmpty)
+        {
+            Scores(rows, d, vector, dots, start, count);
+        }
+        TensorPrimitives.ConvertTruncating<double, float>(rows.Slice(start * d, count * d), target[..(count * d)]); // rounds to nearest
     }
 
     private static int Lanes<T>()
