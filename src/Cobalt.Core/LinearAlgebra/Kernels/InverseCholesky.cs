@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Cobalt.Core.LinearAlgebra.Kernels;
 
@@ -92,14 +95,38 @@ public sealed class InverseCholesky
             var next = s + pi * pi;
             if (pi != 0) // p_i = 0 leaves row i and the running sums as they are
             {
-                var sums = sigma[..(i + 1)];
-                TensorPrimitives.MultiplyAdd(sums, -pi, row, row);
-                TensorPrimitives.MultiplyAdd(row, pi / next, sums, sums);
-                TensorPrimitives.Multiply(row, Math.Sqrt(s / next), row);
+                Step(row, sigma[..(i + 1)], pi, pi / next, Math.Sqrt(s / next));
             }
             s = next;
         }
         Publish();
+    }
+
+    /// <summary>One row of the update in one pass: y = row - p sums; sums += beta y; row = scale y.</summary>
+    private static void Step(Span<double> row, Span<double> sums, double p, double beta, double scale)
+    {
+        var n = row.Length;
+        ref var r = ref MemoryMarshal.GetReference(row);
+        ref var m = ref MemoryMarshal.GetReference(sums);
+        var j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vp = Vector512.Create(-p);
+            var vb = Vector512.Create(beta);
+            var vs = Vector512.Create(scale);
+            for (; j + 8 <= n; j += 8)
+            {
+                var y = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref m, (nuint)j), vp, Vector512.LoadUnsafe(ref r, (nuint)j));
+                Vector512.FusedMultiplyAdd(y, vb, Vector512.LoadUnsafe(ref m, (nuint)j)).StoreUnsafe(ref m, (nuint)j);
+                (y * vs).StoreUnsafe(ref r, (nuint)j);
+            }
+        }
+        for (; j < n; j++)
+        {
+            var y = Math.FusedMultiplyAdd(Unsafe.Add(ref m, j), -p, Unsafe.Add(ref r, j));
+            Unsafe.Add(ref m, j) = Math.FusedMultiplyAdd(y, beta, Unsafe.Add(ref m, j));
+            Unsafe.Add(ref r, j) = y * scale;
+        }
     }
 
     /// <summary>Recomputes M from A (row-major, symmetric positive definite): Cholesky A = L Lᵀ, then M = L^-1.</summary>
