@@ -112,35 +112,6 @@ public class TriangularFormsTests
         worst.Should().BeLessThan(1e-5).And.BeGreaterThan(0, "float32 rounding shows");
     }
 
-    [Theory]
-    [InlineData(64)]
-    [InlineData(40)]
-    [InlineData(13)]
-    public void A_rows_form_and_score_do_not_depend_on_its_place_in_the_blocks(int d)
-    {
-        const int n = 11;
-        var (_, factor) = Grown(d, 2 * d, (ulong)d, keep32: true);
-        var rng = new Rng(4);
-        var rows = TestMath.RandomVector(rng, n * d, 1 / Math.Sqrt(d));
-        var theta = TestMath.RandomVector(rng, d);
-        double[] dots = new double[n], forms = new double[n], dots32 = new double[n], forms32 = new double[n], norms = new double[n], scores = new double[n];
-        TriangularForms.Compute<double>(rows, d, factor.Upper, theta, dots, forms);
-        TriangularForms.Compute(rows, d, factor.Upper32, theta, dots32, forms32);
-        TriangularForms.ScoresAndSquaredNorms(rows, d, theta, scores, norms);
-        for (var i = 0; i < n; i++)
-        {
-            var row = rows.AsSpan(i * d, d);
-            double[] dot = new double[1], form = new double[1];
-            TriangularForms.Compute<double>(row, d, factor.Upper, theta, dot, form);
-            form[0].Should().Be(forms[i], $"row {i} alone and in a block of 4 (float64)");
-            dot[0].Should().Be(dots[i]);
-            TriangularForms.Compute(row, d, factor.Upper32, theta, dot, form);
-            form[0].Should().Be(forms32[i], $"row {i} alone and in a block of 4 (float32)");
-            scores[i].Should().Be(dots[i]);
-            norms[i].Should().BeApproximately(TestMath.Dot(row, row), 1e-14);
-        }
-    }
-
     [Fact]
     public void Empty_vector_skips_the_dots_and_short_spans_are_refused()
     {

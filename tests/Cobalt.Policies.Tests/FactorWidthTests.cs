@@ -129,37 +129,6 @@ public class FactorWidthTests
         ((LinearModel)((ComposedPolicy)loaded).Model).Widths.Should().Be(WidthMethod.Factor);
     }
 
-    [Theory]
-    [InlineData(CatalogPrecision.Bits64)]
-    [InlineData(CatalogPrecision.Bits32)]
-    public void Pruned_selection_with_factor_bounds_makes_the_decisions_of_scoring_every_arm(CatalogPrecision precision)
-    {
-        var pruned = (ComposedPolicy)Build(Options(WidthMethod.Factor, precision));
-        var full = (ComposedPolicy)Build(Options(WidthMethod.Factor, precision));
-        full.PruneScoring = false;
-        var rng = new Rng(31);
-        var star = Gaussian(rng, D, 1 / Math.Sqrt(D));
-        var ids = Enumerable.Range(0, Arms).ToArray();
-        for (var t = 0; t < 400; t++)
-        {
-            var features = new FeatureMatrix(Arms, D, Gaussian(rng, Arms * D, 1 / Math.Sqrt(D)));
-            var context = new DecisionContext(t, CandidateSet.FromFeatures(ids, features));
-            var a = pruned.Select(context);
-            var b = full.Select(context);
-            a.Top.CandidateIndex.Should().Be(b.Top.CandidateIndex, $"round {t}");
-            a.Top.Propensity.Should().Be(b.Top.Propensity);
-            var chosen = b.Top.CandidateIndex;
-            Feedback[] feedback = [new Feedback(context, chosen, TestDot(features.Row(chosen), star) + 0.1 * rng.NextGaussian(), null)];
-            pruned.Update(feedback);
-            full.Update(feedback);
-        }
-        full.ScoredCandidates.Should().Be(400L * Arms);
-        pruned.ScoredCandidates.Should().BeLessThan(full.ScoredCandidates / 2, "the bounds rule out most arms once the widths have shrunk");
-        var inverse = (ComposedPolicy)Build(Options(WidthMethod.Inverse));
-        ((IBoundedRewardModel)inverse.Model).TryUpperBounds(new DecisionContext(0, CandidateSet.FromFeatures(ids, new FeatureMatrix(Arms, D, new double[Arms * D]))), 1.0, new double[Arms])
-            .Should().BeFalse("the default path stays unpruned, bit for bit as before");
-    }
-
     [Fact]
     public void Float32_without_the_factor_is_refused_naming_the_field()
     {

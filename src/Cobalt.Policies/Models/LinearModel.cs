@@ -37,12 +37,8 @@ public enum WidthMethod
 /// (<see cref="InverseCholesky"/>, <see cref="TriangularForms"/>), in float64 or, with <see cref="CatalogPrecision.Bits32"/>,
 /// from float32 copies of the rows and the factor (widths to about 1e-6 relative; the means x . theta stay float64). Means,
 /// theta and the row-by-row path are those of the default in every mode.
-/// In factor mode the model also bounds its UCB scores (<see cref="IBoundedRewardModel"/>): width_i &lt;=
-/// sqrt(lambda_max(A^-1) ||x_i||^2) with lambda_max(A^-1) bounded by Gershgorin's theorem on A^-1 (max_i sum_j |A^-1_ij|,
-/// once per version of A), so a UCB policy computes exact widths only for the candidates whose bound reaches the best
-/// score (<see cref="ComposedPolicy.PruneScoring"/>; the same decision as scoring them all).
 /// </remarks>
-public sealed class LinearModel : IBoundedRewardModel, IPosteriorSampler
+public sealed class LinearModel : IRewardModel, IPosteriorSampler
 {
     private readonly FeatureReader _features;
     private readonly RidgeRegression _ridge;
@@ -198,111 +194,6 @@ public sealed class LinearModel : IBoundedRewardModel, IPosteriorSampler
         _features.Map.Write(context, candidateIndex, scratch);
         return scratch;
     }
-
-    /// <inheritdoc />
-    public bool TryUpperBounds(DecisionContext context, double beta, Span<double> upper)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        var candidates = context.Candidates;
-        var n = candidates.Count;
-        var d = _features.Dimension;
-        if (_factor is null || _features.Map != FeatureMap.Item || n < BatchFrom || candidates.Dimension != d || !(beta >= 0) || !double.IsFinite(beta))
-        {
-            return false;
-        }
-        var rows = candidates.ContiguousFeatures;
-        if (rows.IsEmpty)
-        {
-            return false;
-        }
-        var largest = LargestInverseEigenvalueBound();
-        var norms = ArrayPool<double>.Shared.Rent(n);
-        try
-        {
-            var mean = upper[..n];
-            TriangularForms.ScoresAndSquaredNorms(rows, d, _ridge.Theta, mean, norms.AsSpan(0, n));
-            // The exact width is at most sqrt(lambda_max ||x||^2) (1 + 1e-7) after rounding, float32 included; the factor
-            // 1 + 1e-4 and the monotone rounding of mean + beta w keep every bound above the score Estimate gives.
-            var scale = beta * (1 + 1e-4);
-            for (var i = 0; i < n; i++)
-            {
-                upper[i] = mean[i] + scale * Math.Sqrt(largest * norms[i]);
-            }
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(norms);
-        }
-        return true;
-    }
-
-    /// <inheritdoc />
-    public void RefineUpperBounds(DecisionContext context, double beta, ReadOnlySpan<int> positions, Span<double> upper)
-    {
-        // The bounds already hold the exact means; nothing cheaper than the exact widths would tighten them.
-    }
-
-    /// <inheritdoc />
-    public void EstimateAt(DecisionContext context, ReadOnlySpan<int> positions, Span<double> mean, Span<double> uncertainty)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        var candidates = context.Candidates;
-        var d = _features.Dimension;
-        var k = positions.Length;
-        if (_factor is null || _features.Map != FeatureMap.Item || candidates.Dimension != d)
-        {
-            throw new InvalidOperationException("EstimateAt needs the factor widths and item features (TryUpperBounds said so first).");
-        }
-        var gathered = ArrayPool<double>.Shared.Rent(Math.Max(1, k * d));
-        try
-        {
-            for (var r = 0; r < k; r++)
-            {
-                candidates.Features(positions[r]).CopyTo(gathered.AsSpan(r * d, d));
-            }
-            // Every row's mean and form are computed as in Estimate's batch, whatever its place among the rows.
-            var factor = CurrentFactor();
-            var rows = gathered.AsSpan(0, k * d);
-            if (_precision == CatalogPrecision.Bits32)
-            {
-                TriangularForms.Compute(rows, d, factor.Upper32, _ridge.Theta, mean[..k], uncertainty[..k]);
-            }
-            else
-            {
-                TriangularForms.Compute(rows, d, factor.Upper, _ridge.Theta, mean[..k], uncertainty[..k]);
-            }
-            TensorPrimitives.Sqrt(uncertainty[..k], uncertainty[..k]);
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(gathered);
-        }
-    }
-
-    /// <summary>Gershgorin's bound on the largest eigenvalue of A^-1, max_i sum_j |A^-1_ij|, kept per version of A.</summary>
-    private double LargestInverseEigenvalueBound()
-    {
-        var design = _ridge.Design;
-        var cached = _eigenBound;
-        if (cached.Version == design.Version)
-        {
-            return cached.Bound;
-        }
-        var d = design.Dimension;
-        var inverse = design.Inverse;
-        var bound = 0.0;
-        for (var i = 0; i < d; i++)
-        {
-            bound = Math.Max(bound, TensorPrimitives.SumOfMagnitudes(inverse.Slice(i * d, d)));
-        }
-        bound *= 1 + 1e-9; // A^-1 as kept by Sherman-Morrison is A's inverse to far better than this
-        _eigenBound = new EigenBound(design.Version, bound);
-        return bound;
-    }
-
-    private sealed record EigenBound(long Version, double Bound);
-
-    private EigenBound _eigenBound = new(-1, 0);
 
     /// <summary>The factor of the current A, rebuilt from A first if A changed other than by <see cref="Update"/> (a load).</summary>
     private InverseCholesky CurrentFactor()

@@ -98,30 +98,6 @@ public static class TriangularForms
         }
     }
 
-    /// <summary>
-    /// dots[i] = x_i . vector (the same bits as <see cref="Compute{T}"/> and <see cref="RowForms.Dot{T}"/> give) and
-    /// norms[i] = ||x_i||^2 for the n = <paramref name="dots"/>.Length rows: what a bound on the widths,
-    /// width_i &lt;= sqrt(lambda_max(A^-1) ||x_i||^2), needs, in one read of the rows.
-    /// </summary>
-    public static void ScoresAndSquaredNorms(ReadOnlySpan<double> rows, int d, ReadOnlySpan<double> vector, Span<double> dots, Span<double> norms)
-    {
-        var n = dots.Length;
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(d);
-        if (rows.Length < (long)n * d || vector.Length != d || norms.Length < n)
-        {
-            throw new ArgumentException($"{n} rows of {d} features, a vector of {d} and {n} norms were expected; got {rows.Length}, {vector.Length} and {norms.Length} values.", nameof(rows));
-        }
-        for (var start = 0; start < n; start += BlockRows)
-        {
-            var count = Math.Min(BlockRows, n - start);
-            Scores(rows, d, vector, dots, start, count);
-            for (var r = start; r < start + count; r++)
-            {
-                norms[r] = TensorPrimitives.SumOfSquares(rows.Slice(r * d, d));
-            }
-        }
-    }
-
     /// <summary>Rows per block of the pipeline (the micro-kernel's 4).</summary>
     private const int BlockRows = 4;
 
@@ -302,38 +278,21 @@ public static class TriangularForms
         }
         for (; r < count; r++)
         {
-            // One row with the arithmetic of the 4-row kernels (the same chain per register, the same sums of squares per
-            // group of 4 registers), so a row's form does not depend on where it falls in the blocks.
             ref var row = ref Unsafe.Add(ref x, r * d);
             var s = T.Zero;
-            var c = 0;
-            for (; c + 4 <= registers; c += 4)
+            for (var c = 0; c < registers; c++)
             {
-                s += SumSquares<T, TV>(Chain<T, TV>(ref row, d, ref u, stride, c, w), Chain<T, TV>(ref row, d, ref u, stride, c + 1, w),
-                    Chain<T, TV>(ref row, d, ref u, stride, c + 2, w), Chain<T, TV>(ref row, d, ref u, stride, c + 3, w));
-            }
-            for (; c < registers; c++)
-            {
-                var acc = Chain<T, TV>(ref row, d, ref u, stride, c, w);
+                var end = Math.Min(d, (c + 1) * w);
+                var acc = TV.Zero;
+                ref var panel = ref Unsafe.Add(ref u, c * w);
+                for (var k = 0; k < end; k++)
+                {
+                    acc = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref row, k)), TV.Load(ref panel, (nuint)(k * stride)), acc);
+                }
                 s += TV.Sum(TV.MultiplyAdd(acc, acc, TV.Zero));
             }
             forms[r] = s;
         }
-    }
-
-    /// <summary>Register c of x U: the chain acc = fma(x_k, U(k, c w ..), acc) for k = 0 .. min(d, (c + 1) w).</summary>
-    private static TV Chain<T, TV>(ref T row, int d, ref T u, int stride, int c, int w)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TV : struct, ISimdLanes<TV, T>
-    {
-        var end = Math.Min(d, (c + 1) * w);
-        var acc = TV.Zero;
-        ref var panel = ref Unsafe.Add(ref u, c * w);
-        for (var k = 0; k < end; k++)
-        {
-            acc = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref row, k)), TV.Load(ref panel, (nuint)(k * stride)), acc);
-        }
-        return acc;
     }
 
     /// <summary>4 rows x 4 registers (columns [c w, c w + 4 w)) of Z = X U; adds each row's sum of squares to s0..s3.</summary>
