@@ -1,7 +1,4 @@
-using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Cobalt.Core.LinearAlgebra.Kernels;
 using Cobalt.Core.Persistence;
 
@@ -205,11 +202,11 @@ internal sealed class PairInverse
                 }
                 if (_mirror is not null)
                 {
-                    BlockProducts32(_mirror.AsSpan(offset, _blockSize), d2, z, _y, _w, transposed: i != i2);
+                    BlockProducts.Compute<float>(_mirror.AsSpan(offset, _blockSize), d2, z, _y, _w, transposed: i != i2);
                 }
                 else
                 {
-                    BlockProducts(block, d2, z, _y, _w, transposed: i != i2);
+                    BlockProducts.Compute<double>(block, d2, z, _y, _w, transposed: i != i2);
                 }
                 _y.CopyTo(_projection.AsSpan(i2 * n + i * d2, d2));
                 if (i != i2)
@@ -233,97 +230,6 @@ internal sealed class PairInverse
         {
             z.CopyTo(_projectionUser);
             _projectionVersion = _storedVersion;
-        }
-    }
-
-    /// <summary>y = B z and (when <paramref name="transposed"/>) w = B^T z from one read of the d x d block B.</summary>
-    private static void BlockProducts(ReadOnlySpan<double> block, int d, ReadOnlySpan<double> z, Span<double> y, Span<double> w, bool transposed)
-    {
-        w.Clear();
-        var lanes = Vector<double>.Count;
-        var full = Vector.IsHardwareAccelerated ? d - d % lanes : 0;
-        ref var zRef = ref MemoryMarshal.GetReference(z);
-        ref var wRef = ref MemoryMarshal.GetReference(w);
-        for (var j = 0; j < d; j++)
-        {
-            ref var row = ref Unsafe.Add(ref MemoryMarshal.GetReference(block), j * d);
-            var zj = z[j];
-            var zjv = new Vector<double>(zj);
-            var acc = Vector<double>.Zero;
-            var c = 0;
-            if (transposed)
-            {
-                for (; c < full; c += lanes)
-                {
-                    var r = Vector.LoadUnsafe(ref row, (nuint)c);
-                    acc = Vector.FusedMultiplyAdd(r, Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
-                    Vector.FusedMultiplyAdd(r, zjv, Vector.LoadUnsafe(ref wRef, (nuint)c)).StoreUnsafe(ref wRef, (nuint)c);
-                }
-            }
-            else
-            {
-                for (; c < full; c += lanes)
-                {
-                    acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref row, (nuint)c), Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
-                }
-            }
-            var sum = Vector.Sum(acc);
-            for (; c < d; c++)
-            {
-                var r = Unsafe.Add(ref row, c);
-                sum = Math.FusedMultiplyAdd(r, z[c], sum);
-                if (transposed)
-                {
-                    w[c] = Math.FusedMultiplyAdd(r, zj, w[c]);
-                }
-            }
-            y[j] = sum;
-        }
-    }
-
-    /// <summary>
-    /// The same over a float32 block: each element widened to float64 and summed in float64 (so y and w differ from the
-    /// float64 block's only by the mirror's rounding of B, 2^-24 relative per entry).
-    /// </summary>
-    private static void BlockProducts32(ReadOnlySpan<float> block, int d, ReadOnlySpan<double> z, Span<double> y, Span<double> w, bool transposed)
-    {
-        w.Clear();
-        var lanes = Vector<float>.Count;
-        var half = Vector<double>.Count;
-        var full = Vector.IsHardwareAccelerated ? d - d % lanes : 0;
-        ref var zRef = ref MemoryMarshal.GetReference(z);
-        ref var wRef = ref MemoryMarshal.GetReference(w);
-        for (var j = 0; j < d; j++)
-        {
-            ref var row = ref Unsafe.Add(ref MemoryMarshal.GetReference(block), j * d);
-            var zj = z[j];
-            var zjv = new Vector<double>(zj);
-            var acc = Vector<double>.Zero;
-            var c = 0;
-            for (; c < full; c += lanes)
-            {
-                var packed = Vector.LoadUnsafe(ref row, (nuint)c);
-                var low = Vector.WidenLower(packed);
-                var high = Vector.WidenUpper(packed);
-                acc = Vector.FusedMultiplyAdd(low, Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
-                acc = Vector.FusedMultiplyAdd(high, Vector.LoadUnsafe(ref zRef, (nuint)(c + half)), acc);
-                if (transposed)
-                {
-                    Vector.FusedMultiplyAdd(low, zjv, Vector.LoadUnsafe(ref wRef, (nuint)c)).StoreUnsafe(ref wRef, (nuint)c);
-                    Vector.FusedMultiplyAdd(high, zjv, Vector.LoadUnsafe(ref wRef, (nuint)(c + half))).StoreUnsafe(ref wRef, (nuint)(c + half));
-                }
-            }
-            var sum = Vector.Sum(acc);
-            for (; c < d; c++)
-            {
-                double r = Unsafe.Add(ref row, c);
-                sum = Math.FusedMultiplyAdd(r, z[c], sum);
-                if (transposed)
-                {
-                    w[c] = Math.FusedMultiplyAdd(r, zj, w[c]);
-                }
-            }
-            y[j] = sum;
         }
     }
 
