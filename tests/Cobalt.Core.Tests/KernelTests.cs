@@ -369,6 +369,24 @@ public class KernelTests
         var z = Random<double>(d, 32);
         var narrow = block.Select(v => (float)v).ToArray();
         var widened = narrow.Select(v => (double)v).ToArray();
+        // Exact: y does not depend on whether w is asked for (rows one at a time, or two at a time with w), and each
+        // w_c is the chain of fused multiply-adds over the rows in order.
+        double[] yAlone = new double[d], wAlone = new double[d], yBoth = new double[d], wBoth = new double[d];
+        BlockProducts.Compute<double>(block, d, z, yAlone, wAlone, transposed: false);
+        BlockProducts.Compute<double>(block, d, z, yBoth, wBoth, transposed: true);
+        yBoth.Should().Equal(yAlone);
+        for (var c = 0; c < d; c++)
+        {
+            var chain = 0.0;
+            for (var j = 0; j < d; j++)
+            {
+                chain = Math.FusedMultiplyAdd(block[j * d + c], z[j], chain);
+            }
+            wBoth[c].Should().Be(chain);
+        }
+        BlockProducts.Compute<float>(narrow, d, z, yAlone, wAlone, transposed: false);
+        BlockProducts.Compute<float>(narrow, d, z, yBoth, wBoth, transposed: true);
+        yBoth.Should().Equal(yAlone);
         foreach (var transposed in new[] { false, true })
         {
             double[] y64 = new double[d], w64 = Enumerable.Repeat(double.NaN, d).ToArray(), y32 = new double[d], w32 = new double[d], yw = new double[d], ww = new double[d];
