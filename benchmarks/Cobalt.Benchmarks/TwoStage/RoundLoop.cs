@@ -35,6 +35,7 @@ public static class RoundLoop
         Console.WriteLine(
             $"{args[1]}: {rounds} rounds, {clock.Elapsed.TotalMilliseconds / rounds:F2} ms per round (setup {setup.Elapsed.TotalSeconds:F1} s), " +
             $"checksum {checksum}, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB, load {File.ReadAllText("/proc/loadavg").Trim()}");
+        benchmark.Cleanup();
         return 0;
     }
 
