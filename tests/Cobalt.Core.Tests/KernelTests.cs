@@ -369,7 +369,7 @@ public class KernelTests
         var z = Random<double>(d, 32);
         var narrow = block.Select(v => (float)v).ToArray();
         var widened = narrow.Select(v => (double)v).ToArray();
-        // Exact: y does not depend on whether w is asked for (rows one at a time, or two at a time with w), and each
+        // Exact: y does not depend on whether w is asked for, and each
         // w_c is the chain of fused multiply-adds over the rows in order.
         double[] yAlone = new double[d], wAlone = new double[d], yBoth = new double[d], wBoth = new double[d];
         BlockProducts.Compute<double>(block, d, z, yAlone, wAlone, transposed: false);

@@ -58,52 +58,7 @@ public static class BlockProducts
         ref var zRef = ref MemoryMarshal.GetReference(z);
         ref var wRef = ref MemoryMarshal.GetReference(w);
         ref var blockRef = ref MemoryMarshal.GetReference(block);
-        var j = 0;
-        for (; transposed && TWide.Parts == 2 && j + 2 <= d; j += 2)
-        {
-            // float32 storage: two rows at once, two independent y chains, and w read and written once per two rows (each
-            // w_c still takes row j, then row j + 1). Measured no faster for float64 storage, which goes row by row.
-            ref var row0 = ref Unsafe.Add(ref blockRef, j * d);
-            ref var row1 = ref Unsafe.Add(ref blockRef, (j + 1) * d);
-            double zj0 = z[j], zj1 = z[j + 1];
-            Vector<double> zjv0 = new(zj0), zjv1 = new(zj1);
-            Vector<double> acc0 = Vector<double>.Zero, acc1 = Vector<double>.Zero;
-            var c = 0;
-            for (; c < full; c += step)
-            {
-                TWide.Load(ref row0, (nuint)c, out var low0, out var high0);
-                TWide.Load(ref row1, (nuint)c, out var low1, out var high1);
-                var zLow = Vector.LoadUnsafe(ref zRef, (nuint)c);
-                acc0 = Vector.FusedMultiplyAdd(low0, zLow, acc0);
-                acc1 = Vector.FusedMultiplyAdd(low1, zLow, acc1);
-                if (TWide.Parts == 2)
-                {
-                    var zHigh = Vector.LoadUnsafe(ref zRef, (nuint)(c + lanes));
-                    acc0 = Vector.FusedMultiplyAdd(high0, zHigh, acc0);
-                    acc1 = Vector.FusedMultiplyAdd(high1, zHigh, acc1);
-                }
-                var wLow = Vector.FusedMultiplyAdd(low0, zjv0, Vector.LoadUnsafe(ref wRef, (nuint)c));
-                Vector.FusedMultiplyAdd(low1, zjv1, wLow).StoreUnsafe(ref wRef, (nuint)c);
-                if (TWide.Parts == 2)
-                {
-                    var wHigh = Vector.FusedMultiplyAdd(high0, zjv0, Vector.LoadUnsafe(ref wRef, (nuint)(c + lanes)));
-                    Vector.FusedMultiplyAdd(high1, zjv1, wHigh).StoreUnsafe(ref wRef, (nuint)(c + lanes));
-                }
-            }
-            var sum0 = Vector.Sum(acc0);
-            var sum1 = Vector.Sum(acc1);
-            for (; c < d; c++)
-            {
-                var r0 = TWide.Widen(Unsafe.Add(ref row0, c));
-                var r1 = TWide.Widen(Unsafe.Add(ref row1, c));
-                sum0 = Math.FusedMultiplyAdd(r0, z[c], sum0);
-                sum1 = Math.FusedMultiplyAdd(r1, z[c], sum1);
-                w[c] = Math.FusedMultiplyAdd(r1, zj1, Math.FusedMultiplyAdd(r0, zj0, w[c]));
-            }
-            y[j] = sum0;
-            y[j + 1] = sum1;
-        }
-        for (; j < d; j++)
+        for (var j = 0; j < d; j++)
         {
             ref var row = ref Unsafe.Add(ref blockRef, j * d);
             var zj = z[j];
