@@ -156,7 +156,7 @@ public class DeferredBilinearTests
     }
 
     [Fact]
-    public void The_float32_mirror_keeps_estimates_within_float32_rounding_of_the_eager_float64_model()
+    public void Float32_storage_keeps_estimates_within_float32_rounding_of_the_eager_float64_model()
     {
         const int n = 300, d = 8;
         var catalog = Catalogue(n, d, 9);
@@ -225,5 +225,29 @@ public class DeferredBilinearTests
         t.Should().BeGreaterThanOrEqualTo(largest);
         t.Should().BeLessThan(1.2 * largest, "a power-iteration estimate raised by 1 %, not the crude ||z||^2 / lambda");
         BilinearModel.EigenvalueBound(new double[d * d], d, new double[d * (d + 2)]).Should().Be(0);
+    }
+
+    [Fact]
+    public void Float32_storage_keeps_no_float64_copy_of_the_inverse()
+    {
+        var single = new PairInverse(64, 64, 1.0, single32: true);
+        var wide = new PairInverse(64, 64, 1.0);
+        single.Single32.Should().BeTrue();
+        wide.StoredBytes.Should().Be(2080L * 64 * 64 * 8, "the lower block triangle of 4,096 x 4,096 in float64: 68 MB");
+        single.StoredBytes.Should().Be(wide.StoredBytes / 2, "float32 only: 34 MB, no float64 blocks beneath");
+        // The float32 blocks read back through the state layout: I / lambda exactly, and a fold rounds to float32.
+        var rng = new Rng(30);
+        for (var t = 0; t < PairInverse.FlushAt + 1; t++)
+        {
+            var z = Gaussian(rng, 64);
+            single.Prepare(z, new double[64 * 64]);
+            single.AddOuter(Gaussian(rng, 64), z);
+        }
+        var full = single.ToFull();
+        full.Should().OnlyContain(v => (double)(float)v == v, "every stored entry is a float32 value");
+        for (var i = 0; i < 4096; i += 97)
+        {
+            full[(long)i * 4096 + i].Should().BeInRange(0, 1.0, "a diagonal entry of W^-1 with W ≽ I");
+        }
     }
 }

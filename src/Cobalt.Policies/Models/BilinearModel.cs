@@ -21,7 +21,7 @@ namespace Cobalt.Policies.Models;
 /// x^T Theta z ≤ ||x|| ||Theta z|| and x^T M_z x = vec(x zᵀ)ᵀ W^-1 vec(x zᵀ) ≤ ||x||^2 ||z||^2 / lambda (W ≽ lambda I).
 /// W^-1 is kept by <see cref="PairInverse"/> (issue 19): its lower block triangle, streamed once per user for M_z and the
 /// projection that gives the next update's W^-1 vec(x z^T) without another pass, the Sherman-Morrison updates folded in
-/// 32 at a time; with <see cref="CatalogPrecision.Bits32"/> the passes read a float32 mirror of it. With a
+/// 32 at a time; with <see cref="CatalogPrecision.Bits32"/> it is kept in float32 only (no float64 copy beneath it). With a
 /// <c>refactorEvery</c> the full W and W^-1 are kept and updated at every update as before.
 /// </remarks>
 public sealed class BilinearModel : IBoundedRewardModel
@@ -93,7 +93,7 @@ public sealed class BilinearModel : IBoundedRewardModel
         }
         else
         {
-            _lazy = new PairInverse(_d1, _d2, 1.0, mirror32: catalogPrecision == CatalogPrecision.Bits32);
+            _lazy = new PairInverse(_d1, _d2, 1.0, single32: catalogPrecision == CatalogPrecision.Bits32);
             _partial = [];
         }
         _v = new double[_d1 * _d2];
@@ -169,11 +169,8 @@ public sealed class BilinearModel : IBoundedRewardModel
 
     /// <summary>
     /// ||z|| / sqrt(lambda) with the rounding margins of the form: d^2 terms with M_z rounded to the scoring precision
-    /// (<paramref name="unit"/>), 1e-9 for W^-1's own float64 rounding, and with the float32 mirror of W^-1
-    /// (<see cref="PairInverse.Mirrored"/>) d1 d2 2^-23: with u = vec(x z^T) and E the mirror's rounding of W^-1
-    /// (|E_ab| ≤ 2^-24 |W^-1_ab| ≤ 2^-24 / lambda, W^-1 positive definite with diagonal ≤ 1 / lambda),
-    /// |u^T E u| ≤ 2^-24 ||u||_1^2 / lambda = 2^-24 ||x||_1^2 ||z||_1^2 / lambda ≤ 2^-24 d1 d2 ||x||^2 ||z||^2 / lambda
-    /// (twice that, for the sums).
+    /// (<paramref name="unit"/>) and 1e-9 for W^-1's own float64 rounding; not used when W^-1 is stored in float32
+    /// (<see cref="PairInverse.Single32"/>), whose folds round in float32 so that W^-1 ≼ I / lambda may fail in the last bits.
     /// </summary>
     /// <remarks>
     /// The smaller of that and a bound from the M_z the scoring uses (built here if not yet): x^T M_z x ≤ t ||x||^2 for any
@@ -183,8 +180,9 @@ public sealed class BilinearModel : IBoundedRewardModel
     /// </remarks>
     private double WidthSlope(DecisionContext context, ReadOnlySpan<double> z, double unit)
     {
-        var mirror = _lazy is { Mirrored: true } ? _d1 * _d2 * Math.Pow(2, -23) : 0;
-        var loose = TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9 + mirror);
+        var loose = _lazy is { Single32: true }
+            ? double.PositiveInfinity
+            : TensorPrimitives.Dot(z, z) / Ridge * (1 + 2.0 * (2 * _d1 + 3) * _d1 * unit + 1e-9);
         Prepare(context, z);
         if (!_slopeFor.Equals(_mzFor))
         {

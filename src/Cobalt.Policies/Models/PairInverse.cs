@@ -1,7 +1,4 @@
-using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Cobalt.Core.LinearAlgebra.Kernels;
 using Cobalt.Core.Persistence;
 
@@ -21,12 +18,15 @@ namespace Cobalt.Policies.Models;
 /// v = W^-1 u = P x - sum_t c_t v_t (v_t . u), c = 1 / (1 + u . v) (Sherman-Morrison).</para>
 /// <para>The same arithmetic as rank-one updates applied one by one (the same v_t and c_t), rounded in another order:
 /// results agree to float64 rounding, not bit for bit.</para>
-/// <para>With a float32 mirror (<c>mirror32</c>, the models' <c>CatalogPrecision.Bits32</c>) the stored blocks are also kept
-/// in float32, rewritten from the float64 blocks when the pending updates are folded in, and every pass that does not fold
-/// reads only the mirror (a quarter of the full matrix's bytes). M_z and P then carry the mirror's rounding (each entry
-/// within 2^-24 relative of the float64 block; the products y = B z, w = B^T z are still summed in float64).
-/// The update directions v_t come from P, so they carry it too; the float64 blocks still only ever lose the positive
-/// semi-definite terms c_t v_t v_t^T (c_t > 0), so W^-1 ≼ I / lambda holds whatever the rounding of v_t.</para>
+/// <para>In float32 (<c>single32</c>, the models' <c>CatalogPrecision.Bits32</c>) the stored blocks are kept in float32 only
+/// (a quarter of the full matrix's bytes, 34 MB at d1 = d2 = 64, and no float64 copy beneath them): every pass reads them,
+/// and the folds subtract the pending terms from them in float32 (the rank-k product of float32 copies of -c_t v_t and
+/// v_t, accumulated into the float32 blocks). The products y = B z, w = B^T z and everything after them (M_z, P, v_t,
+/// c_t) are still computed in float64. What that changes against float64 storage: each fold rounds every stored entry
+/// to float32 again (2^-24 relative of the entry plus the float32 rounding of the k products), so the stored W^-1 drifts
+/// from the float64 one by about (folds) x 2^-24 relative, and W^-1 ≼ I / lambda is no longer guaranteed to the last bit:
+/// the models' width bounds must not rely on it (<c>BilinearModel</c> then bounds widths by the largest eigenvalue of the
+/// M_z it scores with, which holds whatever the stored values).</para>
 /// </remarks>
 internal sealed class PairInverse
 {
@@ -37,10 +37,11 @@ internal sealed class PairInverse
     public const int Capacity = 64;
 
     private readonly int _d1, _d2, _n, _blockSize;
-    private readonly double[] _blocks;     // block (I, I'), I >= I', at (I (I + 1) / 2 + I') d2^2, row-major
-    private readonly float[]? _mirror;     // the same in float32 (read by the passes that do not fold)
+    private readonly double[]? _blocks;    // block (I, I'), I >= I', at (I (I + 1) / 2 + I') d2^2, row-major (float64 storage)
+    private readonly float[]? _single;     // the same in float32 (float32 storage: the only copy)
     private readonly double[] _vectors;    // pending v_t, Capacity x n
     private readonly double[] _scaled;     // pending -c_t v_t, transposed: n x Capacity (rows of the rank-k product's A)
+    private readonly float[] _vectors32, _scaled32; // their float32 copies (float32 storage: the folds' operands)
     private readonly double[] _coefficients;
     private readonly double[] _projection; // P^T: d1 x n, row I' = W_s^-1 (z (x) e_I')
     private readonly double[] _projectionUser;
@@ -50,28 +51,33 @@ internal sealed class PairInverse
 
     /// <summary>
     /// Creates W^-1 = I / <paramref name="ridge"/> for d1 = <paramref name="d1"/> item and d2 = <paramref name="d2"/> user
-    /// features, with a float32 mirror of the stored blocks read by the passes when <paramref name="mirror32"/>.
+    /// features, its stored blocks in float32 only when <paramref name="single32"/> (see the remarks).
     /// </summary>
-    public PairInverse(int d1, int d2, double ridge, bool mirror32 = false)
+    public PairInverse(int d1, int d2, double ridge, bool single32 = false)
     {
         _d1 = d1;
         _d2 = d2;
         _n = d1 * d2;
         _blockSize = d2 * d2;
         Ridge = ridge;
-        _blocks = new double[(long)d1 * (d1 + 1) / 2 * _blockSize];
+        var length = (long)d1 * (d1 + 1) / 2 * _blockSize;
+        if (single32)
+        {
+            _single = new float[length];
+            _vectors32 = new float[Capacity * _n];
+            _scaled32 = new float[_n * Capacity];
+        }
+        else
+        {
+            _blocks = new double[length];
+            _vectors32 = _scaled32 = [];
+        }
         for (var i = 0; i < d1; i++)
         {
-            var block = Block(i, i);
             for (var j = 0; j < d2; j++)
             {
-                block[j * d2 + j] = 1.0 / ridge;
+                Set(BlockOffset(i, i) + j * d2 + j, 1.0 / ridge);
             }
-        }
-        if (mirror32)
-        {
-            _mirror = new float[_blocks.Length];
-            Mirror(0, _blocks.Length);
         }
         _vectors = new double[Capacity * _n];
         _scaled = new double[_n * Capacity];
@@ -83,14 +89,25 @@ internal sealed class PairInverse
         _w = new double[d2];
     }
 
-    /// <summary>Whether the passes read a float32 mirror of the stored blocks.</summary>
-    public bool Mirrored => _mirror is not null;
+    /// <summary>Whether the stored blocks are kept in float32 (only).</summary>
+    public bool Single32 => _single is not null;
 
-    private void Mirror(int start, int length)
+    /// <summary>Bytes of the stored blocks (the lower block triangle, in its storage precision).</summary>
+    public long StoredBytes => _single is not null ? _single.LongLength * sizeof(float) : _blocks!.LongLength * sizeof(double);
+
+    private int BlockOffset(int i, int i2) => (i * (i + 1) / 2 + i2) * _blockSize;
+
+    private double Get(int index) => _single is not null ? _single[index] : _blocks![index];
+
+    private void Set(int index, double value)
     {
-        if (_mirror is not null)
+        if (_single is not null)
         {
-            TensorPrimitives.ConvertTruncating<double, float>(_blocks.AsSpan(start, length), _mirror.AsSpan(start, length));
+            _single[index] = (float)value;
+        }
+        else
+        {
+            _blocks![index] = value;
         }
     }
 
@@ -102,8 +119,6 @@ internal sealed class PairInverse
 
     /// <summary>Updates not yet folded into the stored blocks.</summary>
     public int Pending => _count;
-
-    private Span<double> Block(int i, int i2) => _blocks.AsSpan((i * (i + 1) / 2 + i2) * _blockSize, _blockSize);
 
     /// <summary>M_z for user <paramref name="z"/> into <paramref name="mz"/> (d1 x d1), with the projection for an update by the same user.</summary>
     public void Prepare(ReadOnlySpan<double> z, Span<double> mz)
@@ -172,6 +187,14 @@ internal sealed class PairInverse
         {
             _scaled[r * Capacity + _count] = -c * v[r];
         }
+        if (_single is not null)
+        {
+            for (var r = 0; r < _n; r++)
+            {
+                _scaled32[r * Capacity + _count] = (float)_scaled[r * Capacity + _count];
+            }
+            TensorPrimitives.ConvertTruncating<double, float>(v, _vectors32.AsSpan(_count * _n, _n));
+        }
         _count++;
         Version++;
     }
@@ -192,24 +215,29 @@ internal sealed class PairInverse
             for (var i2 = 0; i2 <= i; i2++)
             {
                 var offset = (i * (i + 1) / 2 + i2) * _blockSize;
-                var block = _blocks.AsSpan(offset, _blockSize);
                 if (k > 0)
                 {
                     // B -= sum_t c_t v_t[I, .] v_t[I', .]^T: A(j, t) = -c_t v_t[I d2 + j], B(t, j') = v_t[I' d2 + j'].
-                    Gemm.Multiply(d2, d2, k, _scaled.AsSpan(i * d2 * Capacity), Capacity, 1, _vectors.AsSpan(i2 * d2), n, block, d2, accumulate: true);
-                    Mirror(offset, _blockSize);
+                    if (_single is not null)
+                    {
+                        Gemm.Multiply<float>(d2, d2, k, _scaled32.AsSpan(i * d2 * Capacity), Capacity, 1, _vectors32.AsSpan(i2 * d2), n, _single.AsSpan(offset, _blockSize), d2, accumulate: true);
+                    }
+                    else
+                    {
+                        Gemm.Multiply<double>(d2, d2, k, _scaled.AsSpan(i * d2 * Capacity), Capacity, 1, _vectors.AsSpan(i2 * d2), n, _blocks.AsSpan(offset, _blockSize), d2, accumulate: true);
+                    }
                 }
                 if (!project)
                 {
                     continue;
                 }
-                if (_mirror is not null)
+                if (_single is not null)
                 {
-                    BlockProducts32(_mirror.AsSpan(offset, _blockSize), d2, z, _y, _w, transposed: i != i2);
+                    BlockProducts.Compute<float>(_single.AsSpan(offset, _blockSize), d2, z, _y, _w, transposed: i != i2);
                 }
                 else
                 {
-                    BlockProducts(block, d2, z, _y, _w, transposed: i != i2);
+                    BlockProducts.Compute<double>(_blocks.AsSpan(offset, _blockSize), d2, z, _y, _w, transposed: i != i2);
                 }
                 _y.CopyTo(_projection.AsSpan(i2 * n + i * d2, d2));
                 if (i != i2)
@@ -236,97 +264,6 @@ internal sealed class PairInverse
         }
     }
 
-    /// <summary>y = B z and (when <paramref name="transposed"/>) w = B^T z from one read of the d x d block B.</summary>
-    private static void BlockProducts(ReadOnlySpan<double> block, int d, ReadOnlySpan<double> z, Span<double> y, Span<double> w, bool transposed)
-    {
-        w.Clear();
-        var lanes = Vector<double>.Count;
-        var full = Vector.IsHardwareAccelerated ? d - d % lanes : 0;
-        ref var zRef = ref MemoryMarshal.GetReference(z);
-        ref var wRef = ref MemoryMarshal.GetReference(w);
-        for (var j = 0; j < d; j++)
-        {
-            ref var row = ref Unsafe.Add(ref MemoryMarshal.GetReference(block), j * d);
-            var zj = z[j];
-            var zjv = new Vector<double>(zj);
-            var acc = Vector<double>.Zero;
-            var c = 0;
-            if (transposed)
-            {
-                for (; c < full; c += lanes)
-                {
-                    var r = Vector.LoadUnsafe(ref row, (nuint)c);
-                    acc = Vector.FusedMultiplyAdd(r, Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
-                    Vector.FusedMultiplyAdd(r, zjv, Vector.LoadUnsafe(ref wRef, (nuint)c)).StoreUnsafe(ref wRef, (nuint)c);
-                }
-            }
-            else
-            {
-                for (; c < full; c += lanes)
-                {
-                    acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref row, (nuint)c), Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
-                }
-            }
-            var sum = Vector.Sum(acc);
-            for (; c < d; c++)
-            {
-                var r = Unsafe.Add(ref row, c);
-                sum = Math.FusedMultiplyAdd(r, z[c], sum);
-                if (transposed)
-                {
-                    w[c] = Math.FusedMultiplyAdd(r, zj, w[c]);
-                }
-            }
-            y[j] = sum;
-        }
-    }
-
-    /// <summary>
-    /// The same over a float32 block: each element widened to float64 and summed in float64 (so y and w differ from the
-    /// float64 block's only by the mirror's rounding of B, 2^-24 relative per entry).
-    /// </summary>
-    private static void BlockProducts32(ReadOnlySpan<float> block, int d, ReadOnlySpan<double> z, Span<double> y, Span<double> w, bool transposed)
-    {
-        w.Clear();
-        var lanes = Vector<float>.Count;
-        var half = Vector<double>.Count;
-        var full = Vector.IsHardwareAccelerated ? d - d % lanes : 0;
-        ref var zRef = ref MemoryMarshal.GetReference(z);
-        ref var wRef = ref MemoryMarshal.GetReference(w);
-        for (var j = 0; j < d; j++)
-        {
-            ref var row = ref Unsafe.Add(ref MemoryMarshal.GetReference(block), j * d);
-            var zj = z[j];
-            var zjv = new Vector<double>(zj);
-            var acc = Vector<double>.Zero;
-            var c = 0;
-            for (; c < full; c += lanes)
-            {
-                var packed = Vector.LoadUnsafe(ref row, (nuint)c);
-                var low = Vector.WidenLower(packed);
-                var high = Vector.WidenUpper(packed);
-                acc = Vector.FusedMultiplyAdd(low, Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
-                acc = Vector.FusedMultiplyAdd(high, Vector.LoadUnsafe(ref zRef, (nuint)(c + half)), acc);
-                if (transposed)
-                {
-                    Vector.FusedMultiplyAdd(low, zjv, Vector.LoadUnsafe(ref wRef, (nuint)c)).StoreUnsafe(ref wRef, (nuint)c);
-                    Vector.FusedMultiplyAdd(high, zjv, Vector.LoadUnsafe(ref wRef, (nuint)(c + half))).StoreUnsafe(ref wRef, (nuint)(c + half));
-                }
-            }
-            var sum = Vector.Sum(acc);
-            for (; c < d; c++)
-            {
-                double r = Unsafe.Add(ref row, c);
-                sum = Math.FusedMultiplyAdd(r, z[c], sum);
-                if (transposed)
-                {
-                    w[c] = Math.FusedMultiplyAdd(r, zj, w[c]);
-                }
-            }
-            y[j] = sum;
-        }
-    }
-
     /// <summary>The whole (d1 d2) x (d1 d2) W^-1, pending updates included (row-major).</summary>
     public double[] ToFull()
     {
@@ -340,14 +277,14 @@ internal sealed class PairInverse
         {
             for (var i2 = 0; i2 <= i; i2++)
             {
-                var block = Block(i, i2);
+                var block = BlockOffset(i, i2);
                 for (var j = 0; j < _d2; j++)
                 {
                     for (var j2 = 0; j2 < _d2; j2++)
                     {
                         // A diagonal block is copied as it is (its two triangles may differ in the last bit), so that
                         // FromFull(ToFull()) restores every stored value.
-                        var value = block[j * _d2 + j2];
+                        var value = Get(block + j * _d2 + j2);
                         full[(long)(i * _d2 + j) * n + i2 * _d2 + j2] = value;
                         if (i != i2)
                         {
@@ -360,7 +297,7 @@ internal sealed class PairInverse
         return full;
     }
 
-    /// <summary>Replaces W^-1 by the lower block triangle of <paramref name="full"/> (row-major n x n); nothing pending.</summary>
+    /// <summary>Replaces W^-1 by the lower block triangle of <paramref name="full"/> (row-major n x n, rounded to float32 with float32 storage); nothing pending.</summary>
     public void FromFull(ReadOnlySpan<double> full)
     {
         var n = _n;
@@ -368,14 +305,21 @@ internal sealed class PairInverse
         {
             for (var i2 = 0; i2 <= i; i2++)
             {
-                var block = Block(i, i2);
+                var block = BlockOffset(i, i2);
                 for (var j = 0; j < _d2; j++)
                 {
-                    full.Slice((i * _d2 + j) * n + i2 * _d2, _d2).CopyTo(block.Slice(j * _d2, _d2));
+                    var source = full.Slice((i * _d2 + j) * n + i2 * _d2, _d2);
+                    if (_single is not null)
+                    {
+                        TensorPrimitives.ConvertTruncating<double, float>(source, _single.AsSpan(block + j * _d2, _d2));
+                    }
+                    else
+                    {
+                        source.CopyTo(_blocks.AsSpan(block + j * _d2, _d2));
+                    }
                 }
             }
         }
-        Mirror(0, _blocks.Length);
         _count = 0;
         _storedVersion++;
         Version++;

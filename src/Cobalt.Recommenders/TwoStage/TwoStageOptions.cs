@@ -95,7 +95,7 @@ public sealed record TwoStageOptions : PolicyOptions, IDescribesVariant
     public TwoStageReading RandomStages { get; init; } = TwoStageReading.AsCoded;
 
     /// <summary>Element type of the stage models' scoring copies of the catalogue (GALM and GBLM).</summary>
-    [Description("Element type of the galm/gblm stage models' copy of the catalogue: bits64 (float64, default) or bits32 (float32: half the bytes per round; near-ties may break differently).")]
+    [Description("Element type of the galm/gblm stage models' copy of the catalogue: bits64 (float64, default) or bits32 (float32: half the bytes per round, and gblm keeps its inverse design matrix in float32 only; near-ties may break differently).")]
     public CatalogPrecision CatalogPrecision { get; init; } = CatalogPrecision.Bits64;
 
     /// <summary>The order of the slate's positions.</summary>
