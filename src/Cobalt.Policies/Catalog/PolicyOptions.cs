@@ -434,8 +434,8 @@ public sealed record BilinearOptions : PolicyOptions
     [Description("As-coded model: full-batch Adam epochs per refit (CB4Rec 5).")]
     public int Epochs { get; init; } = 5;
 
-    /// <summary>Element type of the model's scoring copy of the catalogue.</summary>
-    [Description("Element type of the model's copy of the catalogue it scores: bits64 (float64, default) or bits32 (float32: half the bytes per round; scores and widths to about 1e-6 relative, so near-ties may break differently).")]
+    /// <summary>Element type of the model's scoring copy of the catalogue and of its inverse design matrix W^-1.</summary>
+    [Description("Element type of the model's copy of the catalogue it scores and of its inverse design matrix: bits64 (float64, default) or bits32 (float32: half the bytes per round, W^-1 kept in float32 only; scores and widths to about 1e-6 relative, so near-ties may break differently).")]
     public CatalogPrecision CatalogPrecision { get; init; } = CatalogPrecision.Bits64;
 
     /// <inheritdoc />
