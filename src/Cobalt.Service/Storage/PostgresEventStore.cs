@@ -76,6 +76,9 @@ public sealed class PostgresEventStore : IEventStore
             // cannot keep prepared statements).
             builder.MaxAutoPrepare = AutoPrepared;
             builder.AutoPrepareMinUsages = 2;
+            // ...but planned at every execution: a plan kept from when the tables were new and small (statistics come only
+            // with autovacuum's next ANALYZE) scanned the whole log for each append, 3.9 ms a statement instead of 0.1 ms.
+            builder.Options = $"{builder.Options} -c plan_cache_mode=force_custom_plan".Trim();
         }
         if (!Given("NoResetOnClose"))
         {
@@ -710,8 +713,11 @@ public sealed class PostgresEventStore : IEventStore
         }
 
         // One snapshot each: every event up to the first incomplete one (or the last one) is complete; sequence numbers commit in order.
+        // The completion is looked up per event (a subplan probing the (loop, seq) key), walking up from the cursor and
+        // stopping at the first incomplete event: written as NOT EXISTS, the planner (with the statistics of tables that
+        // were small at the last ANALYZE) joined every later event with every completion, 14 s for 20,000 events.
         Task<long> FirstIncompleteBeforeAsync(long after) => ScalarAsync("""
-            SELECT coalesce((SELECT d.seq - 1 FROM cobalt_decisions d WHERE d.loop = $1 AND d.seq > $2 AND NOT EXISTS (SELECT 1 FROM cobalt_completions c WHERE c.loop = $1 AND c.seq = d.seq) ORDER BY d.seq LIMIT 1),
+            SELECT coalesce((SELECT d.seq - 1 FROM cobalt_decisions d WHERE d.loop = $1 AND d.seq > $2 AND (SELECT c.cseq FROM cobalt_completions c WHERE c.loop = $1 AND c.seq = d.seq) IS NULL ORDER BY d.seq LIMIT 1),
                 (SELECT max(seq) FROM cobalt_decisions WHERE loop = $1 AND seq > $2), $2)
             """, loop, after);
 
