@@ -58,6 +58,27 @@ public class PostgresGroupCommitTests
     }
 
     [SkippableFact]
+    public async Task A_group_the_server_refuses_is_rolled_back_and_its_connection_serves_the_next_group()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        // One pooled connection: the next group must run on the connection whose transaction failed.
+        await using var store = new PostgresEventStore(database.ConnectionString + ";Maximum Pool Size=1");
+        await store.InitializeAsync(CancellationToken.None);
+        await store.CreateLoopAsync(new LoopRecord("loop", "{}", "h", 0), CancellationToken.None);
+        await store.AppendDecisionAsync("loop", "e1", 0, 1, Decision(1).ToBytes(), new DecisionMarks(null, false), CancellationToken.None);
+
+        // PostgreSQL text cannot hold a NUL: the group's append statement fails after BEGIN and the append lock.
+        var refused = async () => await store.AppendDecisionAsync("loop", "bad\0id", 1, 1, Decision(2).ToBytes(), new DecisionMarks(null, false), CancellationToken.None);
+        await refused.Should().ThrowAsync<Exception>();
+        (await store.AppendRewardAsync("loop", "e1", 0, 1.0, 2, 60_000, CancellationToken.None)).Should().Be(RewardOutcome.Accepted);
+        await store.AppendDecisionAsync("loop", "e2", 3, 1, Decision(3).ToBytes(), new DecisionMarks(null, false), CancellationToken.None);
+
+        var events = await store.ReadAfterAsync("loop", 0, 10, CancellationToken.None);
+        events.Select(e => (e.Sequence, e.EventId)).Should().Equal((1L, "e1"), (2L, "e2"));
+        events[0].Rewards.Should().Equal([1.0], "the reward after the refused group was written");
+    }
+
+    [SkippableFact]
     public async Task A_group_for_a_deleted_loop_fails_its_ranks_and_old_payloads_still_read()
     {
         await using var database = await PostgresDatabase.CreateAsync();
