@@ -154,6 +154,10 @@ internal static class RankReader
             userKey, defer, options, matrix);
     }
 
+    /// <summary>This thread's scratch rows: the features are read here, then copied once into an exact-size matrix.</summary>
+    [ThreadStatic]
+    private static double[]? scratch;
+
     /// <summary>The actions and their features as one matrix; (null, null) when the general parser must look.</summary>
     private static (List<RankedAction>? Actions, double[]? Matrix) Actions(ref Utf8JsonReader reader, LoopOptions options, int maxFeatures)
     {
@@ -162,24 +166,23 @@ internal static class RankReader
             return (null, null);
         }
         var dimension = options.ActionDimension;
-        var capacity = Math.Min(options.MaxActions, 64);
-        var matrix = new double[capacity * dimension];
-        var actions = new List<RankedAction>(capacity);
-        var ids = new HashSet<string>(capacity, StringComparer.Ordinal);
+        var rows = scratch ??= new double[64 * Math.Max(dimension, 1)];
+        var ids = new List<string>(Math.Min(options.MaxActions, 64));
+        var seen = new HashSet<string>(ids.Capacity, StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType != JsonTokenType.StartObject || actions.Count == options.MaxActions)
+            if (reader.TokenType != JsonTokenType.StartObject || ids.Count == options.MaxActions)
             {
                 return (null, null);
             }
-            if (actions.Count == capacity)
+            if ((ids.Count + 1) * dimension > rows.Length)
             {
-                capacity = Math.Min(options.MaxActions, capacity * 2);
-                Array.Resize(ref matrix, capacity * dimension);
+                Array.Resize(ref rows, rows.Length * 2);
+                scratch = rows;
             }
             string? id = null;
             var hasFeatures = false;
-            var row = matrix.AsSpan(actions.Count * dimension, dimension);
+            var row = rows.AsSpan(ids.Count * dimension, dimension);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueIsEscaped)
@@ -189,7 +192,7 @@ internal static class RankReader
                 if (reader.ValueTextEquals("id"u8) && id is null)
                 {
                     reader.Read();
-                    if ((id = Text(ref reader, 256)) is null || !ids.Add(id))
+                    if ((id = Text(ref reader, 256)) is null || !seen.Add(id))
                     {
                         return (null, null);
                     }
@@ -212,20 +215,17 @@ internal static class RankReader
             {
                 return (null, null);
             }
-            actions.Add(new RankedAction(id, matrix.AsMemory(actions.Count * dimension, dimension)));
+            ids.Add(id);
         }
-        if (actions.Count == 0)
+        if (ids.Count == 0)
         {
             return (null, null);
         }
-        if (matrix.Length != actions.Count * dimension)
+        var matrix = rows.AsSpan(0, ids.Count * dimension).ToArray();
+        var actions = new List<RankedAction>(ids.Count);
+        for (var a = 0; a < ids.Count; a++)
         {
-            var exact = matrix.AsSpan(0, actions.Count * dimension).ToArray();
-            for (var i = 0; i < actions.Count; i++)
-            {
-                actions[i] = actions[i] with { Features = exact.AsMemory(i * dimension, dimension) };
-            }
-            matrix = exact;
+            actions.Add(new RankedAction(ids[a], matrix.AsMemory(a * dimension, dimension)));
         }
         return (actions, matrix);
     }
@@ -243,14 +243,116 @@ internal static class RankReader
         var count = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType != JsonTokenType.Number || count == into.Length || count == maxLength
-                || !reader.TryGetDouble(out var value) || !double.IsFinite(value))
+            if (reader.TokenType != JsonTokenType.Number || count == into.Length || count == maxLength)
             {
                 return -1;
+            }
+            if (reader.HasValueSequence || !TryShortDecimal(reader.ValueSpan, out var value))
+            {
+                if (!reader.TryGetDouble(out value) || !double.IsFinite(value))
+                {
+                    return -1;
+                }
             }
             into[count++] = value;
         }
         return count;
+    }
+
+    /// <summary>Exact powers of ten as doubles: 10^0 to 10^22 (10^22 is the largest that a double holds exactly).</summary>
+    private static readonly double[] PowersOfTen =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    /// <summary>
+    /// A JSON number token of at most 15 significant digits and a decimal exponent within ±22, such as the 4-decimal
+    /// features clients usually send, converted exactly as <see cref="double.Parse(string)"/> would: the digits form an
+    /// integer m below 10^15 &lt; 2^53 and 10^|e| is exact, so m x 10^e or m / 10^-e is one correctly rounded IEEE
+    /// operation (Clinger's fast path: W. D. Clinger, "How to read floating point numbers accurately", PLDI 1990). False
+    /// for anything else (more digits, a larger exponent), which the caller hands to the general parser.
+    /// The token is valid JSON number grammar (the reader checked it): -?int(.frac)?([eE][+-]?digits)?.
+    /// </summary>
+    internal static bool TryShortDecimal(ReadOnlySpan<byte> token, out double value)
+    {
+        value = 0;
+        var i = 0;
+        var negative = token.Length > 0 && token[0] == (byte)'-';
+        if (negative)
+        {
+            i++;
+        }
+        long mantissa = 0;
+        var digits = 0; // significant digits taken into the mantissa (leading zeros are not significant)
+        var scale = 0;  // decimal exponent contributed by the fraction's digits
+        for (; i < token.Length && (uint)(token[i] - '0') <= 9; i++)
+        {
+            if (mantissa != 0 || token[i] != '0')
+            {
+                if (++digits > 15)
+                {
+                    return false;
+                }
+                mantissa = mantissa * 10 + (token[i] - '0');
+            }
+        }
+        if (i < token.Length && token[i] == (byte)'.')
+        {
+            for (i++; i < token.Length && (uint)(token[i] - '0') <= 9; i++)
+            {
+                if (mantissa != 0 || token[i] != '0')
+                {
+                    if (++digits > 15)
+                    {
+                        return false;
+                    }
+                }
+                mantissa = mantissa * 10 + (token[i] - '0');
+                scale--;
+                if (scale < -22 - 15)
+                {
+                    return false;
+                }
+            }
+        }
+        var exponent = 0;
+        if (i < token.Length && (token[i] | 0x20) == (byte)'e')
+        {
+            i++;
+            var negativeExponent = token[i] == (byte)'-';
+            if (token[i] is (byte)'-' or (byte)'+')
+            {
+                i++;
+            }
+            for (; i < token.Length; i++)
+            {
+                exponent = exponent * 10 + (token[i] - '0');
+                if (exponent > 400)
+                {
+                    return false;
+                }
+            }
+            if (negativeExponent)
+            {
+                exponent = -exponent;
+            }
+        }
+        if (i != token.Length)
+        {
+            return false;
+        }
+        var e = exponent + scale;
+        if (e is < -22 or > 22)
+        {
+            return false;
+        }
+        var m = (double)mantissa; // exact: below 10^15
+        value = e < 0 ? m / PowersOfTen[-e] : m * PowersOfTen[e];
+        if (negative)
+        {
+            value = -value;
+        }
+        return true;
     }
 
     /// <summary>An unescaped string of 1 to <paramref name="maxLength"/> characters, or null.</summary>
