@@ -111,18 +111,35 @@ internal static class Endpoints
             using var span = ServiceTracing.Start(ServiceTracing.Rank, loop);
             var l = await access.AuthoriseAsync(loop, http).ConfigureAwait(false);
             RankRequest request;
-            using (var json = await ReadJsonAsync(http, settings).ConfigureAwait(false))
+            using (var body = await ReadUtf8Async(http, settings).ConfigureAwait(false))
             {
-                using var vectors = Features.RankFeatures.Transform(json.RootElement, l.Options, settings.MaxFeatures); // namespaces, ONNX
-                request = RankRequest.Parse(vectors?.RootElement ?? json.RootElement, l.Options, settings.MaxFeatures);
+                // A plain numeric body is read straight into the action matrix; anything else (namespaces, ONNX, a mistake) the general way.
+                if (RankReader.TryParse(body.Text.Span, l.Options, settings.MaxFeatures) is { } fast)
+                {
+                    request = fast;
+                }
+                else
+                {
+                    using var json = InputRules.ParseJson(body.Text, "The body");
+                    using var vectors = Features.RankFeatures.Transform(json.RootElement, l.Options, settings.MaxFeatures); // namespaces, ONNX
+                    request = RankRequest.Parse(vectors?.RootElement ?? json.RootElement, l.Options, settings.MaxFeatures);
+                }
             }
             var eligible = request.Actions.Where(a => !request.Excluded.Contains(a.Id)).ToArray();
             var ids = await loops.ActionIdsAsync(l, [.. eligible.Select(a => a.Id)], http.RequestAborted).ConfigureAwait(false);
             var dimension = l.Options.ActionDimension;
-            var features = new double[eligible.Length * dimension];
-            for (var i = 0; i < eligible.Length; i++)
+            double[] features;
+            if (request.Matrix is { } matrix && eligible.Length == request.Actions.Count)
             {
-                eligible[i].Features.CopyTo(features, i * dimension); // each has the loop's dimension (RankRequest checked)
+                features = matrix; // every action is eligible: the parser's matrix is the candidates' (no copy)
+            }
+            else
+            {
+                features = new double[eligible.Length * dimension];
+                for (var i = 0; i < eligible.Length; i++)
+                {
+                    eligible[i].Features.Span.CopyTo(features.AsSpan(i * dimension)); // each has the loop's dimension (RankRequest checked)
+                }
             }
             var context = new DecisionContext(Interlocked.Increment(ref l.Ranks), DecisionContext.NoUser, request.Context,
                 CandidateSet.FromFeatures(ids, new FeatureMatrix(eligible.Length, l.Options.ActionDimension, features)));
@@ -411,44 +428,82 @@ internal static class Endpoints
     /// </summary>
     private static async Task<JsonDocument> ReadJsonAsync(HttpContext http, ServiceSettings settings)
     {
+        using var body = await ReadUtf8Async(http, settings).ConfigureAwait(false);
+        return InputRules.ParseJson(body.Text.ToArray(), "The body");
+    }
+
+    /// <summary>A request body's UTF-8 bytes in a buffer from the shared pool, returned to it on <see cref="Dispose"/>.</summary>
+    private sealed class Utf8Body(byte[] buffer, int start, int length) : IDisposable
+    {
+        private byte[]? buffer = buffer;
+
+        /// <summary>The valid UTF-8 text, without a byte order mark.</summary>
+        public ReadOnlyMemory<byte> Text { get; } = buffer.AsMemory(start, length);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref buffer, null) is { } b)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(b);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The body's bytes in a pooled buffer, checked: at most <see cref="ServiceSettings.MaxRequestBytes"/> (413) and strict
+    /// UTF-8 (400); a byte order mark is skipped. Dispose the answer once nothing reads it (a JSON document parsed from it
+    /// included).
+    /// </summary>
+    private static async Task<Utf8Body> ReadUtf8Async(HttpContext http, ServiceSettings settings)
+    {
         var declared = http.Request.ContentLength;
         if (declared > settings.MaxRequestBytes)
         {
             throw new BadRequestException(413, $"The body is larger than the limit of {settings.MaxRequestBytes} bytes.");
         }
-        var buffer = new byte[declared is > 0 and var n ? (int)n : 4096];
+        var pool = System.Buffers.ArrayPool<byte>.Shared;
+        // One byte more than declared, so that a body longer than its Content-Length is seen without growing the buffer.
+        var buffer = pool.Rent(declared is > 0 and var n ? (int)n + 1 : 4096);
         var length = 0;
-        while (true)
+        try
         {
-            if (length == buffer.Length)
+            while (true)
             {
-                // A body longer than declared, or of unknown length: grow (once past the declared length, read one byte beyond to see the end).
-                Array.Resize(ref buffer, Math.Max(buffer.Length * 2, 4096));
+                if (length == buffer.Length)
+                {
+                    // A body longer than declared, or of unknown length: grow.
+                    var larger = pool.Rent(Math.Max(buffer.Length * 2, 4096));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    pool.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await http.Request.Body.ReadAsync(buffer.AsMemory(length), http.RequestAborted).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+                length += read;
+                if (length > settings.MaxRequestBytes)
+                {
+                    throw new BadRequestException(413, $"The body is larger than the limit of {settings.MaxRequestBytes} bytes.");
+                }
+                if (length == declared)
+                {
+                    break; // the server frames the body by its Content-Length: it has no more
+                }
             }
-            var read = await http.Request.Body.ReadAsync(buffer.AsMemory(length), http.RequestAborted).ConfigureAwait(false);
-            if (read == 0)
+            var text = buffer.AsSpan(0, length);
+            if (!System.Text.Unicode.Utf8.IsValid(text))
             {
-                break;
+                throw new BadRequestException(400, $"The body is not valid UTF-8 (it has bytes that encode no character, such as an encoded lone surrogate).");
             }
-            length += read;
-            if (length > settings.MaxRequestBytes)
-            {
-                throw new BadRequestException(413, $"The body is larger than the limit of {settings.MaxRequestBytes} bytes.");
-            }
-            if (length == declared)
-            {
-                break; // the server frames the body by its Content-Length: it has no more (no doubled buffer to find that out)
-            }
+            var start = text.StartsWith("\uFEFF"u8) ? 3 : 0; // a byte order mark, which the character reader skipped too
+            return new Utf8Body(buffer, start, length - start);
         }
-        var body = buffer.AsMemory(0, length);
-        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        catch
         {
-            throw new BadRequestException(400, $"The body is not valid UTF-8 (it has bytes that encode no character, such as an encoded lone surrogate).");
+            pool.Return(buffer);
+            throw;
         }
-        if (body.Span.StartsWith("\uFEFF"u8))
-        {
-            body = body[3..]; // a byte order mark, which the character reader skipped too
-        }
-        return InputRules.ParseJson(body, "The body");
     }
 }

@@ -26,8 +26,8 @@ public sealed class BadRequestException(int status, string message) : Exception(
         : this(400, message) => _ = inner;
 }
 
-/// <summary>One action of a rank call.</summary>
-internal sealed record RankedAction(string Id, double[] Features);
+/// <summary>One action of a rank call: its features may be a slice of the request's action matrix (<see cref="RankRequest.Matrix"/>).</summary>
+internal sealed record RankedAction(string Id, ReadOnlyMemory<double> Features);
 
 /// <summary>
 /// A parsed rank call: <c>{"eventId"?, "context": [..], "actions": [{"id", "features"}], "excluded"?: [ids], "slateSize"?, "defaultAction"?}</c>.
@@ -41,6 +41,13 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
 
     /// <summary><c>"deferActivation": true</c>: the event is learned only if activated within the reward wait.</summary>
     public bool DeferActivation { get; init; }
+
+    /// <summary>
+    /// Every action's features, row by row in the request's order (actions x the loop's action dimension), when the parser
+    /// built them as one matrix (<see cref="RankReader"/>); null otherwise. Each action's <see cref="RankedAction.Features"/>
+    /// is then a slice of it.
+    /// </summary>
+    public double[]? Matrix { get; init; }
 
     public static RankRequest Parse(JsonElement root, LoopOptions options, int maxFeatures)
     {
@@ -100,7 +107,13 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
                     throw new BadRequestException(400, $"Unknown field '{member.Name}'; allowed: eventId, context, actions, excluded, slateSize, defaultAction, userKey, deferActivation.");
             }
         }
-        context ??= [];
+        return Finish(eventId, context ?? [], actions, excluded, slateSize, defaultAction, userKey, defer, options, null);
+    }
+
+    /// <summary>The checks across fields (sizes, excluded and default actions), the same for every parser.</summary>
+    internal static RankRequest Finish(string? eventId, double[] context, List<RankedAction>? actions, HashSet<string> excluded, int slateSize,
+        string? defaultAction, string? userKey, bool defer, LoopOptions options, double[]? matrix)
+    {
         if (context.Length != options.ContextDimension)
         {
             throw new BadRequestException(400, $"context has {context.Length} features; this loop expects {options.ContextDimension}.");
@@ -113,8 +126,9 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
         {
             throw new BadRequestException(400, "actions is missing or empty: give at least one action.");
         }
-        var ids = actions.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
-        if (excluded.FirstOrDefault(e => !ids.Contains(e)) is { } unknown)
+        // The ids' set is built only when a check needs it (exclusions, apprentice mode): a plain call builds none.
+        var ids = excluded.Count > 0 || options.Apprentice ? actions.Select(a => a.Id).ToHashSet(StringComparer.Ordinal) : null;
+        if (ids is not null && excluded.FirstOrDefault(e => !ids.Contains(e)) is { } unknown)
         {
             throw new BadRequestException(400, $"excluded action '{unknown}' is not among the actions.");
         }
@@ -129,12 +143,12 @@ internal sealed record RankRequest(string? EventId, double[] Context, IReadOnlyL
             {
                 throw new BadRequestException(400, "this loop is in apprentice mode: give defaultAction, the action you serve.");
             }
-            if (!ids.Contains(defaultAction) || excluded.Contains(defaultAction))
+            if (!ids!.Contains(defaultAction) || excluded.Contains(defaultAction))
             {
                 throw new BadRequestException(400, $"defaultAction '{defaultAction}' is not among the eligible actions.");
             }
         }
-        return new RankRequest(eventId, context, actions, excluded, Math.Min(slateSize, eligible), defaultAction) { UserKey = userKey, DeferActivation = defer };
+        return new RankRequest(eventId, context, actions, excluded, Math.Min(slateSize, eligible), defaultAction) { UserKey = userKey, DeferActivation = defer, Matrix = matrix };
     }
 
     private static List<RankedAction> ParseActions(JsonElement value, LoopOptions options, int maxFeatures)
