@@ -214,7 +214,7 @@ internal sealed class PairInverse
         {
             for (var i2 = 0; i2 <= i; i2++)
             {
-                var offset = (i * (i + 1) / 2 + i2) * _blockSize;
+                var offset = BlockOffset(i, i2);
                 if (k > 0)
                 {
                     // B -= sum_t c_t v_t[I, .] v_t[I', .]^T: A(j, t) = -c_t v_t[I d2 + j], B(t, j') = v_t[I' d2 + j'].

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -179,27 +180,24 @@ public sealed class InverseCholesky
     /// <summary>Writes U = Mᵀ into the kernel layouts.</summary>
     private void Publish()
     {
-        var d = Dimension;
-        if (_upper.Length > 0)
+        Transpose<double>(_factor, Dimension, _upper);
+        Transpose<float>(_factor, Dimension, _upper32);
+    }
+
+    /// <summary>M^T into <paramref name="upper"/> (rows of <see cref="TriangularForms.Stride{T}"/>), rounded to T; nothing when it is empty.</summary>
+    private static void Transpose<T>(ReadOnlySpan<double> factor, int d, Span<T> upper)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (upper.IsEmpty)
         {
-            var stride = TriangularForms.Stride<double>(d);
-            for (var i = 0; i < d; i++)
-            {
-                for (var j = 0; j <= i; j++)
-                {
-                    _upper[j * stride + i] = _factor[i * d + j];
-                }
-            }
+            return;
         }
-        if (_upper32.Length > 0)
+        var stride = TriangularForms.Stride<T>(d);
+        for (var i = 0; i < d; i++)
         {
-            var stride = TriangularForms.Stride<float>(d);
-            for (var i = 0; i < d; i++)
+            for (var j = 0; j <= i; j++)
             {
-                for (var j = 0; j <= i; j++)
-                {
-                    _upper32[j * stride + i] = (float)_factor[i * d + j];
-                }
+                upper[j * stride + i] = T.CreateTruncating(factor[i * d + j]);
             }
         }
     }
