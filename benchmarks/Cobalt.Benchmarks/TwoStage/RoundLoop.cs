@@ -5,7 +5,8 @@ namespace Cobalt.Benchmarks.TwoStage;
 /// <summary>
 /// A fixed workload outside BenchmarkDotNet, one policy per process (so the peak working set is that policy's alone):
 /// the benchmark's <c>Setup</c> and then a given number of <c>Round()</c> calls in a plain loop, printing the mean time per
-/// round, a checksum of the top items (equal checksums: the same slates) and the process's peak working set.
+/// round, a checksum of the top items (equal checksums: the same slates), the bytes allocated per round and the process's
+/// peak working set.
 /// </summary>
 /// <remarks>
 /// <c>dotnet run -c Release --project benchmarks/Cobalt.Benchmarks -- rounds "2-S-GBLM-UCB f32" 500</c>
@@ -26,15 +27,19 @@ public static class RoundLoop
         benchmark.Setup();
         setup.Stop();
         var checksum = 0L;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var collections = GC.CollectionCount(0);
         var clock = Stopwatch.StartNew();
         for (var t = 0; t < rounds; t++)
         {
             checksum = checksum * 31 + benchmark.Round();
         }
         clock.Stop();
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        collections = GC.CollectionCount(0) - collections;
         Console.WriteLine(
             $"{args[1]}: {rounds} rounds, {clock.Elapsed.TotalMilliseconds / rounds:F2} ms per round (setup {setup.Elapsed.TotalSeconds:F1} s), " +
-            $"checksum {checksum}, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB, load {File.ReadAllText("/proc/loadavg").Trim()}");
+            $"checksum {checksum}, allocated {allocated / rounds / 1024.0:F1} KB per round ({collections} collections), peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB, load {File.ReadAllText("/proc/loadavg").Trim()}");
         benchmark.Cleanup();
         return 0;
     }

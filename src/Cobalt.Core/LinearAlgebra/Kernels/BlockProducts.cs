@@ -5,17 +5,20 @@ using System.Runtime.InteropServices;
 namespace Cobalt.Core.LinearAlgebra.Kernels;
 
 /// <summary>
-/// y = B z and w = Bᵀ z from one read of a square d x d block B stored in float32 or float64, summed in float64: the
-/// kernel of the bilinear model's pass over its inverse design matrix (issue 19), written once over the storage type.
+/// y = B z and w = Bᵀ z from one read of a square d x d block B, in float32 or float64: the kernel of the bilinear
+/// model's pass over its inverse design matrix (issue 19), written once over the element type and the SIMD width.
 /// </summary>
 /// <remarks>
-/// <para>y_j = sum_c B[j, c] z_c and w_c = sum_j B[j, c] z_j. Every element is widened to float64 before it is multiplied,
-/// so a float32 block gives the float64 block's results up to its own rounding (2^-24 relative per entry).</para>
-/// <para>Order of rounding (the same for both storage types, so float64 results are those of the former float64-only
-/// kernel bit for bit): y_j is one chain of fused multiply-adds per <see cref="Vector{T}"/> lane of float64, over c in
-/// steps of <c>Vector&lt;double&gt;.Count</c>, the lanes summed, then the tail c added one by one by fused multiply-adds;
-/// w is updated row by row (j = 0, 1, ...) by fused multiply-adds. For float32 the vector part covers whole
-/// <c>Vector&lt;float&gt;</c>s (two float64 vectors each); for float64 it covers whole <c>Vector&lt;double&gt;</c>s.</para>
+/// <para>y_j = sum_c B[j, c] z_c and w_c = sum_j B[j, c] z_j, computed in the element type: a float32 block is multiplied
+/// and summed in float32 (twice the lanes of float64 and no widening).</para>
+/// <para>Order of rounding: y_j is one chain of fused multiply-adds per SIMD lane over c in steps of the lane count, the
+/// lanes summed, then the tail c added one by one by fused multiply-adds; w_c is one chain of fused multiply-adds over the
+/// rows j = 0, 1, ... The lane count is that of <see cref="Vector{T}"/>, so float64 results are those of the earlier
+/// kernel (which widened float32 blocks to float64) bit for bit.</para>
+/// <para>Rows are read one at a time, in memory order. Taking four rows at a time (four independent y chains) was 2.8x
+/// faster on blocks held in L2, but the model's pass reads its triangle from memory (a round's catalogue scan evicts it),
+/// and there four interleaved rows ran 1.2 to 3 times slower than rows in order (measured on the 2-core EPYC,
+/// 2026-12-06: float64 triangle 3.0 -> 8.3 ms; 2-S-GBLM-UCB f32 rounds 7.1 -> 8.3 ms, medians of six).</para>
 /// </remarks>
 public static class BlockProducts
 {
@@ -25,131 +28,79 @@ public static class BlockProducts
     /// </summary>
     /// <exception cref="ArgumentException">A span shorter than the sizes need.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
-    public static void Compute<T>(ReadOnlySpan<T> block, int d, ReadOnlySpan<double> z, Span<double> y, Span<double> w, bool transposed)
-        where T : unmanaged
+    public static void Compute<T>(ReadOnlySpan<T> block, int d, ReadOnlySpan<T> z, Span<T> y, Span<T> w, bool transposed)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (block.Length < d * d || z.Length < d || y.Length < d || w.Length < d)
         {
             throw new ArgumentException($"A {d} x {d} block needs {d * d} entries and vectors of {d}; got {block.Length}, z {z.Length}, y {y.Length}, w {w.Length}.");
         }
-        if (typeof(T) == typeof(double))
-        {
-            Run<WideDouble, double>(MemoryMarshal.Cast<T, double>(block), d, z, y, w, transposed);
-        }
-        else if (typeof(T) == typeof(float))
-        {
-            Run<WideSingle, float>(MemoryMarshal.Cast<T, float>(block), d, z, y, w, transposed);
-        }
-        else
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
         {
             throw new NotSupportedException($"Element type {typeof(T).Name} is not supported by the kernels; use float or double.");
         }
+        ref var b = ref MemoryMarshal.GetReference(block);
+        ref var zr = ref MemoryMarshal.GetReference(z);
+        ref var yr = ref MemoryMarshal.GetReference(y);
+        ref var wr = ref MemoryMarshal.GetReference(w);
+        switch (Vector.IsHardwareAccelerated ? Vector<byte>.Count : 0)
+        {
+            case 64 when Lanes512<T>.IsAccelerated:
+                Run<T, Lanes512<T>>(ref b, d, ref zr, ref yr, ref wr, transposed, simd: true);
+                break;
+            case 32 when Lanes256<T>.IsAccelerated:
+                Run<T, Lanes256<T>>(ref b, d, ref zr, ref yr, ref wr, transposed, simd: true);
+                break;
+            default:
+                Run<T, Lanes128<T>>(ref b, d, ref zr, ref yr, ref wr, transposed, simd: Vector.IsHardwareAccelerated && Lanes128<T>.IsAccelerated);
+                break;
+        }
     }
 
-    /// <summary>The kernel, written once; <typeparamref name="TWide"/> loads and widens the stored elements.</summary>
-    private static void Run<TWide, T>(ReadOnlySpan<T> block, int d, ReadOnlySpan<double> z, Span<double> y, Span<double> w, bool transposed)
-        where TWide : struct, IWiden<T>
-        where T : unmanaged
+    /// <summary>The kernel, written once; <typeparamref name="TLanes"/> is the SIMD width (no vector part unless <paramref name="simd"/>).</summary>
+    private static void Run<T, TLanes>(ref T block, int d, ref T z, ref T y, ref T w, bool transposed, bool simd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TLanes : struct, ISimdLanes<TLanes, T>
     {
-        w[..d].Clear();
-        var lanes = Vector<double>.Count;
-        var step = TWide.Parts * lanes;
-        var full = Vector.IsHardwareAccelerated ? d - d % step : 0;
-        ref var zRef = ref MemoryMarshal.GetReference(z);
-        ref var wRef = ref MemoryMarshal.GetReference(w);
-        ref var blockRef = ref MemoryMarshal.GetReference(block);
+        MemoryMarshal.CreateSpan(ref w, d).Clear();
+        var lanes = TLanes.Count;
+        var full = simd ? d - d % lanes : 0;
         for (var j = 0; j < d; j++)
         {
-            ref var row = ref Unsafe.Add(ref blockRef, j * d);
-            var zj = z[j];
-            var zjv = new Vector<double>(zj);
-            var acc = Vector<double>.Zero;
-            var c = 0;
+            ref var row = ref Unsafe.Add(ref block, j * d);
+            var zj = Unsafe.Add(ref z, j);
+            var acc = TLanes.Zero;
             if (transposed)
             {
-                for (; c < full; c += step)
+                var vj = TLanes.Broadcast(zj);
+                for (var c = 0; c < full; c += lanes)
                 {
-                    TWide.Load(ref row, (nuint)c, out var low, out var high);
-                    acc = Vector.FusedMultiplyAdd(low, Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
-                    if (TWide.Parts == 2)
-                    {
-                        acc = Vector.FusedMultiplyAdd(high, Vector.LoadUnsafe(ref zRef, (nuint)(c + lanes)), acc);
-                    }
-                    Vector.FusedMultiplyAdd(low, zjv, Vector.LoadUnsafe(ref wRef, (nuint)c)).StoreUnsafe(ref wRef, (nuint)c);
-                    if (TWide.Parts == 2)
-                    {
-                        Vector.FusedMultiplyAdd(high, zjv, Vector.LoadUnsafe(ref wRef, (nuint)(c + lanes))).StoreUnsafe(ref wRef, (nuint)(c + lanes));
-                    }
+                    var at = (nuint)c;
+                    var bc = TLanes.Load(ref row, at);
+                    acc = TLanes.MultiplyAdd(bc, TLanes.Load(ref z, at), acc);
+                    TLanes.Store(TLanes.MultiplyAdd(bc, vj, TLanes.Load(ref w, at)), ref w, at);
                 }
             }
             else
             {
-                for (; c < full; c += step)
+                for (var c = 0; c < full; c += lanes)
                 {
-                    TWide.Load(ref row, (nuint)c, out var low, out var high);
-                    acc = Vector.FusedMultiplyAdd(low, Vector.LoadUnsafe(ref zRef, (nuint)c), acc);
-                    if (TWide.Parts == 2)
-                    {
-                        acc = Vector.FusedMultiplyAdd(high, Vector.LoadUnsafe(ref zRef, (nuint)(c + lanes)), acc);
-                    }
+                    var at = (nuint)c;
+                    acc = TLanes.MultiplyAdd(TLanes.Load(ref row, at), TLanes.Load(ref z, at), acc);
                 }
             }
-            var sum = Vector.Sum(acc);
-            for (; c < d; c++)
+            var sum = TLanes.Sum(acc);
+            for (var c = full; c < d; c++)
             {
-                var r = TWide.Widen(Unsafe.Add(ref row, c));
-                sum = Math.FusedMultiplyAdd(r, z[c], sum);
+                var bc = Unsafe.Add(ref row, c);
+                sum = T.FusedMultiplyAdd(bc, Unsafe.Add(ref z, c), sum);
                 if (transposed)
                 {
-                    w[c] = Math.FusedMultiplyAdd(r, zj, w[c]);
+                    ref var wc = ref Unsafe.Add(ref w, c);
+                    wc = T.FusedMultiplyAdd(bc, zj, wc);
                 }
             }
-            y[j] = sum;
+            Unsafe.Add(ref y, j) = sum;
         }
-    }
-
-    /// <summary>Loads stored elements as float64 vectors.</summary>
-    private interface IWiden<T>
-        where T : unmanaged
-    {
-        /// <summary>float64 vectors per load (1: one Vector&lt;double&gt;; 2: one Vector&lt;float&gt; widened).</summary>
-        static abstract int Parts { get; }
-
-        /// <summary>The <see cref="Parts"/> float64 vectors at <paramref name="row"/> + <paramref name="offset"/> (<paramref name="high"/> unused for one part).</summary>
-        static abstract void Load(ref T row, nuint offset, out Vector<double> low, out Vector<double> high);
-
-        /// <summary>One element as float64.</summary>
-        static abstract double Widen(T value);
-    }
-
-    private readonly struct WideDouble : IWiden<double>
-    {
-        public static int Parts => 1;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Load(ref double row, nuint offset, out Vector<double> low, out Vector<double> high)
-        {
-            low = Vector.LoadUnsafe(ref row, offset);
-            high = default;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static double Widen(double value) => value;
-    }
-
-    private readonly struct WideSingle : IWiden<float>
-    {
-        public static int Parts => 2;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Load(ref float row, nuint offset, out Vector<double> low, out Vector<double> high)
-        {
-            var packed = Vector.LoadUnsafe(ref row, offset);
-            low = Vector.WidenLower(packed);
-            high = Vector.WidenUpper(packed);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static double Widen(float value) => value;
     }
 }
