@@ -81,11 +81,25 @@ internal static class LoadCommand
                 var learned = (await loop.GetAsync(cancellationToken)).LearnedSequence;
                 var table = Report(plan, result, learned);
                 AnsiConsole.Write(Tables.From(table));
-                if (parse.GetValue(output) is { } folder)
+                var folder = parse.GetValue(output);
+                if (folder is not null)
                 {
                     AtomicFile.WriteAllText(Path.Combine(folder.FullName, "results.md"), $"# Service load test\n\n{Describe(plan)}\n\n{table.ToMarkdown()}");
                     AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(folder.FullName)}[/]");
                 }
+                CliOutput.Document(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("command", "load");
+                    WritePlan(w, plan);
+                    WriteMeasures(w, plan, result);
+                    w.WriteNumber("learnedSequence", learned);
+                    if (folder is not null)
+                    {
+                        CliOutput.WriteReport(w, folder.FullName, ["results.md"]);
+                    }
+                    w.WriteEndObject();
+                });
                 return result.Failures == 0 ? 0 : Errors.Fail($"{result.Failures} calls failed; first: {result.FirstFailure}");
             }
             catch (HttpRequestException e)
@@ -150,13 +164,38 @@ internal static class LoadCommand
             var ratio = Percentile(busy.RankMilliseconds, 0.99) / Percentile(idle.RankMilliseconds, 0.99);
             var summary = $"Loop B's rank p99 under loop A's evaluations is {ratio:F2}x its idle value; {done} evaluations of loop A answered, {refused} refused with 429 while measuring.";
             AnsiConsole.Write(Tables.From(table));
-            AnsiConsole.WriteLine(summary);
+            if (!CliOutput.Json)
+            {
+                AnsiConsole.WriteLine(summary);
+            }
             if (output is not null)
             {
                 AtomicFile.WriteAllText(Path.Combine(output.FullName, "results.md"),
                     $"# Service load test: ranks while another loop evaluates\n\n{Describe(plan)} Loop A holds {evaluatedEvents:N0} rewarded events and is asked for evaluations by {evaluators} clients in the second run.\n\n{table.ToMarkdown()}\n{summary}\n");
                 AnsiConsole.MarkupLine($"Report: [link]{Markup.Escape(output.FullName)}[/]");
             }
+            CliOutput.Document(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("command", "load");
+                WritePlan(w, plan);
+                w.WriteNumber("evaluationClients", evaluators);
+                w.WriteNumber("evaluatedEvents", evaluatedEvents);
+                w.WriteStartObject("loopAIdle");
+                WriteMeasures(w, plan, idle);
+                w.WriteEndObject();
+                w.WriteStartObject("loopAEvaluating");
+                WriteMeasures(w, plan, busy);
+                w.WriteEndObject();
+                w.WriteNumber("rankP99Ratio", ratio);
+                w.WriteNumber("evaluationsAnswered", done);
+                w.WriteNumber("evaluationsRefused", refused);
+                if (output is not null)
+                {
+                    CliOutput.WriteReport(w, output.FullName, ["results.md"]);
+                }
+                w.WriteEndObject();
+            });
             var failures = idle.Failures + busy.Failures;
             return failures == 0 ? 0 : Errors.Fail($"{failures} calls failed; first: {idle.FirstFailure ?? busy.FirstFailure}");
         }
@@ -329,6 +368,32 @@ internal static class LoadCommand
         table.AddRow("learned up to log sequence", learned.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("failed calls", result.Failures.ToString(CultureInfo.InvariantCulture));
         return table;
+    }
+
+    /// <summary>With --json: the plan as <c>"plan": {"requests", "warmup", "concurrency", "actions", "features", "namespaces"}</c>.</summary>
+    private static void WritePlan(Utf8JsonWriter w, LoadPlan plan)
+    {
+        w.WriteStartObject("plan");
+        w.WriteNumber("requests", plan.Requests);
+        w.WriteNumber("warmup", plan.Warmup);
+        w.WriteNumber("concurrency", plan.Concurrency);
+        w.WriteNumber("actions", plan.Actions);
+        w.WriteNumber("features", plan.Features);
+        w.WriteBoolean("namespaces", plan.Namespaces);
+        w.WriteEndObject();
+    }
+
+    /// <summary>With --json: the measured calls' figures, as in the table (milliseconds; calls per second).</summary>
+    private static void WriteMeasures(Utf8JsonWriter w, LoadPlan plan, LoadResult result)
+    {
+        w.WriteNumber("rankP50Ms", Percentile(result.RankMilliseconds, 0.50));
+        w.WriteNumber("rankP90Ms", Percentile(result.RankMilliseconds, 0.90));
+        w.WriteNumber("rankP99Ms", Percentile(result.RankMilliseconds, 0.99));
+        w.WriteNumber("rankMaxMs", result.RankMilliseconds.Max());
+        w.WriteNumber("rewardP99Ms", Percentile(result.RewardMilliseconds, 0.99));
+        w.WriteNumber("rankPerSecond", plan.Requests / result.Seconds);
+        w.WriteNumber("httpCallsPerSecond", 2 * plan.Requests / result.Seconds);
+        w.WriteNumber("failedCalls", result.Failures);
     }
 
     /// <summary>The nearest-rank percentile.</summary>
