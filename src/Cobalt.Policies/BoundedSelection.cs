@@ -28,9 +28,9 @@ public delegate void BoundRefiner(ReadOnlySpan<int> positions, Span<double> boun
 /// bound at least that best, so it is scored, and the ties of the first slot are exact too.
 /// </para>
 /// <para>
-/// To reach a high running best early, the top-L candidates by bound (L = max(4 m, 32)) are scored first, and then,
-/// in one batch, every candidate whose bound reaches the m-th best of those scores (a lower bound on the slate's m-th
-/// score); the scans score the few others they meet on demand, 16 at a time.
+/// To reach a high running best early, the top-L candidates by bound (L = max(4 m, 32)) are scored first, and then the
+/// others in descending order of bound, 256 at a time, until the next bound is below the m-th best score found so far (a
+/// lower bound on the slate's m-th score); the scans score the few others they meet on demand, 16 at a time.
 /// </para>
 /// </remarks>
 public static class BoundedSelection
@@ -76,6 +76,9 @@ public static class BoundedSelection
         var batchValues = ArrayPool<double>.Shared.Rent(Math.Min(n, MaxBatch));
         var refining = ArrayPool<int>.Shared.Rent(Math.Min(n, MaxBatch)); // Refine's list, no allocation per batch
         var group = ArrayPool<int>.Shared.Rent(OnDemandBatch);
+        var take = ArrayPool<int>.Shared.Rent(ThresholdBatch);
+        var heapKeys = ArrayPool<double>.Shared.Rent(n); // a min-heap of -bound (NaN bounds as +infinity)
+        var heapPositions = ArrayPool<int>.Shared.Rent(n);
         var scored = new List<int>();
         Array.Clear(state, 0, n);
         var m = Math.Min(slateSize, n);
@@ -89,31 +92,36 @@ public static class BoundedSelection
             //    best score found so far (a lower bound on the slate's m-th score), in descending order of bound, refining
             //    each before scoring it, until the next bound is below that floor.
             var floor = RefineAndEvaluate(TopByBound(bounds, state, Math.Min(Math.Max(4 * m, 32), n)), double.NegativeInfinity);
-            var above = new List<int>();
+            // The others at or above the floor go into one heap by bound (built in O(n)); the largest bounds are taken a
+            // batch at a time until the largest left is below the risen floor. Only the taken candidates' bounds change
+            // (refined), so the heap's keys stay those of the candidates it holds. O(n + taken log n), however loose
+            // the bounds: when most bounds reach the floor, re-selecting the top batch from all of them every time cost
+            // O(n^2 / batch) (S-N-GBLM-UCB late in a run, with 20 % of 161,013 items above the floor).
+            var live = 0;
             for (var i = 0; i < n; i++)
             {
                 if ((state[i] & Scored) == 0 && !(bounds[i] < floor))
                 {
-                    above.Add(i);
+                    heapKeys[live] = double.IsNaN(bounds[i]) ? double.NegativeInfinity : -bounds[i];
+                    heapPositions[live++] = i;
                 }
             }
-            // The largest bounds first, a batch at a time; after each batch drop what fell below the risen floor.
-            var pending = above.ToArray();
-            var live = pending.Length;
-            while (live > 0)
+            for (var i = live / 2 - 1; i >= 0; i--)
             {
-                var take = TopOf(pending, live, bounds, ThresholdBatch);
-                floor = RefineAndEvaluate(take, floor);
-                var kept = 0;
-                for (var r = 0; r < live; r++)
+                SiftDown(heapKeys, heapPositions, i, live);
+            }
+            while (live > 0 && !(-heapKeys[0] < floor))
+            {
+                var k = 0;
+                while (k < ThresholdBatch && live > 0 && !(-heapKeys[0] < floor))
                 {
-                    var i = pending[r];
-                    if ((state[i] & Scored) == 0 && !(bounds[i] < floor))
-                    {
-                        pending[kept++] = i;
-                    }
+                    take[k++] = heapPositions[0];
+                    live--;
+                    heapKeys[0] = heapKeys[live];
+                    heapPositions[0] = heapPositions[live];
+                    SiftDown(heapKeys, heapPositions, 0, live);
                 }
-                live = kept;
+                floor = RefineAndEvaluate(take.AsSpan(0, k), floor);
             }
 
             // 2. The scans of SlateSelection.TopScores, skipping candidates whose bound is below the running best.
@@ -198,14 +206,17 @@ public static class BoundedSelection
             ArrayPool<double>.Shared.Return(batchValues);
             ArrayPool<int>.Shared.Return(refining);
             ArrayPool<int>.Shared.Return(group);
+            ArrayPool<int>.Shared.Return(take);
+            ArrayPool<double>.Shared.Return(heapKeys);
+            ArrayPool<int>.Shared.Return(heapPositions);
         }
 
         // Refines, then scores those still at or above the floor, a batch at a time; returns the new floor.
-        double RefineAndEvaluate(int[] positions, double floor)
+        double RefineAndEvaluate(ReadOnlySpan<int> positions, double floor)
         {
             for (var from = 0; from < positions.Length; from += MaxBatch)
             {
-                var chunk = positions.AsSpan(from, Math.Min(positions.Length, from + MaxBatch) - from);
+                var chunk = positions.Slice(from, Math.Min(positions.Length, from + MaxBatch) - from);
                 Refine(chunk, floor);
                 var count = 0;
                 foreach (var i in chunk)
@@ -337,36 +348,10 @@ public static class BoundedSelection
             {
                 keys[0] = key;
                 heap[0] = i;
-                SiftDown(keys, heap, count);
+                SiftDown(keys, heap, 0, count);
             }
         }
         return heap[..size];
-    }
-
-    /// <summary>The <paramref name="count"/> positions of largest bound among the first <paramref name="live"/> of <paramref name="positions"/> (NaN as +infinity).</summary>
-    private static int[] TopOf(int[] positions, int live, ReadOnlySpan<double> upper, int count)
-    {
-        count = Math.Min(count, live);
-        var keys = new double[count];
-        var heap = new int[count];
-        for (var r = 0; r < live; r++)
-        {
-            var i = positions[r];
-            var key = double.IsNaN(upper[i]) ? double.PositiveInfinity : upper[i];
-            if (r < count)
-            {
-                keys[r] = key;
-                heap[r] = i;
-                SiftUp(keys, heap, r);
-            }
-            else if (key > keys[0])
-            {
-                keys[0] = key;
-                heap[0] = i;
-                SiftDown(keys, heap, count);
-            }
-        }
-        return heap;
     }
 
     private static void SiftUp(double[] keys, int[] heap, int i)
@@ -384,9 +369,8 @@ public static class BoundedSelection
         }
     }
 
-    private static void SiftDown(double[] keys, int[] heap, int count)
+    private static void SiftDown(double[] keys, int[] heap, int i, int count)
     {
-        var i = 0;
         while (true)
         {
             var left = 2 * i + 1;
