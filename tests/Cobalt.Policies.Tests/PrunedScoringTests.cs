@@ -119,13 +119,15 @@ public class PrunedScoringTests
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    [InlineData(true, true)]
-    public void Bounds_are_never_below_the_exact_scores_and_partial_estimates_equal_the_full_ones(bool bilinear, bool narrow)
+    [InlineData(false, false, 7)]
+    [InlineData(true, false, 7)]
+    [InlineData(false, true, 7)]
+    [InlineData(true, true, 7)]
+    [InlineData(true, false, 12)]
+    [InlineData(true, true, 12)]
+    public void Bounds_are_never_below_the_exact_scores_and_partial_estimates_equal_the_full_ones(bool bilinear, bool narrow, int d)
     {
-        const int n = 300, d = 7;
+        const int n = 300;
         var catalog = Catalogue(n, d, 31);
         var rng = new Rng(32);
         IBoundedRewardModel model = bilinear
@@ -156,6 +158,13 @@ public class PrunedScoringTests
                 for (var i = 0; i < k; i++)
                 {
                     upper[i].Should().BeGreaterThanOrEqualTo(scores[i], $"bound of candidate {i} in round {t}");
+                }
+                // Refined bounds (exact means, widths still bounded) hold too.
+                var all = Enumerable.Range(0, k).ToArray();
+                model.RefineUpperBounds(context, ucb.Beta, all, upper.AsSpan(0, k));
+                for (var i = 0; i < k; i++)
+                {
+                    upper[i].Should().BeGreaterThanOrEqualTo(scores[i], $"refined bound of candidate {i} in round {t}");
                 }
                 for (var r = 0; r < positions.Length; r++)
                 {
