@@ -56,6 +56,30 @@ internal static class DataCommand
                     AnsiConsole.MarkupLine($"... and {summary.TopicSizes.Count - 40} smaller topics.");
                 }
             }
+            // With --json: {"command", "path", "format", "facts": {name: text}, "topicSizes": [{"topic", "items"}]}.
+            CliOutput.Document(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("command", "data info");
+                w.WriteString("path", folder.FullName);
+                w.WriteString("format", summary.Format);
+                w.WriteStartObject("facts");
+                foreach (var (name, value) in summary.Facts)
+                {
+                    w.WriteString(name, value);
+                }
+                w.WriteEndObject();
+                w.WriteStartArray("topicSizes");
+                foreach (var (topic, items) in summary.TopicSizes)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("topic", topic);
+                    w.WriteNumber("items", items);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
             return 0;
         });
         return command;

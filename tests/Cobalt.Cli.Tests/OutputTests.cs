@@ -192,6 +192,18 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
+    public void Data_info_prints_json_with_its_facts_and_topics()
+    {
+        var info = CliRunner.RunCaptured("data", "info", Cobalt.Simulation.UserChoice.UserChoiceWorld.ShippedMovieLens(), "--json");
+
+        info.Exit.Should().Be(0, info.Error);
+        using var doc = JsonDocument.Parse(info.Out);
+        doc.RootElement.GetProperty("command").GetString().Should().Be("data info");
+        doc.RootElement.GetProperty("facts").GetProperty("users").GetString().Should().Be("610");
+        doc.RootElement.GetProperty("topicSizes").GetArrayLength().Should().BeGreaterThan(1);
+    }
+
+    [Fact]
     public void Policies_and_worlds_print_json_with_every_kind()
     {
         var policies = CliRunner.RunCaptured("policies", "--json");
