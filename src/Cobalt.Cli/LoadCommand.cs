@@ -261,6 +261,7 @@ internal static class LoadCommand
 
     private sealed record LoadPlan(int Requests, int Warmup, int Concurrency, int Actions, int Features, bool Namespaces = false);
 
+    /// <summary>One run's figures; the latencies sorted ascending (so percentiles read them directly).</summary>
     private sealed record LoadResult(double[] RankMilliseconds, double[] RewardMilliseconds, double Seconds, int Failures, string? FirstFailure);
 
     private static async Task<LoopClient> CreateLoopAsync(CobaltClient client, string loop, PolicyDefinition policy, LoadPlan plan, CancellationToken cancellationToken)
@@ -348,6 +349,8 @@ internal static class LoadCommand
                 progress();
             }
         }, cancellationToken)));
+        Array.Sort(rank);
+        Array.Sort(reward);
         return new LoadResult(rank, reward, clock.Elapsed.TotalSeconds, failures, first);
     }
 
@@ -361,7 +364,7 @@ internal static class LoadCommand
         table.AddRow("rank p50 (ms)", Format.Number(Percentile(result.RankMilliseconds, 0.50), 3));
         table.AddRow("rank p90 (ms)", Format.Number(Percentile(result.RankMilliseconds, 0.90), 3));
         table.AddRow("rank p99 (ms)", Format.Number(Percentile(result.RankMilliseconds, 0.99), 3));
-        table.AddRow("rank max (ms)", Format.Number(result.RankMilliseconds.Max(), 3));
+        table.AddRow("rank max (ms)", Format.Number(result.RankMilliseconds[^1], 3));
         table.AddRow("reward p99 (ms)", Format.Number(Percentile(result.RewardMilliseconds, 0.99), 3));
         table.AddRow("rank calls per second", Format.Number(plan.Requests / result.Seconds, 0));
         table.AddRow("HTTP calls per second (rank + reward)", Format.Number(2 * plan.Requests / result.Seconds, 0));
@@ -389,17 +392,14 @@ internal static class LoadCommand
         w.WriteNumber("rankP50Ms", Percentile(result.RankMilliseconds, 0.50));
         w.WriteNumber("rankP90Ms", Percentile(result.RankMilliseconds, 0.90));
         w.WriteNumber("rankP99Ms", Percentile(result.RankMilliseconds, 0.99));
-        w.WriteNumber("rankMaxMs", result.RankMilliseconds.Max());
+        w.WriteNumber("rankMaxMs", result.RankMilliseconds[^1]);
         w.WriteNumber("rewardP99Ms", Percentile(result.RewardMilliseconds, 0.99));
         w.WriteNumber("rankPerSecond", plan.Requests / result.Seconds);
         w.WriteNumber("httpCallsPerSecond", 2 * plan.Requests / result.Seconds);
         w.WriteNumber("failedCalls", result.Failures);
     }
 
-    /// <summary>The nearest-rank percentile.</summary>
-    private static double Percentile(double[] values, double q)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
+    /// <summary>The nearest-rank percentile of values sorted ascending.</summary>
+    private static double Percentile(double[] sorted, double q) =>
+        sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 }

@@ -47,7 +47,7 @@ internal sealed class PairInverse
     private readonly double[] _coefficients;
     private readonly double[] _projection; // P^T: d1 x n, row I' = W_s^-1 (z (x) e_I')
     private readonly double[] _projectionUser;
-    private readonly double[] _u, _y, _w;
+    private readonly double[] _u, _w;
     private readonly float[] _z32, _y32, _w32; // the pass's float32 operands (float32 storage)
     private long _storedVersion, _projectionVersion = -1;
     private int _count;
@@ -91,7 +91,6 @@ internal sealed class PairInverse
         _projection = new double[d1 * _n];
         _projectionUser = new double[d2];
         _u = new double[_n];
-        _y = new double[d2];
         _w = new double[d2];
     }
 
@@ -241,24 +240,26 @@ internal sealed class PairInverse
                 {
                     continue;
                 }
+                // y and w go straight into the projection (a diagonal block's w is not asked for: it only clears _w).
+                var offDiagonal = i != i2;
+                var y = _projection.AsSpan(i2 * n + i * d2, d2);
+                var w = offDiagonal ? _projection.AsSpan(i * n + i2 * d2, d2) : _w;
                 if (_single is not null)
                 {
-                    BlockProducts.Compute<float>(_single.AsSpan(offset, _blockSize), d2, _z32, _y32, _w32, transposed: i != i2);
-                    TensorPrimitives.ConvertTruncating<float, double>(_y32, _y);
-                    TensorPrimitives.ConvertTruncating<float, double>(_w32, _w);
+                    BlockProducts.Compute<float>(_single.AsSpan(offset, _blockSize), d2, _z32, _y32, _w32, offDiagonal);
+                    TensorPrimitives.ConvertTruncating<float, double>(_y32, y);
+                    if (offDiagonal)
+                    {
+                        TensorPrimitives.ConvertTruncating<float, double>(_w32, w);
+                    }
                 }
                 else
                 {
-                    BlockProducts.Compute<double>(_blocks.AsSpan(offset, _blockSize), d2, z, _y, _w, transposed: i != i2);
-                }
-                _y.CopyTo(_projection.AsSpan(i2 * n + i * d2, d2));
-                if (i != i2)
-                {
-                    _w.CopyTo(_projection.AsSpan(i * n + i2 * d2, d2));
+                    BlockProducts.Compute<double>(_blocks.AsSpan(offset, _blockSize), d2, z, y, w, offDiagonal);
                 }
                 if (!mz.IsEmpty)
                 {
-                    var m = TensorPrimitives.Dot<double>(_y, z);
+                    var m = TensorPrimitives.Dot<double>(y, z);
                     mz[i * d1 + i2] = m;
                     mz[i2 * d1 + i] = m;
                 }
